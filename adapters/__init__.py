@@ -1,0 +1,1 @@
+"""Model adapters: one wrapper per model family, registered in :mod:`adapters.registry`."""

@@ -1,0 +1,245 @@
+"""The ``spotfake`` command line: list, run, score, and the subcommands that packages plug in.
+
+Bad input ends with one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from harness import __version__
+from harness.errors import SpotfakeError
+from harness.scoring import ScoringOptions
+
+Handler = Callable[[argparse.Namespace], int]
+
+log = logging.getLogger("spotfake")
+DEFAULT_TASK = "demo"
+
+
+def _split(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def _add_scoring_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-root", help="the dataset's folder as downloaded (see docs/tasks.md)")
+    parser.add_argument("--task-args", help="reader options, key=value,key=value (e.g. split=val)")
+    parser.add_argument("--output-dir", default="runs", help="where run folders go (default: runs/)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for sampling and bootstrap (default 0)")
+    parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for CIs (default 1000)")
+    parser.add_argument("--threshold", type=float, default=0.5, help="p(fake) threshold for score-only models")
+    parser.add_argument("--css-model", help="local sentence-transformers folder for CSS (default all-MiniLM-L6-v2)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, including plugged-in subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="spotfake",
+        description="Benchmark synthetic-image and deepfake detectors, with explanations.",
+    )
+    parser.add_argument("--version", action="version", version=f"spotfake {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p_list = sub.add_parser("list", help="list tasks or models")
+    p_list.add_argument("what", nargs="?", choices=["tasks", "models"], default="tasks")
+    p_list.add_argument("pattern", nargs="?", default="*", help="shell-style filter, e.g. 'loki*'")
+    p_list.set_defaults(handler=cmd_list)
+
+    p_run = sub.add_parser("run", help="evaluate models on tasks (no arguments: every embedded model on demo)")
+    p_run.add_argument("--model", help="model name(s), comma-separated (default: the embedded models)")
+    p_run.add_argument("--model-args", help="key=value,key=value passed to the model")
+    p_run.add_argument("--task", help=f"task name(s), comma-separated (default: {DEFAULT_TASK})")
+    p_run.add_argument("--limit", type=int, help="evaluate only the first N samples of each task")
+    p_run.add_argument("--batch-size", type=int, default=8)
+    p_run.add_argument("--workers", type=int, default=4, help="image-decoding threads")
+    p_run.add_argument("--strict", action="store_true", help="stop at the first missing or corrupt image")
+    p_run.add_argument("--no-resume", action="store_true", help="ignore records of an earlier identical run")
+    p_run.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_scoring_args(p_run)
+    p_run.set_defaults(handler=cmd_run)
+
+    p_score = sub.add_parser("score", help="score saved predictions (JSONL: {id, response} and/or {id, score})")
+    p_score.add_argument("--task", required=True)
+    p_score.add_argument("--predictions", required=True, help="JSONL file, one prediction per line")
+    p_score.add_argument("--model-name", help="name for the results (default: the file's stem)")
+    _add_scoring_args(p_score)
+    p_score.set_defaults(handler=cmd_score)
+
+    _add_plugin_commands(sub)
+    return parser
+
+
+def _add_plugin_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Subcommands from the ``spotfake.commands`` entry points; ``a.b`` nests ``b`` under ``a``."""
+    groups: dict[str, argparse._SubParsersAction[argparse.ArgumentParser]] = {}
+    for ep in sorted(entry_points(group="spotfake.commands"), key=lambda e: e.name):
+        path = ep.name.split(".")
+        parent = sub
+        for depth, part in enumerate(path[:-1]):
+            prefix = ".".join(path[: depth + 1])
+            if prefix not in groups:
+                group = parent.add_parser(part, help=f"{part} commands")
+                groups[prefix] = group.add_subparsers(dest=f"{prefix}_command", metavar="COMMAND")
+                group.set_defaults(handler=_needs_subcommand(group))
+            parent = groups[prefix]
+        try:
+            register = ep.load()
+        except ImportError as exc:
+            broken = parent.add_parser(path[-1], help=f"(unavailable: {exc})")
+            broken.set_defaults(handler=_unavailable(ep.name, exc))
+            continue
+        summary = (register.__doc__ or "").strip().splitlines()
+        child = parent.add_parser(path[-1], help=summary[0] if summary else None)
+        register(child)
+
+
+def _needs_subcommand(group: argparse.ArgumentParser) -> Handler:
+    def handler(args: argparse.Namespace) -> int:
+        group.print_help(sys.stderr)
+        return 2
+
+    return handler
+
+
+def _unavailable(name: str, exc: Exception) -> Handler:
+    def handler(args: argparse.Namespace) -> int:
+        raise SpotfakeError(f"command {name.replace('.', ' ')!r} is unavailable: {exc}")
+
+    return handler
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """Print tasks (description, metrics, size when the data is at hand) or models (kind, description)."""
+    from harness.registry import MODELS, TASKS
+
+    if args.what == "models":
+        for name in MODELS.names(args.pattern):
+            entry = MODELS.entry(name)
+            print(f"{name:<14} {entry.meta.get('kind', ''):<9} {entry.description}")
+        return 0
+    from harness.task import load_task
+
+    for name in TASKS.names(args.pattern):
+        spec = TASKS.get(name)
+        size = "-"
+        if spec.default_data_root is not None:
+            try:
+                size = str(len(load_task(name).samples))
+            except SpotfakeError:
+                size = "?"
+        print(f"{name:<14} n={size:<6} {spec.description}  [{', '.join(spec.metrics)}]")
+    return 0
+
+
+def _scoring_options(args: argparse.Namespace) -> ScoringOptions:
+    if args.bootstrap < 0:
+        raise SpotfakeError(f"--bootstrap must be >= 0, got {args.bootstrap}")
+    return ScoringOptions(
+        threshold=args.threshold, n_bootstrap=args.bootstrap, seed=args.seed, css_model=args.css_model
+    )
+
+
+def _embedded_models() -> list[str]:
+    from harness.registry import MODELS
+
+    return [e.name for e in MODELS if e.meta.get("embedded")]
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Evaluate each model on each task; print a leaderboard table at the end."""
+    from harness.model import build_model, parse_model_args
+    from harness.runner import RunOptions, run
+    from harness.table import leaderboard_table
+    from harness.task import load_task, parse_task_args
+
+    models = _split(args.model) or _embedded_models()
+    tasks = _split(args.task) or [DEFAULT_TASK]
+    if args.batch_size < 1:
+        raise SpotfakeError(f"--batch-size must be >= 1, got {args.batch_size}")
+    model_args = parse_model_args(args.model_args)
+    task_args = parse_task_args(args.task_args)
+    loaded = [load_task(t, args.data_root, task_args) for t in tasks]
+    options = RunOptions(
+        output_dir=Path(args.output_dir),
+        batch_size=args.batch_size,
+        limit=args.limit,
+        seed=args.seed,
+        strict=args.strict,
+        resume=not args.no_resume,
+        workers=args.workers,
+        progress=not args.quiet,
+        scoring=_scoring_options(args),
+    )
+    results = []
+    for name in models:
+        model = build_model(name, model_args if len(models) == 1 or args.model_args else {})
+        try:
+            for task in loaded:
+                outcome = run(model, model_args, task, options)
+                if outcome.results is not None:
+                    results.append(outcome.results)
+                    print(f"wrote {outcome.folder}", file=sys.stderr)
+        finally:
+            model.close()
+    if results:
+        print(leaderboard_table(results))
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    """Re-score a predictions file through the same code as a fresh run."""
+    from harness.io import iter_jsonl
+    from harness.runner import score_predictions
+    from harness.scoring import responses_from_predictions
+    from harness.table import leaderboard_table
+    from harness.task import load_task, parse_task_args
+
+    path = Path(args.predictions)
+    task = load_task(args.task, args.data_root, parse_task_args(args.task_args))
+    responses = responses_from_predictions(list(iter_jsonl(path)), str(path))
+    fingerprint = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    folder, results = score_predictions(
+        task,
+        responses,
+        model_name=args.model_name or path.stem,
+        output_dir=Path(args.output_dir),
+        scoring_options=_scoring_options(args),
+        source_file=str(path),
+        fingerprint=fingerprint,
+    )
+    print(f"wrote {folder}", file=sys.stderr)
+    print(leaderboard_table([results]))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``spotfake`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="spotfake: %(levelname)s: %(message)s"
+    )
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 0
+    try:
+        code: int = handler(args)
+        return code
+    except SpotfakeError as exc:
+        print(f"spotfake: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("spotfake: interrupted; records so far are saved, rerun the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

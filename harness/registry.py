@@ -1,0 +1,140 @@
+"""One small generic registry for tasks and models.
+
+Entries are registered by decorator or as lazy ``"module:attr"`` strings; third-party packages add their
+own through the entry-point groups ``spotfake.tasks`` and ``spotfake.models`` (each entry point names a
+callable that is called once with no arguments and registers what it brings). Unknown names get a
+"did you mean" suggestion.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, Generic, TypeVar
+
+from harness.errors import SpotfakeError
+
+T = TypeVar("T")
+
+
+def import_object(target: str) -> Any:
+    """Import ``"package.module:attr"``; raise SpotfakeError naming the target when it does not exist."""
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise SpotfakeError(f"cannot import {module_name!r} for {target!r}: {exc}") from None
+    if not attr:
+        return module
+    try:
+        obj = module
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except AttributeError:
+        raise SpotfakeError(f"{module_name!r} has no attribute {attr!r} (from {target!r})") from None
+    return obj
+
+
+@dataclass
+class Entry(Generic[T]):
+    """A registered object with its metadata; ``target`` is resolved on first use."""
+
+    name: str
+    target: T | str
+    description: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def load(self) -> T:
+        """The registered object, importing it the first time it is needed."""
+        if isinstance(self.target, str):
+            self.target = import_object(self.target)
+        return self.target  # type: ignore[return-value]
+
+
+class Registry(Generic[T]):
+    """Name -> entry, with lazy loading, entry-point plugins, wildcards and typo suggestions."""
+
+    def __init__(self, kind: str, entry_point_group: str) -> None:
+        self.kind = kind
+        self.entry_point_group = entry_point_group
+        self._entries: dict[str, Entry[T]] = {}
+        self._plugins_loaded = False
+
+    def register(
+        self,
+        name: str,
+        target: T | str | None = None,
+        *,
+        description: str = "",
+        replace: bool = False,
+        **meta: Any,
+    ) -> Callable[[T], T] | None:
+        """Register ``target`` under ``name``; without a target, return a decorator.
+
+        Registering a name twice is an error unless ``replace`` is set, so two plugins cannot silently
+        shadow each other.
+        """
+
+        def add(obj: T | str) -> None:
+            if name in self._entries and not replace:
+                raise SpotfakeError(f"{self.kind} {name!r} is already registered")
+            self._entries[name] = Entry(name=name, target=obj, description=description, meta=dict(meta))
+
+        if target is not None:
+            add(target)
+            return None
+
+        def decorator(obj: T) -> T:
+            add(obj)
+            return obj
+
+        return decorator
+
+    def _load_plugins(self) -> None:
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        for ep in sorted(
+            entry_points(group=self.entry_point_group), key=lambda e: (e.name != "builtin", e.name)
+        ):
+            try:
+                hook = ep.load()
+            except Exception as exc:  # a broken plugin must not take the whole tool down
+                raise SpotfakeError(
+                    f"cannot load {self.kind} plugin {ep.name!r} ({ep.value}): {exc}"
+                ) from exc
+            hook()
+
+    def names(self, pattern: str = "*") -> list[str]:
+        """Registered names matching a shell-style pattern, sorted."""
+        self._load_plugins()
+        return sorted(n for n in self._entries if fnmatch.fnmatchcase(n, pattern))
+
+    def entry(self, name: str) -> Entry[T]:
+        """The entry for ``name``; raise SpotfakeError with the closest names when it is unknown."""
+        self._load_plugins()
+        if name not in self._entries:
+            close = difflib.get_close_matches(name, list(self._entries), n=3, cutoff=0.5)
+            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            raise SpotfakeError(f"unknown {self.kind} {name!r}{hint} (see `spotfake list {self.kind}s`)")
+        return self._entries[name]
+
+    def get(self, name: str) -> T:
+        """The registered object for ``name``."""
+        return self.entry(name).load()
+
+    def __contains__(self, name: object) -> bool:
+        self._load_plugins()
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[Entry[T]]:
+        self._load_plugins()
+        return iter([self._entries[n] for n in sorted(self._entries)])
+
+
+TASKS: Registry[Any] = Registry("task", "spotfake.tasks")
+MODELS: Registry[Any] = Registry("model", "spotfake.models")

@@ -1,0 +1,102 @@
+"""The results file (``results.json``, schema v1): building it, validating it, reading run folders.
+
+The contract is the JSON Schema in ``harness/schema/results.schema.json``; the leaderboard validates
+submissions with the same file. Every key is documented there.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from harness.errors import SpotfakeError
+from harness.io import atomic_write_json, iter_jsonl, read_json
+from harness.types import Record
+
+SCHEMA_VERSION = 1
+SCHEMA_PATH = Path(__file__).parent / "schema" / "results.schema.json"
+RESULTS_FILE = "results.json"
+SAMPLES_FILE = "samples.jsonl"
+
+
+@dataclass
+class ModelInfo:
+    """Who answered: registry name, kind, the arguments given, the settings used, a fingerprint."""
+
+    name: str
+    kind: str
+    args: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    fingerprint: str = ""
+
+
+@lru_cache(maxsize=1)
+def load_schema() -> dict[str, Any]:
+    """The results JSON Schema as a dict."""
+    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return schema
+
+
+def validate_results(data: Any, source: str = "results.json") -> None:
+    """Raise SpotfakeError with the first schema violation (path and message), naming ``source``."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(load_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
+        raise SpotfakeError(
+            f"{source}: does not match results schema v{SCHEMA_VERSION} at {where}: {err.message}"
+        )
+
+
+def utc_now() -> str:
+    """The current time as an ISO-8601 UTC string (seconds)."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def run_dir(output_dir: Path, model_name: str, task_name: str) -> Path:
+    """``<output-dir>/<model>/<task>``, with path separators in names made safe."""
+    safe = [part.replace("/", "__").replace("\\", "__") for part in (model_name, task_name)]
+    return output_dir / safe[0] / safe[1]
+
+
+def write_records(path: Path, records: list[Record]) -> None:
+    """Atomically write records as JSONL, one ``Record.to_json()`` per line."""
+    from harness.io import atomic_write_text
+
+    lines = [json.dumps(r.to_json(), ensure_ascii=False, allow_nan=False) for r in records]
+    atomic_write_text(path, "\n".join(lines) + ("\n" if lines else ""))
+
+
+def read_records(path: Path) -> list[Record]:
+    """Read a samples.jsonl file strictly (a malformed line is an error naming file and line)."""
+    return [Record.from_json(obj) for _, obj in iter_jsonl(path)]
+
+
+def write_results(folder: Path, results: dict[str, Any]) -> Path:
+    """Validate and atomically write ``results.json`` into ``folder``."""
+    validate_results(results, source=str(folder / RESULTS_FILE))
+    path = folder / RESULTS_FILE
+    atomic_write_json(path, results)
+    return path
+
+
+def read_results(path: Path) -> dict[str, Any]:
+    """Read and validate one results.json."""
+    data = read_json(path)
+    validate_results(data, source=str(path))
+    result: dict[str, Any] = data
+    return result
+
+
+def find_results(root: Path) -> list[Path]:
+    """Every results.json below ``root``, sorted."""
+    if not root.exists():
+        return []
+    return sorted(root.rglob(RESULTS_FILE))

@@ -1,0 +1,222 @@
+"""From responses to records to a results file: the one path that both fresh runs and re-scoring use."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from harness import __version__
+from harness.results import SCHEMA_VERSION, ModelInfo, utc_now
+from harness.task import LoadedTask
+from harness.types import Record, Response, Sample
+
+
+@dataclass
+class ScoringOptions:
+    """How verdicts and metrics are computed (recorded in ``results.json['scoring']``)."""
+
+    threshold: float = 0.5
+    n_bootstrap: int = 1000
+    seed: int = 0
+    confidence: float = 0.95
+    css_model: str | None = None
+    css_cache_dir: str | None = None
+
+
+def run_key(model: ModelInfo, task: LoadedTask) -> str:
+    """Hash of everything that changes a prediction: model fingerprint, task identity and data."""
+    payload = {
+        "model": model.fingerprint,
+        "task": task.spec.name,
+        "version": task.spec.version,
+        "data": task.data_fingerprint,
+        "args": {k: str(v) for k, v in sorted(task.args.items())},
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def verdict_of(sample: Sample, response: Response, answer_kind: str, threshold: float) -> str | None:
+    """The parsed verdict of one response: from its text when there is text, else from its score."""
+    from harness.verdict import parse_verdict
+
+    if response.error is not None:
+        return None
+    if response.text is not None and response.text.strip():
+        return parse_verdict(
+            response.text,
+            kind=answer_kind,  # type: ignore[arg-type]
+            question=sample.prompt,
+            yes_means=sample.yes_means,
+            choices=sample.choices,
+        )
+    if response.score is not None and answer_kind != "choice":
+        return "fake" if response.score >= threshold else "real"
+    return None
+
+
+def make_record(
+    sample: Sample, response: Response | None, answer_kind: str, threshold: float, key: str | None
+) -> Record:
+    """One record for one sample; ``response=None`` makes a *missing* record (no answer recorded)."""
+    record = Record(
+        id=sample.id,
+        label=sample.label,
+        category=sample.category,
+        metadata=dict(sample.metadata),
+        answer=sample.answer,
+        run_key=key,
+    )
+    if response is None:
+        return record
+    record.response = response.text
+    record.score = response.score
+    record.error = response.error
+    record.latency_s = response.latency_s
+    record.usage = response.usage
+    record.verdict = verdict_of(sample, response, answer_kind, threshold)
+    return record
+
+
+def complete_records(task: LoadedTask, found: Mapping[str, Record], key: str | None) -> list[Record]:
+    """One record per task sample in task order: the found ones, and missing placeholders for the rest.
+
+    Labels, answers and categories always come from the task, never from the records, so a saved or
+    submitted file cannot change the ground truth it is scored against.
+    """
+    out = []
+    for sample in task.samples:
+        rec = found.get(sample.id)
+        if rec is None:
+            out.append(make_record(sample, None, task.spec.answer_kind, 0.5, key))
+            continue
+        rec.label = sample.label
+        rec.answer = sample.answer
+        rec.category = sample.category
+        rec.metadata = dict(sample.metadata)
+        out.append(rec)
+    return out
+
+
+def score_and_summarize(
+    task: LoadedTask, records: list[Record], options: ScoringOptions
+) -> tuple[Any, dict[str, Any]]:
+    """Fill per-sample metric fields and compute the summary; returns ``(summary, scoring_info)``."""
+    from harness import metrics as m
+    from harness.verdict import PARSER_VERSION
+
+    spec = task.spec
+    references = {s.id: s.references for s in task.samples if s.references}
+    wanted = set(spec.metrics)
+    css_scorer = None
+    has_text = any(r.response for r in records if r.id in references)
+    if "css" in wanted and references and has_text:
+        css_scorer = m.CssScorer(model_path=options.css_model, cache_dir=options.css_cache_dir)
+    m.score_records(
+        records, references, answer_kind=spec.answer_kind, metrics=spec.metrics, css_scorer=css_scorer
+    )
+    summary = m.summarize(
+        records,
+        answer_kind=spec.answer_kind,
+        metrics=spec.metrics,
+        breakdowns=spec.breakdowns,
+        n_bootstrap=options.n_bootstrap,
+        seed=options.seed,
+        confidence=options.confidence,
+    )
+    scoring = {
+        "verdict_parser": PARSER_VERSION,
+        "threshold": options.threshold,
+        "rouge_l": "rouge-score ROUGE-L F-measure, Porter stemmer, max over references",
+        "css_embedder": css_scorer.embedder_id if css_scorer is not None else None,
+        "bootstrap": {
+            "resamples": options.n_bootstrap,
+            "seed": options.seed,
+            "confidence": options.confidence,
+        },
+        "f1_positive_class": "real",
+    }
+    return summary, scoring
+
+
+def build_results(
+    *,
+    model: ModelInfo,
+    task: LoadedTask,
+    summary: Any,
+    scoring: Mapping[str, Any],
+    settings: Mapping[str, Any],
+    environment: Mapping[str, Any],
+    timing: Mapping[str, Any],
+    key: str | None,
+    source: str = "reproduced",
+) -> dict[str, Any]:
+    """Assemble ``results.json`` (schema v1) from its parts."""
+    result: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "spotfake_version": __version__,
+        "source": source,
+        "model": {
+            "name": model.name,
+            "kind": model.kind,
+            "args": dict(model.args),
+            "settings": dict(model.settings),
+            "fingerprint": model.fingerprint,
+        },
+        "task": {
+            "name": task.spec.name,
+            "version": task.spec.version,
+            "data_fingerprint": task.data_fingerprint,
+            "answer_kind": task.spec.answer_kind,
+            "args": {k: str(v) for k, v in task.args.items()},
+            "n": len(task.samples),
+        },
+        "metrics": summary.metrics,
+        "ci": summary.ci,
+        "per_category": summary.per_category,
+        "breakdowns": summary.breakdowns,
+        "scoring": dict(scoring),
+        "settings": dict(settings),
+        "environment": dict(environment),
+        "timing": dict(timing),
+        "created": utc_now(),
+    }
+    if key is not None:
+        result["run_key"] = key
+    return result
+
+
+def responses_from_predictions(
+    rows: Sequence[tuple[int, dict[str, Any]]], source: str
+) -> dict[str, Response]:
+    """Turn JSONL prediction rows ``{"id", "response"?, "score"?}`` into responses; duplicates are errors."""
+    from harness.errors import SpotfakeError
+
+    out: dict[str, Response] = {}
+    for line, row in rows:
+        if "id" not in row:
+            raise SpotfakeError(
+                f"{source} line {line}: no 'id' (each line needs an id and a response or score)"
+            )
+        sid = str(row["id"])
+        if sid in out:
+            raise SpotfakeError(f"{source} line {line}: duplicate id {sid!r}; keep one prediction per sample")
+        text = row.get("response")
+        score = row.get("score")
+        if text is None and score is None and row.get("error") is None:
+            raise SpotfakeError(f"{source} line {line}: sample {sid!r} has neither 'response' nor 'score'")
+        if text is not None and not isinstance(text, str):
+            raise SpotfakeError(f"{source} line {line}: 'response' of {sid!r} must be a string")
+        if score is not None:
+            if (
+                isinstance(score, bool)
+                or not isinstance(score, (int, float))
+                or not 0.0 <= float(score) <= 1.0
+            ):
+                raise SpotfakeError(f"{source} line {line}: 'score' of {sid!r} must be p(fake) in [0, 1]")
+            score = float(score)
+        error = row.get("error")
+        out[sid] = Response(text=text, score=score, error=None if error is None else str(error))
+    return out

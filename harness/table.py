@@ -1,0 +1,41 @@
+"""Plain-text leaderboard tables for the terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+DEFAULT_COLUMNS = ("acc", "f1", "rouge_l", "css", "auc")
+LABELS = {"acc": "Acc", "f1": "F1", "rouge_l": "ROUGE-L", "css": "CSS", "auc": "AUC", "f1_macro": "F1-macro"}
+
+
+def format_value(value: Any, ci: Sequence[Any] | None) -> str:
+    """``0.912 [0.88, 0.94]``, or ``-`` for a metric that does not apply."""
+    if value is None:
+        return "-"
+    text = f"{value:.3f}"
+    if ci and ci[0] is not None and ci[1] is not None:
+        text += f" [{ci[0]:.3f}, {ci[1]:.3f}]"
+    return text
+
+
+def leaderboard_table(results: Sequence[dict[str, Any]], columns: Sequence[str] = DEFAULT_COLUMNS) -> str:
+    """One row per result, sorted by accuracy (best first); columns with no value anywhere are dropped."""
+    shown = [c for c in columns if any(r["metrics"].get(c) is not None for r in results)]
+    rows = sorted(results, key=lambda r: -(r["metrics"].get("acc") or 0.0))
+    header = ["model", "task", *[LABELS.get(c, c) for c in shown], "unparsed", "n"]
+    body = [
+        [
+            r["model"]["name"],
+            r["task"]["name"],
+            *[format_value(r["metrics"].get(c), r.get("ci", {}).get(c)) for c in shown],
+            format_value(r["metrics"].get("unparsed_rate"), None),
+            str(r["metrics"].get("n", "")),
+        ]
+        for r in rows
+    ]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *body, strict=True)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in body]
+    return "\n".join(lines)
