@@ -7,7 +7,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.model import Item, Model
-from harness.types import Response
+from harness.types import Response, Sample
+
+
+def claim(sample: Sample, verdict: str) -> str:
+    """The answer text for one verdict: about the image, or, for a choice between two images (one real,
+    one fake), about the first image, which the verdict parser maps to the matching option letter."""
+    if sample.choices:
+        return f"The first image is {verdict}."
+    return f"This is a {verdict} image."
 
 
 class _Constant(Model):
@@ -20,7 +28,7 @@ class _Constant(Model):
 
     def predict(self, items: Sequence[Item]) -> list[Response]:
         score = 1.0 if self.answer == "fake" else 0.0
-        return [Response(text=f"This is a {self.answer} image.", score=score) for _ in items]
+        return [Response(text=claim(item.sample, self.answer), score=score) for item in items]
 
 
 class AlwaysFake(_Constant):
@@ -53,5 +61,5 @@ class RandomGuess(Model):
             digest = hashlib.sha256(f"{self.seed}:{item.sample.id}".encode()).digest()
             p_fake = int.from_bytes(digest[:8], "big") / 2**64
             verdict = "fake" if p_fake >= 0.5 else "real"
-            out.append(Response(text=f"This is a {verdict} image.", score=p_fake))
+            out.append(Response(text=claim(item.sample, verdict), score=p_fake))
         return out

@@ -122,7 +122,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.what == "models":
         for name in MODELS.names(args.pattern):
             entry = MODELS.entry(name)
-            print(f"{name:<14} {entry.meta.get('kind', ''):<9} {entry.description}")
+            print(f"{name:<16} {entry.meta.get('kind', ''):<9} {entry.description}")
         return 0
     from harness.task import load_task
 
@@ -134,7 +134,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                 size = str(len(load_task(name).samples))
             except SpotfakeError:
                 size = "?"
-        print(f"{name:<14} n={size:<6} {spec.description}  [{', '.join(spec.metrics)}]")
+        print(f"{name:<16} n={size:<6} {spec.description}  [{', '.join(spec.metrics)}]")
     return 0
 
 

@@ -62,7 +62,11 @@ def load_existing(folder: Path, key: str) -> tuple[dict[str, Record], list[Recor
 
 
 class RecordWriter:
-    """Appends records to a JSONL file, one flushed write per batch."""
+    """Appends records to a JSONL file, one flushed write per batch.
+
+    A flush hands each batch to the operating system, so a killed run loses nothing it had written; the
+    file is synced to disk once, on close.
+    """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,9 +78,10 @@ class RecordWriter:
         if lines:
             self._handle.write(lines)
             self._handle.flush()
-            os.fsync(self._handle.fileno())
 
     def close(self) -> None:
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
         self._handle.close()
 
     def __enter__(self) -> RecordWriter:

@@ -133,8 +133,15 @@ def parse_task_args(text: str | None) -> dict[str, str]:
 def load_task(
     name: str, data_root: str | Path | None = None, task_args: dict[str, Any] | None = None
 ) -> LoadedTask:
-    """Resolve ``name`` in the registry, run its reader and fingerprint its annotation files."""
-    spec: TaskSpec = TASKS.get(name)
+    """Resolve ``name`` (a registered task, or a path to a task YAML file), run its reader and fingerprint
+    its annotation files."""
+    spec: TaskSpec
+    if name.endswith((".yaml", ".yml")):
+        if not Path(name).is_file():
+            raise SpotfakeError(f"task file not found: {name}")
+        spec = load_spec_file(Path(name))
+    else:
+        spec = TASKS.get(name)
     args = {**spec.args, **(task_args or {})}
     root: Path | None
     if data_root is not None:

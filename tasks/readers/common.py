@@ -1,0 +1,197 @@
+"""Helpers every reader shares: safe path joining, JSON with file-and-position errors, task arguments.
+
+Readers never open images: they only build absolute paths, and the runner loads them lazily (a missing
+or corrupt image becomes that sample's error record). What readers do refuse, with a one-line
+:class:`~harness.errors.SpotfakeError`, is bad annotation input: a missing file, an undecodable or
+malformed file, a record without the fields its format needs, or an image path that leaves the data root.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import posixpath
+import re
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+from harness.errors import SpotfakeError
+from harness.task import TaskSpec
+
+IMAGE_TOKEN = re.compile(r"<image>")
+FALSY = {"0", "false", "no", "off", ""}
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def require_data_root(spec: TaskSpec, data_root: Path | None, layout: str) -> Path:
+    """The data root as an absolute path; a missing one is an error that says what the task expects."""
+    if data_root is None:
+        raise SpotfakeError(f"task {spec.name} needs --data-root: {layout}")
+    root = Path(data_root).expanduser().absolute()
+    if not root.is_dir():
+        raise SpotfakeError(f"task {spec.name}: data root not found: {root} (expected {layout})")
+    return root
+
+
+def check_args(spec: TaskSpec, args: Mapping[str, Any], known: Iterable[str]) -> None:
+    """Refuse task arguments the reader does not know (a typo would otherwise be silently ignored)."""
+    known = set(known)
+    unknown = sorted(set(args) - known)
+    if unknown:
+        raise SpotfakeError(
+            f"task {spec.name}: unknown task argument(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+        )
+
+
+def arg_path(root: Path, value: Any, split: str | None = None) -> Path:
+    """A path given as a task argument: ``{split}`` is filled in; relative paths are under ``root``.
+
+    Task arguments come from the user's own command line or task file, so an absolute path is allowed
+    here (unlike image paths read from annotation files, see :func:`safe_join`).
+    """
+    text = str(value)
+    if split is not None:
+        text = text.replace("{split}", split)
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else root / path
+
+
+def as_bool(value: Any) -> bool:
+    """A task argument as a boolean: ``false``/``0``/``no``/``off`` are false."""
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() not in FALSY
+
+
+def safe_join(base: Path, rel: Any, *, source: Path | str, where: str) -> Path:
+    """``base / rel`` for a path read from an annotation file, refusing anything that leaves ``base``.
+
+    ``rel`` must be a relative path (POSIX or Windows separators) whose ``..`` parts never climb above
+    ``base``; the check is lexical, so a symlink the user placed inside the data root is followed as is.
+    ``where`` names the record for the error message.
+    """
+    if not isinstance(rel, str) or not rel.strip():
+        raise SpotfakeError(f"{source} {where}: image path must be a non-empty string, got {rel!r}")
+    text = rel.strip().replace("\\", "/")
+    if PurePosixPath(text).is_absolute() or PureWindowsPath(rel).is_absolute() or PureWindowsPath(rel).drive:
+        raise SpotfakeError(
+            f"{source} {where}: absolute image path {rel!r} refused; paths must be relative to {base}"
+        )
+    normal = posixpath.normpath(text)
+    if normal == ".." or normal.startswith("../"):
+        raise SpotfakeError(f"{source} {where}: image path {rel!r} escapes the data root {base}; refused")
+    return base / normal
+
+
+def decode_text(data: bytes, path: Path) -> str:
+    """Decode a text file: a BOM picks UTF-8/16/32; without one, UTF-16 is recognised by its NUL bytes
+    (as RFC 8259 describes for JSON) and anything else must be UTF-8."""
+    encoding = "utf-8"
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            encoding = name
+            break
+    else:
+        if len(data) >= 2 and data[0] == 0 and data[1] != 0:
+            encoding = "utf-16-be"
+        elif len(data) >= 2 and data[0] != 0 and data[1] == 0:
+            encoding = "utf-16-le"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise SpotfakeError(
+            f"{path}: cannot decode as {encoding} ({exc.reason} at byte {exc.start}); "
+            "save it as UTF-8 (or UTF-16 with a byte-order mark)"
+        ) from None
+
+
+def read_json_file(path: Path, *, what: str) -> Any:
+    """Read an annotation JSON file; missing, undecodable or malformed files are one-line errors.
+
+    ``what`` describes the file for the not-found message (e.g. "LOKI's true_or_false.json").
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SpotfakeError(
+            f"annotation file not found: {path} (expected {what}); is --data-root right?"
+        ) from None
+    except IsADirectoryError:
+        raise SpotfakeError(f"{path} is a folder; expected {what} (a JSON file)") from None
+    text = decode_text(data, path)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SpotfakeError(
+            f"malformed JSON in {path} line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+
+
+def strip_image_tokens(text: str) -> str:
+    """Remove ``<image>`` placeholders (adapters place image tokens their own way) and outer whitespace."""
+    return IMAGE_TOKEN.sub("", text).strip()
+
+
+def require_list(data: Any, path: Path, what: str) -> list[Any]:
+    """The top level of an annotation file must be a JSON list."""
+    if not isinstance(data, list):
+        raise SpotfakeError(f"{path}: expected a JSON list of {what}, got {type(data).__name__}")
+    return data
+
+
+def require_dict(data: Any, path: Path, what: str) -> dict[str, Any]:
+    """The top level (or a record) must be a JSON object."""
+    if not isinstance(data, dict):
+        raise SpotfakeError(f"{path}: expected a JSON object ({what}), got {type(data).__name__}")
+    return data
+
+
+def get_field(record: Any, key: str, kind: type | tuple[type, ...], *, source: Path | str, where: str) -> Any:
+    """``record[key]``, which must exist and have type ``kind``; otherwise an error naming the record."""
+    if not isinstance(record, dict):
+        raise SpotfakeError(f"{source} {where}: expected a JSON object, got {type(record).__name__}")
+    if key not in record:
+        raise SpotfakeError(f"{source} {where}: missing field {key!r}")
+    value = record[key]
+    if not isinstance(value, kind) or isinstance(value, bool) and bool not in _as_tuple(kind):
+        names = "/".join(t.__name__ for t in _as_tuple(kind))
+        raise SpotfakeError(f"{source} {where}: field {key!r} must be {names}, got {value!r}")
+    return value
+
+
+def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def cache_root(value: Any = None) -> Path:
+    """Where readers keep derived files (listings, images unpacked from datasets): the ``cache_dir`` task
+    argument when given, else ``$SPOTFAKE_CACHE``, else ``$XDG_CACHE_HOME/spotfake`` (``~/.cache/spotfake``)."""
+    if value:
+        return Path(str(value)).expanduser().absolute()
+    if os.environ.get("SPOTFAKE_CACHE"):
+        return Path(os.environ["SPOTFAKE_CACHE"]).expanduser().absolute()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "spotfake"
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` through a temporary file and a rename, so a concurrent reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

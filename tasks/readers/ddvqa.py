@@ -1,0 +1,154 @@
+"""DD-VQA (Zhang et al., "Common Sense Reasoning for Deep Fake Detection", ECCV 2024;
+github.com/Reality-Defender/Research-DD-VQA): questions about FaceForensics++ face crops, each with one or
+more human answers that explain why the face (or a part of it) looks real or fake.
+
+``<data-root>/DQ_FF++/<split>_set/<Method>/<Method>.json`` maps ``"<manip>_<target>[_<source>]"`` to
+``{question id: {"question": ..., "answer": [...]}}``. The manipulation id gives the label
+(5 = Original = real). The frames themselves are FF++ crops that users supply; their location is a path
+pattern (task argument ``frames``), see docs/tasks.md.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+from typing import Any
+
+from harness.errors import SpotfakeError
+from harness.task import TaskData, TaskSpec
+from harness.types import Sample
+from tasks.readers.common import (
+    arg_path,
+    check_args,
+    read_json_file,
+    require_data_root,
+    require_dict,
+    safe_join,
+    strip_image_tokens,
+)
+
+LAYOUT = "the Research-DD-VQA checkout, the folder that holds DQ_FF++/"
+METHODS: dict[int, str] = {
+    0: "Deepfakes",
+    1: "Face2Face",
+    2: "FaceShifter",
+    3: "FaceSwap",
+    5: "Original",
+    6: "Neuraltexture",
+}
+"""Manipulation id -> DD-VQA's folder name (DD-VQA spells NeuralTextures ``Neuraltexture``)."""
+FFPP_DIRS: dict[int, str] = {
+    0: "manipulated_sequences/Deepfakes",
+    1: "manipulated_sequences/Face2Face",
+    2: "manipulated_sequences/FaceShifter",
+    3: "manipulated_sequences/FaceSwap",
+    5: "original_sequences/youtube",
+    6: "manipulated_sequences/NeuralTextures",
+}
+"""Manipulation id -> the folder FaceForensics++ itself uses for that method's videos."""
+REAL_ID = 5
+KEY = re.compile(r"(\d+)_(\d+)(?:_(\d+))?")
+PLACEHOLDERS = ("key", "manip", "method", "ffpp_dir", "video", "target", "source")
+DEFAULT_FRAMES = "frames/{method}/{video}.png"
+ARGS = ("split", "annotations_dir", "frames", "frames_root")
+
+
+def question_part(question: str) -> str:
+    """The face part a question is about: ``image`` for the whole image, else ``skin``, ``eyes``, ..."""
+    match = re.search(r"person's (\w+)", question)
+    return match.group(1).lower() if match else "image"
+
+
+def frame_fields(key: str, manip: int) -> dict[str, str]:
+    """The values a frame path pattern may use for one image key."""
+    match = KEY.fullmatch(key)
+    assert match is not None
+    target, source = match.group(2), match.group(3)
+    return {
+        "key": key,
+        "manip": str(manip),
+        "method": METHODS[manip],
+        "ffpp_dir": FFPP_DIRS[manip],
+        "video": f"{target}_{source}" if source else target,
+        "target": target,
+        "source": source or "",
+    }
+
+
+def check_pattern(pattern: str, spec: TaskSpec) -> None:
+    """A frame pattern may only use the known placeholders (a typo is an error, not a silent miss)."""
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None}
+    except ValueError as exc:
+        raise SpotfakeError(f"task {spec.name}: bad frames pattern {pattern!r}: {exc}") from None
+    unknown = sorted(names - set(PLACEHOLDERS))
+    if unknown:
+        raise SpotfakeError(
+            f"task {spec.name}: frames pattern {pattern!r} uses unknown field(s) {', '.join(unknown)} "
+            f"(known: {', '.join('{' + p + '}' for p in PLACEHOLDERS)})"
+        )
+
+
+def read_ddvqa(spec: TaskSpec, data_root: Path | None, args: dict[str, Any]) -> TaskData:
+    """Reader for DD-VQA (task args: ``split``, ``annotations_dir``, ``frames``, ``frames_root``)."""
+    check_args(spec, args, ARGS)
+    root = require_data_root(spec, data_root, LAYOUT)
+    split = str(args.get("split", "test"))
+    base = arg_path(root, args.get("annotations_dir", "DQ_FF++/{split}_set"), split)
+    pattern = str(args.get("frames", DEFAULT_FRAMES))
+    check_pattern(pattern, spec)
+    frames_root = arg_path(root, args.get("frames_root", "."))
+    samples: list[Sample] = []
+    files: list[Path] = []
+    for manip, method in METHODS.items():
+        path = base / method / f"{method}.json"
+        data = require_dict(
+            read_json_file(path, what=f"DD-VQA's {method} questions"), path, "image key -> questions"
+        )
+        files.append(path)
+        for key, questions in data.items():
+            samples.extend(_image_samples(key, questions, manip, path, pattern, frames_root))
+    return TaskData(samples, files=files, notes={"split": split, "frames": pattern})
+
+
+def _image_samples(
+    key: str, questions: Any, manip: int, path: Path, pattern: str, frames_root: Path
+) -> list[Sample]:
+    where = f"key {key!r}"
+    match = KEY.fullmatch(key)
+    if match is None:
+        raise SpotfakeError(f"{path} {where}: expected '<manipulation id>_<video>[_<source video>]'")
+    key_manip = int(match.group(1))
+    if key_manip != manip:
+        name = METHODS.get(key_manip, f"unknown id {key_manip}")
+        raise SpotfakeError(
+            f"{path} {where}: manipulation id {key_manip} ({name}) in the {METHODS[manip]} file"
+        )
+    if (match.group(3) is None) != (manip == REAL_ID):
+        raise SpotfakeError(f"{path} {where}: originals have one video id, manipulated frames two")
+    if not isinstance(questions, dict) or not questions:
+        raise SpotfakeError(f"{path} {where}: expected a non-empty object of questions")
+    fields = frame_fields(key, manip)
+    frame = safe_join(frames_root, pattern.format(**fields), source=path, where=where)
+    out = []
+    for qid, item in questions.items():
+        qwhere = f"{where} question {qid!r}"
+        if not isinstance(item, dict) or not isinstance(item.get("question"), str):
+            raise SpotfakeError(f"{path} {qwhere}: needs a text 'question'")
+        answers = item.get("answer")
+        if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
+            raise SpotfakeError(f"{path} {qwhere}: 'answer' must be a list of texts")
+        question = strip_image_tokens(item["question"])
+        out.append(
+            Sample(
+                id=f"{key}/{qid}",
+                label="real" if manip == REAL_ID else "fake",
+                prompt=question,
+                images=(frame,),
+                references=tuple(a.strip() for a in answers if a.strip()),
+                category=question_part(question),
+                metadata={"manipulation": METHODS[manip]},
+            )
+        )
+    return out

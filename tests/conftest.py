@@ -1,0 +1,31 @@
+"""Shared test settings: offline, quiet, and small thread counts on a 2-core machine."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+TESTS_DIR = Path(__file__).resolve().parent
+REPO_ROOT = TESTS_DIR.parent
+SHARED = REPO_ROOT.parent / "shared"
+TOY_TASK = TESTS_DIR / "toy_task.yaml"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test session gets its own spotfake and HF caches, never the user's."""
+    cache = tmp_path_factory.getbasetemp() / "cache"
+    monkeypatch.setenv("SPOTFAKE_CACHE", str(cache / "spotfake"))
+    monkeypatch.setenv("HF_HOME", str(cache / "hf"))
+
+
+@pytest.fixture
+def toy_task_path() -> Path:
+    return TOY_TASK

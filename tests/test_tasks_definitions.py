@@ -1,0 +1,48 @@
+"""The task YAML files: each loads, is registered under its file name, and names a reader that exists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.registry import TASKS, import_object
+from harness.task import TaskSpec, load_spec_file
+from tasks.registry import DEFINITIONS
+
+FILES = sorted(DEFINITIONS.glob("*.yaml"))
+EXPECTED = {
+    "fakeclue",
+    "fakeclue-hf",
+    "fakeclue-images",
+    "loki",
+    "loki-judgment",
+    "loki-mc",
+    "loki-explain",
+    "ddvqa",
+    "imagefolder",
+    "genimage",
+    "forensynths",
+    "chameleon",
+}
+KNOWN_METRICS = {"acc", "f1", "f1_fake", "f1_macro", "balanced_acc", "auc", "rouge_l", "css", "bleu4"}
+
+
+def test_the_expected_tasks_are_defined() -> None:
+    assert {path.stem for path in FILES} >= EXPECTED
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_definition_is_complete_and_consistent(path: Path) -> None:
+    spec = load_spec_file(path)
+    assert spec.name == path.stem
+    assert spec.description and "\n" not in spec.description and len(spec.description) <= 110
+    assert callable(import_object(spec.reader))
+    assert spec.answer_kind in ("verdict", "yesno", "choice")
+    assert set(spec.metrics) <= KNOWN_METRICS
+    if spec.answer_kind == "choice":
+        assert set(spec.metrics) == {"acc"}, "classification metrics are undefined for option letters"
+    assert spec.name in TASKS
+    registered: TaskSpec = TASKS.get(spec.name)
+    assert registered.reader == spec.reader
+    assert TASKS.entry(spec.name).description == spec.description
