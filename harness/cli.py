@@ -32,9 +32,15 @@ def _add_scoring_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task-args", help="reader options, key=value,key=value (e.g. split=val)")
     parser.add_argument("--output-dir", default="runs", help="where run folders go (default: runs/)")
     parser.add_argument("--seed", type=int, default=0, help="seed for sampling and bootstrap (default 0)")
-    parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for CIs (default 1000)")
-    parser.add_argument("--threshold", type=float, default=0.5, help="p(fake) threshold for score-only models")
-    parser.add_argument("--css-model", help="local sentence-transformers folder for CSS (default all-MiniLM-L6-v2)")
+    parser.add_argument(
+        "--bootstrap", type=int, default=1000, help="bootstrap resamples for CIs (default 1000)"
+    )
+    parser.add_argument(
+        "--threshold", type=float, default=0.5, help="p(fake) threshold for score-only models"
+    )
+    parser.add_argument(
+        "--css-model", help="local sentence-transformers folder for CSS (default all-MiniLM-L6-v2)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,12 +58,16 @@ def build_parser() -> argparse.ArgumentParser:
     p_list.add_argument("pattern", nargs="?", default="*", help="shell-style filter, e.g. 'loki*'")
     p_list.set_defaults(handler=cmd_list)
 
-    p_run = sub.add_parser("run", help="evaluate models on tasks (no arguments: every embedded model on demo)")
+    p_run = sub.add_parser(
+        "run", help="evaluate models on tasks (no arguments: every embedded model on demo)"
+    )
     p_run.add_argument("--model", help="model name(s), comma-separated (default: the embedded models)")
     p_run.add_argument("--model-args", help="key=value,key=value passed to the model")
     p_run.add_argument("--task", help=f"task name(s), comma-separated (default: {DEFAULT_TASK})")
     p_run.add_argument("--limit", type=int, help="evaluate only the first N samples of each task")
-    p_run.add_argument("--batch-size", type=int, default=8)
+    p_run.add_argument(
+        "--batch-size", type=int, help="samples per model call (default: the model's own, else 8)"
+    )
     p_run.add_argument("--workers", type=int, default=4, help="image-decoding threads")
     p_run.add_argument("--strict", action="store_true", help="stop at the first missing or corrupt image")
     p_run.add_argument("--no-resume", action="store_true", help="ignore records of an earlier identical run")
@@ -65,7 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scoring_args(p_run)
     p_run.set_defaults(handler=cmd_run)
 
-    p_score = sub.add_parser("score", help="score saved predictions (JSONL: {id, response} and/or {id, score})")
+    p_score = sub.add_parser(
+        "score", help="score saved predictions (JSONL: {id, response} and/or {id, score})"
+    )
     p_score.add_argument("--task", required=True)
     p_score.add_argument("--predictions", required=True, help="JSONL file, one prediction per line")
     p_score.add_argument("--model-name", help="name for the results (default: the file's stem)")
@@ -161,7 +173,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     models = _split(args.model) or _embedded_models()
     tasks = _split(args.task) or [DEFAULT_TASK]
-    if args.batch_size < 1:
+    if args.batch_size is not None and args.batch_size < 1:
         raise SpotfakeError(f"--batch-size must be >= 1, got {args.batch_size}")
     model_args = parse_model_args(args.model_args)
     task_args = parse_task_args(args.task_args)
@@ -237,7 +249,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"spotfake: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("spotfake: interrupted; records so far are saved, rerun the same command to resume", file=sys.stderr)
+        print(
+            "spotfake: interrupted; records so far are saved, rerun the same command to resume",
+            file=sys.stderr,
+        )
         return 130
 
 

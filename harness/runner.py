@@ -40,6 +40,8 @@ from harness.task import LoadedTask
 from harness.types import Record, Response, Sample
 
 log = logging.getLogger("spotfake")
+DEFAULT_BATCH_SIZE = 8
+"""Used when neither --batch-size nor the model's own ``batch_size`` says otherwise."""
 
 
 @dataclass
@@ -47,7 +49,7 @@ class RunOptions:
     """Settings of one ``spotfake run`` (recorded in ``results.json['settings']``)."""
 
     output_dir: Path = Path("runs")
-    batch_size: int = 8
+    batch_size: int | None = None
     limit: int | None = None
     seed: int = 0
     strict: bool = False
@@ -151,6 +153,7 @@ def run(model: Model, model_args: Mapping[str, Any], task: LoadedTask, options: 
     ctx = distributed.current()
     seed_everything(options.seed)
     task = limited(task, options.limit)
+    batch_size = options.batch_size or int(getattr(model, "batch_size", DEFAULT_BATCH_SIZE))
     info = model_info(model, model_args)
     key = run_key(info, task)
     folder = run_dir(options.output_dir, info.name, task.spec.name)
@@ -179,7 +182,7 @@ def run(model: Model, model_args: Mapping[str, Any], task: LoadedTask, options: 
         )
         with RecordWriter(writer_path) as writer:
             batches = decoded_batches(
-                todo, options.batch_size, needs_images=model.needs_images, workers=options.workers
+                todo, batch_size, needs_images=model.needs_images, workers=options.workers
             )
             for batch in batches:
                 t0 = time.perf_counter()
@@ -214,7 +217,7 @@ def run(model: Model, model_args: Mapping[str, Any], task: LoadedTask, options: 
             folder,
             key,
             options.scoring,
-            settings={**options.recorded(), "world_size": ctx.world_size},
+            settings={**options.recorded(), "batch_size": batch_size, "world_size": ctx.world_size},
             timing=timing,
         )
     distributed.barrier(ctx)

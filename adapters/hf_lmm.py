@@ -1,0 +1,166 @@
+"""Any transformers image-text-to-text model, prompted through its own chat template.
+
+LLaVA-1.5 / NeXT, Qwen2-VL / Qwen2.5-VL, InternVL (HF format), Idefics3 / SmolVLM, Gemma 3 and the like
+load through ``AutoModelForImageTextToText`` + ``AutoProcessor``. Each sample becomes one user message with
+one image part per image followed by the sample's question; the processor's chat template turns it into
+the model's own prompt format. Greedy decoding, left padding, only the new tokens decoded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from adapters.generation import (
+    GreedySettings,
+    HalvingBatcher,
+    LocalGenerator,
+    choose_device,
+    choose_dtype,
+    dtype_name,
+    int_arg,
+    load_pretrained,
+    model_id,
+    release_memory,
+    sorted_order,
+)
+from adapters.weights_hash import weights_hash_for
+from harness.errors import SpotfakeError
+from harness.model import Item, Model
+from harness.types import Response
+
+IMAGE_TAG = re.compile(r"<image>\s*")
+"""LLaVA-style image placeholders in a task's prompt; the chat template places images itself."""
+
+
+def build_messages(prompt: str, n_images: int, system_prompt: str | None = None) -> list[dict[str, Any]]:
+    """The chat for one sample: an optional system message, then one user message holding ``n_images``
+    image parts followed by the question (with any literal ``<image>`` tags removed)."""
+    question = IMAGE_TAG.sub("", prompt).strip()
+    content: list[dict[str, Any]] = [{"type": "image"} for _ in range(n_images)]
+    content.append({"type": "text", "text": question})
+    messages: list[dict[str, Any]] = []
+    if system_prompt:
+        messages.append({"role": "system", "content": [{"type": "text", "text": system_prompt}]})
+    messages.append({"role": "user", "content": content})
+    return messages
+
+
+class HFImageTextModel(Model):
+    """A transformers image-text-to-text model with its chat template; ``--model-args`` are strings:
+
+    ``path`` (local folder or hub id; required), ``batch_size`` (8), ``max_new_tokens`` (256), ``device``
+    (auto | cpu | cuda[:N] | mps), ``dtype`` (auto = bf16 where supported, fp32 on CPU),
+    ``system_prompt`` (none), ``chat_template`` (a Jinja file replacing the model's own, for checkpoints
+    that ship none).
+    """
+
+    kind = "lmm"
+    needs_images = True
+
+    def __init__(
+        self,
+        path: str | None = None,
+        batch_size: str | int = 8,
+        max_new_tokens: str | int = 256,
+        device: str | None = None,
+        dtype: str | None = None,
+        system_prompt: str | None = None,
+        chat_template: str | None = None,
+    ) -> None:
+        from transformers import AutoModelForImageTextToText, AutoProcessor
+
+        if not path:
+            raise SpotfakeError("hf: --model-args path=<local folder or hub id> is required")
+        self.path = str(path)
+        self.batch_size = int_arg("hf", "batch_size", batch_size, minimum=1)
+        self.greedy = GreedySettings(int_arg("hf", "max_new_tokens", max_new_tokens, minimum=1))
+        self.system_prompt = system_prompt or None
+        self.device = choose_device(device)
+        self.dtype = choose_dtype(dtype, self.device)
+        model, processor = load_pretrained(
+            "hf", AutoModelForImageTextToText, AutoProcessor, self.path, device=self.device, dtype=self.dtype
+        )
+        if chat_template:
+            template_file = Path(chat_template).expanduser()
+            if not template_file.is_file():
+                raise SpotfakeError(f"hf: chat_template file not found: {chat_template} (give a .jinja file)")
+            processor.chat_template = template_file.read_text(encoding="utf-8")
+        tokenizer_template = getattr(getattr(processor, "tokenizer", None), "chat_template", None)
+        if not getattr(processor, "chat_template", None) and isinstance(tokenizer_template, str):
+            processor.chat_template = tokenizer_template
+        if not getattr(processor, "chat_template", None):
+            raise SpotfakeError(
+                f"hf: the model at {self.path!r} has no chat template; pass chat_template=<file.jinja> "
+                "(or use --model fakevlm for FakeVLM's raw prompt)"
+            )
+        self.engine = LocalGenerator(model, processor, self.device, self.dtype)
+        self.batcher = HalvingBatcher(self.batch_size)
+        self._weights_hash: str | None = None
+
+    def settings(self) -> dict[str, Any]:
+        """Everything that changes the answers; the template is recorded by its hash."""
+        template = self.engine.processor.chat_template
+        if not isinstance(template, str):
+            template = json.dumps(template, sort_keys=True)
+        return {
+            "model": model_id(self.path),
+            "chat_template_sha256": hashlib.sha256(template.encode()).hexdigest()[:16],
+            "system_prompt": self.system_prompt,
+            "dtype": dtype_name(self.dtype),
+            "batch_size": self.batch_size,
+            "padding": "left, longest in batch",
+            "generation": self.greedy.as_dict(),
+        }
+
+    def weights_hash(self) -> str | None:
+        """Hash of the weight files' names, sizes and first/last MiB (computed once)."""
+        if self._weights_hash is None:
+            self._weights_hash = weights_hash_for(self.path)
+        return self._weights_hash
+
+    def prompt_text(self, item: Item) -> str:
+        """The templated prompt for one item (what the model reads, before image expansion)."""
+        messages = build_messages(item.sample.prompt, len(item.images), self.system_prompt)
+        return self.engine.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+
+    def predict(self, items: Sequence[Item]) -> list[Response]:
+        """Generated answers, one per item, in order. Items are batched by number of images and prompt
+        length so that little padding is computed."""
+        texts = [self.prompt_text(item) for item in items]
+        order = sorted_order([(len(item.images), len(text)) for item, text in zip(items, texts, strict=True)])
+        jobs = [(items[i], texts[i]) for i in order]
+        results = self.batcher.run(jobs, self._predict_batch)
+        out: list[Response] = [Response() for _ in items]
+        for position, index in enumerate(order):
+            out[index] = results[position]
+        return out
+
+    def close(self) -> None:
+        """Drop the model so its memory can be reclaimed."""
+        self.engine.model = None
+        release_memory()
+
+    def _predict_batch(self, jobs: Sequence[tuple[Item, str]]) -> list[Response]:
+        texts = [text for _, text in jobs]
+        images = [[img.convert("RGB") for img in item.images] for item, _ in jobs]
+        ids = [item.sample.id for item, _ in jobs]
+        out: list[Response] = [Response() for _ in jobs]
+        kept, inputs, errors = self.engine.encode_isolating(texts, images, ids)
+        for row, error in errors.items():
+            out[row] = Response(error=error)
+        if inputs is None:
+            return out
+        gen = self.engine.generate(inputs, self.greedy)
+        per_sample = gen.seconds / len(kept)
+        for j, row in enumerate(kept):
+            out[row] = Response(
+                text=gen.texts[j],
+                latency_s=per_sample,
+                usage={"prompt_tokens": gen.prompt_tokens[j], "completion_tokens": gen.completion_tokens[j]},
+            )
+        return out

@@ -1,0 +1,350 @@
+"""openai adapter against a real OpenAI-compatible HTTP server on 127.0.0.1 (no client mocks).
+
+The server checks the shape of each request (model name, bearer key, image data URL, temperature 0) and
+misbehaves on cue: the sample's question says which failures to serve before answering.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import asdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from adapters.openai_api import OpenAIChatModel, public_url, redact, retry_after_seconds
+from harness.errors import SpotfakeError
+from harness.model import Item, build_model
+from harness.types import Sample
+
+SECRET = "sk-test-9Zq4SECRETkeyDoNotLeak0042"
+MODEL = "tiny-vision-1"
+
+
+class FakeOpenAI(ThreadingHTTPServer):
+    """``/v1/chat/completions``; a question containing ``[429]``, ``[500x2]``, ``[400]``, ``[401]`` or
+    ``[leak]`` gets those replies first (per question), then an answer naming the image count."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.lock = threading.Lock()
+        self.log: list[dict[str, Any]] = []
+        self.attempts: dict[str, int] = {}
+        self.inflight = 0
+        self.max_inflight = 0
+        self.delay = 0.0
+        self.broken = False
+        self.clients: list[OpenAIChatModel] = []
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/v1"
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: FakeOpenAI
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep pytest output clean
+        pass
+
+    def reply(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def fail(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        self.reply(status, {"error": {"message": message, "type": "test"}}, headers)
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        server = self.server
+        with server.lock:
+            server.inflight += 1
+            server.max_inflight = max(server.max_inflight, server.inflight)
+        try:
+            self.handle_chat(body)
+        finally:
+            with server.lock:
+                server.inflight -= 1
+
+    def handle_chat(self, body: dict[str, Any]) -> None:
+        server = self.server
+        if self.path != "/v1/chat/completions":
+            return self.fail(404, f"no route {self.path}")
+        if server.broken:
+            return self.fail(401, f"Incorrect API key provided: {SECRET}")
+        if self.headers.get("Authorization") != f"Bearer {SECRET}":
+            return self.fail(401, "missing or wrong key")
+        if body.get("model") != MODEL:
+            return self.fail(404, f"model {body.get('model')!r} does not exist")
+        if body.get("temperature") != 0 or not isinstance(body.get("max_tokens"), int):
+            return self.fail(400, "expected temperature 0 and max_tokens")
+        (message,) = body["messages"]
+        parts = message["content"]
+        images = [p for p in parts if p["type"] == "image_url"]
+        text = [p["text"] for p in parts if p["type"] == "text"][-1]
+        sizes = []
+        for part in images:
+            match = re.fullmatch(r"data:image/(png|jpeg);base64,(.+)", part["image_url"]["url"], re.S)
+            if not match:
+                return self.fail(400, "image is not a base64 data URL")
+            sizes.append(Image.open(io.BytesIO(base64.b64decode(match.group(2)))).size)
+        with server.lock:
+            attempt = server.attempts.get(text, 0) + 1
+            server.attempts[text] = attempt
+            server.log.append({"text": text, "time": time.monotonic(), "body": body, "attempt": attempt})
+        time.sleep(server.delay)
+        if "[429]" in text and attempt == 1:
+            return self.fail(429, "rate limited", {"Retry-After": "1"})
+        if "[500x2]" in text and attempt <= 2:
+            return self.fail(500, "upstream hiccup")
+        if "[500always]" in text:
+            return self.fail(503, "overloaded")
+        if "[400]" in text:
+            return self.fail(400, "image too large")
+        if "[leak]" in text:
+            return self.fail(400, f"bad request from key {SECRET}")
+        if not images:
+            return self.fail(400, "no image")
+        answer = f"This is a fake image. I saw {len(images)} image(s) of size {sizes[0][0]}x{sizes[0][1]}."
+        self.reply(
+            200,
+            {
+                "id": "chatcmpl-1",
+                "object": "chat.completion",
+                "model": MODEL,
+                "choices": [
+                    {"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop"}
+                ],
+                "usage": {
+                    "prompt_tokens": 100 + len(text),
+                    "completion_tokens": 12,
+                    "total_tokens": 112 + len(text),
+                },
+            },
+        )
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    srv = FakeOpenAI()
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    yield srv
+    for model in srv.clients:
+        model.close()
+    srv.shutdown()
+    srv.server_close()
+
+
+def image(seed: int, size: tuple[int, int] = (24, 32)) -> Image.Image:
+    return Image.fromarray(np.random.RandomState(seed).randint(0, 256, (*size, 3), dtype=np.uint8))
+
+
+def item(question: str, n_images: int = 1, seed: int = 0) -> Item:
+    return Item(
+        Sample(id=question, label="fake", prompt=question), [image(seed + k) for k in range(n_images)]
+    )
+
+
+def client(server: FakeOpenAI, **args: str) -> OpenAIChatModel:
+    base = {
+        "model": MODEL,
+        "base_url": server.base_url,
+        "backoff": "0.01",
+        "backoff_max": "0.05",
+        "max_retries": "3",
+    }
+    model = OpenAIChatModel(**{**base, **args})
+    server.clients.append(model)  # closed when the server stops
+    return model
+
+
+def test_request_shape_answers_and_usage(server: FakeOpenAI) -> None:
+    model = client(server, concurrency="2")
+    batch = [item("<image>\nIs this real or fake? (a)"), item("Which one is fake? (b)", n_images=2, seed=5)]
+    responses = model.predict(batch)
+    assert [r.error for r in responses] == [None, None]
+    assert responses[0].text == "This is a fake image. I saw 1 image(s) of size 32x24."
+    assert responses[1].text == "This is a fake image. I saw 2 image(s) of size 32x24."
+    assert responses[0].usage == {"prompt_tokens": 125, "completion_tokens": 12, "total_tokens": 137}
+    first = next(entry["body"] for entry in server.log if entry["text"] == "Is this real or fake? (a)")
+    content = first["messages"][0]["content"]
+    assert content[0]["image_url"]["detail"] == "auto"
+    sent = Image.open(io.BytesIO(base64.b64decode(content[0]["image_url"]["url"].split(",", 1)[1])))
+    assert np.array_equal(np.asarray(sent), np.asarray(image(0)))  # PNG: the exact pixels
+    assert content[-1] == {"type": "text", "text": "Is this real or fake? (a)"}  # <image> tag removed
+
+
+def test_the_same_sample_sends_the_same_bytes(server: FakeOpenAI) -> None:
+    model = client(server, image_format="jpeg", jpeg_quality="80", detail="low", seed="7")
+    body_a = model.request_body(item("q", seed=3))
+    body_b = model.request_body(item("q", seed=3))
+    assert json.dumps(body_a) == json.dumps(body_b)
+    assert body_a["seed"] == 7 and body_a["messages"][0]["content"][0]["image_url"]["detail"] == "low"
+    assert body_a["messages"][0]["content"][0]["image_url"]["url"].startswith("data:image/jpeg;base64,")
+    assert model.predict([item("q", seed=3)])[0].error is None
+
+
+def test_429_waits_for_retry_after_and_5xx_backs_off(server: FakeOpenAI) -> None:
+    model = client(server, concurrency="3")
+    responses = model.predict([item("limited [429]"), item("flaky [500x2]"), item("fine")])
+    assert [r.error for r in responses] == [None, None, None]
+    assert server.attempts == {"limited [429]": 2, "flaky [500x2]": 3, "fine": 1}
+    times = [entry["time"] for entry in server.log if entry["text"] == "limited [429]"]
+    assert times[1] - times[0] >= 1.0  # Retry-After: 1 was honoured
+
+
+def test_a_sample_that_keeps_failing_becomes_an_error_not_a_crash(server: FakeOpenAI) -> None:
+    model = client(server, max_retries="2")
+    responses = model.predict([item("down [500always]"), item("bad [400]"), item("fine")])
+    assert responses[0].error is not None and "gave up after 3 attempts" in responses[0].error
+    assert "HTTP 503" in responses[0].error and responses[0].text is None
+    assert responses[1].error == "HTTP 400: image too large"
+    assert server.attempts["bad [400]"] == 1  # a client error is not retried
+    assert responses[2].error is None
+
+
+def test_connection_errors_are_retried_then_reported(server: FakeOpenAI) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    model = client(server, base_url=f"http://127.0.0.1:{port}/v1", max_retries="1")
+    (response,) = model.predict([item("anyone?")])
+    assert response.error is not None and response.error.startswith(
+        "gave up after 2 attempts: ConnectionError"
+    )
+
+
+def test_concurrency_is_bounded(server: FakeOpenAI) -> None:
+    server.delay = 0.1
+    model = client(server, concurrency="2")
+    responses = model.predict([item(f"q{i}") for i in range(6)])
+    assert all(r.error is None for r in responses)
+    assert server.max_inflight <= 2
+
+
+def test_a_rejected_key_stops_the_run_without_showing_the_key(server: FakeOpenAI) -> None:
+    server.broken = True
+    model = client(server)
+    with pytest.raises(SpotfakeError) as info:
+        model.predict([item("q1"), item("q2")])
+    assert "HTTP 401" in str(info.value) and "OPENAI_API_KEY" in str(info.value)
+    assert SECRET not in str(info.value)
+
+
+def test_the_key_never_appears_in_settings_fingerprint_or_responses(server: FakeOpenAI) -> None:
+    model = client(server)
+    responses = model.predict([item("echo [leak]"), item("fine")])
+    assert responses[0].error is not None and "[redacted]" in responses[0].error
+    dumped = json.dumps([model.settings(), model.fingerprint(), [asdict(r) for r in responses]])
+    assert SECRET not in dumped and SECRET[:12] not in dumped
+    with pytest.raises(SpotfakeError, match="do not pass the key"):
+        OpenAIChatModel(model=MODEL, api_key=SECRET)
+
+
+def test_settings_drop_credentials_from_the_url() -> None:
+    assert public_url("https://user:pw@example.com:8443/v1/?token=abc") == "https://example.com:8443/v1"
+    model = OpenAIChatModel(model=MODEL, base_url="https://user:pw@example.com/v1?token=abc")
+    assert model.settings()["base_url"] == "https://example.com/v1"
+    assert redact(f"Authorization: Bearer {SECRET}x") == "Authorization: Bearer [redacted]"
+
+
+def test_retry_after_forms() -> None:
+    assert retry_after_seconds({"Retry-After": "3"}) == 3.0
+    assert retry_after_seconds({"retry-after-ms": "250"}) == 0.25
+    assert retry_after_seconds({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, now=1445412470.0) == 10.0
+    assert retry_after_seconds({"Retry-After": "soon"}) is None
+    assert retry_after_seconds({}) is None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({}, "model=<name> is required"),
+        ({"model": MODEL, "concurrency": "many"}, "concurrency='many'"),
+        ({"model": MODEL, "detail": "ultra"}, "detail='ultra'"),
+        ({"model": MODEL, "timeout": "0"}, "timeout='0'"),
+        ({"model": MODEL, "base_url": "localhost:8000"}, "expected http"),
+    ],
+)
+def test_bad_model_args(args: dict[str, str], message: str) -> None:
+    with pytest.raises(SpotfakeError, match=re.escape(message)):
+        build_model("openai", args)
+
+
+def test_a_killed_run_resumes_without_asking_again(server: FakeOpenAI, tmp_path: Path) -> None:
+    from harness.cli import main
+
+    for label in ("real", "fake"):
+        (tmp_path / "data" / label).mkdir(parents=True)
+        for i in range(3):
+            image(i + (10 if label == "fake" else 0)).save(tmp_path / "data" / label / f"{i}.png")
+    argv = [
+        "run",
+        "--model",
+        "openai",
+        "--model-args",
+        f"model={MODEL},base_url={server.base_url},concurrency=2,backoff=0.01",
+        "--task",
+        "imagefolder",
+        "--data-root",
+        str(tmp_path / "data"),
+        "--output-dir",
+        str(tmp_path / "runs"),
+        "--batch-size",
+        "2",
+        "--bootstrap",
+        "10",
+        "--quiet",
+    ]
+    original = Handler.handle_chat
+    calls = {"n": 0}
+
+    def dies_after_three(self: Handler, body: dict[str, Any]) -> None:
+        with self.server.lock:
+            calls["n"] += 1
+            over = calls["n"] > 3
+        if over:  # the key is revoked mid-run: the run stops with what it has recorded
+            self.fail(401, "key revoked")
+        else:
+            original(self, body)
+
+    Handler.handle_chat = dies_after_three  # type: ignore[method-assign]
+    try:
+        assert main(argv) == 2
+    finally:
+        Handler.handle_chat = original  # type: ignore[method-assign]
+    folder = tmp_path / "runs" / "openai" / "imagefolder"
+    first = [json.loads(x) for f in folder.glob("*.jsonl") for x in f.read_text().splitlines() if x.strip()]
+    answered = {r["id"] for r in first if r.get("response")}
+    assert len(answered) >= 2
+    asked_before = len(server.log)
+    assert main(argv) == 0
+    asked_again = [entry for entry in server.log[asked_before:]]
+    assert len(asked_again) == 6 - len(answered)
+    records = [json.loads(x) for x in (folder / "samples.jsonl").read_text().splitlines()]
+    assert len(records) == 6 and all(r["error"] is None for r in records)
+    for path in folder.rglob("*"):
+        if path.is_file():
+            assert SECRET not in path.read_text(errors="replace")
