@@ -1,0 +1,147 @@
+"""``spotfake leaderboard`` and ``spotfake submit`` (plugged in through the ``spotfake.commands`` entry points).
+
+Only light imports at module level: the CLI builds its parser for every command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import webbrowser
+from pathlib import Path
+
+from harness.errors import SpotfakeError
+
+APP = Path(__file__).with_name("app.py")
+HOST = "127.0.0.1"
+
+
+def register_leaderboard(parser: argparse.ArgumentParser) -> None:
+    """Start the leaderboard app (Streamlit) on 127.0.0.1 over results/ and runs/."""
+    parser.add_argument("--results-dir", default="results", help="committed results (default: results/)")
+    parser.add_argument("--runs-dir", default="runs", help="local runs (default: runs/)")
+    parser.add_argument(
+        "--data-root",
+        action="append",
+        default=[],
+        metavar="[TASK=]DIR",
+        help="task data for images and references (and for checking uploads); repeat as TASK=DIR per task",
+    )
+    parser.add_argument("--port", type=int, default=8501, help="port on 127.0.0.1 (default 8501)")
+    parser.add_argument("--no-browser", action="store_true", help="do not open a web browser")
+    parser.set_defaults(handler=cmd_leaderboard)
+
+
+def register_submit(parser: argparse.ArgumentParser) -> None:
+    """Check a run folder by recomputing its metrics and store it as a submitted result."""
+    parser.add_argument(
+        "run_dir", metavar="RUN_DIR", help="a run folder holding results.json and samples.jsonl"
+    )
+    parser.add_argument(
+        "--results-dir", default="results", help="where accepted submissions go (default: results/)"
+    )
+    parser.add_argument(
+        "--data-root", help="the task's data, as for `spotfake run` (ground truth comes from it)"
+    )
+    parser.add_argument(
+        "--replace", action="store_true", help="replace a stored submission of the same model and task"
+    )
+    parser.set_defaults(handler=cmd_submit)
+
+
+def streamlit_command(args: argparse.Namespace) -> list[str]:
+    """The ``streamlit run`` command line: headless, loopback only, no telemetry, no file watching."""
+    from leaderboard.received import Limits
+
+    upload_mb = max(1, Limits().archive_bytes // 2**20)
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(APP),
+        "--server.headless", "true",
+        "--server.address", HOST,
+        "--server.port", str(args.port),
+        "--server.fileWatcherType", "none",
+        "--client.toolbarMode", "viewer",
+        "--runner.magicEnabled", "false",
+        "--server.runOnSave", "false",
+        "--server.maxUploadSize", str(upload_mb),
+        "--browser.gatherUsageStats", "false",
+        "--browser.serverAddress", HOST,
+        "--global.developmentMode", "false",
+        "--",
+        "--results-dir", str(Path(args.results_dir).resolve()),
+        "--runs-dir", str(Path(args.runs_dir).resolve()),
+    ]  # fmt: skip
+    for root in args.data_root:
+        task, sep, folder = root.partition("=")
+        command += [
+            "--data-root",
+            f"{task}={Path(folder).resolve()}" if sep and task else str(Path(root).resolve()),
+        ]
+    return command
+
+
+def wait_until_healthy(url: str, timeout_s: float = 60.0) -> bool:
+    """Poll Streamlit's ``/_stcore/health`` until it answers ``ok`` (True) or the time is up (False)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().strip() == b"ok":
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.3)
+    return False
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    """Run the app until interrupted; open a browser on it unless ``--no-browser``."""
+    if not 1 <= args.port <= 65535:
+        raise SpotfakeError(f"--port must be between 1 and 65535, got {args.port}")
+    try:
+        import streamlit  # noqa: F401
+    except ImportError:
+        raise SpotfakeError("the leaderboard needs streamlit: pip install streamlit") from None
+    url = f"http://{HOST}:{args.port}"
+    print(f"spotfake leaderboard: {url}  (Ctrl-C to stop)", file=sys.stderr)
+    process = subprocess.Popen(streamlit_command(args))
+    if not args.no_browser:
+        threading.Thread(target=lambda: wait_until_healthy(url) and webbrowser.open(url), daemon=True).start()
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        return 0
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    """Check ``RUN_DIR`` and store it under ``--results-dir``; a refusal is one line naming the reason."""
+    from leaderboard.data import PREFERRED_METRICS, metric_label
+    from leaderboard.received import files_from_folder
+    from leaderboard.submission import submit
+
+    try:
+        files = files_from_folder(Path(args.run_dir))
+        folder, checked = submit(
+            files,
+            Path(args.results_dir),
+            data_root=Path(args.data_root) if args.data_root else None,
+            replace=args.replace,
+        )
+    except SpotfakeError as exc:
+        raise SpotfakeError(f"submission refused: {exc}") from None
+    metrics = checked.results["metrics"]
+    shown = ", ".join(
+        f"{metric_label(k)} {metrics[k]:.3f}" for k in PREFERRED_METRICS if metrics.get(k) is not None
+    )
+    print(f"accepted: {checked.model} on {checked.task} ({shown})")
+    print(f"stored in {folder}")
+    return 0

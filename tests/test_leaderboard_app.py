@@ -1,0 +1,213 @@
+"""The Streamlit app driven headless by AppTest: table, filters, charts, explanations, comparison, uploads."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fixtures.leaderboard.board import BoardPaths, build_board, copy_run
+from streamlit.testing.v1 import AppTest
+
+pytestmark = pytest.mark.xdist_group("leaderboard_app")
+TASK = "lbtoy-app"
+
+
+def _script(results_dir: str, runs_dir: str, data_root: str) -> None:
+    from pathlib import Path
+
+    from leaderboard.app import AppConfig, main
+
+    main(AppConfig(results_dir=Path(results_dir), runs_dir=Path(runs_dir), data_roots={"": Path(data_root)}))
+
+
+@pytest.fixture(scope="module")
+def board(tmp_path_factory: pytest.TempPathFactory) -> BoardPaths:
+    return build_board(tmp_path_factory.mktemp("app"), TASK)
+
+
+@pytest.fixture
+def private_board(board: BoardPaths, tmp_path: Path) -> BoardPaths:
+    """A copy of the board's results folder, for tests that store submissions."""
+    results = tmp_path / "results"
+    shutil.copytree(board.results_dir, results)
+    return BoardPaths(results, board.runs_dir, board.data_root, board.task, board.run_folders)
+
+
+def _app(board: BoardPaths) -> AppTest:
+    at = AppTest.from_function(
+        _script, args=(str(board.results_dir), str(board.runs_dir), str(board.data_root)), default_timeout=60
+    )
+    return at.run()
+
+
+def _table(at: AppTest) -> Any:
+    (frame,) = [d.value for d in at.dataframe if "Model" in d.value.columns]
+    return frame
+
+
+def _texts(at: AppTest) -> list[str]:
+    return [t.value for t in at.text]
+
+
+def test_the_table_lists_every_model_with_intervals(board: BoardPaths) -> None:
+    at = _app(board)
+    assert not at.exception
+    table = _table(at)
+    assert set(table["Model"]) == {"always-fake", "random", "explainer", "scorer", "FakeVLM", "explainer-v2"}
+    assert {"Acc", "Acc 95% CI", "ROUGE-L", "From", "Source"} <= set(table.columns)
+    explainer = table[table["Model"] == "explainer"].iloc[0]
+    results = json.loads((board.runs_dir / "explainer" / TASK / "results.json").read_text())
+    assert explainer["Acc"] == results["metrics"]["acc"]
+    low, high = results["ci"]["acc"]
+    assert explainer["Acc 95% CI"] == f"[{low:.3f}, {high:.3f}]"
+    assert explainer["From"] == "local run (runs/)"
+    assert table[table["Model"] == "FakeVLM"].iloc[0]["Source"] == "reported"
+    assert table["Acc"].tolist() == sorted(table["Acc"].tolist(), reverse=True)
+    assert len(at.get("vega_lite_chart")) >= 2  # bar chart and heat map
+
+
+def test_filters_narrow_the_table(board: BoardPaths) -> None:
+    at = _app(board)
+    at.sidebar.multiselect(key="kinds").set_value(["lmm"]).run()
+    assert set(_table(at)["Model"]) == {"explainer", "FakeVLM", "explainer-v2"}
+    at.sidebar.multiselect(key="sources").set_value(["reproduced"]).run()
+    assert set(_table(at)["Model"]) == {"explainer"}
+    at.sidebar.multiselect(key="kinds").set_value(["lmm", "expert", "baseline"]).run()
+    at.sidebar.multiselect(key="sources").set_value(["reported", "submitted"]).run()
+    assert set(_table(at)["Model"]) == {"FakeVLM", "explainer-v2"}
+    at.sidebar.multiselect(key="sources").set_value(["reproduced", "reported", "submitted"]).run()
+    at.sidebar.multiselect(key="origins").set_value(["local"]).run()
+    assert set(_table(at)["Model"]) == {"always-fake", "random", "explainer", "scorer"}
+
+
+def test_switching_task_keeps_the_filters_and_offers_every_kind(private_board: BoardPaths) -> None:
+    published = Path(__file__).resolve().parents[1] / "results" / "reported"
+    shutil.copytree(published, private_board.results_dir / "published")
+    at = _app(private_board)
+    at.sidebar.multiselect(key="kinds").set_value(["expert"]).run()
+    assert set(_table(at)["Model"]) == {"scorer"}
+    at.sidebar.selectbox(key="task").set_value("dmimage").run()
+    assert set(_table(at)["Kind"]) == {"expert classifier"}
+    assert set(_table(at)["Source"]) == {"reported"}
+    at.sidebar.multiselect(key="kinds").set_value(["lmm", "expert", "baseline"]).run()
+    assert {"CNNSpot", "UnivFD", "FakeVLM", "SIDA"} <= set(_table(at)["Model"])
+
+
+def test_choosing_a_category_shows_its_values(board: BoardPaths) -> None:
+    at = _app(board)
+    at.sidebar.selectbox(key="category:" + TASK).set_value("animal").run()
+    table = _table(at)
+    results = json.loads((board.runs_dir / "explainer" / TASK / "results.json").read_text())
+    row = table[table["Model"] == "explainer"].iloc[0]
+    assert row["Acc"] == results["per_category"]["animal"]["acc"]
+    assert row["n"] == results["per_category"]["animal"]["n"]
+
+
+def test_the_explanation_viewer_shows_image_reference_and_responses_side_by_side(board: BoardPaths) -> None:
+    at = _app(board)
+    at.multiselect(key="explain_models:" + TASK).set_value(
+        [str(board.runs_dir / "explainer" / TASK), str(board.runs_dir / "always-fake" / TASK)]
+    ).run()
+    sample_id = at.selectbox(key="explain_sample:" + TASK).value
+    records = {
+        json.loads(line)["id"]: json.loads(line)
+        for line in (board.runs_dir / "explainer" / TASK / "samples.jsonl").read_text().splitlines()
+    }
+    texts = _texts(at)
+    assert records[sample_id]["response"] in texts
+    assert "This is a fake image." in texts  # always-fake's answer beside it
+    assert any(t.startswith("This is a ") and "picture" in t for t in texts)  # the reference
+    assert any(f"ROUGE-L: {records[sample_id]['rouge_l']:.3f}" in t for t in texts)
+    assert len(at.image) == 1
+    at.radio(key="explain_show:" + TASK).set_value("where the models disagree").run()
+    options = at.selectbox(key="explain_sample:" + TASK).options
+    assert 0 < len(options) < 24
+
+
+def test_the_pairwise_comparison_reports_mcnemar_and_bootstrap(board: BoardPaths) -> None:
+    at = _app(board)
+    at.selectbox(key="cmp_a:" + TASK).set_value(str(board.runs_dir / "explainer" / TASK))
+    at.selectbox(key="cmp_b:" + TASK).set_value(str(board.runs_dir / "always-fake" / TASK)).run()
+    texts = _texts(at)
+    assert any(t.startswith("McNemar (exact)") for t in texts)
+    assert any(t.startswith("Paired bootstrap over the 24 samples") for t in texts)
+    at.selectbox(key="cmp_metric:" + TASK).set_value("rouge_l").run()
+    assert not any(t.startswith("McNemar") for t in _texts(at))
+
+
+def _zip_run(folder: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in ("results.json", "samples.jsonl"):
+            archive.write(folder / name, f"{folder.parent.name}/{folder.name}/{name}")
+    return buffer.getvalue()
+
+
+def test_an_honest_upload_is_accepted_and_appears_in_the_table(
+    private_board: BoardPaths, tmp_path: Path
+) -> None:
+    run = copy_run(private_board.runs_dir / "scorer" / TASK, tmp_path / "upload" / "scorer" / TASK)
+    at = _app(private_board)
+    at.file_uploader(key="submission_files").set_value(("scorer.zip", _zip_run(run), "application/zip"))
+    at.form_submit_button[0].click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert any("Accepted" in s.value for s in at.success)
+    stored = private_board.results_dir / "submitted" / "scorer" / TASK / "results.json"
+    assert json.loads(stored.read_text())["source"] == "submitted"
+    at.run()
+    table = _table(at)
+    assert ((table["Model"] == "scorer") & (table["Source"] == "submitted")).any()
+
+
+def test_a_forged_upload_is_refused_with_the_reason(private_board: BoardPaths, tmp_path: Path) -> None:
+    run = copy_run(private_board.runs_dir / "random" / TASK, tmp_path / "upload" / "random" / TASK)
+    results = json.loads((run / "results.json").read_text())
+    results["metrics"]["acc"] = 0.97
+    (run / "results.json").write_text(json.dumps(results))
+    at = _app(private_board)
+    at.file_uploader(key="submission_files").set_value(
+        [
+            ("results.json", (run / "results.json").read_bytes(), "application/json"),
+            ("samples.jsonl", (run / "samples.jsonl").read_bytes(), "application/jsonl"),
+        ]
+    )
+    at.form_submit_button[0].click().run()
+    (error,) = at.error
+    assert "Refused" in error.value and "acc" in error.value and "0\\.97" in error.value
+    assert not (private_board.results_dir / "submitted" / "random").exists()
+
+
+def test_untrusted_names_are_never_rendered_as_html_or_markdown(board: BoardPaths, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    shutil.copytree(board.runs_dir / "explainer", runs / "explainer")
+    results_path = runs / "explainer" / TASK / "results.json"
+    results = json.loads(results_path.read_text())
+    results["model"]["name"] = "<img src=x onerror=alert(1)> [link](http://example.invalid)"
+    results_path.write_text(json.dumps(results))
+    at = AppTest.from_function(
+        _script, args=(str(tmp_path / "none"), str(runs), str(board.data_root)), default_timeout=60
+    )
+    at.run()
+    assert not at.exception
+    assert results["model"]["name"] in set(_table(at)["Model"])  # shown literally in the table
+    markdown = pytest.importorskip("markdown_it").MarkdownIt("commonmark")
+    shown = [*at.markdown, *at.caption, *at.success, *at.error, *at.info, *at.subheader]
+    assert any("example" in element.value for element in shown)
+    for element in shown:
+        html = markdown.render(element.value)
+        assert "<img" not in html and "<a " not in html, element.value
+        assert not getattr(element.proto, "allow_html", False)
+    assert not at.get("html")
+
+
+def test_an_empty_board_says_how_to_get_results(tmp_path: Path) -> None:
+    at = AppTest.from_function(
+        _script, args=(str(tmp_path / "r"), str(tmp_path / "runs"), str(tmp_path)), default_timeout=60
+    ).run()
+    assert not at.exception
+    assert any("make demo" in i.value for i in at.info)

@@ -1,0 +1,170 @@
+"""``spotfake submit``, ``spotfake leaderboard`` and the import of published numbers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+from fixtures.leaderboard.board import Explainer, copy_run, register_task, run_models, write_fakeclue_data
+
+from harness.cli import main
+from harness.results import read_results
+from leaderboard import import_reported
+from leaderboard.cli import streamlit_command, wait_until_healthy
+
+pytestmark = pytest.mark.xdist_group("leaderboard_cli")
+TASK = "lbtoy-cli"
+REPO = Path(__file__).resolve().parents[1]
+SHARED_CSV = REPO.parent / "shared" / "reference" / "paper_results.csv"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("cli")
+    task = register_task(TASK, write_fakeclue_data(root / "data"))
+    (folder,) = run_models(task, root / "runs", [Explainer(name="cli-model")])
+    return folder
+
+
+def test_submit_accepts_an_honest_run(run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["submit", str(run), "--results-dir", str(tmp_path / "results")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.startswith(f"accepted: cli-model on {TASK} (Acc ")
+    stored = read_results(tmp_path / "results" / "submitted" / "cli-model" / TASK / "results.json")
+    assert stored["source"] == "submitted"
+
+
+def test_submit_refuses_a_forgery_in_one_line_with_exit_code_2(
+    run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    forged = copy_run(run, tmp_path / "forged")
+    results = json.loads((forged / "results.json").read_text())
+    results["metrics"]["f1"] = 1.0
+    (forged / "results.json").write_text(json.dumps(results))
+    code = main(["submit", str(forged), "--results-dir", str(tmp_path / "results")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(
+        "spotfake: error: submission refused: results.json metric 'f1': claimed 1 but recomputed"
+    )
+    assert not (tmp_path / "results").exists() or not any((tmp_path / "results").rglob("results.json"))
+
+
+def test_submit_names_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["submit", str(tmp_path / "nowhere")]) == 2
+    assert "not a folder" in capsys.readouterr().err
+
+
+def test_the_streamlit_command_is_headless_on_loopback(tmp_path: Path) -> None:
+    from harness.cli import build_parser
+
+    args = build_parser().parse_args(
+        ["leaderboard", "--port", "9123", "--results-dir", str(tmp_path), "--data-root", "loki=data/LOKI"]
+    )
+    command = streamlit_command(args)
+    flags = dict(zip(command[5::2], command[6::2], strict=False))
+    assert command[1:5] == ["-m", "streamlit", "run", str(REPO / "leaderboard" / "app.py")]
+    assert flags["--server.headless"] == "true"
+    assert flags["--server.address"] == "127.0.0.1"
+    assert flags["--server.port"] == "9123"
+    assert flags["--browser.gatherUsageStats"] == "false"
+    tail = command[command.index("--") + 1 :]
+    assert tail[tail.index("--results-dir") + 1] == str(tmp_path.resolve())
+    assert tail[tail.index("--data-root") + 1] == f"loki={(Path('data/LOKI')).resolve()}"
+
+
+def test_leaderboard_refuses_a_bad_port(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["leaderboard", "--port", "0", "--no-browser"]) == 2
+    assert "--port" in capsys.readouterr().err
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_spotfake_leaderboard_serves_the_app_on_localhost(run: Path, tmp_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", "leaderboard", "--no-browser", "--port", str(port),
+         "--results-dir", str(tmp_path / "results"), "--runs-dir", str(run.parents[1])],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert wait_until_healthy(f"http://127.0.0.1:{port}", timeout_s=90), "the app did not come up"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
+            assert response.status == 200 and b'<div id="root">' in response.read()
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+# ---------------------------------------------------------------------------------------------- reported rows
+
+
+@pytest.mark.shared
+def test_committed_reported_rows_match_the_published_table(tmp_path: Path) -> None:
+    if not SHARED_CSV.is_file():
+        pytest.skip("../shared is absent")
+    rows = import_reported.read_rows(SHARED_CSV)
+    results = import_reported.convert(rows, SHARED_CSV.name)
+    committed = REPO / "results" / "reported"
+    assert import_reported.write_all(results, committed, check=True) == []
+    found = sorted(p.parent.relative_to(committed) for p in committed.rglob("results.json"))
+    assert found == sorted(results)
+    fakevlm = read_results(committed / "fakevlm-arxiv-2503.14905" / "fakevlm" / "fakeclue" / "results.json")
+    assert fakevlm["source"] == "reported"
+    assert fakevlm["metrics"] == {"acc": 0.986, "f1": 0.981, "rouge_l": 0.58, "css": 0.877}
+    assert fakevlm["reported"]["table"] == "2"
+
+
+def _csv(tmp_path: Path, *rows: str) -> Path:
+    path = tmp_path / "published.csv"
+    path.write_text("source,table,dataset,model,acc,f1,rouge_l,css,auc,notes\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_import_writes_schema_valid_files_and_is_stable(tmp_path: Path) -> None:
+    csv = _csv(tmp_path, "Paper X,4,loki,GPT-4o,0.5,0.25,,,,", "Paper X,4,ff++,SRM,,,,,0.9,mean AUC")
+    out = tmp_path / "out"
+    assert import_reported.main([str(csv), "--out", str(out)]) == 0
+    gpt = read_results(out / "paper-x" / "gpt-4o" / "loki" / "results.json")
+    assert gpt["metrics"] == {"acc": 0.5, "f1": 0.25} and gpt["model"]["kind"] == "lmm"
+    srm = read_results(out / "paper-x" / "srm" / "ff++" / "results.json")
+    assert srm["model"]["kind"] == "expert" and srm["reported"]["notes"] == "mean AUC"
+    before = (out / "paper-x" / "srm" / "ff++" / "results.json").read_bytes()
+    assert import_reported.main([str(csv), "--out", str(out), "--check"]) == 0
+    assert import_reported.main([str(csv), "--out", str(out)]) == 0
+    assert (out / "paper-x" / "srm" / "ff++" / "results.json").read_bytes() == before  # created kept
+    csv.write_text(csv.read_text().replace("0.9,mean", "0.8,mean"))
+    assert import_reported.main([str(csv), "--out", str(out), "--check"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ("Paper X,4,loki,NewModel,0.5,,,,,", "unknown model 'NewModel'"),
+        ("Paper X,4,mystery,GPT-4o,0.5,,,,,", "unknown dataset 'mystery'"),
+        ("Paper X,4,loki,GPT-4o,56.1,,,,,", "divide percentages by 100"),
+        ("Paper X,4,loki,GPT-4o,,,,,,", "no metric value"),
+        ("Paper X,4,loki,GPT-4o,high,,,,,", "must be a number"),
+    ],
+)
+def test_import_refuses_bad_rows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], row: str, expected: str
+) -> None:
+    assert import_reported.main([str(_csv(tmp_path, row)), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "line 2" in err
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,94 @@
+"""Paired significance tests: exact McNemar and the paired bootstrap, checked against direct computation."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from leaderboard.stats import binomial_two_sided_p, mcnemar, paired_bootstrap
+
+
+def _exact_p(b: int, c: int) -> float:
+    """Two-sided exact McNemar p-value summed term by term with integers."""
+    n = b + c
+    if n == 0:
+        return 1.0
+    k = min(b, c)
+    return min(1.0, 2 * sum(math.comb(n, i) for i in range(k + 1)) / 2**n)
+
+
+def test_mcnemar_counts_and_exact_p_value() -> None:
+    a = [True] * 10 + [True] * 1 + [False] * 6 + [False] * 3
+    b = [True] * 10 + [False] * 1 + [True] * 6 + [False] * 3
+    result = mcnemar(a, b)
+    assert (result.both_right, result.only_a_right, result.only_b_right, result.both_wrong) == (10, 1, 6, 3)
+    assert result.p_value == pytest.approx(2 * (1 + 7) / 2**7)  # 0.125
+    assert result.acc_a == pytest.approx(11 / 20) and result.acc_b == pytest.approx(16 / 20)
+
+
+@pytest.mark.parametrize(("b", "c"), [(0, 0), (0, 5), (3, 3), (7, 20), (40, 61), (500, 560)])
+def test_binomial_p_matches_the_integer_sum(b: int, c: int) -> None:
+    assert binomial_two_sided_p(b, b + c) == pytest.approx(_exact_p(b, c), rel=1e-9)
+    assert binomial_two_sided_p(c, b + c) == pytest.approx(_exact_p(b, c), rel=1e-9)
+
+
+def test_mcnemar_ignores_agreement() -> None:
+    """Samples both get right (or both wrong) carry no evidence either way."""
+    base = mcnemar([True, False, True], [False, True, True])
+    more = mcnemar(
+        [True, False, True] + [True] * 50 + [False] * 50, [False, True, True] + [True] * 50 + [False] * 50
+    )
+    assert base.p_value == more.p_value == 1.0
+
+
+def test_mcnemar_rejects_unpaired_input() -> None:
+    with pytest.raises(ValueError):
+        mcnemar([True, False], [True])
+
+
+def test_bootstrap_of_identical_values_finds_no_difference() -> None:
+    values = np.linspace(0, 1, 50)
+    result = paired_bootstrap(values, values, resamples=500)
+    assert result.diff == 0.0 and result.p_value == 1.0
+    assert result.ci_low == result.ci_high == 0.0
+
+
+def test_bootstrap_detects_a_clear_difference_and_brackets_it() -> None:
+    rng = np.random.default_rng(1)
+    b = rng.uniform(0.2, 0.6, size=300)
+    a = b + 0.1 + rng.normal(0, 0.05, size=300)
+    result = paired_bootstrap(a, b, resamples=2000, seed=3)
+    assert result.diff == pytest.approx(float(np.mean(a - b)))
+    assert result.ci_low < result.diff < result.ci_high
+    assert result.ci_low > 0
+    assert result.p_value == pytest.approx(1 / 2001)
+
+
+def test_bootstrap_of_a_pure_noise_difference_is_not_significant() -> None:
+    rng = np.random.default_rng(7)
+    a = rng.uniform(size=200)
+    b = a[rng.permutation(200)]  # same values, different pairing: the means are equal
+    result = paired_bootstrap(a, b, resamples=2000)
+    assert abs(result.diff) < 1e-12
+    assert result.p_value > 0.5
+
+
+def test_bootstrap_is_deterministic_for_a_seed_and_uses_pairs() -> None:
+    a = [1, 1, 1, 0, 1, 0, 1, 1, 0, 1]
+    b = [1, 0, 1, 0, 1, 0, 0, 1, 0, 1]
+    first = paired_bootstrap(a, b, resamples=1000, seed=5)
+    assert first == paired_bootstrap(a, b, resamples=1000, seed=5)
+    assert first != paired_bootstrap(a, b, resamples=1000, seed=6)
+    # A is never worse than B on any sample, so no paired resample can make the difference negative
+    assert first.ci_low >= 0.0
+
+
+def test_bootstrap_rejects_bad_input() -> None:
+    with pytest.raises(ValueError, match="one length"):
+        paired_bootstrap([1.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match="at least one"):
+        paired_bootstrap([], [])
+    with pytest.raises(ValueError, match="finite"):
+        paired_bootstrap([1.0, float("nan")], [1.0, 0.0])
