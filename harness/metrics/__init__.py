@@ -1,0 +1,47 @@
+"""spotfake's metrics: pure functions over records, each with a metric card in its docstring.
+
+- :func:`score_records` fills per-sample ``correct``, ``rouge_l`` and ``css``;
+- :func:`summarize` gives counts, acc / f1 / f1_fake / f1_macro / balanced_acc / auc / rouge_l / css,
+  bootstrap intervals and breakdowns;
+- :func:`rouge_l_scores` (identical to rouge-score, much faster) and :class:`CssScorer` work on plain
+  texts; both are also published as ``evaluate`` modules (:func:`evaluate_module_path`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.errors import SpotfakeError
+from harness.metrics.css import CssScorer
+from harness.metrics.definitions import COUNTS, METRICS, MetricDef, is_correct
+from harness.metrics.rouge import rouge_l_scores
+from harness.metrics.scoring import score_records
+from harness.metrics.summary import Summary, summarize
+
+EVALUATE_MODULES = ("spotfake_rouge_l", "spotfake_css")
+
+
+def evaluate_module_path(name: str) -> str:
+    """Local path of a spotfake ``evaluate`` module, for ``evaluate.load(path)`` (works offline).
+
+    ``name`` is ``"spotfake_rouge_l"`` or ``"spotfake_css"`` (``"rouge_l"`` and ``"css"`` also work).
+    """
+    module = name if name.startswith("spotfake_") else f"spotfake_{name}"
+    if module not in EVALUATE_MODULES:
+        raise SpotfakeError(f"unknown evaluate module {name!r} (known: {', '.join(EVALUATE_MODULES)})")
+    return str(Path(__file__).resolve().parent / "evaluate_modules" / module)
+
+
+__all__ = [
+    "COUNTS",
+    "EVALUATE_MODULES",
+    "METRICS",
+    "CssScorer",
+    "MetricDef",
+    "Summary",
+    "evaluate_module_path",
+    "is_correct",
+    "rouge_l_scores",
+    "score_records",
+    "summarize",
+]

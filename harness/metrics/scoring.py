@@ -1,0 +1,61 @@
+"""Fill each record's per-sample metric fields (``correct``, ``rouge_l``, ``css``) in place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from harness.metrics.css import CssScorer
+from harness.metrics.definitions import check_metric_names, is_correct
+from harness.metrics.rouge import rouge_l_scores
+from harness.types import Record
+
+
+def reference_texts(refs: Sequence[str] | str | None) -> tuple[str, ...]:
+    """The usable reference texts of one sample: blank strings dropped; a bare string is one reference."""
+    if refs is None:
+        return ()
+    if isinstance(refs, str):
+        refs = (refs,)
+    return tuple(r for r in refs if isinstance(r, str) and r.strip())
+
+
+def scored_text(record: Record) -> str:
+    """The text that explanation metrics compare with the reference: "" for a failed or missing answer."""
+    if record.error is not None or record.response is None:
+        return ""
+    return record.response
+
+
+def score_records(
+    records: Sequence[Record],
+    references: Mapping[str, Sequence[str]],
+    *,
+    answer_kind: str,
+    metrics: Sequence[str],
+    css_scorer: CssScorer | None = None,
+) -> None:
+    """Set ``correct``, ``rouge_l`` and ``css`` on every record (verdicts must already be parsed).
+
+    ``correct``: for choice tasks ``verdict == answer``, else ``verdict == label``; None without a
+    label (answer). ``rouge_l`` / ``css``: only when the metric is requested and the record's id has a
+    reference (blank reference strings do not count), else None; a record with an error or no response
+    text scores 0.0. All ROUGE-L and all CSS work is done in one batch each. With ``css`` requested and
+    no ``css_scorer``, the default :class:`CssScorer` is built (only if some record has a reference).
+    """
+    check_metric_names(metrics)
+    for record in records:
+        record.correct = is_correct(record, answer_kind)
+        record.rouge_l = None
+        record.css = None
+    with_refs = [(rec, refs) for rec in records if (refs := reference_texts(references.get(rec.id)))]
+    if not with_refs:
+        return
+    texts = [scored_text(rec) for rec, _ in with_refs]
+    refs_lists = [refs for _, refs in with_refs]
+    if "rouge_l" in metrics:
+        for (rec, _), value in zip(with_refs, rouge_l_scores(texts, refs_lists), strict=True):
+            rec.rouge_l = value
+    if "css" in metrics:
+        scorer = css_scorer if css_scorer is not None else CssScorer()
+        for (rec, _), value in zip(with_refs, scorer.score(texts, refs_lists), strict=True):
+            rec.css = value
