@@ -84,6 +84,7 @@ class Record:
     correct: bool | None = None
     rouge_l: float | None = None
     css: float | None = None
+    bleu_stats: list[float] | None = None
     error: str | None = None
     latency_s: float | None = None
     usage: dict[str, int] | None = None

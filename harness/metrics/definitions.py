@@ -36,7 +36,9 @@ ROUGE_N = 8  # the record has a ROUGE-L value (it has a reference)
 ROUGE_SUM = 9
 CSS_N = 10  # the record has a CSS value
 CSS_SUM = 11
-N_COLUMNS = 12
+BLEU_N = 12  # the record has BLEU statistics (it has a reference)
+BLEU_STATS = slice(13, 23)  # the ten counts of harness.metrics.bleu.bleu_stats
+N_COLUMNS = 23
 
 
 def is_correct(record: Record, answer_kind: str) -> bool | None:
@@ -75,6 +77,9 @@ def record_columns(records: Sequence[Record], answer_kind: str) -> FloatArray:
         if rec.css is not None:
             row[CSS_N] = 1.0
             row[CSS_SUM] = rec.css
+        if rec.bleu_stats is not None:
+            row[BLEU_N] = 1.0
+            row[BLEU_STATS] = rec.bleu_stats
     return cols
 
 
@@ -174,6 +179,15 @@ def mean_css(s: FloatArray) -> FloatArray:
     return _ratio(s[..., CSS_SUM], s[..., CSS_N])
 
 
+def corpus_bleu4(s: FloatArray) -> FloatArray:
+    """Metric card: bleu4 (corpus BLEU-4 over the samples that have a reference); full card in
+    :mod:`harness.metrics.bleu`. NaN (None) when no sample has a reference."""
+    from harness.metrics.bleu import bleu4
+
+    value = bleu4(s[..., BLEU_STATS])
+    return np.where(s[..., BLEU_N] > 0, value, np.nan)
+
+
 @dataclass(frozen=True)
 class MetricDef:
     """A metric's name, the function of column sums that computes it, and what it applies to."""
@@ -196,6 +210,7 @@ METRICS: dict[str, MetricDef] = {
         MetricDef("auc", None),  # rank-based: see harness.metrics.auc
         MetricDef("rouge_l", mean_rouge_l, classification=False),
         MetricDef("css", mean_css, classification=False),
+        MetricDef("bleu4", corpus_bleu4, classification=False),
     )
 }
 """Every metric a task may ask for, by name."""

@@ -1,9 +1,10 @@
-"""Fill each record's per-sample metric fields (``correct``, ``rouge_l``, ``css``) in place."""
+"""Fill each record's per-sample metric fields (``correct``, ``rouge_l``, ``css``, ``bleu_stats``) in place."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from harness.metrics.bleu import bleu_stats
 from harness.metrics.css import CssScorer
 from harness.metrics.definitions import check_metric_names, is_correct
 from harness.metrics.rouge import rouge_l_scores
@@ -47,6 +48,7 @@ def score_records(
         record.correct = is_correct(record, answer_kind)
         record.rouge_l = None
         record.css = None
+        record.bleu_stats = None
     with_refs = [(rec, refs) for rec in records if (refs := reference_texts(references.get(rec.id)))]
     if not with_refs:
         return
@@ -55,6 +57,9 @@ def score_records(
     if "rouge_l" in metrics:
         for (rec, _), value in zip(with_refs, rouge_l_scores(texts, refs_lists), strict=True):
             rec.rouge_l = value
+    if "bleu4" in metrics:
+        for (rec, refs), text in zip(with_refs, texts, strict=True):
+            rec.bleu_stats = bleu_stats(text, refs)
     if "css" in metrics:
         scorer = css_scorer if css_scorer is not None else CssScorer()
         for (rec, _), value in zip(with_refs, scorer.score(texts, refs_lists), strict=True):
