@@ -67,7 +67,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     for batch_size in args.batch_size:
         with tempfile.TemporaryDirectory() as tmp:
             options = RunOptions(
-                output_dir=Path(tmp), batch_size=batch_size, progress=False, scoring=ScoringOptions(n_bootstrap=1000)
+                output_dir=Path(tmp),
+                batch_size=batch_size,
+                progress=False,
+                scoring=ScoringOptions(n_bootstrap=1000),
             )
             started = time.perf_counter()
             outcome = run(Constant(), {}, task, options)
