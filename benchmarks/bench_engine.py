@@ -25,13 +25,19 @@ from harness.types import Response, Sample
 
 
 class Constant(Model):
-    """Answers the same sentence for every sample, without reading images."""
+    """Answers the same sentence for every sample (or, with ``unique``, a different sentence for every
+    sample, so that no answer is parsed twice), without reading images."""
 
     name = "constant"
     kind = "baseline"
     needs_images = False
 
+    def __init__(self, unique: bool = False) -> None:
+        self.unique = unique
+
     def predict(self, items: Sequence[Item]) -> list[Response]:
+        if self.unique:
+            return [Response(text=f"This is a fake image. Patch {i.sample.id} is too smooth.") for i in items]
         return [Response(text="This is a fake image. The skin is too smooth.") for _ in items]
 
 
@@ -64,7 +70,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     task = synthetic_task(args.n)
     figures: dict[str, Any] = {"n": args.n, "runs": []}
-    for batch_size in args.batch_size:
+    for batch_size, unique in [(b, u) for u in (False, True) for b in args.batch_size]:
         with tempfile.TemporaryDirectory() as tmp:
             options = RunOptions(
                 output_dir=Path(tmp),
@@ -73,11 +79,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 scoring=ScoringOptions(n_bootstrap=1000),
             )
             started = time.perf_counter()
-            outcome = run(Constant(), {}, task, options)
+            outcome = run(Constant(unique), {}, task, options)
             total = time.perf_counter() - started
         assert outcome.results is not None
         loop_s = outcome.results["timing"]["wall_s"]
         row = {
+            "answers": "all different" if unique else "identical",
             "batch_size": batch_size,
             "loop_s": loop_s,
             "loop_samples_per_s": round(args.n / loop_s, 1),

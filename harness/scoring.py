@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from harness import __version__
@@ -38,20 +39,22 @@ def run_key(model: ModelInfo, task: LoadedTask) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def verdict_of(sample: Sample, response: Response, answer_kind: str, threshold: float) -> str | None:
-    """The parsed verdict of one response: from its text when there is text, else from its score."""
+@lru_cache(maxsize=16384)
+def _parse(
+    text: str, kind: str, question: str, yes_means: str | None, choices: tuple[str, ...]
+) -> str | None:
+    """The verdict parser behind a cache: it is a pure function, and answers repeat a lot in practice."""
     from harness.verdict import parse_verdict
 
+    return parse_verdict(text, kind=kind, question=question, yes_means=yes_means, choices=choices)  # type: ignore[arg-type]
+
+
+def verdict_of(sample: Sample, response: Response, answer_kind: str, threshold: float) -> str | None:
+    """The parsed verdict of one response: from its text when there is text, else from its score."""
     if response.error is not None:
         return None
     if response.text is not None and response.text.strip():
-        return parse_verdict(
-            response.text,
-            kind=answer_kind,  # type: ignore[arg-type]
-            question=sample.prompt,
-            yes_means=sample.yes_means,
-            choices=sample.choices,
-        )
+        return _parse(response.text, answer_kind, sample.prompt, sample.yes_means, tuple(sample.choices))
     if response.score is not None and answer_kind != "choice":
         return "fake" if response.score >= threshold else "real"
     return None

@@ -6,7 +6,15 @@ from collections.abc import Sequence
 from typing import Any
 
 DEFAULT_COLUMNS = ("acc", "f1", "rouge_l", "css", "auc", "bleu4")
-LABELS = {"acc": "Acc", "f1": "F1", "rouge_l": "ROUGE-L", "css": "CSS", "auc": "AUC", "bleu4": "BLEU-4", "f1_macro": "F1-macro"}
+LABELS = {
+    "acc": "Acc",
+    "f1": "F1",
+    "rouge_l": "ROUGE-L",
+    "css": "CSS",
+    "auc": "AUC",
+    "bleu4": "BLEU-4",
+    "f1_macro": "F1-macro",
+}
 
 
 def format_value(value: Any, ci: Sequence[Any] | None) -> str:

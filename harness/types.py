@@ -91,11 +91,16 @@ class Record:
     run_key: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """A plain dict for JSON, keys in a stable order."""
-        return dataclasses.asdict(self)
+        """A plain dict for JSON, keys in a stable order (a shallow copy: fields hold only JSON values)."""
+        out = {name: getattr(self, name) for name in _RECORD_FIELDS}
+        out["metadata"] = dict(self.metadata)
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Record:
         """Build a record from a JSON object, ignoring keys this version does not know."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        return cls(**{k: v for k, v in data.items() if k in _RECORD_FIELD_SET})
+
+
+_RECORD_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Record))
+_RECORD_FIELD_SET = frozenset(_RECORD_FIELDS)
