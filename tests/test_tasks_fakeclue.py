@@ -181,3 +181,26 @@ def test_malformed_and_wrongly_shaped_files_are_refused(download: Path) -> None:
 def test_a_typo_in_a_task_argument_is_an_error() -> None:
     with pytest.raises(SpotfakeError, match="unknown task argument.*splt"):
         read(FIXTURE, splt="val")
+
+
+def test_extra_text_fields_become_metadata_for_breakdowns(tmp_path: Path) -> None:
+    from harness.task import TaskSpec
+    from tasks.readers.fakeclue import read_fakeclue
+
+    root = tmp_path / "fc"
+    (root / "data_json").mkdir(parents=True)
+    record = {
+        "image": "gen/fake/a.png",
+        "label": 0,
+        "cate": "animal",
+        "generator": "vae",
+        "width": 64,
+        "conversations": [
+            {"from": "human", "value": "<image>Q?"},
+            {"from": "gpt", "value": "This is a fake image."},
+        ],
+    }
+    (root / "data_json" / "test.json").write_text(json.dumps([record]))
+    spec = TaskSpec(name="x", version="1", description="x", reader="tasks.readers.fakeclue:read_fakeclue")
+    sample = read_fakeclue(spec, root, {"split": "test"}).samples[0]
+    assert sample.metadata == {"source": "gen", "generator": "vae"}

@@ -59,6 +59,10 @@ def conversation_turns(conversations: Any, *, source: Path | str, where: str) ->
     raise SpotfakeError(f"{source} {where}: 'conversations' needs a human turn followed by a gpt turn")
 
 
+FAKECLUE_KEYS = frozenset({"image", "label", "cate", "width", "height", "conversations"})
+"""FakeClue's own record keys; any other text field (e.g. ``generator``) is kept as sample metadata."""
+
+
 def source_of(image: str) -> str | None:
     """The first path component of an image path (FakeClue's sub-dataset: genimage, ff++, doc, ...)."""
     parts = [p for p in image.replace("\\", "/").split("/") if p and p != "."]
@@ -80,6 +84,10 @@ def fakeclue_sample(
     if category is not None and not isinstance(category, str):
         raise SpotfakeError(f"{source} {where}: 'cate' must be a string, got {category!r}")
     src = source_of(image)
+    metadata = {"source": src} if src else {}
+    metadata.update(
+        {k: v for k, v in record.items() if k not in FAKECLUE_KEYS and isinstance(v, str) and v.strip()}
+    )
     return Sample(
         id=image,
         label=label,
@@ -87,7 +95,7 @@ def fakeclue_sample(
         images=(path,),
         references=(answer.strip(),) if answer.strip() else (),
         category=category or None,
-        metadata={"source": src} if src else {},
+        metadata=metadata,
     )
 
 

@@ -1,0 +1,205 @@
+"""What every binary real/fake classifier adapter shares: argument parsing, device choice, batched
+preprocessing and inference, and the verdict from p(fake) at a threshold."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from abc import abstractmethod
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from harness.errors import SpotfakeError
+from harness.model import Item, Model
+from harness.types import Response
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+
+FAKE_TEXT = "This is a fake image."
+REAL_TEXT = "This is a real image."
+
+
+def parse_float(value: str | float, key: str, low: float | None = None, high: float | None = None) -> float:
+    """A ``--model-args`` number, checked against an optional closed range."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise SpotfakeError(f"--model-args {key}={value!r}: expected a number") from None
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise SpotfakeError(f"--model-args {key}={value!r}: expected a value in [{low}, {high}]")
+    return number
+
+
+def parse_int(value: str | int, key: str, low: int = 1) -> int:
+    """A ``--model-args`` integer, at least ``low``."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise SpotfakeError(f"--model-args {key}={value!r}: expected an integer") from None
+    if number < low:
+        raise SpotfakeError(f"--model-args {key}={value!r}: expected an integer >= {low}")
+    return number
+
+
+def parse_size(value: str | int | None, key: str) -> int | None:
+    """An image size in pixels, or None for ``none``/``0``/empty (keep the image as it is)."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in {"", "none", "0", "no", "off"}):
+        return None
+    size = parse_int(value, key, low=0)
+    return size or None
+
+
+def choose_device(device: str | None = "auto") -> torch.device:
+    """``auto`` picks cuda, then mps, then cpu; otherwise the named device, checked to exist."""
+    name = (device or "auto").strip().lower()
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        chosen = torch.device(name)
+    except RuntimeError:
+        raise SpotfakeError(
+            f"--model-args device={device!r}: expected auto, cpu, cuda, cuda:N or mps"
+        ) from None
+    if chosen.type == "cuda" and not torch.cuda.is_available():
+        raise SpotfakeError(f"--model-args device={device!r}: CUDA is not available here; use device=cpu")
+    return chosen
+
+
+def verdict_text(p_fake: float, threshold: float) -> str:
+    """The short answer text for p(fake) at ``threshold`` (p >= threshold means fake)."""
+    return FAKE_TEXT if p_fake >= threshold else REAL_TEXT
+
+
+def merge_config(
+    defaults: Mapping[str, Any], stored: Mapping[str, Any] | None, arch: str, where: str
+) -> dict:
+    """The architecture config: published defaults overridden by the config stored with the weights.
+
+    A stored config for another architecture, or with keys the architecture does not know, is refused.
+    """
+    config = dict(defaults)
+    if not stored:
+        return config
+    stored_arch = stored.get("arch")
+    if stored_arch is not None and stored_arch != defaults.get("arch"):
+        raise SpotfakeError(
+            f"{where}: these weights are for arch {stored_arch!r}, not {arch!r}; use --model {stored_arch}"
+        )
+    unknown = sorted(set(stored) - set(defaults))
+    if unknown:
+        raise SpotfakeError(f"{where}: unknown config keys {unknown} for {arch} (known: {sorted(defaults)})")
+    config.update(stored)
+    return config
+
+
+class ClassifierAdapter(Model):
+    """A binary classifier giving one logit per image; p(fake) = sigmoid(logit).
+
+    Subclasses set ``self.network`` (an ``nn.Module`` in eval mode on ``self.device``) and
+    ``self.weight_files``, and implement :meth:`preprocess`. Images of different sizes are batched
+    by shape, so "no resize" preprocessing (as in the original evaluations) still runs batched.
+    """
+
+    kind = "expert"
+    needs_images = True
+
+    network: torch.nn.Module
+    weight_files: list[str | Path]
+    """Weight files, folders or hub ids whose cheap hash is :meth:`weights_hash`."""
+
+    def __init__(
+        self, threshold: str | float = 0.5, device: str = "auto", batch_size: str | int = 32
+    ) -> None:
+        self.threshold = parse_float(threshold, "threshold", 0.0, 1.0)
+        self.device = choose_device(device)
+        self.batch_size = parse_int(batch_size, "batch_size")
+        self.weight_files = []
+        self._weights_hash: str | None = None
+
+    @abstractmethod
+    def preprocess(self, image: Any) -> torch.Tensor:
+        """One RGB PIL image -> a float tensor (3, H, W), ready for the network."""
+
+    @abstractmethod
+    def preprocessing_settings(self) -> dict[str, Any]:
+        """The preprocessing choices that change predictions (recorded in settings)."""
+
+    def logits(self, batch: torch.Tensor) -> torch.Tensor:
+        """One logit per image of ``batch`` (N, 3, H, W)."""
+        return self.network(batch).reshape(-1)
+
+    def settings(self) -> dict[str, Any]:
+        return {"threshold": self.threshold, **self.preprocessing_settings()}
+
+    def weights_hash(self) -> str | None:
+        if self._weights_hash is None and self.weight_files:
+            from adapters.weights_hash import weights_hash_for
+
+            parts = [f"{Path(p).name}:{weights_hash_for(str(p))}" for p in self.weight_files]
+            self._weights_hash = hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+        return self._weights_hash
+
+    def scores(self, images: Sequence[Any]) -> list[float]:
+        """p(fake) for each image (no per-image error handling: for scripts and training checks)."""
+        results = self._infer({i: self.preprocess(img) for i, img in enumerate(images)})
+        return [results[i][0] for i in range(len(images))]
+
+    def predict(self, items: Sequence[Item]) -> list[Response]:
+        errors: dict[int, str] = {}
+        tensors: dict[int, torch.Tensor] = {}
+        for index, item in enumerate(items):
+            if len(item.images) != 1:
+                errors[index] = (
+                    f"{self.name or 'classifier'} takes exactly one image per sample, "
+                    f"sample {item.sample.id} has {len(item.images)}"
+                )
+                continue
+            try:
+                tensors[index] = self.preprocess(item.images[0])
+            except (ValueError, OSError, RuntimeError) as exc:
+                errors[index] = f"preprocessing failed for sample {item.sample.id}: {exc}"
+        results = self._infer(tensors)
+        responses = []
+        for index in range(len(items)):
+            if index in errors:
+                responses.append(Response(error=errors[index]))
+                continue
+            p_fake, seconds = results[index]
+            responses.append(
+                Response(text=verdict_text(p_fake, self.threshold), score=p_fake, latency_s=seconds)
+            )
+        return responses
+
+    def _infer(self, tensors: Mapping[int, torch.Tensor]) -> dict[int, tuple[float, float]]:
+        """(p(fake), seconds per image) for each tensor, run in batches of equal shape."""
+        groups: dict[tuple[int, ...], list[int]] = defaultdict(list)
+        for key, tensor in tensors.items():
+            groups[tuple(tensor.shape)].append(key)
+        out: dict[int, tuple[float, float]] = {}
+        for keys in groups.values():
+            for start in range(0, len(keys), self.batch_size):
+                chunk = keys[start : start + self.batch_size]
+                began = time.perf_counter()
+                with torch.inference_mode():
+                    logits = self.logits(torch.stack([tensors[k] for k in chunk]).to(self.device))
+                probs = torch.sigmoid(logits.float()).cpu().tolist()
+                share = (time.perf_counter() - began) / len(chunk)
+                out.update({k: (float(p), share) for k, p in zip(chunk, probs, strict=True)})
+        return out
+
+    def close(self) -> None:
+        self.network = torch.nn.Identity()
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()

@@ -1,0 +1,150 @@
+"""Loading and saving classifier weights safely.
+
+Checkpoints are untrusted input: ``.safetensors`` files are read with safetensors, anything else with
+``torch.load(weights_only=True)``, which refuses pickled objects other than tensors and plain containers.
+Nothing is ever unpickled with arbitrary classes.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from harness.errors import SpotfakeError
+
+CONFIG_METADATA_KEY = "spotfake_config"
+"""safetensors metadata key holding the architecture config as JSON."""
+
+WEIGHTS_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+
+
+def resolve_weights(path: str | Path) -> Path:
+    """A weights file from ``path``: the file itself, or ``model.safetensors`` inside a folder."""
+    p = Path(path).expanduser()
+    if p.is_dir():
+        p = p / WEIGHTS_FILE
+    if not p.is_file():
+        raise SpotfakeError(f"checkpoint not found: {p}; pass path=<weights file or training output folder>")
+    return p
+
+
+def load_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """Read a checkpoint file into (object, safetensors metadata) without unpickling arbitrary objects.
+
+    The object is a flat ``{name: tensor}`` dict for safetensors, or whatever plain container the
+    ``.pth`` file holds (a state dict, or a dict wrapping one under ``"model"``).
+    """
+    if path.suffix == ".safetensors":
+        from safetensors import SafetensorError, safe_open
+
+        try:
+            with safe_open(str(path), framework="pt") as handle:
+                metadata = dict(handle.metadata() or {})
+                tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
+        except (SafetensorError, OSError) as exc:
+            raise SpotfakeError(f"cannot read safetensors checkpoint {path}: {exc}") from None
+        return tensors, metadata
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise SpotfakeError(
+            f"refusing to load {path}: not a plain tensor checkpoint ({_unpickler_reason(exc)}); "
+            "only state dicts are loaded (weights_only=True); re-save the weights as safetensors"
+        ) from None
+    except Exception as exc:  # torch.load raises many types (IndexError, RuntimeError, ...) for a bad file
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise SpotfakeError(f"cannot read checkpoint {path}: not a PyTorch file ({first})") from None
+    return obj, {}
+
+
+def _unpickler_reason(exc: BaseException) -> str:
+    text = str(exc)
+    match = re.search(r"WeightsUnpickler error: ([^\n]*?\.)(?:\s|$)", text)
+    if match:
+        return match.group(1)
+    return "not a PyTorch file or holds arbitrary objects"
+
+
+def unwrap_state_dict(
+    obj: Any, path: Path, wrapper_keys: Iterable[str] = ("model", "state_dict")
+) -> dict[str, Any]:
+    """The ``{name: tensor}`` dict inside ``obj`` (itself, or under one of ``wrapper_keys``)."""
+    if not isinstance(obj, Mapping):
+        raise SpotfakeError(f"{path}: expected a state dict, found {type(obj).__name__}")
+    if obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
+        return dict(obj)
+    for key in wrapper_keys:
+        if key in obj and isinstance(obj[key], Mapping):
+            return unwrap_state_dict(obj[key], path, wrapper_keys)
+    raise SpotfakeError(
+        f"{path}: no state dict found (top-level keys: {sorted(map(str, obj))[:8]}); "
+        f"expected tensors, or a dict holding them under one of {list(wrapper_keys)}"
+    )
+
+
+def strip_prefix(state: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    """Drop ``prefix`` (e.g. ``"module."`` from DataParallel) from every key that has it."""
+    return {(k[len(prefix) :] if k.startswith(prefix) else k): v for k, v in state.items()}
+
+
+def read_config(weights: Path, metadata: Mapping[str, str]) -> dict[str, Any] | None:
+    """The architecture config stored with the weights: safetensors metadata, else a JSON file beside them.
+
+    The JSON file is ``<weights stem>.json`` or ``config.json`` in the same folder; None when neither exists
+    (an authors' checkpoint, which uses the architecture's published defaults).
+    """
+    if CONFIG_METADATA_KEY in metadata:
+        return _parse_config(metadata[CONFIG_METADATA_KEY], f"{weights} (metadata {CONFIG_METADATA_KEY})")
+    for candidate in (weights.with_suffix(".json"), weights.parent / CONFIG_FILE):
+        if candidate.is_file() and candidate != weights:
+            text = candidate.read_text(encoding="utf-8")
+            data = _parse_config(text, str(candidate))
+            # The training output's config.json nests the architecture config under "model".
+            return data.get("model", data) if isinstance(data.get("model"), dict) else data
+    return None
+
+
+def _parse_config(text: str, where: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SpotfakeError(f"malformed JSON config in {where}: {exc}") from None
+    if not isinstance(data, dict):
+        raise SpotfakeError(f"{where}: config must be a JSON object")
+    return data
+
+
+def save_weights(path: Path, state: Mapping[str, torch.Tensor], config: Mapping[str, Any]) -> None:
+    """Write ``state`` as safetensors with ``config`` (JSON) in the file's metadata."""
+    from safetensors.torch import save_file
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
+    metadata = {CONFIG_METADATA_KEY: json.dumps(dict(config), sort_keys=True), "format": "pt"}
+    save_file(tensors, str(path), metadata=metadata)
+
+
+def load_into(module: torch.nn.Module, state: Mapping[str, torch.Tensor], path: Path, arch: str) -> None:
+    """``module.load_state_dict(state, strict=True)`` with shape and key errors turned into one clear line."""
+    expected = module.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        raise SpotfakeError(
+            f"{path}: keys do not match the {arch} architecture (missing {missing[:4]}{'...' if len(missing) > 4 else ''}, "
+            f"unexpected {unexpected[:4]}{'...' if len(unexpected) > 4 else ''}); is it a {arch} checkpoint?"
+        )
+    for key, value in state.items():
+        if tuple(value.shape) != tuple(expected[key].shape):
+            raise SpotfakeError(
+                f"{path}: {key} has shape {tuple(value.shape)}, the {arch} architecture expects "
+                f"{tuple(expected[key].shape)}; does the config match the checkpoint?"
+            )
+    module.load_state_dict(dict(state), strict=True)

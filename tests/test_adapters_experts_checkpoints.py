@@ -1,0 +1,230 @@
+"""Expert classifiers load their authors' checkpoint layouts, and nothing else: no arbitrary unpickling,
+clear one-line errors for wrong files."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from adapters.experts import cnnspot, npr, univfd
+from adapters.experts.checkpoints import read_config, save_weights
+from harness.errors import SpotfakeError
+from harness.model import build_model
+
+
+def _image(height: int = 40, width: int = 36, seed: int = 0) -> Image.Image:
+    rng = np.random.default_rng(seed)
+    return Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8))
+
+
+def _write_config(weights: Path, config: dict) -> None:
+    weights.with_suffix(".json").write_text(json.dumps(config))
+
+
+def _direct_prob(network: torch.nn.Module, tensor: torch.Tensor) -> float:
+    with torch.no_grad():
+        return float(torch.sigmoid(network.eval()(tensor[None])).reshape(-1)[0])
+
+
+@pytest.mark.parametrize("prefix", ["", "module."])
+def test_cnnspot_loads_the_authors_wrapped_state_dict(tmp_path: Path, prefix: str) -> None:
+    torch.manual_seed(0)
+    config = {**cnnspot.DEFAULT_CONFIG, "layers": [1, 1, 1, 1]}
+    network = cnnspot.build_network(config)
+    # The released blur_jpg_prob*.pth files: {"model": state dict, "optimizer": ..., "total_steps": ...}.
+    checkpoint = {
+        "model": {prefix + k: v for k, v in network.state_dict().items()},
+        "optimizer": {"state": {}, "param_groups": [{"lr": 1e-4}]},
+        "total_steps": 1234,
+    }
+    path = tmp_path / "blur_jpg_prob0.5.pth"
+    torch.save(checkpoint, path)
+    _write_config(path, {"layers": [1, 1, 1, 1]})
+
+    model = build_model("cnnspot", {"path": str(path), "device": "cpu"})
+    image = _image()
+    expected = _direct_prob(network, cnnspot.eval_transform(model.config)(image))
+    assert model.kind == "expert"
+    assert model.scores([image])[0] == pytest.approx(expected, abs=1e-5)
+
+
+def test_cnnspot_default_architecture_is_resnet50_with_one_logit() -> None:
+    network = cnnspot.build_network(dict(cnnspot.DEFAULT_CONFIG))
+    state = network.state_dict()
+    assert state["fc.weight"].shape == (1, 2048)
+    assert state["conv1.weight"].shape == (64, 3, 7, 7)
+    assert {k.split(".")[1] for k in state if k.startswith("layer3.")} == {str(i) for i in range(6)}
+
+
+def test_npr_loads_the_authors_bare_state_dict(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    network = npr.NPRNet(layers=[1, 1], width=8)
+    path = tmp_path / "NPR.pth"
+    torch.save(network.state_dict(), path)  # NPR.pth is a bare state dict
+    _write_config(path, {"layers": [1, 1], "width": 8, "resize": None})
+
+    model = build_model("npr", {"path": str(path), "device": "cpu"})
+    image = _image(33, 41)  # odd sides: the last row and column are dropped
+    expected = _direct_prob(network, npr.eval_transform(model.config)(image))
+    assert model.scores([image])[0] == pytest.approx(expected, abs=1e-5)
+
+
+def test_npr_default_architecture_matches_the_published_layout() -> None:
+    state = npr.NPRNet().state_dict()
+    assert state["conv1.weight"].shape == (64, 3, 3, 3)  # 3x3 stride-2 stem
+    assert state["fc1.weight"].shape == (1, 512)
+    assert {k.split(".")[1] for k in state if k.startswith("layer1.")} == {"0", "1", "2"}
+    assert {k.split(".")[1] for k in state if k.startswith("layer2.")} == {"0", "1", "2", "3"}
+    assert not any(k.startswith(("layer3", "layer4", "fc.")) for k in state)
+
+
+def test_npr_residual_is_pixel_minus_its_2x2_block_anchor() -> None:
+    x = torch.arange(2 * 3 * 5 * 7, dtype=torch.float32).reshape(2, 3, 5, 7)
+    residual = npr.npr_residual(x)
+    even = x[..., :4, :6]
+    anchor = even[..., ::2, ::2].repeat_interleave(2, dim=-2).repeat_interleave(2, dim=-1)
+    assert residual.shape == (2, 3, 4, 6)
+    assert torch.equal(residual, even - anchor)
+    blocky = anchor.clone()
+    assert torch.count_nonzero(npr.npr_residual(blocky)) == 0
+
+
+@pytest.fixture
+def tiny_clip(tmp_path: Path) -> Path:
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    torch.manual_seed(0)
+    config = CLIPVisionConfig(
+        hidden_size=32,
+        intermediate_size=37,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        image_size=32,
+        patch_size=8,
+        projection_dim=16,
+    )
+    folder = tmp_path / "clip"
+    CLIPVisionModelWithProjection(config).save_pretrained(folder)
+    return folder
+
+
+def _clip_direct(clip: Path, fc: torch.nn.Linear, image: Image.Image) -> float:
+    from transformers import CLIPVisionModelWithProjection
+
+    backbone = CLIPVisionModelWithProjection.from_pretrained(clip).eval()
+    tensor = univfd.eval_transform(dict(univfd.DEFAULT_CONFIG), 32)(image)[None]
+    with torch.no_grad():
+        return float(torch.sigmoid(fc(backbone(pixel_values=tensor).image_embeds))[0, 0])
+
+
+def test_univfd_loads_the_authors_fc_weights(tmp_path: Path, tiny_clip: Path) -> None:
+    torch.manual_seed(1)
+    fc = torch.nn.Linear(16, 1)
+    path = tmp_path / "fc_weights.pth"
+    torch.save({"weight": fc.weight.detach().clone(), "bias": fc.bias.detach().clone()}, path)
+
+    model = build_model("univfd", {"path": str(path), "clip_path": str(tiny_clip), "device": "cpu"})
+    image = _image(48, 40)
+    assert model.scores([image])[0] == pytest.approx(_clip_direct(tiny_clip, fc, image), abs=1e-5)
+    assert model.settings()["crop"] == 32
+
+
+def test_univfd_reads_only_the_head_of_a_full_training_checkpoint(tmp_path: Path, tiny_clip: Path) -> None:
+    torch.manual_seed(2)
+    fc = torch.nn.Linear(16, 1)
+    full = {
+        "model": {
+            "model.visual.proj": torch.randn(32, 16),  # CLIP keys of the authors' trainer: ignored
+            "fc.weight": fc.weight.detach().clone(),
+            "fc.bias": fc.bias.detach().clone(),
+        },
+        "total_steps": 10,
+    }
+    path = tmp_path / "model_epoch_best.pth"
+    torch.save(full, path)
+    model = univfd.UnivFD(path=str(path), clip_path=str(tiny_clip), device="cpu")
+    image = _image(20, 24)  # smaller than the crop: zero-padded, as transforms.CenterCrop does
+    assert model.scores([image])[0] == pytest.approx(_clip_direct(tiny_clip, fc, image), abs=1e-5)
+
+
+class _Payload:
+    """Pickles to a call that creates a file: what a malicious checkpoint would do."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (pathlib.Path.touch, (self.marker,))
+
+
+@pytest.mark.parametrize("model_name", ["cnnspot", "npr", "npr-demo"])
+def test_a_pickled_object_in_a_checkpoint_is_refused_and_never_run(tmp_path: Path, model_name: str) -> None:
+    marker = tmp_path / "payload-ran"
+    path = tmp_path / "evil.pth"
+    torch.save({"model": _Payload(marker), "total_steps": 1}, path)
+    with pytest.raises(SpotfakeError, match="refusing to load .*evil.pth.*weights_only"):
+        build_model(model_name, {"path": str(path), "device": "cpu"})
+    assert not marker.exists()
+
+
+def test_univfd_refuses_a_pickled_head(tmp_path: Path, tiny_clip: Path) -> None:
+    marker = tmp_path / "payload-ran"
+    path = tmp_path / "fc_weights.pth"
+    torch.save({"weight": _Payload(marker)}, path)
+    with pytest.raises(SpotfakeError, match="refusing to load"):
+        univfd.UnivFD(path=str(path), clip_path=str(tiny_clip), device="cpu")
+    assert not marker.exists()
+
+
+def test_a_file_that_is_not_a_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "notes.pth"
+    path.write_text("these are not weights")
+    with pytest.raises(SpotfakeError) as err:
+        npr.NPR(path=str(path), device="cpu")
+    assert str(path) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_missing_checkpoint_and_missing_path_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(SpotfakeError, match="checkpoint not found"):
+        cnnspot.CNNSpot(path=str(tmp_path / "nope.pth"), device="cpu")
+    with pytest.raises(SpotfakeError, match="cnnspot needs path="):
+        cnnspot.CNNSpot(device="cpu")
+
+
+def test_weights_of_another_architecture_are_refused_by_key(tmp_path: Path) -> None:
+    path = tmp_path / "npr.pth"
+    torch.save(npr.NPRNet(layers=[1, 1], width=8).state_dict(), path)
+    with pytest.raises(SpotfakeError, match="keys do not match the cnnspot architecture"):
+        cnnspot.CNNSpot(path=str(path), device="cpu")
+
+
+def test_a_config_that_disagrees_with_the_weights_names_the_tensor(tmp_path: Path) -> None:
+    path = tmp_path / "npr.pth"
+    torch.save(npr.NPRNet(layers=[1, 1], width=8).state_dict(), path)
+    _write_config(path, {"layers": [1, 1], "width": 16})
+    with pytest.raises(SpotfakeError, match=r"conv1.weight has shape \(8, 3, 3, 3\)"):
+        npr.NPR(path=str(path), device="cpu")
+
+
+def test_safetensors_carry_their_config_and_a_foreign_arch_is_refused(tmp_path: Path) -> None:
+    network = npr.NPRNet(layers=[1, 1], width=8)
+    config = {**npr.DEFAULT_CONFIG, "layers": [1, 1], "width": 8, "resize": None}
+    path = tmp_path / "weights.safetensors"
+    save_weights(path, network.state_dict(), config)
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as handle:
+        assert read_config(path, handle.metadata()) == config
+    model = npr.NPR(path=str(path), device="cpu")
+    assert model.config["width"] == 8 and model.config["resize"] is None
+
+    foreign = tmp_path / "cnn.safetensors"
+    save_weights(foreign, network.state_dict(), {"arch": "cnnspot"})
+    with pytest.raises(SpotfakeError, match="weights are for arch 'cnnspot', not 'npr'"):
+        npr.NPR(path=str(foreign), device="cpu")
