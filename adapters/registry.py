@@ -76,7 +76,7 @@ BUILTIN_MODELS: list[tuple[str, str, str, str]] = [
 ]
 
 
-EMBEDDED_MODELS = ("always-fake", "always-real", "random", "linear-probe", "npr-demo")
+EMBEDDED_MODELS = ("always-fake", "always-real", "random", "linear-probe", "npr-demo", "fakevlm-demo")
 """Models that ship with spotfake and need no download: `spotfake run` with no arguments runs them all."""
 
 
