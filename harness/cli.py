@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_list = sub.add_parser("list", help="list tasks or models")
     p_list.add_argument("what", nargs="?", choices=["tasks", "models"], default="tasks")
     p_list.add_argument("pattern", nargs="?", default="*", help="shell-style filter, e.g. 'loki*'")
+    p_list.add_argument(
+        "--data-root", help="also count the samples of the tasks whose data is in this folder"
+    )
     p_list.set_defaults(handler=cmd_list)
 
     p_run = sub.add_parser(
@@ -141,11 +144,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     for name in TASKS.names(args.pattern):
         spec = TASKS.get(name)
         size = "-"
-        if spec.default_data_root is not None:
+        if spec.default_data_root is not None or args.data_root:
             try:
-                size = str(len(load_task(name).samples))
+                size = str(len(load_task(name, args.data_root).samples))
             except SpotfakeError:
-                size = "?"
+                size = "-" if args.data_root else "?"
         print(f"{name:<16} n={size:<6} {spec.description}  [{', '.join(spec.metrics)}]")
     return 0
 

@@ -139,3 +139,12 @@ def test_console_script_runs(tmp_path: Path) -> None:
     exe = Path(sys.executable).parent / "spotfake"
     proc = subprocess.run([str(exe), "list", "models"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "always-fake" in proc.stdout
+
+
+def test_list_tasks_counts_samples_under_a_data_root(capsys: pytest.CaptureFixture[str]) -> None:
+    root = Path(__file__).parent / "fixtures" / "tasks" / "fakeclue_mini"
+    expected = len(json.loads((root / "data_json" / "test.json").read_text()))
+    code, out, _ = run_cli(capsys, "list", "tasks", "fakeclue", "--data-root", str(root))
+    assert code == 0 and f"n={expected} " in out
+    code, out, _ = run_cli(capsys, "list", "tasks", "fakeclue")
+    assert code == 0 and "n=- " in out
