@@ -32,6 +32,7 @@ from harness.scoring import (
     build_results,
     complete_records,
     make_record,
+    records_from_responses,
     run_key,
     score_and_summarize,
 )
@@ -301,11 +302,7 @@ def score_predictions(
         fingerprint=fingerprint,
     )
     key = run_key(info, task)
-    by_id = {s.id: s for s in task.samples}
-    found = {
-        sid: make_record(by_id[sid], resp, task.spec.answer_kind, scoring_options.threshold, key)
-        for sid, resp in responses.items()
-    }
+    found = records_from_responses(task, responses, scoring_options.threshold, key)
     folder = run_dir(output_dir, model_name, task.spec.name)
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()

@@ -83,6 +83,17 @@ def make_record(
     return record
 
 
+def records_from_responses(
+    task: LoadedTask, responses: Mapping[str, Response], threshold: float, key: str | None
+) -> dict[str, Record]:
+    """Records for the given responses, keyed by sample id (ids must be the task's: callers check)."""
+    by_id = {s.id: s for s in task.samples}
+    return {
+        sid: make_record(by_id[sid], resp, task.spec.answer_kind, threshold, key)
+        for sid, resp in responses.items()
+    }
+
+
 def complete_records(task: LoadedTask, found: Mapping[str, Record], key: str | None) -> list[Record]:
     """One record per task sample in task order: the found ones, and missing placeholders for the rest.
 

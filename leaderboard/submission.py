@@ -300,16 +300,10 @@ def rescore(
     task: Any, submitted: Sequence[SubmittedRecord], options: Any
 ) -> tuple[list[Record], Any, dict[str, Any]]:
     """Records, summary and scoring info recomputed by the engine from the submitted answers alone."""
-    from harness.scoring import complete_records, make_record, score_and_summarize
+    from harness.scoring import complete_records, records_from_responses, score_and_summarize
 
-    by_id = {s.id: s for s in task.samples}
-    found = {}
-    for rec in submitted:
-        response = response_of(rec)
-        if response is not None:
-            found[rec.id] = make_record(
-                by_id[rec.id], response, task.spec.answer_kind, options.threshold, None
-            )
+    responses = {rec.id: response for rec in submitted if (response := response_of(rec)) is not None}
+    found = records_from_responses(task, responses, options.threshold, None)
     records = complete_records(task, found, None)
     summary, scoring = score_and_summarize(task, records, options)
     return records, summary, dict(scoring)
