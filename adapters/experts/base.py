@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from adapters.generation import choose_device  # one device rule for every adapter
 from harness.errors import SpotfakeError
 from harness.model import Item, Model
 from harness.types import Response
@@ -54,27 +55,6 @@ def parse_size(value: str | int | None, key: str) -> int | None:
         return None
     size = parse_int(value, key, low=0)
     return size or None
-
-
-def choose_device(device: str | None = "auto") -> torch.device:
-    """``auto`` picks cuda, then mps, then cpu; otherwise the named device, checked to exist."""
-    name = (device or "auto").strip().lower()
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        chosen = torch.device(name)
-    except RuntimeError:
-        raise SpotfakeError(
-            f"--model-args device={device!r}: expected auto, cpu, cuda, cuda:N or mps"
-        ) from None
-    if chosen.type == "cuda" and not torch.cuda.is_available():
-        raise SpotfakeError(f"--model-args device={device!r}: CUDA is not available here; use device=cpu")
-    return chosen
 
 
 def verdict_text(p_fake: float, threshold: float) -> str:

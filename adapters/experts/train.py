@@ -28,10 +28,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from adapters.generation import choose_device
 from harness.errors import SpotfakeError
 from harness.types import Sample
 
-from .base import CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_STD, choose_device
+from .base import CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_STD
 from .checkpoints import CONFIG_FILE, WEIGHTS_FILE, save_weights
 from .preprocess import resize_shorter, resize_square
 from .train_cli import ARCHS
