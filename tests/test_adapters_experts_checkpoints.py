@@ -13,7 +13,9 @@ import torch
 from PIL import Image
 
 from adapters.experts import cnnspot, npr, univfd
+from adapters.experts.base import IMAGENET_MEAN, IMAGENET_STD
 from adapters.experts.checkpoints import read_config, save_weights
+from adapters.experts.preprocess import resize_crop_normalize
 from harness.errors import SpotfakeError
 from harness.model import build_model
 
@@ -49,7 +51,7 @@ def test_cnnspot_loads_the_authors_wrapped_state_dict(tmp_path: Path, prefix: st
 
     model = build_model("cnnspot", {"path": str(path), "device": "cpu"})
     image = _image()
-    expected = _direct_prob(network, cnnspot.eval_transform(model.config)(image))
+    expected = _direct_prob(network, resize_crop_normalize(model.config, IMAGENET_MEAN, IMAGENET_STD)(image))
     assert model.kind == "expert"
     assert model.scores([image])[0] == pytest.approx(expected, abs=1e-5)
 
@@ -71,7 +73,7 @@ def test_npr_loads_the_authors_bare_state_dict(tmp_path: Path) -> None:
 
     model = build_model("npr", {"path": str(path), "device": "cpu"})
     image = _image(33, 41)  # odd sides: the last row and column are dropped
-    expected = _direct_prob(network, npr.eval_transform(model.config)(image))
+    expected = _direct_prob(network, resize_crop_normalize(model.config, IMAGENET_MEAN, IMAGENET_STD)(image))
     assert model.scores([image])[0] == pytest.approx(expected, abs=1e-5)
 
 

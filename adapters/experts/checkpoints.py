@@ -94,6 +94,12 @@ def strip_prefix(state: Mapping[str, Any], prefix: str) -> dict[str, Any]:
     return {(k[len(prefix) :] if k.startswith(prefix) else k): v for k, v in state.items()}
 
 
+def module_state_dict(obj: Any, path: Path) -> dict[str, Any]:
+    """A checkpoint's state dict, unwrapped from ``{"model": ...}``-style containers, without the
+    ``module.`` prefix that ``DataParallel`` adds (CNNSpot's and NPR's released layouts)."""
+    return strip_prefix(unwrap_state_dict(obj, path), "module.")
+
+
 def read_config(weights: Path, metadata: Mapping[str, str]) -> dict[str, Any] | None:
     """The architecture config stored with the weights: safetensors metadata, else a JSON file beside them.
 

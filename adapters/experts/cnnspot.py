@@ -13,7 +13,6 @@ Preprocessing of the original demo: the whole image, no resize, no crop, ImageNe
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -25,12 +24,11 @@ from .base import IMAGENET_MEAN, IMAGENET_STD, ClassifierAdapter, merge_config, 
 from .checkpoints import (
     load_checkpoint,
     load_into,
+    module_state_dict,
     read_config,
     resolve_weights,
-    strip_prefix,
-    unwrap_state_dict,
 )
-from .preprocess import center_crop, resize_square, to_normalized_tensor
+from .preprocess import resize_crop_normalize
 
 ARCH = "cnnspot"
 DEFAULT_CONFIG: dict[str, Any] = {
@@ -46,25 +44,6 @@ def build_network(config: dict[str, Any]) -> nn.Module:
     from torchvision.models.resnet import Bottleneck, ResNet
 
     return ResNet(Bottleneck, list(config["layers"]), num_classes=1)
-
-
-def map_state_dict(obj: Any, path: Path) -> dict[str, torch.Tensor]:
-    """The authors' checkpoint (``{"model": state_dict, ...}``) -> torchvision ResNet keys."""
-    return strip_prefix(unwrap_state_dict(obj, path), "module.")
-
-
-def eval_transform(config: dict[str, Any]):
-    """The evaluation preprocessing for ``config`` (resize, crop, ImageNet normalisation)."""
-    resize, crop = config.get("resize"), config.get("crop")
-
-    def transform(image: Any) -> torch.Tensor:
-        if resize:
-            image = resize_square(image, resize)
-        if crop:
-            image = center_crop(image, crop)
-        return to_normalized_tensor(image, IMAGENET_MEAN, IMAGENET_STD)
-
-    return transform
 
 
 class CNNSpot(ClassifierAdapter):
@@ -92,10 +71,10 @@ class CNNSpot(ClassifierAdapter):
         if resize is not None:
             self.config["resize"] = parse_size(resize, "resize")
         network = build_network(self.config)
-        load_into(network, map_state_dict(obj, weights), weights, ARCH)
+        load_into(network, module_state_dict(obj, weights), weights, ARCH)
         self.network = network.eval().to(self.device)
         self.weight_files = [weights]
-        self._transform = eval_transform(self.config)
+        self._transform = resize_crop_normalize(self.config, IMAGENET_MEAN, IMAGENET_STD)
 
     def preprocess(self, image: Any) -> torch.Tensor:
         return self._transform(image)

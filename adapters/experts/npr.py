@@ -21,7 +21,6 @@ column so that the 2x2 blocks tile the image.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -34,12 +33,11 @@ from .base import IMAGENET_MEAN, IMAGENET_STD, ClassifierAdapter, merge_config, 
 from .checkpoints import (
     load_checkpoint,
     load_into,
+    module_state_dict,
     read_config,
     resolve_weights,
-    strip_prefix,
-    unwrap_state_dict,
 )
-from .preprocess import center_crop, resize_square, to_normalized_tensor
+from .preprocess import resize_crop_normalize
 
 ARCH = "npr"
 DEFAULT_CONFIG: dict[str, Any] = {
@@ -109,25 +107,6 @@ def build_network(config: dict[str, Any]) -> nn.Module:
     return NPRNet(layers=layers, width=int(config["width"]))
 
 
-def map_state_dict(obj: Any, path: Path) -> dict[str, torch.Tensor]:
-    """The authors' ``NPR.pth`` (bare state dict, maybe ``module.``-prefixed or wrapped) -> NPRNet keys."""
-    return strip_prefix(unwrap_state_dict(obj, path), "module.")
-
-
-def eval_transform(config: dict[str, Any]):
-    """The evaluation preprocessing for ``config`` (square resize, optional crop, ImageNet normalisation)."""
-    resize, crop = config.get("resize"), config.get("crop")
-
-    def transform(image: Any) -> torch.Tensor:
-        if resize:
-            image = resize_square(image, resize)
-        if crop:
-            image = center_crop(image, crop)
-        return to_normalized_tensor(image, IMAGENET_MEAN, IMAGENET_STD)
-
-    return transform
-
-
 class NPR(ClassifierAdapter):
     """``--model npr --model-args path=NPR.pth[,resize=256|none,crop=N,threshold=0.5,device=cuda]``."""
 
@@ -158,10 +137,10 @@ class NPR(ClassifierAdapter):
         if crop is not None:
             self.config["crop"] = parse_size(crop, "crop")
         network = build_network(self.config)
-        load_into(network, map_state_dict(obj, weights), weights, ARCH)
+        load_into(network, module_state_dict(obj, weights), weights, ARCH)
         self.network = network.eval().to(self.device)
         self.weight_files = [weights]
-        self._transform = eval_transform(self.config)
+        self._transform = resize_crop_normalize(self.config, IMAGENET_MEAN, IMAGENET_STD)
 
     def preprocess(self, image: Any) -> torch.Tensor:
         return self._transform(image)

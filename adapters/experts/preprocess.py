@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -34,3 +34,20 @@ def center_crop(image: Any, size: int) -> Any:
 def to_normalized_tensor(image: Any, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
     """PIL RGB -> (3, H, W) float tensor in [0, 1], then ``(x - mean) / std`` per channel."""
     return TF.normalize(TF.to_tensor(image), list(mean), list(std))
+
+
+def resize_crop_normalize(
+    config: dict[str, Any], mean: Sequence[float], std: Sequence[float]
+) -> Callable[[Any], torch.Tensor]:
+    """Evaluation preprocessing: optional square resize (``config["resize"]``), optional centre crop
+    (``config["crop"]``), then normalisation with ``mean``/``std``."""
+    resize, crop = config.get("resize"), config.get("crop")
+
+    def transform(image: Any) -> torch.Tensor:
+        if resize:
+            image = resize_square(image, resize)
+        if crop:
+            image = center_crop(image, crop)
+        return to_normalized_tensor(image, mean, std)
+
+    return transform

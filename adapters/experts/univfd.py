@@ -31,10 +31,9 @@ from .base import CLIP_MEAN, CLIP_STD, ClassifierAdapter, merge_config, parse_si
 from .checkpoints import (
     load_checkpoint,
     load_into,
+    module_state_dict,
     read_config,
     resolve_weights,
-    strip_prefix,
-    unwrap_state_dict,
 )
 from .preprocess import center_crop, resize_shorter, to_normalized_tensor
 
@@ -89,7 +88,7 @@ class UnivFDNet(nn.Module):
 
 def map_state_dict(obj: Any, path: Path) -> dict[str, torch.Tensor]:
     """The authors' ``fc_weights.pth`` ({weight, bias}) or a full checkpoint -> ``fc.weight``/``fc.bias``."""
-    state = strip_prefix(unwrap_state_dict(obj, path), "module.")
+    state = module_state_dict(obj, path)
     if set(state) == {"weight", "bias"}:
         return {"fc.weight": state["weight"], "fc.bias": state["bias"]}
     head = {k: v for k, v in state.items() if k.startswith("fc.")}
