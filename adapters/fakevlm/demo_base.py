@@ -66,18 +66,13 @@ def build_base(
     output_dir: str | Path, config: str | BaseConfig, corpus: Sequence[str], *, seed: int = 0
 ) -> Path:
     """Train the tokenizer on ``corpus``, build the random LLaVA and save model + processor to ``output_dir``."""
-    import torch
     from tokenizers import processors
     from transformers import (
         CLIPImageProcessor,
-        CLIPVisionConfig,
-        LlamaConfig,
-        LlavaConfig,
-        LlavaForConditionalGeneration,
         LlavaProcessor,
     )
 
-    from adapters.fakevlm.tiny import train_byte_bpe
+    from adapters.fakevlm.tiny import TowerShape, llava_config, save_new_llava, train_byte_bpe
 
     shape = load_base_config(config) if isinstance(config, str) else config
     if shape.image_size % shape.patch_size:
@@ -113,45 +108,19 @@ def build_base(
         vision_feature_select_strategy="default",
         num_additional_image_tokens=1,
     )
-    vision = CLIPVisionConfig(
-        hidden_size=shape.vision_hidden,
-        intermediate_size=shape.vision_intermediate,
-        num_hidden_layers=shape.vision_layers,
-        num_attention_heads=shape.vision_heads,
+    config = llava_config(
+        tokenizer,
         image_size=shape.image_size,
         patch_size=shape.patch_size,
-        projection_dim=shape.vision_hidden,
-    )
-    text = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=shape.text_hidden,
-        intermediate_size=shape.text_intermediate,
-        num_hidden_layers=shape.text_layers,
-        num_attention_heads=shape.text_heads,
-        num_key_value_heads=shape.text_heads,
-        max_position_embeddings=shape.max_positions,
-        tie_word_embeddings=shape.tie_embeddings,
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-    )
-    llava = LlavaConfig(
-        vision_config=vision,
-        text_config=text,
-        image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
-        vision_feature_select_strategy="default",
+        vision=TowerShape(
+            shape.vision_hidden, shape.vision_intermediate, shape.vision_layers, shape.vision_heads
+        ),
+        text=TowerShape(shape.text_hidden, shape.text_intermediate, shape.text_layers, shape.text_heads),
+        max_positions=shape.max_positions,
         vision_feature_layer=-1,  # a tower trained from scratch has no "penultimate layer" habit to keep
-        image_seq_length=(shape.image_size // shape.patch_size) ** 2,
-        pad_token_id=tokenizer.pad_token_id,
-        tie_word_embeddings=shape.tie_embeddings,
+        tie_embeddings=shape.tie_embeddings,
     )
-    torch.manual_seed(seed)
-    model = LlavaForConditionalGeneration(llava)
-    model.generation_config.pad_token_id = tokenizer.pad_token_id
-    model.generation_config.bos_token_id = tokenizer.bos_token_id
-    model.generation_config.eos_token_id = tokenizer.eos_token_id
-    model.save_pretrained(output)
-    processor.save_pretrained(output)
+    save_new_llava(config, tokenizer, processor, output, seed=seed)
     (output / "base_config.json").write_text(json.dumps(asdict(shape), indent=2) + "\n", encoding="utf-8")
     return output
 

@@ -9,6 +9,7 @@ They are used by the tests, the benchmarks and the small demo FakeVLM that is tr
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -111,13 +112,8 @@ def build_tiny_llava(
     ``AutoModelForImageTextToText``). ``chat_template`` (e.g. :data:`LLAVA_CHAT_TEMPLATE`) is stored on
     the processor and tokenizer; FakeVLM's protocol uses none.
     """
-    import torch
     from transformers import (
         CLIPImageProcessor,
-        CLIPVisionConfig,
-        LlamaConfig,
-        LlavaConfig,
-        LlavaForConditionalGeneration,
         LlavaProcessor,
     )
 
@@ -154,35 +150,81 @@ def build_tiny_llava(
     if chat_template:
         tokenizer.chat_template = chat_template
 
-    vision = CLIPVisionConfig(
-        hidden_size=hidden,
-        intermediate_size=hidden * 2,
-        num_hidden_layers=layers,
-        num_attention_heads=heads,
+    config = llava_config(
+        tokenizer,
         image_size=image_size,
         patch_size=patch_size,
-        projection_dim=hidden,
+        vision=TowerShape(hidden, hidden * 2, layers, heads),
+        text=TowerShape(hidden, hidden * 2, layers, heads),
+        max_positions=512,
+        vision_feature_layer=-2 if layers > 1 else -1,
     )
-    text = LlamaConfig(
+    return save_new_llava(config, tokenizer, processor, output, seed=seed)
+
+
+@dataclass(frozen=True)
+class TowerShape:
+    """Width, MLP width, depth and attention heads of one transformer stack."""
+
+    hidden: int
+    intermediate: int
+    layers: int
+    heads: int
+
+
+def llava_config(
+    tokenizer: Any,
+    *,
+    image_size: int,
+    patch_size: int,
+    vision: TowerShape,
+    text: TowerShape,
+    max_positions: int,
+    vision_feature_layer: int,
+    tie_embeddings: bool = False,
+) -> Any:
+    """A LlavaConfig (CLIP vision tower + Llama decoder) sized for ``tokenizer`` and the image grid."""
+    from transformers import CLIPVisionConfig, LlamaConfig, LlavaConfig
+
+    vision_config = CLIPVisionConfig(
+        hidden_size=vision.hidden,
+        intermediate_size=vision.intermediate,
+        num_hidden_layers=vision.layers,
+        num_attention_heads=vision.heads,
+        image_size=image_size,
+        patch_size=patch_size,
+        projection_dim=vision.hidden,
+    )
+    text_config = LlamaConfig(
         vocab_size=len(tokenizer),
-        hidden_size=hidden,
-        intermediate_size=hidden * 2,
-        num_hidden_layers=layers,
-        num_attention_heads=heads,
-        num_key_value_heads=heads,
-        max_position_embeddings=512,
+        hidden_size=text.hidden,
+        intermediate_size=text.intermediate,
+        num_hidden_layers=text.layers,
+        num_attention_heads=text.heads,
+        num_key_value_heads=text.heads,
+        max_position_embeddings=max_positions,
+        tie_word_embeddings=tie_embeddings,
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
     )
-    config = LlavaConfig(
-        vision_config=vision,
-        text_config=text,
+    return LlavaConfig(
+        vision_config=vision_config,
+        text_config=text_config,
         image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
         vision_feature_select_strategy="default",
-        vision_feature_layer=-2 if layers > 1 else -1,
+        vision_feature_layer=vision_feature_layer,
         image_seq_length=(image_size // patch_size) ** 2,
+        pad_token_id=tokenizer.pad_token_id,
+        tie_word_embeddings=tie_embeddings,
     )
+
+
+def save_new_llava(config: Any, tokenizer: Any, processor: Any, output: Path, *, seed: int) -> Path:
+    """Initialise a LLaVA from ``config`` with ``seed``, set its generation ids, save it with ``processor``."""
+    import torch
+    from transformers import LlavaForConditionalGeneration
+
     torch.manual_seed(seed)
     model = LlavaForConditionalGeneration(config).eval()
     model.generation_config.pad_token_id = tokenizer.pad_token_id
