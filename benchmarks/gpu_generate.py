@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from llava15_shape import BOS_ID, EOS_ID, IMAGE_TOKEN_ID, LLAVA_7B, PAD_TOKEN_ID, TINY, Shape, llava15_config
+
 NOMINAL_BANDWIDTH_GBS = (
     # (substring of torch.cuda.get_device_name(), GB/s); first match wins, so specific names come first
     ("H200", 4800.0),
@@ -48,32 +50,8 @@ NOMINAL_BANDWIDTH_GBS = (
     ("RTX 4090", 1008.0),
 )
 
-IMAGE_TOKEN_ID = 32000
-PAD_TOKEN_ID = 32001
-BOS_ID, EOS_ID = 1, 2
 TEXT_IDS = [5228, 278, 1967, 3430, 1855, 29914, 29888, 1296, 29973, 13]
 """Ten text tokens, the length of Llama's tokenisation of "Does the image looks real/fake?"."""
-
-
-@dataclass(frozen=True)
-class Shape:
-    """The model's dimensions."""
-
-    vision_hidden: int
-    vision_intermediate: int
-    vision_layers: int
-    vision_heads: int
-    image_size: int
-    patch_size: int
-    hidden: int
-    intermediate: int
-    layers: int
-    heads: int
-    vocab: int
-
-
-LLAVA_7B = Shape(1024, 4096, 24, 16, 336, 14, 4096, 11008, 32, 32, 32064)
-TINY = Shape(32, 64, 2, 2, 336, 14, 64, 128, 2, 2, 32064)
 
 
 @dataclass(frozen=True)
@@ -89,38 +67,9 @@ class Setting:
 def build_model(shape: Shape, device: Any, dtype: Any) -> Any:
     """A randomly initialised LLaVA-1.5 of ``shape`` created directly on ``device`` in ``dtype``."""
     import torch
-    from transformers import CLIPVisionConfig, LlamaConfig, LlavaConfig, LlavaForConditionalGeneration
+    from transformers import LlavaForConditionalGeneration
 
-    config = LlavaConfig(
-        vision_config=CLIPVisionConfig(
-            hidden_size=shape.vision_hidden,
-            intermediate_size=shape.vision_intermediate,
-            num_hidden_layers=shape.vision_layers,
-            num_attention_heads=shape.vision_heads,
-            image_size=shape.image_size,
-            patch_size=shape.patch_size,
-            projection_dim=768,
-            hidden_act="quick_gelu",
-        ),
-        text_config=LlamaConfig(
-            vocab_size=shape.vocab,
-            hidden_size=shape.hidden,
-            intermediate_size=shape.intermediate,
-            num_hidden_layers=shape.layers,
-            num_attention_heads=shape.heads,
-            num_key_value_heads=shape.heads,
-            max_position_embeddings=4096,
-            rms_norm_eps=1e-5,
-            pad_token_id=PAD_TOKEN_ID,
-            bos_token_id=BOS_ID,
-            eos_token_id=EOS_ID,
-        ),
-        image_token_index=IMAGE_TOKEN_ID,
-        image_seq_length=(shape.image_size // shape.patch_size) ** 2,
-        vision_feature_select_strategy="default",
-        vision_feature_layer=-2,
-        projector_hidden_act="gelu",
-    )
+    config = llava15_config(shape)
     torch.manual_seed(0)
     previous = torch.get_default_dtype()
     torch.set_default_dtype(dtype)

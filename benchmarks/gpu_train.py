@@ -34,6 +34,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from llava15_shape import BOS_ID, IMAGE_TOKEN_ID, LLAVA_7B, TINY, Shape, llava15_config
+
 PEAK_BF16_TFLOPS = (
     # (substring of torch.cuda.get_device_name(), dense bf16 TFLOP/s); first match wins
     ("H200", 989.4),
@@ -45,34 +47,13 @@ PEAK_BF16_TFLOPS = (
     ("A10G", 70.0),
 )
 
-IMAGE_TOKEN_ID, PAD_TOKEN_ID, BOS_ID, EOS_ID = 32000, 32001, 1, 2
 PROMPT_TOKENS = 10
 """Llama's tokenisation of "Does the image looks real/fake?"."""
 ANSWER_TOKENS = 120
 """About a FakeClue explanation (60-90 words) plus EOS."""
 
 
-@dataclass(frozen=True)
-class Shape:
-    """A LLaVA's dimensions (CLIP vision tower + Llama decoder)."""
-
-    vision_hidden: int
-    vision_intermediate: int
-    vision_layers: int
-    vision_heads: int
-    image_size: int
-    patch_size: int
-    hidden: int
-    intermediate: int
-    layers: int
-    heads: int
-    kv_heads: int
-    vocab: int
-
-
-LLAVA_7B = Shape(1024, 4096, 24, 16, 336, 14, 4096, 11008, 32, 32, 32, 32064)
-LLAVA_1B = Shape(1024, 4096, 24, 16, 336, 14, 2048, 5632, 22, 32, 4, 32064)
-TINY = Shape(32, 64, 2, 2, 336, 14, 64, 128, 2, 2, 2, 32064)
+LLAVA_1B = Shape(1024, 4096, 24, 16, 336, 14, 2048, 5632, 22, 32, kv_heads=4)
 
 
 @dataclass(frozen=True)
@@ -85,42 +66,6 @@ class Setting:
     batch_size: int
     steps: int
     warmup: int
-
-
-def build_config(shape: Shape) -> Any:
-    """A ``LlavaConfig`` with LLaVA-1.5's choices (feature layer -2, CLS dropped, 2-layer GELU projector)."""
-    from transformers import CLIPVisionConfig, LlamaConfig, LlavaConfig
-
-    vision = CLIPVisionConfig(
-        hidden_size=shape.vision_hidden,
-        intermediate_size=shape.vision_intermediate,
-        num_hidden_layers=shape.vision_layers,
-        num_attention_heads=shape.vision_heads,
-        image_size=shape.image_size,
-        patch_size=shape.patch_size,
-        projection_dim=768,
-    )
-    text = LlamaConfig(
-        vocab_size=shape.vocab,
-        hidden_size=shape.hidden,
-        intermediate_size=shape.intermediate,
-        num_hidden_layers=shape.layers,
-        num_attention_heads=shape.heads,
-        num_key_value_heads=shape.kv_heads,
-        max_position_embeddings=4096,
-        pad_token_id=PAD_TOKEN_ID,
-        bos_token_id=BOS_ID,
-        eos_token_id=EOS_ID,
-    )
-    return LlavaConfig(
-        vision_config=vision,
-        text_config=text,
-        image_token_index=IMAGE_TOKEN_ID,
-        vision_feature_select_strategy="default",
-        vision_feature_layer=-2,
-        image_seq_length=(shape.image_size // shape.patch_size) ** 2,
-        pad_token_id=PAD_TOKEN_ID,
-    )
 
 
 def sequence_length(shape: Shape) -> int:
@@ -138,7 +83,7 @@ def forward_flops(shape: Shape) -> float:
     d, i = shape.hidden, shape.intermediate
     projector = 2 * image_tokens * (dv * d + d * d)
     seq = sequence_length(shape)
-    kv = d * shape.kv_heads // shape.heads
+    kv = d * shape.key_value_heads // shape.heads
     per_layer = 2 * seq * (2 * d * d + 2 * d * kv + 3 * d * i) + 4 * seq * seq * d
     decoder = shape.layers * per_layer + 2 * seq * d * shape.vocab  # + LM head
     return float(vision + projector + decoder)
@@ -188,7 +133,7 @@ def measure(setting: Setting, on_gpu: bool, peak: float | None) -> dict[str, Any
 
     accelerator = Accelerator(cpu=not on_gpu, mixed_precision="bf16" if on_gpu else "no")
     device = accelerator.device
-    config = build_config(setting.shape)
+    config = llava15_config(setting.shape)
     base_dtype = torch.bfloat16 if (setting.lora and on_gpu) else torch.float32
     torch.manual_seed(0)
     started = time.perf_counter()
