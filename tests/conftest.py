@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from fixtures.shared import SharedData, shared_root
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
@@ -14,7 +15,6 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TESTS_DIR.parent
-SHARED = REPO_ROOT.parent / "shared"
 TOY_TASK = TESTS_DIR / "toy_task.yaml"
 
 
@@ -29,3 +29,22 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
 @pytest.fixture
 def toy_task_path() -> Path:
     return TOY_TASK
+
+
+@pytest.fixture
+def shared_data() -> SharedData:
+    """The published data beside the repository (../shared or $SPOTFAKE_SHARED); skips when absent.
+
+    Every test using it carries the ``shared`` marker, so ``-m "not shared"`` deselects it."""
+    root = shared_root()
+    if not root.is_dir():
+        pytest.skip(f"{root} is absent (set SPOTFAKE_SHARED to the folder holding the shared data)")
+    return SharedData(root)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that reads the shared data, before ``-m`` selects."""
+    for item in items:
+        if "shared_data" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.shared)

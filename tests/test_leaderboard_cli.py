@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from fixtures.leaderboard.board import Explainer, copy_run, register_task, run_models, write_fakeclue_data
+from fixtures.shared import SharedData
 
 from harness.cli import main
 from harness.results import read_results
@@ -22,7 +23,6 @@ from leaderboard.cli import streamlit_command, wait_until_healthy
 pytestmark = pytest.mark.xdist_group("leaderboard_cli")
 TASK = "lbtoy-cli"
 REPO = Path(__file__).resolve().parents[1]
-SHARED_CSV = REPO.parent / "shared" / "reference" / "paper_results.csv"
 
 
 @pytest.fixture(scope="module")
@@ -113,12 +113,10 @@ def test_spotfake_leaderboard_serves_the_app_on_localhost(run: Path, tmp_path: P
 # ---------------------------------------------------------------------------------------------- reported rows
 
 
-@pytest.mark.shared
-def test_committed_reported_rows_match_the_published_table(tmp_path: Path) -> None:
-    if not SHARED_CSV.is_file():
-        pytest.skip("../shared is absent")
-    rows = import_reported.read_rows(SHARED_CSV)
-    results = import_reported.convert(rows, SHARED_CSV.name)
+def test_committed_reported_rows_match_the_published_table(tmp_path: Path, shared_data: SharedData) -> None:
+    published = shared_data("reference", "paper_results.csv")
+    rows = import_reported.read_rows(published)
+    results = import_reported.convert(rows, published.name)
     committed = REPO / "results" / "reported"
     assert import_reported.write_all(results, committed, check=True) == []
     found = sorted(p.parent.relative_to(committed) for p in committed.rglob("results.json"))

@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from fixtures.shared import SharedData
 
 from harness.cli import main
 from harness.task import load_task
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 FIXTURE = Path(__file__).parent / "fixtures" / "tasks" / "fakeclue_mini"
 
 PUBLISHED = [
@@ -46,10 +46,10 @@ def check(task: str, root: Path, out: Path, n: int) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("task", "folder", "n"), PUBLISHED)
-def test_published_sets_run_without_images(task: str, folder: str, n: int, tmp_path: Path) -> None:
-    if not (SHARED / folder).is_dir():
-        pytest.skip(f"../shared/data/{folder} is absent")
-    check(task, SHARED / folder, tmp_path, n)
+def test_published_sets_run_without_images(
+    task: str, folder: str, n: int, tmp_path: Path, shared_data: SharedData
+) -> None:
+    check(task, shared_data("data", folder), tmp_path, n)
 
 
 def test_fakeclue_fixture_runs_end_to_end(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures.shared import SharedData
 
 from harness.errors import SpotfakeError
 from harness.registry import import_object
@@ -17,10 +18,14 @@ from harness.task import TaskData, load_spec_file, load_task
 from harness.types import SampleError
 from tasks.registry import DEFINITIONS
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-DDVQA = SHARED / "data" / "DD-VQA"
-needs_ddvqa = pytest.mark.skipif(not (DDVQA / "DQ_FF++").is_dir(), reason="../shared/data/DD-VQA is absent")
 METHODS = ("Deepfakes", "Face2Face", "FaceShifter", "FaceSwap", "Neuraltexture", "Original")
+
+
+@pytest.fixture
+def ddvqa(shared_data: SharedData) -> Path:
+    """The Research-DD-VQA checkout in the shared data (its DQ_FF++ folder must be there)."""
+    shared_data("data", "DD-VQA", "DQ_FF++")
+    return shared_data("data", "DD-VQA")
 
 
 def read(root: Path | None, **args: Any) -> TaskData:
@@ -28,9 +33,8 @@ def read(root: Path | None, **args: Any) -> TaskData:
     return import_object(spec.reader)(spec, root, {**spec.args, **args})
 
 
-@needs_ddvqa
-def test_test_set_has_1323_questions_on_262_images_84_real() -> None:
-    task = load_task("ddvqa", DDVQA)
+def test_test_set_has_1323_questions_on_262_images_84_real(ddvqa: Path) -> None:
+    task = load_task("ddvqa", ddvqa)
     samples = task.samples
     assert len(samples) == 1323
     images = {s.id.split("/")[0]: s.label for s in samples}
@@ -51,11 +55,10 @@ def test_test_set_has_1323_questions_on_262_images_84_real() -> None:
     }
 
 
-@needs_ddvqa
-def test_references_are_the_published_answers_and_the_prompt_is_the_question() -> None:
-    samples = {s.id: s for s in read(DDVQA).samples}
+def test_references_are_the_published_answers_and_the_prompt_is_the_question(ddvqa: Path) -> None:
+    samples = {s.id: s for s in read(ddvqa).samples}
     published = json.loads(
-        (DDVQA / "DQ_FF++" / "test_set" / "FaceSwap" / "FaceSwap.json").read_text(encoding="utf-8")
+        (ddvqa / "DQ_FF++" / "test_set" / "FaceSwap" / "FaceSwap.json").read_text(encoding="utf-8")
     )
     for key, questions in published.items():
         for qid, item in questions.items():
@@ -65,31 +68,28 @@ def test_references_are_the_published_answers_and_the_prompt_is_the_question() -
             assert sample.label == "fake"
 
 
-@needs_ddvqa
-def test_default_frame_layout_and_a_custom_pattern() -> None:
-    samples = {s.id: s for s in read(DDVQA).samples}
-    assert samples["0_114_102/0"].images == (DDVQA / "frames" / "Deepfakes" / "114_102.png",)
-    assert samples["5_044/0"].images == (DDVQA / "frames" / "Original" / "044.png",)
-    custom = {s.id: s for s in read(DDVQA, frames="ff++/{ffpp_dir}/c23/{video}/{key}.jpg").samples}
+def test_default_frame_layout_and_a_custom_pattern(ddvqa: Path) -> None:
+    samples = {s.id: s for s in read(ddvqa).samples}
+    assert samples["0_114_102/0"].images == (ddvqa / "frames" / "Deepfakes" / "114_102.png",)
+    assert samples["5_044/0"].images == (ddvqa / "frames" / "Original" / "044.png",)
+    custom = {s.id: s for s in read(ddvqa, frames="ff++/{ffpp_dir}/c23/{video}/{key}.jpg").samples}
     assert custom["6_154_386/0"].images == (
-        DDVQA / "ff++" / "manipulated_sequences" / "NeuralTextures" / "c23" / "154_386" / "6_154_386.jpg",
+        ddvqa / "ff++" / "manipulated_sequences" / "NeuralTextures" / "c23" / "154_386" / "6_154_386.jpg",
     )
     assert custom["5_044/0"].images == (
-        DDVQA / "ff++" / "original_sequences" / "youtube" / "c23" / "044" / "5_044.jpg",
+        ddvqa / "ff++" / "original_sequences" / "youtube" / "c23" / "044" / "5_044.jpg",
     )
 
 
-@needs_ddvqa
-def test_a_missing_frame_is_reported_by_the_sample_with_its_exact_path() -> None:
-    sample = next(s for s in read(DDVQA).samples if s.id == "1_176_190/0")
-    expected = DDVQA / "frames" / "Face2Face" / "176_190.png"
+def test_a_missing_frame_is_reported_by_the_sample_with_its_exact_path(ddvqa: Path) -> None:
+    sample = next(s for s in read(ddvqa).samples if s.id == "1_176_190/0")
+    expected = ddvqa / "frames" / "Face2Face" / "176_190.png"
     with pytest.raises(SampleError, match=re.escape(f"image not found: {expected} (sample 1_176_190/0)")):
         sample.load_images()
 
 
-@needs_ddvqa
-def test_the_train_split_reads_too() -> None:
-    train = read(DDVQA, split="train")
+def test_the_train_split_reads_too(ddvqa: Path) -> None:
+    train = read(ddvqa, split="train")
     assert len(train.samples) > 1323
     assert {s.metadata["manipulation"] for s in train.samples} == set(METHODS)
 

@@ -9,16 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixtures.shared import SharedData
 
 from harness.errors import SpotfakeError
 from harness.registry import import_object
 from harness.task import TaskData, load_spec_file, load_task
 from tasks.registry import DEFINITIONS
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-LOKI = SHARED / "data" / "LOKI"
-ANNOTATIONS = LOKI / "data_json" / "image"
-needs_loki = pytest.mark.skipif(not ANNOTATIONS.is_dir(), reason="../shared/data/LOKI is absent")
 CATEGORIES = {"animals", "doc", "medicine", "object", "person", "satellite", "scene"}
 
 
@@ -27,39 +24,43 @@ def read(task: str, root: Path | None, **args: Any) -> TaskData:
     return import_object(spec.reader)(spec, root, {**spec.args, **args})
 
 
-def published(name: str) -> Any:
-    raw = (ANNOTATIONS / name).read_bytes()
+@pytest.fixture
+def loki(shared_data: SharedData) -> Path:
+    """LOKI's published checkout in the shared data (its annotation folder must be there)."""
+    shared_data("data", "LOKI", "data_json", "image")
+    return shared_data("data", "LOKI")
+
+
+def published(loki: Path, name: str) -> Any:
+    raw = (loki / "data_json" / "image" / name).read_bytes()
     return json.loads(raw.decode("utf-16") if raw.startswith(codecs.BOM_UTF16_LE) else raw.decode("utf-8"))
 
 
 # ---------------------------------------------------------------- the published files
 
 
-@needs_loki
-def test_loki_has_one_sample_per_unique_image_900_real_1317_fake() -> None:
-    task = load_task("loki", LOKI)
+def test_loki_has_one_sample_per_unique_image_900_real_1317_fake(loki: Path) -> None:
+    task = load_task("loki", loki)
     assert len(task.samples) == 2217
     assert Counter(s.label for s in task.samples) == {"real": 900, "fake": 1317}
     assert {s.category for s in task.samples} == CATEGORIES
     assert {s.prompt for s in task.samples} == {"Does the image looks real/fake?"}
-    assert all(s.images[0] == LOKI / s.id for s in task.samples)
-    truth = {q["image_path"]: q["question_type"].split("_")[3] for q in published("true_or_false.json")}
+    assert all(s.images[0] == loki / s.id for s in task.samples)
+    truth = {q["image_path"]: q["question_type"].split("_")[3] for q in published(loki, "true_or_false.json")}
     assert {s.id: s.label for s in task.samples} == truth
 
 
-@needs_loki
-def test_loki_references_are_the_human_notes_of_the_94_annotated_images() -> None:
-    data = read("loki", LOKI)
+def test_loki_references_are_the_human_notes_of_the_94_annotated_images(loki: Path) -> None:
+    data = read("loki", loki)
     with_notes = [s for s in data.samples if s.references]
     assert len(with_notes) == data.notes["n_with_reference"] == 94
     assert {s.label for s in with_notes} == {"fake"}
-    annotated = {r["image_path"] for r in published("open_ended_vqa.json")}
+    annotated = {r["image_path"] for r in published(loki, "open_ended_vqa.json")}
     assert {s.id for s in with_notes} <= annotated
 
 
-@needs_loki
-def test_loki_judgment_keeps_all_4434_questions_with_yes_meaning_what_is_asked() -> None:
-    task = load_task("loki-judgment", LOKI)
+def test_loki_judgment_keeps_all_4434_questions_with_yes_meaning_what_is_asked(loki: Path) -> None:
+    task = load_task("loki-judgment", loki)
     assert len(task.samples) == 4434
     assert Counter(s.label for s in task.samples) == {"real": 1800, "fake": 2634}
     assert {s.category for s in task.samples} == CATEGORIES
@@ -69,18 +70,19 @@ def test_loki_judgment_keeps_all_4434_questions_with_yes_meaning_what_is_asked()
         assert asks_ai != ("taken from the real world?" in sample.prompt)
         assert sample.yes_means == ("fake" if asks_ai else "real")
         assert sample.prompt.endswith("Answer with yes or no.") and "<image>" not in sample.prompt
-    answers = {q["id"]: q["answer"] for q in published("true_or_false.json")}
+    answers = {q["id"]: q["answer"] for q in published(loki, "true_or_false.json")}
     for sample in task.samples:
         assert (answers[sample.id] == "Yes") == (sample.label == sample.yes_means)
 
 
-@needs_loki
-def test_loki_mc_label_is_the_truth_of_the_first_image_and_answer_points_at_the_asked_kind() -> None:
-    task = load_task("loki-mc", LOKI)
+def test_loki_mc_label_is_the_truth_of_the_first_image_and_answer_points_at_the_asked_kind(
+    loki: Path,
+) -> None:
+    task = load_task("loki-mc", loki)
     assert len(task.samples) == 2634
-    truth = {q["image_path"]: q["question_type"].split("_")[3] for q in published("true_or_false.json")}
+    truth = {q["image_path"]: q["question_type"].split("_")[3] for q in published(loki, "true_or_false.json")}
     for sample in task.samples:
-        first, second = (p.relative_to(LOKI).as_posix() for p in sample.images)
+        first, second = (p.relative_to(loki).as_posix() for p in sample.images)
         assert {truth[first], truth[second]} == {"real", "fake"}
         assert sample.label == truth[first]
         chosen = (first, second)["AB".index(sample.answer)]
@@ -91,14 +93,13 @@ def test_loki_mc_label_is_the_truth_of_the_first_image_and_answer_points_at_the_
     assert Counter(s.label for s in task.samples) == {"fake": 1278, "real": 1356}
 
 
-@needs_loki
-def test_loki_explain_reads_the_utf16_file_and_joins_global_and_regional_notes() -> None:
-    task = load_task("loki-explain", LOKI)
+def test_loki_explain_reads_the_utf16_file_and_joins_global_and_regional_notes(loki: Path) -> None:
+    task = load_task("loki-explain", loki)
     assert len(task.samples) == 229
     assert {s.label for s in task.samples} == {"fake"}
     by_image = {s.id: s for s in task.samples}
     regional = 0
-    for record in published("open_ended_vqa.json"):
+    for record in published(loki, "open_ended_vqa.json"):
         (reference,) = by_image[record["image_path"]].references
         notes = [g["desc"] for g in record["problems"]["global"]] + [
             r["desc"] for r in record["problems"]["regional"]
@@ -113,20 +114,18 @@ def test_loki_explain_reads_the_utf16_file_and_joins_global_and_regional_notes()
     assert len(categorised) == 94 and {s.category for s in categorised} <= CATEGORIES
 
 
-@needs_loki
-def test_loki_explain_can_ask_lokis_own_question() -> None:
-    data = read("loki-explain", LOKI, prompt_source="dataset")
+def test_loki_explain_can_ask_lokis_own_question(loki: Path) -> None:
+    data = read("loki-explain", loki, prompt_source="dataset")
     assert all(
         s.prompt.startswith("This is a fake image generated by an advanced AI model.") for s in data.samples
     )
     with pytest.raises(SpotfakeError, match="prompt_source must be 'task' or 'dataset'"):
-        read("loki-explain", LOKI, prompt_source="mine")
+        read("loki-explain", loki, prompt_source="mine")
 
 
-@needs_loki
-def test_fingerprints_cover_the_files_each_task_reads() -> None:
+def test_fingerprints_cover_the_files_each_task_reads(loki: Path) -> None:
     fingerprints = {
-        name: load_task(name, LOKI).data_fingerprint for name in ("loki-judgment", "loki-mc", "loki")
+        name: load_task(name, loki).data_fingerprint for name in ("loki-judgment", "loki-mc", "loki")
     }
     assert len(set(fingerprints.values())) == 3
 
@@ -355,13 +354,12 @@ def test_bad_explanation_files_are_refused(tmp_path: Path) -> None:
         read("loki-explain", tmp_path)
 
 
-@needs_loki
-def test_loki_mc_a_claim_about_the_first_image_is_scored_as_a_verdict_on_it() -> None:
+def test_loki_mc_a_claim_about_the_first_image_is_scored_as_a_verdict_on_it(loki: Path) -> None:
     """Why the label is the first image's truth: "The first image is <label>" must pick the right option
     whichever kind the question asks for, and the opposite claim the wrong one."""
     from harness.verdict import parse_verdict
 
-    for sample in load_task("loki-mc", LOKI).samples:
+    for sample in load_task("loki-mc", loki).samples:
         other = "real" if sample.label == "fake" else "fake"
         right = parse_verdict(
             f"The first image is {sample.label}.",
