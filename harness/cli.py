@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--strict", action="store_true", help="stop at the first missing or corrupt image")
     p_run.add_argument("--no-resume", action="store_true", help="ignore records of an earlier identical run")
     p_run.add_argument("--quiet", action="store_true", help="no progress bar")
+    p_run.add_argument(
+        "--perturb",
+        help="perturb images before the model, e.g. jpeg:75 or resize:0.5+jpeg:75 (docs/robustness.md)",
+    )
     _add_scoring_args(p_run)
     p_run.set_defaults(handler=cmd_run)
 
@@ -170,10 +174,12 @@ def _embedded_models() -> list[str]:
 def cmd_run(args: argparse.Namespace) -> int:
     """Evaluate each model on each task; print a leaderboard table at the end."""
     from harness.model import build_model, parse_model_args
+    from harness.perturb import parse_perturbation
     from harness.runner import RunOptions, run
     from harness.table import leaderboard_table
     from harness.task import load_task, parse_task_args
 
+    perturbation = parse_perturbation(args.perturb)
     models = _split(args.model) or _embedded_models()
     tasks = _split(args.task) or [DEFAULT_TASK]
     if args.batch_size is not None and args.batch_size < 1:
@@ -191,6 +197,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         workers=args.workers,
         progress=not args.quiet,
         scoring=_scoring_options(args),
+        perturbation=perturbation,
     )
     results = []
     for name in models:
@@ -210,16 +217,22 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_score(args: argparse.Namespace) -> int:
     """Re-score a predictions file through the same code as a fresh run."""
-    from harness.io import iter_jsonl
+    from harness.jsonio import iter_json_lines, open_regular
     from harness.runner import score_predictions
     from harness.scoring import responses_from_predictions
     from harness.table import leaderboard_table
     from harness.task import load_task, parse_task_args
 
     path = Path(args.predictions)
+    responses = responses_from_predictions(
+        iter_json_lines(path, what="predictions file"), f"predictions file {path}"
+    )
     task = load_task(args.task, args.data_root, parse_task_args(args.task_args))
-    responses = responses_from_predictions(list(iter_jsonl(path)), str(path))
-    fingerprint = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    digest = hashlib.sha256()
+    with open_regular(path, what="predictions file") as handle:
+        for block in iter(lambda: handle.read(2**20), b""):
+            digest.update(block)
+    fingerprint = digest.hexdigest()[:16]
     folder, results = score_predictions(
         task,
         responses,

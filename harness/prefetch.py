@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from harness.types import Sample, SampleError
@@ -13,11 +14,16 @@ Decoded = tuple[Sample, list[Any] | None, str | None]
 """A sample, its decoded images (None on failure) and the failure message."""
 
 
-def _decode(sample: Sample) -> Decoded:
+Transform = Callable[[str, list[Any]], list[Any]]
+"""``(sample_id, images) -> images``, applied right after decoding (e.g. a ``--perturb`` chain)."""
+
+
+def _decode(sample: Sample, transform: Transform | None = None) -> Decoded:
     try:
-        return sample, sample.load_images(), None
+        images = sample.load_images()
     except SampleError as exc:
         return sample, None, str(exc)
+    return sample, images if transform is None else transform(sample.id, images), None
 
 
 def _skip(sample: Sample) -> Decoded:
@@ -25,7 +31,13 @@ def _skip(sample: Sample) -> Decoded:
 
 
 def decoded_batches(
-    samples: Sequence[Sample], batch_size: int, *, needs_images: bool, workers: int = 4, lookahead: int = 2
+    samples: Sequence[Sample],
+    batch_size: int,
+    *,
+    needs_images: bool,
+    workers: int = 4,
+    lookahead: int = 2,
+    transform: Transform | None = None,
 ) -> Iterator[list[Decoded]]:
     """Yield batches of decoded samples in order, keeping ``lookahead`` batches of decoding in flight.
 
@@ -42,7 +54,7 @@ def decoded_batches(
         batch: list[Decoded] = []
         while position < len(samples) or pending:
             while position < len(samples) and len(pending) < window:
-                pending.append(pool.submit(_decode, samples[position]))
+                pending.append(pool.submit(partial(_decode, transform=transform), samples[position]))
                 position += 1
             batch.append(pending.popleft().result())
             if len(batch) == batch_size or (position >= len(samples) and not pending):

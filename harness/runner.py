@@ -23,6 +23,7 @@ from typing import Any
 from harness import distributed
 from harness.errors import SpotfakeError
 from harness.model import Item, Model
+from harness.perturb import Perturbation, image_transform, perturbed_key, perturbed_task_folder
 from harness.prefetch import Decoded, decoded_batches
 from harness.provenance import environment
 from harness.record_store import UNSCORED_FILE, RecordWriter, load_existing, rank_file, record_files
@@ -58,6 +59,8 @@ class RunOptions:
     workers: int = 4
     progress: bool = True
     scoring: ScoringOptions = field(default_factory=ScoringOptions)
+    perturbation: Perturbation | None = None
+    """Applied to every decoded image before the model (``--perturb``); own folder and run key."""
 
     def recorded(self) -> dict[str, Any]:
         return {"batch_size": self.batch_size, "limit": self.limit, "seed": self.seed, "strict": self.strict}
@@ -156,8 +159,10 @@ def run(model: Model, model_args: Mapping[str, Any], task: LoadedTask, options: 
     task = limited(task, options.limit)
     batch_size = options.batch_size or int(getattr(model, "batch_size", DEFAULT_BATCH_SIZE))
     info = model_info(model, model_args)
-    key = run_key(info, task)
-    folder = run_dir(options.output_dir, info.name, task.spec.name)
+    key = perturbed_key(run_key(info, task), options.perturbation)
+    folder = run_dir(
+        options.output_dir, info.name, perturbed_task_folder(task.spec.name, options.perturbation)
+    )
     folder.mkdir(parents=True, exist_ok=True)
 
     done: dict[str, Record] = {}
@@ -183,7 +188,11 @@ def run(model: Model, model_args: Mapping[str, Any], task: LoadedTask, options: 
         )
         with RecordWriter(writer_path) as writer:
             batches = decoded_batches(
-                todo, batch_size, needs_images=model.needs_images, workers=options.workers
+                todo,
+                batch_size,
+                needs_images=model.needs_images,
+                workers=options.workers,
+                transform=image_transform(options.perturbation),
             )
             for batch in batches:
                 t0 = time.perf_counter()
@@ -220,6 +229,7 @@ def run(model: Model, model_args: Mapping[str, Any], task: LoadedTask, options: 
             options.scoring,
             settings={**options.recorded(), "batch_size": batch_size, "world_size": ctx.world_size},
             timing=timing,
+            perturbation=options.perturbation,
         )
     distributed.barrier(ctx)
     return RunOutcome(folder=folder, results=results, n_predicted=len(todo), n_reused=n_reused)
@@ -235,6 +245,7 @@ def finalize(
     settings: Mapping[str, Any],
     timing: Mapping[str, Any],
     found: Mapping[str, Record] | None = None,
+    perturbation: Perturbation | None = None,
 ) -> dict[str, Any]:
     """Merge every records file of ``folder`` (or use ``found``), score, and write both output files.
 
@@ -267,6 +278,8 @@ def finalize(
         timing=timing,
         key=key,
     )
+    if perturbation is not None:
+        results["perturbation"] = perturbation.describe()
     write_results(folder, results)
     return results
 
