@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -25,6 +25,8 @@ class ScoringOptions:
     confidence: float = 0.95
     css_model: str | None = None
     css_cache_dir: str | None = None
+    explains: bool = True
+    """Whether the model explains (LMMs); experts' and baselines' fixed sentences get no explanation metrics."""
 
 
 def run_key(model: ModelInfo, task: LoadedTask) -> str:
@@ -123,10 +125,10 @@ def score_and_summarize(
 
     spec = task.spec
     references = {s.id: s.references for s in task.samples if s.references}
-    wanted = set(spec.metrics)
+    uses = {f for name in spec.metrics for f in m.metric_def(name).uses}
     css_scorer = None
     has_text = any(r.response for r in records if r.id in references)
-    if "css" in wanted and references and has_text:
+    if "css" in uses and references and has_text:
         css_scorer = m.CssScorer(model_path=options.css_model, cache_dir=options.css_cache_dir)
     m.score_records(
         records, references, answer_kind=spec.answer_kind, metrics=spec.metrics, css_scorer=css_scorer
@@ -139,6 +141,7 @@ def score_and_summarize(
         n_bootstrap=options.n_bootstrap,
         seed=options.seed,
         confidence=options.confidence,
+        explains=options.explains,
     )
     scoring = {
         "verdict_parser": PARSER_VERSION,
@@ -191,6 +194,8 @@ def build_results(
         "ci": summary.ci,
         "per_category": summary.per_category,
         "breakdowns": summary.breakdowns,
+        "null_reasons": summary.null_reasons,
+        **({"verdict_only_floor": summary.verdict_only_floor} if summary.verdict_only_floor else {}),
         "scoring": dict(scoring),
         "settings": dict(settings),
         "environment": dict(environment),
@@ -202,35 +207,27 @@ def build_results(
     return result
 
 
-def responses_from_predictions(
-    rows: Sequence[tuple[int, dict[str, Any]]], source: str
-) -> dict[str, Response]:
-    """Turn JSONL prediction rows ``{"id", "response"?, "score"?}`` into responses; duplicates are errors."""
+def responses_from_predictions(rows: Iterable[tuple[int, object]], source: str) -> dict[str, Response]:
+    """Turn JSONL prediction rows ``{"id", "response"?, "score"?}`` into responses.
+
+    Every field is type-checked (:func:`harness.record_json.response_from_json`); duplicate ids, rows
+    without an answer and a file without any row are one-line errors naming ``source`` (and the line).
+    """
     from harness.errors import SpotfakeError
+    from harness.record_json import record_id, response_from_json
 
     out: dict[str, Response] = {}
     for line, row in rows:
-        if "id" not in row:
-            raise SpotfakeError(
-                f"{source} line {line}: no 'id' (each line needs an id and a response or score)"
-            )
-        sid = str(row["id"])
+        where = f"{source} line {line}"
+        if not isinstance(row, dict):
+            raise SpotfakeError(f"{where}: expected a JSON object {{id, response and/or score}}")
+        sid = record_id(row, where)
         if sid in out:
-            raise SpotfakeError(f"{source} line {line}: duplicate id {sid!r}; keep one prediction per sample")
-        text = row.get("response")
-        score = row.get("score")
-        if text is None and score is None and row.get("error") is None:
-            raise SpotfakeError(f"{source} line {line}: sample {sid!r} has neither 'response' nor 'score'")
-        if text is not None and not isinstance(text, str):
-            raise SpotfakeError(f"{source} line {line}: 'response' of {sid!r} must be a string")
-        if score is not None:
-            if (
-                isinstance(score, bool)
-                or not isinstance(score, (int, float))
-                or not 0.0 <= float(score) <= 1.0
-            ):
-                raise SpotfakeError(f"{source} line {line}: 'score' of {sid!r} must be p(fake) in [0, 1]")
-            score = float(score)
-        error = row.get("error")
-        out[sid] = Response(text=text, score=score, error=None if error is None else str(error))
+            raise SpotfakeError(f"{where}: duplicate id {sid!r}; keep one prediction per sample")
+        response = response_from_json(row, where=f"{where} (sample {sid!r})")
+        if response.text is None and response.score is None and response.error is None:
+            raise SpotfakeError(f"{where}: sample {sid!r} has neither 'response' nor 'score'")
+        out[sid] = response
+    if not out:
+        raise SpotfakeError(f"{source}: no predictions (an empty file); write one JSON object per line")
     return out

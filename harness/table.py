@@ -5,16 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-DEFAULT_COLUMNS = ("acc", "f1", "rouge_l", "css", "auc", "bleu4")
-LABELS = {
-    "acc": "Acc",
-    "f1": "F1",
-    "rouge_l": "ROUGE-L",
-    "css": "CSS",
-    "auc": "AUC",
-    "bleu4": "BLEU-4",
-    "f1_macro": "F1-macro",
-}
+from harness.metrics.registry import metric_label
+from harness.results_contract import Results
+
+DEFAULT_COLUMNS = ("acc", "f1", "auc", "ap", "eer", "rouge_l", "css", "bleu4")
 
 
 def format_value(value: Any, ci: Sequence[Any] | None) -> str:
@@ -27,11 +21,14 @@ def format_value(value: Any, ci: Sequence[Any] | None) -> str:
     return text
 
 
-def leaderboard_table(results: Sequence[dict[str, Any]], columns: Sequence[str] = DEFAULT_COLUMNS) -> str:
-    """One row per result, sorted by accuracy (best first); columns with no value anywhere are dropped."""
+def leaderboard_table(results: Sequence[Results], columns: Sequence[str] = DEFAULT_COLUMNS) -> str:
+    """One row per result, sorted by accuracy (best first); columns with no value anywhere are dropped.
+
+    Column labels come from the metric registry.
+    """
     shown = [c for c in columns if any(r["metrics"].get(c) is not None for r in results)]
     rows = sorted(results, key=lambda r: -(r["metrics"].get("acc") or 0.0))
-    header = ["model", "task", *[LABELS.get(c, c) for c in shown], "unparsed", "n"]
+    header = ["model", "task", *[metric_label(c) for c in shown], "unparsed", "n"]
     body = [
         [
             r["model"]["name"],

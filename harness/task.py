@@ -14,7 +14,11 @@ from harness.errors import SpotfakeError
 from harness.registry import TASKS, import_object
 from harness.types import AnswerKind, Sample
 
-DEFAULT_METRICS = ("acc", "f1", "f1_fake", "f1_macro", "balanced_acc", "auc", "rouge_l", "css")
+DEFAULT_METRICS = (
+    *("acc", "f1", "f1_fake", "f1_macro", "balanced_acc", "acc_real", "acc_fake"),
+    *("auc", "ap", "eer", "tpr_at_fpr5", "tpr_at_fpr1", "ece", "brier"),
+    *("rouge_l", "css", "rouge_l_gated", "css_gated"),
+)
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,8 @@ class TaskSpec:
     ``reader`` is a ``"module:function"`` string; the function has the signature of :data:`Reader`.
     ``args`` are the reader's defaults (split, image folder, ...) that ``--task-args`` may override.
     ``breakdowns`` are metadata fields that results are broken down by, besides ``category``.
+    ``held_out`` names, per breakdown field, the values never seen in training (e.g. ``generator: [ddpm]``),
+    so that views can tell seen and held-out generators apart.
     """
 
     name: str
@@ -34,6 +40,7 @@ class TaskSpec:
     prompt: str | None = None
     metrics: tuple[str, ...] = DEFAULT_METRICS
     breakdowns: tuple[str, ...] = ()
+    held_out: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     args: Mapping[str, Any] = field(default_factory=dict)
     default_data_root: str | None = None
     citation: str = ""
@@ -57,7 +64,24 @@ class TaskSpec:
             if key in values:
                 values[key] = tuple(values[key])
         values["source"] = source
+        if "held_out" in values:
+            values["held_out"] = _held_out(values["held_out"], source)
+        if "metrics" in values:
+            from harness.metrics.registry import check_metric_names
+
+            check_metric_names(values["metrics"], source or str(values["name"]))
         return cls(**values)
+
+
+def _held_out(value: Any, source: str) -> dict[str, tuple[str, ...]]:
+    """``{field: [value, ...]}`` from YAML, or a one-line error naming ``source``."""
+    ok = isinstance(value, Mapping) and all(
+        isinstance(k, str) and isinstance(v, list) and all(isinstance(x, str) for x in v)
+        for k, v in value.items()
+    )
+    if not ok:
+        raise SpotfakeError(f"{source}: held_out must map a breakdown field to a list of values")
+    return {k: tuple(v) for k, v in value.items()}
 
 
 @dataclass

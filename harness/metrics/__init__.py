@@ -1,8 +1,9 @@
 """spotfake's metrics: pure functions over records, each with a metric card in its docstring.
 
 - :func:`score_records` fills per-sample ``correct``, ``rouge_l`` and ``css``;
-- :func:`summarize` gives counts, acc / f1 / f1_fake / f1_macro / balanced_acc / auc / rouge_l / css,
-  bootstrap intervals and breakdowns;
+- :func:`summarize` gives counts, every registered metric (:mod:`harness.metrics.registry`: acc, the F1
+  family, acc_real / acc_fake, auc / ap / eer / tpr_at_fpr*, ece / brier, rouge_l / css / bleu4 and their
+  verdict-gated forms, plus plugins), bootstrap intervals and breakdowns;
 - :func:`rouge_l_scores` (identical to rouge-score, much faster) and :class:`CssScorer` work on plain
   texts; both are also published as ``evaluate`` modules (:func:`evaluate_module_path`).
 """
@@ -12,8 +13,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.errors import SpotfakeError
+from harness.metrics.columns import is_correct
 from harness.metrics.css import CssScorer
-from harness.metrics.definitions import COUNTS, METRICS, MetricDef, is_correct
+from harness.metrics.inputs import MetricInputs
+from harness.metrics.registry import (
+    COUNTS,
+    METRICS,
+    MetricDef,
+    check_metric_names,
+    higher_is_better,
+    iter_metrics,
+    metric_def,
+    metric_label,
+    metric_names,
+    register_metric,
+)
 from harness.metrics.rouge import rouge_l_scores
 from harness.metrics.scoring import score_records
 from harness.metrics.summary import Summary, summarize
@@ -38,9 +52,17 @@ __all__ = [
     "METRICS",
     "CssScorer",
     "MetricDef",
+    "MetricInputs",
     "Summary",
+    "check_metric_names",
     "evaluate_module_path",
+    "higher_is_better",
     "is_correct",
+    "iter_metrics",
+    "metric_def",
+    "metric_label",
+    "metric_names",
+    "register_metric",
     "rouge_l_scores",
     "score_records",
     "summarize",

@@ -1,86 +1,38 @@
-"""Metric definitions as pure functions of per-record column sums, so that point estimates, bootstrap
-resamples and breakdowns all go through the same few lines.
+"""Sum-based metric definitions: pure functions of per-record column sums (:mod:`harness.metrics.columns`),
+so that point estimates, bootstrap resamples and breakdowns all go through the same few lines.
 
-Each record becomes one row of indicator and value columns (:func:`record_columns`); a set of records
-weighted by ``w`` (ones, a bootstrap count vector, or a group mask) is summarised by ``w @ columns``;
-every metric below maps those sums to a value (NaN when undefined). All functions accept any leading
-shape, so one call evaluates a whole matrix of bootstrap resamples.
-
-The "unknown" rule (verdict, yes/no tasks): a record whose verdict is neither "real" nor "fake" (an
-unparsed answer, an error, a missing sample) counts in the class "unknown". It is never correct, it is
-a miss (false negative) for its label's class, and it is nobody's false positive. Records without a
-label take part in no classification metric.
+Every function takes ``s``, column sums (``weights @ record_columns(records)``) of any leading shape,
+and returns values of that shape (NaN when undefined). The "unknown" rule for unparsed, failed and
+missing answers is described in :mod:`harness.metrics.columns`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-
 import numpy as np
 
-from harness.errors import SpotfakeError
+from harness.metrics.columns import (
+    BIN_FAKE,
+    BIN_N,
+    BIN_SCORE,
+    BLEU_N,
+    BLEU_STATS,
+    CORRECT,
+    CSS_GATED_SUM,
+    CSS_N,
+    CSS_SUM,
+    FAKE,
+    FAKE_AS_FAKE,
+    FAKE_AS_REAL,
+    LABELED,
+    REAL,
+    REAL_AS_FAKE,
+    REAL_AS_REAL,
+    ROUGE_GATED_SUM,
+    ROUGE_N,
+    ROUGE_SUM,
+    SQ_ERROR,
+)
 from harness.metrics.types import FloatArray
-from harness.types import Record
-
-# Column indices of the per-record matrix.
-LABELED = 0  # the record has a label (choice tasks: a correct option)
-CORRECT = 1  # its verdict equals the label (choice: the option)
-REAL = 2  # label real
-FAKE = 3  # label fake
-REAL_AS_REAL = 4  # label real, verdict real  (true positive for "real")
-FAKE_AS_REAL = 5  # label fake, verdict real  (false positive for "real")
-FAKE_AS_FAKE = 6  # label fake, verdict fake  (true positive for "fake")
-REAL_AS_FAKE = 7  # label real, verdict fake  (false positive for "fake")
-ROUGE_N = 8  # the record has a ROUGE-L value (it has a reference)
-ROUGE_SUM = 9
-CSS_N = 10  # the record has a CSS value
-CSS_SUM = 11
-BLEU_N = 12  # the record has BLEU statistics (it has a reference)
-BLEU_STATS = slice(13, 23)  # the ten counts of harness.metrics.bleu.bleu_stats
-N_COLUMNS = 23
-
-
-def is_correct(record: Record, answer_kind: str) -> bool | None:
-    """Whether the record's verdict is right: the option letter for choice tasks, else the label.
-
-    None when the record has nothing to be right about (no label, or no correct option).
-    """
-    truth = record.answer if answer_kind == "choice" else record.label
-    if truth is None:
-        return None
-    return record.verdict == truth
-
-
-def record_columns(records: Sequence[Record], answer_kind: str) -> FloatArray:
-    """The (n, N_COLUMNS) float matrix of indicators and values that every metric is computed from."""
-    cols = np.zeros((len(records), N_COLUMNS), dtype=np.float64)
-    choice = answer_kind == "choice"
-    for i, rec in enumerate(records):
-        row = cols[i]
-        correct = is_correct(rec, answer_kind)
-        if correct is not None:
-            row[LABELED] = 1.0
-            row[CORRECT] = float(correct)
-        if not choice:
-            if rec.label == "real":
-                row[REAL] = 1.0
-                row[REAL_AS_REAL] = float(rec.verdict == "real")
-                row[REAL_AS_FAKE] = float(rec.verdict == "fake")
-            elif rec.label == "fake":
-                row[FAKE] = 1.0
-                row[FAKE_AS_FAKE] = float(rec.verdict == "fake")
-                row[FAKE_AS_REAL] = float(rec.verdict == "real")
-        if rec.rouge_l is not None:
-            row[ROUGE_N] = 1.0
-            row[ROUGE_SUM] = rec.rouge_l
-        if rec.css is not None:
-            row[CSS_N] = 1.0
-            row[CSS_SUM] = rec.css
-        if rec.bleu_stats is not None:
-            row[BLEU_N] = 1.0
-            row[BLEU_STATS] = rec.bleu_stats
-    return cols
 
 
 def _ratio(num: FloatArray, den: FloatArray) -> FloatArray:
@@ -188,43 +140,79 @@ def corpus_bleu4(s: FloatArray) -> FloatArray:
     return np.where(s[..., BLEU_N] > 0, value, np.nan)
 
 
-@dataclass(frozen=True)
-class MetricDef:
-    """A metric's name, the function of column sums that computes it, and what it applies to."""
+def accuracy_real(s: FloatArray) -> FloatArray:
+    """Metric card: acc_real (UnivFD's r_acc).
 
-    name: str
-    fn: Callable[[FloatArray], FloatArray] | None
-    higher_is_better: bool = True
-    classification: bool = True
-    """True when it needs real/fake labels (hence None for choice tasks)."""
-
-
-METRICS: dict[str, MetricDef] = {
-    m.name: m
-    for m in (
-        MetricDef("acc", accuracy, classification=False),
-        MetricDef("f1", f1_real),
-        MetricDef("f1_fake", f1_fake),
-        MetricDef("f1_macro", f1_macro),
-        MetricDef("balanced_acc", balanced_accuracy),
-        MetricDef("auc", None),  # rank-based: see harness.metrics.auc
-        MetricDef("rouge_l", mean_rouge_l, classification=False),
-        MetricDef("css", mean_css, classification=False),
-        MetricDef("bleu4", corpus_bleu4, classification=False),
-    )
-}
-"""Every metric a task may ask for, by name."""
-
-COUNTS = ("n", "n_missing", "n_errors", "n_unparsed", "unparsed_rate", "n_with_reference")
-"""Counts reported with every summary (and every breakdown group)."""
+    Definition: share of the **real** samples called real; unknown verdicts are misses. None when the
+        set has no real sample. Range [0, 1], higher is better.
+    Arguments: ``s``, column sums (``weights @ record_columns(records)``), any leading shape.
+    Citation: Ojha et al., "Towards Universal Fake Image Detectors that Generalize Across Generative
+        Models" (UnivFD), CVPR 2023 (real accuracy); Wang et al., CNNSpot, CVPR 2020.
+    """
+    return _ratio(s[..., REAL_AS_REAL], s[..., REAL])
 
 
-def check_metric_names(names: Sequence[str]) -> None:
-    """Raise SpotfakeError for a metric name spotfake does not know, suggesting the closest one."""
-    import difflib
+def accuracy_fake(s: FloatArray) -> FloatArray:
+    """Metric card: acc_fake (UnivFD's f_acc).
 
-    for name in names:
-        if name not in METRICS:
-            close = difflib.get_close_matches(name, list(METRICS), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise SpotfakeError(f"unknown metric {name!r} (known: {', '.join(METRICS)}){hint}")
+    Definition: share of the **fake** samples called fake; unknown verdicts are misses. None when the
+        set has no fake sample. Range [0, 1], higher is better.
+    Arguments: ``s``, column sums (``weights @ record_columns(records)``), any leading shape.
+    Citation: Ojha et al., UnivFD, CVPR 2023 (fake accuracy).
+    """
+    return _ratio(s[..., FAKE_AS_FAKE], s[..., FAKE])
+
+
+def mean_rouge_l_gated(s: FloatArray) -> FloatArray:
+    """Metric card: rouge_l_gated (verdict-gated ROUGE-L).
+
+    Definition: the mean per-sample ROUGE-L over the samples that have a reference, where an
+        explanation attached to a wrong, unparsed, failed or missing verdict counts **0**. A fluent
+        explanation of the wrong call says the opposite of the truth; ungated ROUGE-L still rewards its
+        shared words, so this is the figure to compare explanations by. Range [0, 1], higher is better.
+    Arguments: ``s``, column sums (``weights @ record_columns(records)``), any leading shape.
+    Citation: Lin, ROUGE, 2004; gating as in explanation evaluation that scores only correct decisions.
+    """
+    return _ratio(s[..., ROUGE_GATED_SUM], s[..., ROUGE_N])
+
+
+def mean_css_gated(s: FloatArray) -> FloatArray:
+    """Metric card: css_gated (verdict-gated CSS).
+
+    Definition: the mean per-sample CSS over the samples that have a reference, where an explanation
+        attached to a wrong, unparsed, failed or missing verdict counts **0**: embeddings of a fluent
+        text about the wrong call are close to the reference's (same topic, same words), so ungated CSS
+        lets text buy points for a wrong decision. Range [0, 1], higher is better.
+    Arguments: ``s``, column sums (``weights @ record_columns(records)``), any leading shape.
+    Citation: FakeVLM, arXiv 2503.14905 (CSS); gating by the verdict is spotfake's.
+    """
+    return _ratio(s[..., CSS_GATED_SUM], s[..., CSS_N])
+
+
+def brier_score(s: FloatArray) -> FloatArray:
+    """Metric card: brier.
+
+    Definition: mean squared difference between p(fake) and the label (1 fake, 0 real) over the
+        labelled samples; a labelled sample without a score (failed, missing) gets p = 0.5. Only for
+        models that give scores. Range [0, 1], **lower is better**; a constant 0.5 scores 0.25.
+    Arguments: ``s``, column sums (``weights @ record_columns(records)``), any leading shape.
+    Citation: Brier, "Verification of forecasts expressed in terms of probability", 1950.
+    """
+    return _ratio(s[..., SQ_ERROR], s[..., BIN_N].sum(axis=-1))
+
+
+def expected_calibration_error(s: FloatArray) -> FloatArray:
+    """Metric card: ece.
+
+    Definition: expected calibration error of p(fake) with 15 equal-width bins over [0, 1] (bin of p is
+        ``min(floor(15 p), 14)``, so p = 1 falls in the last bin): ``sum_b |fakes_b - sum of p in b| / N``,
+        i.e. the bin-size-weighted gap between the fraction of fakes and the mean p(fake) in each bin, over
+        the N labelled samples (no score: p = 0.5). This is the calibration of the fake-probability itself
+        (the reliability diagram plots the same bins), not of the top-label confidence. Only for models
+        that give scores. Range [0, 1], **lower is better**.
+    Arguments: ``s``, column sums (``weights @ record_columns(records)``), any leading shape.
+    Citation: Naeini et al., "Obtaining Well Calibrated Probabilities Using Bayesian Binning", AAAI 2015;
+        Guo et al., "On Calibration of Modern Neural Networks", ICML 2017 (15 bins).
+    """
+    gap = np.abs(s[..., BIN_FAKE] - s[..., BIN_SCORE]).sum(axis=-1)
+    return _ratio(gap, s[..., BIN_N].sum(axis=-1))

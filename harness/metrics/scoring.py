@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from harness.metrics.bleu import bleu_stats
+from harness.metrics.columns import is_correct
 from harness.metrics.css import CssScorer
-from harness.metrics.definitions import check_metric_names, is_correct
+from harness.metrics.registry import check_metric_names, metric_def
 from harness.metrics.rouge import rouge_l_scores
 from harness.types import Record
 
@@ -35,15 +36,17 @@ def score_records(
     metrics: Sequence[str],
     css_scorer: CssScorer | None = None,
 ) -> None:
-    """Set ``correct``, ``rouge_l`` and ``css`` on every record (verdicts must already be parsed).
+    """Set ``correct``, ``rouge_l``, ``css``, ``bleu_stats`` on every record (verdicts already parsed).
 
     ``correct``: for choice tasks ``verdict == answer``, else ``verdict == label``; None without a
-    label (answer). ``rouge_l`` / ``css``: only when the metric is requested and the record's id has a
+    label (answer). ``rouge_l`` / ``css``: only when a requested metric uses them (its ``uses``, e.g.
+    ``rouge_l`` and ``rouge_l_gated`` both use ``rouge_l``) and the record's id has a
     reference (blank reference strings do not count), else None; a record with an error or no response
     text scores 0.0. All ROUGE-L and all CSS work is done in one batch each. With ``css`` requested and
     no ``css_scorer``, the default :class:`CssScorer` is built (only if some record has a reference).
     """
     check_metric_names(metrics)
+    fields = {f for name in metrics for f in metric_def(name).uses}
     for record in records:
         record.correct = is_correct(record, answer_kind)
         record.rouge_l = None
@@ -54,13 +57,13 @@ def score_records(
         return
     texts = [scored_text(rec) for rec, _ in with_refs]
     refs_lists = [refs for _, refs in with_refs]
-    if "rouge_l" in metrics:
+    if "rouge_l" in fields:
         for (rec, _), value in zip(with_refs, rouge_l_scores(texts, refs_lists), strict=True):
             rec.rouge_l = value
-    if "bleu4" in metrics:
+    if "bleu_stats" in fields:
         for (rec, refs), text in zip(with_refs, texts, strict=True):
             rec.bleu_stats = bleu_stats(text, refs)
-    if "css" in metrics:
+    if "css" in fields:
         scorer = css_scorer if css_scorer is not None else CssScorer()
         for (rec, _), value in zip(with_refs, scorer.score(texts, refs_lists), strict=True):
             rec.css = value

@@ -1,0 +1,72 @@
+"""spotfake's own metrics, registered in the one metric registry (:mod:`harness.metrics.registry`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from harness.metrics import definitions as d
+from harness.metrics import ranking as r
+from harness.metrics.inputs import MetricInputs
+from harness.metrics.registry import METRICS, MetricDef
+from harness.metrics.types import FloatArray
+
+
+def from_sums(fn: Callable[[FloatArray], FloatArray]) -> Callable[[MetricInputs, FloatArray], FloatArray]:
+    """Wrap a function of column sums (:mod:`harness.metrics.definitions`) as a metric's ``evaluate``."""
+
+    def evaluate(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
+        return fn(inputs.sums(weights))
+
+    evaluate.__doc__ = fn.__doc__
+    return evaluate
+
+
+def _card(fn: Callable[..., object]) -> str:
+    """The first line of a metric card's definition, for ``spotfake list metrics``."""
+    doc = (fn.__doc__ or "").split("Definition:", 1)[-1].strip()
+    return " ".join(doc.split(".")[0].split()) + "."
+
+
+def _sums(name: str, label: str, fn: Callable[[FloatArray], FloatArray], **kw: object) -> MetricDef:
+    return MetricDef(name=name, label=label, evaluate=from_sums(fn), card=_card(fn), **kw)  # type: ignore[arg-type]
+
+
+def _ranked(
+    name: str, label: str, fn: Callable[[MetricInputs, FloatArray], FloatArray], **kw: object
+) -> MetricDef:
+    return MetricDef(name=name, label=label, evaluate=fn, card=_card(fn), needs="scores", **kw)  # type: ignore[arg-type]
+
+
+def builtin_metrics() -> list[MetricDef]:
+    """Every built-in metric, in the order tables show them."""
+    return [
+        _sums("acc", "Acc", d.accuracy, needs="verdicts", per_sample="correct"),
+        _sums("f1", "F1 (real +)", d.f1_real),
+        _sums("f1_fake", "F1 (fake +)", d.f1_fake),
+        _sums("f1_macro", "F1 macro", d.f1_macro),
+        _sums("balanced_acc", "Balanced acc", d.balanced_accuracy),
+        _sums("acc_real", "Acc real", d.accuracy_real),
+        _sums("acc_fake", "Acc fake", d.accuracy_fake),
+        _ranked("auc", "AUC", r.auc),
+        _ranked("ap", "AP", r.average_precision),
+        _ranked("eer", "EER", r.equal_error_rate, higher_is_better=False),
+        _ranked("tpr_at_fpr5", "TPR@5%FPR", r.tpr_at_fpr(0.05)),
+        _ranked("tpr_at_fpr1", "TPR@1%FPR", r.tpr_at_fpr(0.01)),
+        _sums("ece", "ECE", d.expected_calibration_error, needs="scores", higher_is_better=False),
+        _sums("brier", "Brier", d.brier_score, needs="scores", higher_is_better=False),
+        _sums(
+            "rouge_l", "ROUGE-L", d.mean_rouge_l, needs="references", per_sample="rouge_l", uses=("rouge_l",)
+        ),
+        _sums("css", "CSS", d.mean_css, needs="references", per_sample="css", uses=("css",)),
+        _sums("bleu4", "BLEU-4", d.corpus_bleu4, needs="references", uses=("bleu_stats",)),
+        _sums(
+            "rouge_l_gated", "ROUGE-L (gated)", d.mean_rouge_l_gated, needs="references", uses=("rouge_l",)
+        ),
+        _sums("css_gated", "CSS (gated)", d.mean_css_gated, needs="references", uses=("css",)),
+    ]
+
+
+def register_builtin_metrics() -> None:
+    """Register the built-in metrics (called once, before any lookup)."""
+    for metric in builtin_metrics():
+        METRICS.register(metric.name, metric, description=metric.card, replace=True)

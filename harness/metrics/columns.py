@@ -1,0 +1,113 @@
+"""The per-record column matrix that every sum-based metric is computed from.
+
+Each record becomes one row of indicator and value columns; a set of records weighted by ``w`` (ones, a
+bootstrap count vector, or a group mask) is summarised by ``w @ columns``, and every sum-based metric
+maps those sums to a value (NaN when undefined). All metric functions accept any leading shape, so one
+call evaluates a whole matrix of bootstrap resamples.
+
+The "unknown" rule (verdict, yes/no tasks): a record whose verdict is neither "real" nor "fake" (an
+unparsed answer, an error, a missing sample) counts in the class "unknown". It is never correct, it is
+a miss (false negative) for its label's class, and it is nobody's false positive. Records without a
+label take part in no classification metric.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from harness.metrics.inputs import MISSING_SCORE
+from harness.metrics.types import FloatArray
+from harness.types import Record
+
+# Column indices of the per-record matrix.
+LABELED = 0  # the record has a label (choice tasks: a correct option)
+CORRECT = 1  # its verdict equals the label (choice: the option)
+REAL = 2  # label real
+FAKE = 3  # label fake
+REAL_AS_REAL = 4  # label real, verdict real  (true positive for "real")
+FAKE_AS_REAL = 5  # label fake, verdict real  (false positive for "real")
+FAKE_AS_FAKE = 6  # label fake, verdict fake  (true positive for "fake")
+REAL_AS_FAKE = 7  # label real, verdict fake  (false positive for "fake")
+ROUGE_N = 8  # the record has a ROUGE-L value (it has a reference)
+ROUGE_SUM = 9
+CSS_N = 10  # the record has a CSS value
+CSS_SUM = 11
+BLEU_N = 12  # the record has BLEU statistics (it has a reference)
+BLEU_STATS = slice(13, 23)  # the ten counts of harness.metrics.bleu.bleu_stats
+ROUGE_GATED_SUM = 23  # ROUGE-L where the verdict is right, else 0
+CSS_GATED_SUM = 24  # CSS where the verdict is right, else 0
+SQ_ERROR = 25  # (p(fake) - [label fake])^2 for labelled records (Brier score)
+N_BINS = 15  # equal-width calibration bins of p(fake) over [0, 1]
+BIN_N = slice(26, 26 + N_BINS)  # labelled records in each bin
+BIN_SCORE = slice(26 + N_BINS, 26 + 2 * N_BINS)  # sum of p(fake) in each bin
+BIN_FAKE = slice(26 + 2 * N_BINS, 26 + 3 * N_BINS)  # fakes in each bin
+N_COLUMNS = 26 + 3 * N_BINS
+
+
+def is_correct(record: Record, answer_kind: str) -> bool | None:
+    """Whether the record's verdict is right: the option letter for choice tasks, else the label.
+
+    None when the record has nothing to be right about (no label, or no correct option).
+    """
+    truth = record.answer if answer_kind == "choice" else record.label
+    if truth is None:
+        return None
+    return record.verdict == truth
+
+
+def calibration_bin(score: float) -> int:
+    """The equal-width bin of a p(fake) in [0, 1]: ``min(floor(score * 15), 14)``."""
+    return min(int(score * N_BINS), N_BINS - 1)
+
+
+def record_columns(records: Sequence[Record], answer_kind: str) -> FloatArray:
+    """The (n, N_COLUMNS) float matrix of indicators and values that sum-based metrics use."""
+    cols = np.zeros((len(records), N_COLUMNS), dtype=np.float64)
+    choice = answer_kind == "choice"
+    scored = not choice and any(r.score is not None for r in records)
+    for i, rec in enumerate(records):
+        row = cols[i]
+        correct = is_correct(rec, answer_kind)
+        if correct is not None:
+            row[LABELED] = 1.0
+            row[CORRECT] = float(correct)
+        if not choice:
+            _label_columns(row, rec)
+            if scored and rec.label in ("real", "fake"):
+                _score_columns(row, rec)
+        if rec.rouge_l is not None:
+            row[ROUGE_N] = 1.0
+            row[ROUGE_SUM] = rec.rouge_l
+            row[ROUGE_GATED_SUM] = rec.rouge_l if correct else 0.0
+        if rec.css is not None:
+            row[CSS_N] = 1.0
+            row[CSS_SUM] = rec.css
+            row[CSS_GATED_SUM] = rec.css if correct else 0.0
+        if rec.bleu_stats is not None:
+            row[BLEU_N] = 1.0
+            row[BLEU_STATS] = rec.bleu_stats
+    return cols
+
+
+def _label_columns(row: FloatArray, rec: Record) -> None:
+    if rec.label == "real":
+        row[REAL] = 1.0
+        row[REAL_AS_REAL] = float(rec.verdict == "real")
+        row[REAL_AS_FAKE] = float(rec.verdict == "fake")
+    elif rec.label == "fake":
+        row[FAKE] = 1.0
+        row[FAKE_AS_FAKE] = float(rec.verdict == "fake")
+        row[FAKE_AS_REAL] = float(rec.verdict == "real")
+
+
+def _score_columns(row: FloatArray, rec: Record) -> None:
+    score = MISSING_SCORE if rec.score is None or not np.isfinite(rec.score) else float(rec.score)
+    score = min(max(score, 0.0), 1.0)
+    fake = float(rec.label == "fake")
+    row[SQ_ERROR] = (score - fake) ** 2
+    b = calibration_bin(score)
+    row[BIN_N.start + b] = 1.0
+    row[BIN_SCORE.start + b] = score
+    row[BIN_FAKE.start + b] = fake

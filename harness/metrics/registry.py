@@ -1,0 +1,139 @@
+"""The one metric registry: every metric's name, label, direction, what it needs and how it is computed.
+
+A metric is a :class:`MetricDef`. Its ``evaluate(inputs, weights)`` maps a (b, n) matrix of record
+weights to b values: a row of ones gives the point estimate, a 0/1 row a breakdown group, a row of
+bootstrap draw counts one resample. So point values, per-category values and confidence intervals of
+every metric, built-in or plugged in, come from the same function, and nothing is special-cased.
+
+Third-party metrics plug in through the entry-point group ``spotfake.metrics``: the entry point names
+a callable that calls :func:`register_metric` (as tasks and models do). The CLI table, task validation,
+the leaderboard and ``spotfake report`` read labels and directions from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from harness.errors import SpotfakeError
+from harness.metrics.inputs import MetricInputs
+from harness.metrics.types import FloatArray
+from harness.registry import Registry
+
+Needs = Literal["verdicts", "labels", "scores", "references", "options"]
+"""What a metric needs to have a value:
+
+- ``verdicts``: a verdict and something to be right about (any answer kind);
+- ``labels``: real/fake labels (None on multiple-choice tasks);
+- ``scores``: p(fake) scores from the model (None for verdict-only models and on choice tasks);
+- ``references``: reference explanations (None for models that do not explain);
+- ``options``: multiple-choice options (only choice tasks).
+"""
+
+Evaluate = Callable[[MetricInputs, FloatArray], FloatArray]
+"""``evaluate(inputs, weights)``: weights (b, n) over the records of ``inputs`` -> b values (NaN = undefined)."""
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    """A metric: its name, its label in tables, its direction, what it needs, its card and its function."""
+
+    name: str
+    label: str
+    evaluate: Evaluate
+    higher_is_better: bool = True
+    needs: Needs = "labels"
+    card: str = ""
+    """One line: what the value means (the full card is the docstring of the function)."""
+    per_sample: str | None = None
+    """The Record field whose mean it is, when it is one (for paired comparisons), e.g. ``"rouge_l"``."""
+    uses: tuple[str, ...] = ()
+    """Per-record fields that scoring must fill for it (``"rouge_l"``, ``"css"``, ``"bleu_stats"``)."""
+
+    def applies(self, answer_kind: str) -> bool:
+        """Whether the metric can have a value on tasks of ``answer_kind``."""
+        if self.needs in ("labels", "scores"):
+            return answer_kind != "choice"
+        if self.needs == "options":
+            return answer_kind == "choice"
+        return True
+
+
+METRICS: Registry[MetricDef] = Registry("metric", "spotfake.metrics")
+"""Every metric a task may ask for, by name (built-ins plus ``spotfake.metrics`` plugins)."""
+
+_builtins_loaded = False
+
+
+def _ensure_builtins() -> None:
+    global _builtins_loaded
+    if not _builtins_loaded:
+        _builtins_loaded = True
+        from harness.metrics.builtin import register_builtin_metrics
+
+        register_builtin_metrics()
+
+
+def register_metric(metric: MetricDef, *, replace: bool = False) -> None:
+    """Add a metric to the registry (a name registered twice is an error unless ``replace``)."""
+    _ensure_builtins()
+    METRICS.register(metric.name, metric, description=metric.card, replace=replace)
+
+
+def metric_def(name: str) -> MetricDef:
+    """The metric called ``name``; SpotfakeError with the closest names when it is unknown."""
+    _ensure_builtins()
+    return METRICS.get(name)
+
+
+def metric_names() -> list[str]:
+    """All registered metric names, sorted."""
+    _ensure_builtins()
+    return METRICS.names()
+
+
+def iter_metrics() -> Iterator[MetricDef]:
+    """All registered metrics, sorted by name."""
+    _ensure_builtins()
+    return (entry.load() for entry in METRICS)
+
+
+def metric_label(name: str) -> str:
+    """The label tables show for a metric or a count (``unparsed_rate`` -> ``Unparsed``)."""
+    if name in COUNT_LABELS:
+        return COUNT_LABELS[name]
+    _ensure_builtins()
+    return metric_def(name).label if name in METRICS else name.replace("_", " ")
+
+
+def higher_is_better(name: str) -> bool:
+    """The direction of a metric or count (``unparsed_rate`` and error counts: lower is better)."""
+    if name in COUNT_LABELS:
+        return False
+    _ensure_builtins()
+    return metric_def(name).higher_is_better if name in METRICS else True
+
+
+def check_metric_names(names: Sequence[str], source: str = "") -> None:
+    """Raise SpotfakeError naming ``source`` for a metric name that no built-in or plugin registers."""
+    _ensure_builtins()
+    for name in names:
+        if name not in METRICS:
+            try:
+                METRICS.entry(name)
+            except SpotfakeError as exc:
+                prefix = f"{source}: " if source else ""
+                raise SpotfakeError(f"{prefix}{exc}") from None
+
+
+COUNTS = ("n", "n_missing", "n_errors", "n_unparsed", "unparsed_rate", "n_with_reference")
+"""Counts reported with every summary (and every breakdown group)."""
+
+COUNT_LABELS = {
+    "n_missing": "Missing",
+    "n_errors": "Errors",
+    "n_unparsed": "Unparsed (n)",
+    "unparsed_rate": "Unparsed",
+}
+"""Labels of the counts that tables show as columns (all lower-is-better)."""
