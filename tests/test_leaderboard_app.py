@@ -13,6 +13,8 @@ import pytest
 from fixtures.leaderboard.board import BoardPaths, build_board, copy_run
 from streamlit.testing.v1 import AppTest
 
+from leaderboard.app import TABS
+
 pytestmark = pytest.mark.xdist_group("leaderboard_app")
 TASK = "lbtoy-app"
 
@@ -38,10 +40,13 @@ def private_board(board: BoardPaths, tmp_path: Path) -> BoardPaths:
     return BoardPaths(results, board.runs_dir, board.data_root, board.task, board.run_folders)
 
 
-def _app(board: BoardPaths) -> AppTest:
+def _app(board: BoardPaths, tab: str | None = None) -> AppTest:
+    """The app after its first run, on ``tab`` (a label of ``leaderboard.app.TABS``) when given."""
     at = AppTest.from_function(
         _script, args=(str(board.results_dir), str(board.runs_dir), str(board.data_root)), default_timeout=60
     )
+    if tab is not None:
+        at.session_state["tab"] = tab
     return at.run()
 
 
@@ -68,7 +73,10 @@ def test_the_table_lists_every_model_with_intervals(board: BoardPaths) -> None:
     assert explainer["From"] == "local run (runs/)"
     assert table[table["Model"] == "FakeVLM"].iloc[0]["Source"] == "reported"
     assert table["Acc"].tolist() == sorted(table["Acc"].tolist(), reverse=True)
-    assert len(at.get("vega_lite_chart")) >= 2  # bar chart and heat map
+    assert len(at.get("vega_lite_chart")) == 1  # the bar chart; other tabs are not computed
+    at.session_state["tab"] = "Per category"
+    at.run()
+    assert len(at.get("vega_lite_chart")) == 1 and not at.dataframe  # the heat map alone
 
 
 def test_filters_narrow_the_table(board: BoardPaths) -> None:
@@ -109,7 +117,7 @@ def test_choosing_a_category_shows_its_values(board: BoardPaths) -> None:
 
 
 def test_the_explanation_viewer_shows_image_reference_and_responses_side_by_side(board: BoardPaths) -> None:
-    at = _app(board)
+    at = _app(board, "Explanations")
     at.multiselect(key="explain_models:" + TASK).set_value(
         [str(board.runs_dir / "explainer" / TASK), str(board.runs_dir / "always-fake" / TASK)]
     ).run()
@@ -130,7 +138,7 @@ def test_the_explanation_viewer_shows_image_reference_and_responses_side_by_side
 
 
 def test_the_pairwise_comparison_reports_mcnemar_and_bootstrap(board: BoardPaths) -> None:
-    at = _app(board)
+    at = _app(board, "Compare two models")
     at.selectbox(key="cmp_a:" + TASK).set_value(str(board.runs_dir / "explainer" / TASK))
     at.selectbox(key="cmp_b:" + TASK).set_value(str(board.runs_dir / "always-fake" / TASK)).run()
     texts = _texts(at)
@@ -152,13 +160,14 @@ def test_an_honest_upload_is_accepted_and_appears_in_the_table(
     private_board: BoardPaths, tmp_path: Path
 ) -> None:
     run = copy_run(private_board.runs_dir / "scorer" / TASK, tmp_path / "upload" / "scorer" / TASK)
-    at = _app(private_board)
+    at = _app(private_board, "Submit")
     at.file_uploader(key="submission_files").set_value(("scorer.zip", _zip_run(run), "application/zip"))
     at.form_submit_button[0].click().run()
     assert not at.error, [e.value for e in at.error]
     assert any("Accepted" in s.value for s in at.success)
     stored = private_board.results_dir / "submitted" / "scorer" / TASK / "results.json"
     assert json.loads(stored.read_text())["source"] == "submitted"
+    at.session_state["tab"] = "Leaderboard"
     at.run()
     table = _table(at)
     assert ((table["Model"] == "scorer") & (table["Source"] == "submitted")).any()
@@ -169,7 +178,7 @@ def test_a_forged_upload_is_refused_with_the_reason(private_board: BoardPaths, t
     results = json.loads((run / "results.json").read_text())
     results["metrics"]["acc"] = 0.97
     (run / "results.json").write_text(json.dumps(results))
-    at = _app(private_board)
+    at = _app(private_board, "Submit")
     at.file_uploader(key="submission_files").set_value(
         [
             ("results.json", (run / "results.json").read_bytes(), "application/json"),
@@ -196,13 +205,18 @@ def test_untrusted_names_are_never_rendered_as_html_or_markdown(board: BoardPath
     assert not at.exception
     assert results["model"]["name"] in set(_table(at)["Model"])  # shown literally in the table
     markdown = pytest.importorskip("markdown_it").MarkdownIt("commonmark")
-    shown = [*at.markdown, *at.caption, *at.success, *at.error, *at.info, *at.subheader]
+    shown = []
+    for label, _ in TABS:  # every tab, since only the tab on screen is rendered
+        at.session_state["tab"] = label
+        at.run()
+        assert not at.exception, label
+        shown += [*at.markdown, *at.caption, *at.success, *at.error, *at.info, *at.subheader]
+        assert not at.get("html"), label
     assert any("example" in element.value for element in shown)
     for element in shown:
         html = markdown.render(element.value)
         assert "<img" not in html and "<a " not in html, element.value
         assert not getattr(element.proto, "allow_html", False)
-    assert not at.get("html")
 
 
 def test_an_empty_board_says_how_to_get_results(tmp_path: Path) -> None:

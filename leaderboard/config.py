@@ -1,0 +1,50 @@
+"""The app's settings: where results and task data live, and the submission limits (no Streamlit here)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from leaderboard.received import Limits
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """Where the app reads results from and where task data (images, references) lives."""
+
+    results_dir: Path | None = Path("results")
+    runs_dir: Path | None = Path("runs")
+    data_roots: Mapping[str, Path] = field(default_factory=dict)
+    limits: Limits = Limits()
+
+    def data_root(self, task: str) -> Path | None:
+        """The data root for ``task``: its own (``TASK=DIR``), else the default one (``DIR``), else None."""
+        return self.data_roots.get(task, self.data_roots.get(""))
+
+
+def parse_data_roots(values: Sequence[str]) -> dict[str, Path]:
+    """``["DIR", "loki=DIR2"]`` -> ``{"": DIR, "loki": DIR2}``."""
+    roots: dict[str, Path] = {}
+    for value in values:
+        task, sep, folder = value.partition("=")
+        if sep and task and "/" not in task and "\\" not in task:
+            roots[task] = Path(folder)
+        else:
+            roots[""] = Path(value)
+    return roots
+
+
+def parse_args(argv: Sequence[str]) -> AppConfig:
+    """The app's own options (what follows ``--`` on the ``streamlit run`` line)."""
+    parser = argparse.ArgumentParser(prog="leaderboard/app.py")
+    parser.add_argument("--results-dir", default="results")
+    parser.add_argument("--runs-dir", default="runs")
+    parser.add_argument("--data-root", action="append", default=[])
+    args = parser.parse_args(list(argv))
+    return AppConfig(
+        results_dir=Path(args.results_dir),
+        runs_dir=Path(args.runs_dir),
+        data_roots=parse_data_roots(args.data_root),
+    )

@@ -1,0 +1,52 @@
+"""Cached reading for the app: each file is read again only when its modification time changes.
+
+The caches live in Streamlit's process-wide resource cache, so every session of the server shares them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from harness.types import Sample
+from leaderboard import data as lb
+
+
+def mtime_ns(path: Path) -> int:
+    """The file's modification time in ns, or 0 when it cannot be read (then it is never cached as fresh)."""
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _samples(folder: str, mtime: int) -> pd.DataFrame:
+    return lb.load_samples(Path(folder))
+
+
+def samples_of(entry: lb.RunEntry) -> pd.DataFrame:
+    """The records of a run as a frame indexed by id (cached until its samples.jsonl changes)."""
+    return _samples(str(entry.folder), mtime_ns(entry.samples_path))
+
+
+@st.cache_resource(max_entries=16, show_spinner="Loading the task's samples ...")
+def _task(name: str, data_root: str | None) -> tuple[Mapping[str, Sample] | None, str]:
+    from harness.registry import TASKS
+    from harness.task import load_task
+
+    if name not in TASKS:  # only registered tasks: a name from a result file is never a path to a task file
+        return None, f"task {name!r} is not registered in this installation"
+    try:
+        task = load_task(name, data_root)
+    except Exception as exc:  # a missing data root or a broken reader must not take the page down
+        return None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return {s.id: s for s in task.samples}, ""
+
+
+def task_samples(name: str, data_root: Path | None) -> tuple[Mapping[str, Sample] | None, str]:
+    """The task's samples by id (images, prompt, references), or None and the reason they are not at hand."""
+    return _task(name, None if data_root is None else str(data_root))

@@ -1,0 +1,45 @@
+"""The sidebar: task, category, model kind, source and origin filters (their values live in session state)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from leaderboard import data as lb
+from leaderboard.config import AppConfig
+from leaderboard.tabs.context import ALL, Filters
+from leaderboard.views import md_escape
+
+TASK_KEY = "task"
+
+
+def sidebar(board: lb.Board, config: AppConfig) -> Filters | None:
+    """Draw the filters; None when the board has no result (nothing to filter)."""
+    st.sidebar.header("Filters")
+    tasks = board.tasks()
+    if not tasks:
+        return None
+    if st.session_state.get(TASK_KEY) not in (None, *tasks):
+        del st.session_state[TASK_KEY]  # a task whose results went away
+    counts = {t: len(board.for_task(t)) for t in tasks}
+    task = st.sidebar.selectbox(
+        "Task", tasks, format_func=lambda t: f"{t} ({counts[t]} results)", key=TASK_KEY
+    )
+    if task is None:
+        return None
+    entries = board.for_task(task)
+    categories = sorted({c for e in entries for c in e.results.get("per_category", {})})
+    category = st.sidebar.selectbox("Category", [ALL, *categories], key=f"category:{task}")
+    # kinds, sources and origins keep their choice from task to task, so all of them are always offered
+    kinds = st.sidebar.multiselect(
+        "Model kind", lb.KINDS, default=lb.KINDS, format_func=lambda k: lb.KIND_LABELS.get(k, k), key="kinds"
+    )
+    sources = st.sidebar.multiselect("Source", lb.SOURCES, default=lb.SOURCES, key="sources")
+    origins = (lb.COMMITTED, lb.LOCAL)
+    chosen_origins = st.sidebar.multiselect(
+        "Where", origins, default=origins, format_func=lambda o: lb.ORIGIN_LABELS[o], key="origins"
+    )
+    show_ci = st.sidebar.checkbox("Show 95% confidence intervals", value=True, key="show_ci")
+    st.sidebar.divider()
+    st.sidebar.caption("Committed results: " + md_escape(config.results_dir or "(none)"))
+    st.sidebar.caption("Local runs: " + md_escape(config.runs_dir or "(none)"))
+    return Filters(task, category, tuple(kinds), tuple(sources), tuple(chosen_origins), show_ci)

@@ -1,0 +1,37 @@
+"""Per category: a heat map of one metric, models x categories (or any breakdown field)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from leaderboard import data as lb
+from leaderboard.tabs.context import BoardContext
+from leaderboard.views import heatmap, md_escape
+
+
+def render(ctx: BoardContext) -> None:
+    """Models x groups of the chosen breakdown field, coloured by one metric."""
+    entries = ctx.entries
+    if ctx.task is None or not entries:
+        st.info("No result matches the filters.")
+        return
+    task = ctx.task
+    fields = lb.breakdown_fields(entries)
+    if not fields:
+        st.info("No per-category values for these results.")
+        return
+    by = st.selectbox("Break down by", fields, key=f"breakdown_by:{task}") or fields[0]
+    long = lb.breakdown_frame(entries, by)
+    metrics = [
+        m
+        for m in lb.metric_keys(entries)
+        if m in set(long["metric"]) and long[long["metric"] == m]["score"].notna().any()
+    ]
+    if long.empty or not metrics:
+        st.info(f"No values by {md_escape(by)} for these results.")
+        return
+    metric = (
+        st.selectbox("Heat map metric", metrics, format_func=lb.metric_label, key=f"heatmap_metric:{task}")
+        or metrics[0]
+    )
+    st.altair_chart(heatmap(long, metric, by), width="stretch")

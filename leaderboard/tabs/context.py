@@ -1,0 +1,104 @@
+"""What every tab receives: the loaded board, the sidebar's filters and where results and data live.
+
+A tab module is ``render(ctx: BoardContext) -> None``. It reads rows through ``ctx.entries`` (the chosen
+task, filtered) or ``ctx.all_entries`` (every task, filtered), per-sample records through
+``ctx.samples(entry)`` and the task's own samples (images, references) through ``ctx.task_samples(task)``;
+all of them are cached by file modification time. It never writes result files except through the
+submission code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from harness.types import Sample
+from leaderboard import data as lb
+from leaderboard.config import AppConfig
+
+ALL = "All"
+"""The category filter's value meaning "every category"."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The sidebar's choices: the task on screen, a category of it, and which rows to show."""
+
+    task: str
+    category: str = ALL
+    kinds: tuple[str, ...] = lb.KINDS
+    sources: tuple[str, ...] = lb.SOURCES
+    origins: tuple[str, ...] = (lb.COMMITTED, lb.LOCAL)
+    show_ci: bool = True
+
+    def keeps(self, entry: lb.RunEntry) -> bool:
+        """Whether a row passes the kind, source and origin filters (whatever its task)."""
+        return entry.kind in self.kinds and entry.source in self.sources and entry.origin in self.origins
+
+
+@dataclass
+class BoardContext:
+    """The state a tab renders from. ``filters`` is None when the board has no result at all."""
+
+    config: AppConfig
+    board: lb.Board
+    filters: Filters | None = None
+    highlight: frozenset[str] = field(default_factory=frozenset)
+    """Keys (folders) of rows to mark as new, e.g. a submission accepted in this session."""
+
+    @property
+    def results_dir(self) -> Path | None:
+        """Committed results (reproduced, reported, submitted); submissions are stored below it."""
+        return self.config.results_dir
+
+    @property
+    def runs_dir(self) -> Path | None:
+        """Local runs of this machine."""
+        return self.config.runs_dir
+
+    @property
+    def task(self) -> str | None:
+        """The task on screen, or None on an empty board."""
+        return None if self.filters is None else self.filters.task
+
+    @cached_property
+    def all_entries(self) -> list[lb.RunEntry]:
+        """Every row on every task that passes the kind, source and origin filters."""
+        if self.filters is None:
+            return []
+        return [e for e in self.board.entries if self.filters.keeps(e)]
+
+    @cached_property
+    def entries(self) -> list[lb.RunEntry]:
+        """The rows of the task on screen that pass the filters."""
+        return [e for e in self.all_entries if e.task == self.task]
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """``ctx.entries`` as :func:`leaderboard.data.results_frame` (one row per result, CI bounds)."""
+        return lb.results_frame(self.entries)
+
+    @property
+    def runs_with_samples(self) -> list[lb.RunEntry]:
+        """Rows of the task on screen that have per-sample records (not reported rows)."""
+        return [e for e in self.entries if e.has_samples]
+
+    def data_root(self, task: str) -> Path | None:
+        """Where the data of ``task`` lives on this server, if it was given."""
+        return self.config.data_root(task)
+
+    def samples(self, entry: lb.RunEntry) -> pd.DataFrame:
+        """The records of a run as a frame indexed by sample id (raises SpotfakeError on a bad file)."""
+        from leaderboard.loading import samples_of
+
+        return samples_of(entry)
+
+    def task_samples(self, task: str) -> tuple[Mapping[str, Sample] | None, str]:
+        """The task's own samples by id, or None and why they are not at hand (no data root, ...)."""
+        from leaderboard.loading import task_samples
+
+        return task_samples(task, self.data_root(task))
