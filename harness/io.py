@@ -1,4 +1,4 @@
-"""Small I/O helpers: atomic writes and JSONL reading with file-and-line errors."""
+"""Small I/O helpers: atomic writes, and JSON / JSONL reading through the strict reader."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import SpotfakeError
+from harness.jsonio import iter_json_lines, read_json_strict
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -36,40 +37,20 @@ def atomic_write_json(path: Path, data: Any) -> None:
     atomic_write_text(path, json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n")
 
 
-def read_json(path: Path) -> Any:
-    """Read a JSON file; a missing or malformed file is a SpotfakeError naming the file and position."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpotfakeError(f"file not found: {path}") from None
-    except UnicodeDecodeError as exc:
-        raise SpotfakeError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SpotfakeError(
-            f"malformed JSON in {path} line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
+def read_json(path: Path, *, what: str = "file") -> Any:
+    """Read a JSON file strictly (:func:`harness.jsonio.read_json_strict`); errors name the file."""
+    return read_json_strict(path, what=what)
 
 
-def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line_number, object)`` for each non-empty line; a bad line names the file and line.
+def iter_jsonl(path: Path, *, what: str = "file") -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line_number, object)`` for each non-empty line, strictly; a bad line names file and line.
 
     A truncated last line (a run killed mid-write) is a malformed line like any other, except in
-    :func:`read_records_tolerant`, which the runner uses to resume.
+    :func:`harness.record_store.read_tolerant`, which the runner uses to resume.
     """
-    try:
-        handle = path.open(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpotfakeError(f"file not found: {path}") from None
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise SpotfakeError(f"malformed JSON in {path} line {number}: {exc.msg}") from None
-            if not isinstance(obj, dict):
-                raise SpotfakeError(f"{path} line {number}: expected a JSON object, got {type(obj).__name__}")
-            yield number, obj
+    for number, obj in iter_json_lines(path, what=what):
+        if not isinstance(obj, dict):
+            raise SpotfakeError(
+                f"{what} {path} line {number}: expected a JSON object, got {type(obj).__name__}"
+            )
+        yield number, obj

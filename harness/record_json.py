@@ -1,0 +1,139 @@
+"""JSON objects -> :class:`Response` / :class:`Record`, with every field type-checked.
+
+The one converter behind ``spotfake score`` (a predictions line), resuming (a ``samples.jsonl`` line) and the
+leaderboard's submission check. A wrong type is one :class:`SpotfakeError` line naming ``where`` (file and
+line) and the field; keys this version does not know are ignored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from harness.errors import SpotfakeError
+from harness.types import LABELS, Label, Record, Response
+
+
+def _object(obj: object, where: str, what: str) -> Mapping[str, object]:
+    if not isinstance(obj, dict):
+        raise SpotfakeError(f"{where}: expected a JSON object ({what}), got {_json_type(obj)}")
+    return obj
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object" if isinstance(value, dict) else type(value).__name__
+
+
+def _wrong(where: str, key: str, expected: str, value: object) -> SpotfakeError:
+    return SpotfakeError(f"{where}: {key!r} must be {expected}, got {_json_type(value)}")
+
+
+def _text(obj: Mapping[str, object], key: str, where: str) -> str | None:
+    value = obj.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise _wrong(where, key, "a string or null", value)
+
+
+def _number(obj: Mapping[str, object], key: str, where: str) -> float | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise _wrong(where, key, "a finite number or null", value)
+    return float(value)
+
+
+def _score(obj: Mapping[str, object], where: str) -> float | None:
+    score = _number(obj, "score", where)
+    if score is not None and not 0.0 <= score <= 1.0:
+        raise SpotfakeError(f"{where}: 'score' must be p(fake) in [0, 1], got {score}")
+    return score
+
+
+def _usage(obj: Mapping[str, object], where: str) -> dict[str, int] | None:
+    value = obj.get("usage")
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value.values()
+    ):
+        raise _wrong(where, "usage", "an object of token counts (integers >= 0) or null", value)
+    return {str(k): int(v) for k, v in value.items()}
+
+
+def response_from_json(obj: object, *, where: str) -> Response:
+    """A model's answer from ``{"response"?, "score"?, "error"?, "latency_s"?, "usage"?}``.
+
+    ``response`` is the text answer, ``score`` p(fake) in [0, 1]; other keys (``id``...) are the caller's.
+    """
+    data = _object(obj, where, "one prediction")
+    latency = _number(data, "latency_s", where)
+    if latency is not None and latency < 0:
+        raise SpotfakeError(f"{where}: 'latency_s' must be >= 0, got {latency}")
+    return Response(
+        text=_text(data, "response", where),
+        score=_score(data, where),
+        error=_text(data, "error", where),
+        latency_s=latency,
+        usage=_usage(data, where),
+    )
+
+
+def record_id(obj: Mapping[str, object], where: str) -> str:
+    """The non-empty string ``id`` of a prediction or record."""
+    sid = obj.get("id")
+    if not isinstance(sid, str) or not sid:
+        raise SpotfakeError(f"{where}: needs a non-empty string 'id', got {_json_type(sid)}")
+    return sid
+
+
+def record_from_json(obj: object, *, where: str) -> Record:
+    """One ``samples.jsonl`` line as a :class:`Record`; every field is checked against its type."""
+    data = _object(obj, where, "one record")
+    sid = record_id(data, where)
+    where = f"{where} (sample {sid!r})"
+    label = data.get("label")
+    if label is not None and label not in LABELS:
+        raise SpotfakeError(f"{where}: 'label' must be 'real', 'fake' or null, got {label!r}"[:300])
+    metadata = data.get("metadata", {})
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise _wrong(where, "metadata", "an object of strings", metadata)
+    correct = data.get("correct")
+    if correct is not None and not isinstance(correct, bool):
+        raise _wrong(where, "correct", "true, false or null", correct)
+    bleu = data.get("bleu_stats")
+    if bleu is not None and not (
+        isinstance(bleu, list)
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in bleu)
+    ):
+        raise _wrong(where, "bleu_stats", "an array of numbers or null", bleu)
+    checked_label: Label | None = "real" if label == "real" else "fake" if label == "fake" else None
+    return Record(
+        id=sid,
+        label=checked_label,
+        category=_text(data, "category", where),
+        metadata={str(k): v for k, v in metadata.items()},
+        answer=_text(data, "answer", where),
+        response=_text(data, "response", where),
+        score=_score(data, where),
+        verdict=_text(data, "verdict", where),
+        correct=correct,
+        rouge_l=_number(data, "rouge_l", where),
+        css=_number(data, "css", where),
+        bleu_stats=None if bleu is None else [float(v) for v in bleu],
+        error=_text(data, "error", where),
+        latency_s=_number(data, "latency_s", where),
+        usage=_usage(data, where),
+        run_key=_text(data, "run_key", where),
+    )
