@@ -1,0 +1,130 @@
+"""``spotfake judge-check``: how far the judge itself can be trusted, measured on a task with references.
+
+For each sample with a reference explanation the judge grades three explanations: the reference itself
+(with the true verdict: the best a model could say), the explanation a model gave in a run folder (with
+its verdict), and the reference of another sample of the opposite label (with that label: fluent, on
+topic and wrong). A judge worth using separates the reference from the mismatched one (AUC near 1) and
+ranks model explanations the way the reference-based metrics broadly do (Kendall tau with ROUGE-L and
+CSS, over the model and mismatched explanations; the reference itself is left out, where ROUGE-L is 1
+by construction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.errors import SpotfakeError
+from harness.judge.grader import Grader, Job
+from harness.judge.settings import JudgeSettings
+
+KINDS = ("reference", "model", "mismatched")
+OPPOSITE = {"real": "fake", "fake": "real"}
+
+
+def separation_auc(positive: Sequence[float], negative: Sequence[float]) -> float | None:
+    """P(a positive value > a negative one) + half the ties (Mann-Whitney AUC); None if a side is empty."""
+    from scipy.stats import rankdata
+
+    if not positive or not negative:
+        return None
+    ranks = rankdata(np.concatenate([np.asarray(positive, float), np.asarray(negative, float)]))
+    n_pos, n_neg = len(positive), len(negative)
+    return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def kendall_tau(a: Sequence[float], b: Sequence[float]) -> float | None:
+    """Kendall's tau-b of two paired lists; None with fewer than 3 pairs or a constant list."""
+    from scipy.stats import kendalltau
+
+    if len(a) < 3 or len(set(a)) < 2 or len(set(b)) < 2:
+        return None
+    value = float(kendalltau(a, b).statistic)
+    return None if np.isnan(value) else value
+
+
+def check_jobs(task: Any, model_records: dict[str, Any], limit: int) -> list[tuple[str, Job]]:
+    """``(kind, job)`` pairs over the first ``limit`` samples per label that have a reference."""
+    with_ref = [s for s in task.samples if s.references and s.label in OPPOSITE]
+    by_label = {label: [s for s in with_ref if s.label == label] for label in OPPOSITE}
+    if not all(by_label.values()):
+        raise SpotfakeError(f"task {task.spec.name}: judge-check needs real and fake samples with references")
+    chosen = [s for label in OPPOSITE for s in by_label[label][:limit]]
+    out: list[tuple[str, Job]] = []
+    for i, sample in enumerate(chosen):
+        refs = tuple(sample.references)
+        out.append(("reference", Job(sample.id, sample.label, refs[0], refs, tuple(sample.images))))
+        record = model_records.get(sample.id)
+        if record is not None and record.error is None and (record.response or "").strip():
+            out.append(("model", Job(sample.id, record.verdict, record.response, refs, tuple(sample.images))))
+        others = by_label[OPPOSITE[sample.label]]
+        other = others[(i * 7 + 3) % len(others)]
+        out.append(
+            ("mismatched", Job(sample.id, other.label, other.references[0], refs, tuple(sample.images)))
+        )
+    return out
+
+
+def judge_check(
+    settings: JudgeSettings,
+    *,
+    task_name: str,
+    data_root: str | None,
+    run_dir: Path | None,
+    cache_dir: Path,
+    limit: int,
+    css: bool,
+) -> dict[str, Any]:
+    """Grade reference / model / mismatched explanations and report separation and agreement."""
+    from harness.judge.run import load_run
+    from harness.metrics import rouge_l_scores
+    from harness.task import load_task
+
+    if limit < 1:
+        raise SpotfakeError(f"--limit must be >= 1, got {limit}")
+    task = load_task(task_name, data_root)
+    model_records: dict[str, Any] = {}
+    if run_dir is not None:
+        results, records, _ = load_run(run_dir, data_root)
+        if results["task"]["name"] != task.spec.name:
+            raise SpotfakeError(f"{run_dir}: a run of task {results['task']['name']}, not {task.spec.name}")
+        model_records = {r.id: r for r in records}
+    pairs = check_jobs(task, model_records, limit)
+    grader = Grader(settings, cache_dir)
+    entries = grader.grade_all([job for _, job in pairs])
+    values: dict[str, list[float]] = {k: [] for k in KINDS}
+    failures = 0
+    scored: list[tuple[str, Job, float]] = []
+    for (kind, job), entry in zip(pairs, entries, strict=True):
+        if entry.get("status") != "ok":
+            failures += 1
+            continue
+        values[kind].append(float(entry["value"]))
+        scored.append((kind, job, float(entry["value"])))
+    compared = [(job, v) for kind, job, v in scored if kind != "reference"]
+    texts = [job.explanation for job, _ in compared]
+    refs = [job.references for job, _ in compared]
+    judged = [v for _, v in compared]
+    tau: dict[str, float | None] = {"rouge_l": kendall_tau(judged, rouge_l_scores(texts, refs))}
+    if css:
+        from harness.metrics import CssScorer
+
+        tau["css"] = kendall_tau(judged, CssScorer().score(texts, refs)) if texts else None
+    return {
+        "task": task.spec.name,
+        "n_samples": len({job.sample_id for _, job in pairs}),
+        "run": str(run_dir) if run_dir is not None else None,
+        "judge": settings.describe(),
+        "n_graded": len(pairs),
+        "n_failures": failures,
+        "requests": grader.tally.requests,
+        "mean": {k: (float(np.mean(v)) if v else None) for k, v in values.items()},
+        "auc": {
+            "reference_vs_mismatched": separation_auc(values["reference"], values["mismatched"]),
+            "model_vs_mismatched": separation_auc(values["model"], values["mismatched"]),
+        },
+        "kendall_tau": tau,
+    }

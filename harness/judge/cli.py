@@ -1,0 +1,115 @@
+"""``spotfake judge`` and ``spotfake judge-check`` (plugged in through ``spotfake.commands``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from harness.errors import SpotfakeError
+
+
+def default_cache_dir() -> Path:
+    """``$SPOTFAKE_CACHE/judge`` when that variable is set, else ``~/.cache/spotfake/judge``."""
+    root = os.environ.get("SPOTFAKE_CACHE")
+    return (Path(root).expanduser() if root else Path.home() / ".cache" / "spotfake") / "judge"
+
+
+def add_judge_args(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    """``--judge-model``, ``--judge-args`` and ``--judge-cache`` (also used by ``spotfake run``)."""
+    parser.add_argument(
+        "--judge-model",
+        required=required,
+        choices=["openai"],
+        help="judge backend: any OpenAI-compatible API",
+    )
+    parser.add_argument(
+        "--judge-args",
+        help="base_url=URL,model=NAME[,image=true][,concurrency=4][,timeout=120][,max_retries=5]; "
+        "the key comes from SPOTFAKE_JUDGE_API_KEY or OPENAI_API_KEY",
+    )
+    parser.add_argument(
+        "--judge-cache", help="grade cache folder (default $SPOTFAKE_CACHE/judge or ~/.cache)"
+    )
+
+
+def register_judge(parser: argparse.ArgumentParser) -> None:
+    """Grade the explanations of run folders with an LMM judge; adds judge and judge_gated to results."""
+    parser.add_argument(
+        "run_dirs", nargs="+", metavar="RUN_DIR", help="run folders (results.json + samples.jsonl)"
+    )
+    parser.add_argument("--data-root", help="the task's data, as for `spotfake run` (images and references)")
+    add_judge_args(parser, required=True)
+    parser.set_defaults(handler=cmd_judge)
+
+
+def register_check(parser: argparse.ArgumentParser) -> None:
+    """Measure a judge on a task: separation of good and mismatched explanations, agreement with metrics."""
+    parser.add_argument("--task", default="demo", help="a task with reference explanations (default demo)")
+    parser.add_argument("--data-root", help="the task's data (default: the task's own, for demo)")
+    parser.add_argument("--run", help="a run folder of the task whose explanations are graded too")
+    parser.add_argument("--limit", type=int, default=40, help="samples per label (default 40)")
+    parser.add_argument("--no-css", action="store_true", help="skip CSS (no sentence-embedding model)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_judge_args(parser, required=True)
+    parser.set_defaults(handler=cmd_check)
+
+
+def cmd_judge(args: argparse.Namespace) -> int:
+    """Judge each run folder; one line per folder with the new values."""
+    from harness.judge.run import judge_run
+    from harness.judge.settings import parse_judge
+
+    settings = parse_judge(args.judge_model, args.judge_args)
+    cache = Path(args.judge_cache) if args.judge_cache else default_cache_dir()
+    folders = [Path(d) for d in args.run_dirs]
+    for folder in folders:
+        if not folder.is_dir():
+            raise SpotfakeError(f"run folder not found: {folder}")
+    for folder in folders:
+        outcome = judge_run(folder, settings, cache_dir=cache, data_root=args.data_root)
+        m = outcome.metrics
+        shown = ", ".join(
+            f"{k} {m[k]:.3f}" if isinstance(m.get(k), float) else f"{k} -" for k in ("judge", "judge_gated")
+        )
+        print(
+            f"{folder}: {shown}; judged {m['n_judged']}, failures {m['n_judge_failures']}; "
+            f"{outcome.requests} requests, {outcome.cache_hits} from cache"
+        )
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Print the judge-check report (table or JSON)."""
+    from harness.judge.check import judge_check
+    from harness.judge.settings import parse_judge
+
+    settings = parse_judge(args.judge_model, args.judge_args)
+    report = judge_check(
+        settings,
+        task_name=args.task,
+        data_root=args.data_root,
+        run_dir=Path(args.run) if args.run else None,
+        cache_dir=Path(args.judge_cache) if args.judge_cache else default_cache_dir(),
+        limit=args.limit,
+        css=not args.no_css,
+    )
+    if args.json:
+        json.dump(report, sys.stdout, indent=2)
+        print()
+        return 0
+
+    def fmt(x: object) -> str:
+        return f"{x:.3f}" if isinstance(x, float) else "-"
+
+    print(f"judge {report['judge']['model']} on {report['task']} ({report['n_samples']} samples, "
+          f"{report['n_graded']} explanations, {report['n_failures']} judge failures)")  # fmt: skip
+    for kind, value in report["mean"].items():
+        print(f"  mean judge value, {kind:<10} {fmt(value)}")
+    for name, value in report["auc"].items():
+        print(f"  AUC {name:<24} {fmt(value)}")
+    for name, value in report["kendall_tau"].items():
+        print(f"  Kendall tau with {name:<9} {fmt(value)}")
+    return 0

@@ -1,0 +1,166 @@
+"""Grading explanations: cache look-up, one request (plus one retry on an invalid reply), cache write.
+
+:class:`Grader` is shared by ``spotfake judge`` (explanations of a run) and ``spotfake judge-check``
+(reference, model and mismatched explanations). It knows nothing of run folders.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import threading
+from collections.abc import Sequence
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.judge.cache import JudgeCache, cache_key
+from harness.judge.client import JudgeClient
+from harness.judge.rubric import RESPONSE_SCHEMA, RUBRIC_VERSION, parse_grade, prompt_sha256, render_prompt
+from harness.judge.settings import JudgeSettings
+
+GRADE_ATTEMPTS = 2
+"""A reply that is not a valid grade is asked once more, then recorded as a judge failure."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One explanation to grade: the sample, the verdict shown with it, its text, references, images."""
+
+    sample_id: str
+    verdict: str | None
+    explanation: str
+    references: tuple[str, ...]
+    images: tuple[Path, ...] = ()
+
+
+@dataclass
+class Tally:
+    """What one grading pass did: requests sent, cache hits, tokens spent (thread-safe counters)."""
+
+    requests: int = 0
+    cache_hits: int = 0
+    usage: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, *, requests: int = 0, hits: int = 0, usage: dict[str, int] | None = None) -> None:
+        """Count requests, cache hits and token usage."""
+        with self._lock:
+            self.requests += requests
+            self.cache_hits += hits
+            for k, v in (usage or {}).items():
+                self.usage[k] = self.usage.get(k, 0) + v
+
+
+def image_data_url(path: Path) -> str:
+    """An image file as a PNG ``data:`` URL (decoded and re-encoded: same file, same bytes)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    with Image.open(path) as img:
+        img.convert("RGB").save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+class Grader:
+    """Grades jobs through a cache and a :class:`JudgeClient`, ``settings.concurrency`` at a time."""
+
+    def __init__(self, settings: JudgeSettings, cache_dir: Path) -> None:
+        self.settings = settings
+        self.cache = JudgeCache(cache_dir)
+        self.client = JudgeClient(settings.base_url, settings.client)
+        self.prompt_sha = prompt_sha256()
+        self.tally = Tally()
+
+    def key(self, job: Job) -> str:
+        """The cache key of ``job`` under this judge."""
+        return cache_key(
+            judge_model=self.settings.model,
+            rubric_version=RUBRIC_VERSION,
+            prompt_sha256=self.prompt_sha,
+            sample_id=job.sample_id,
+            response=f"{job.verdict}\n{job.explanation}",
+            references=job.references,
+            image=self.settings.image,
+        )
+
+    def body(self, job: Job) -> dict[str, Any]:
+        """The chat-completions request for ``job``."""
+        from harness.judge.client import chat_body
+
+        prompt = render_prompt(job.verdict, job.explanation, job.references, with_image=self.settings.image)
+        urls = [image_data_url(p) for p in job.images] if self.settings.image else []
+        return chat_body(self.settings.model, prompt, urls, RESPONSE_SCHEMA, self.settings.max_tokens)
+
+    def grade(self, job: Job) -> dict[str, Any]:
+        """The entry for one job: from the cache, or from the judge (then cached unless it was a transport
+        failure). Keys: ``status`` (ok | judge_failure | error), ``score``, ``value``, ``rationale``,
+        ``criteria``, ``error``, ``usage``, ``cached``."""
+        key = self.key(job)
+        hit = self.cache.get(key)
+        if hit is not None:
+            self.tally.add(hits=1)
+            return {**hit, "cached": True}
+        try:
+            body = self.body(job)
+        except OSError as exc:
+            return {
+                "status": "error",
+                "error": f"cannot read the image of {job.sample_id}: {exc}",
+                "cached": False,
+            }
+        usage: dict[str, int] = {}
+        last_error = ""
+        for _ in range(GRADE_ATTEMPTS):
+            done = self.client.complete(body)
+            self.tally.add(requests=done.attempts, usage=done.usage)
+            for k, v in done.usage.items():
+                usage[k] = usage.get(k, 0) + v
+            if done.text is None:
+                return {"status": "error", "error": done.error, "usage": usage, "cached": False}
+            grade = parse_grade(done.text)
+            if grade is not None:
+                entry = {
+                    "status": "ok",
+                    "score": grade.score,
+                    "value": grade.value,
+                    "rationale": grade.rationale,
+                    "criteria": grade.criteria,
+                    "usage": usage,
+                }
+                self.cache.put(key, entry)
+                return {**entry, "cached": False}
+            last_error = f"not a grade (score 1..5 and rationale): {done.text[:160]!r}"
+        entry = {"status": "judge_failure", "error": last_error, "usage": usage}
+        self.cache.put(key, entry)
+        return {**entry, "cached": False}
+
+    def grade_all(self, jobs: Sequence[Job]) -> list[dict[str, Any]]:
+        """Grade every job (in parallel), results in the order of ``jobs``. A :class:`JudgeStop` from any
+        request cancels what has not started and propagates; finished grades stay in the cache."""
+        results: list[dict[str, Any]] = [{} for _ in jobs]
+        pending = []
+        for i, job in enumerate(jobs):
+            hit = self.cache.get(self.key(job))
+            if hit is None:
+                pending.append(i)
+            else:
+                self.tally.add(hits=1)
+                results[i] = {**hit, "cached": True}
+        if not pending:
+            return results
+        with ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="judge") as pool:
+            futures = {pool.submit(self.grade, jobs[i]): i for i in pending}
+            try:
+                done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+                failed = next((f.exception() for f in done if f.exception() is not None), None)
+                if failed is not None:
+                    raise failed
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+            for future, i in futures.items():
+                results[i] = future.result()
+        return results

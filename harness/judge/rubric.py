@@ -1,0 +1,128 @@
+"""The judge's rubric, its prompt template and the JSON schema of its answer (pure functions only).
+
+The rubric is versioned: a change of wording that can change a grade bumps :data:`RUBRIC_VERSION`, and
+the sha256 of the full template (:func:`prompt_sha256`) is recorded in ``results.json`` and is part of
+every cache key, so a grade is never reused under another rubric.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+RUBRIC_VERSION = "1"
+
+RUBRIC = """\
+You grade the explanation a detector gave for its verdict on one image (real photograph or synthetic /
+AI-generated). Grade the explanation, not the verdict alone, on a 1..5 scale:
+- support: does the explanation support the stated verdict (no self-contradiction)?
+- grounding: are the named artifacts or properties visible in the image, or consistent with the
+  reference explanation(s) when given?
+- specificity: does it name concrete, checkable properties of this image rather than generic phrases
+  that would fit any image?
+- invention: does it avoid invented details (objects, regions or properties that are not there)?
+Scale: 5 = supports the verdict, grounded, specific, nothing invented; 4 = mostly so, one minor flaw;
+3 = partly grounded or generic; 2 = mostly generic, unsupported or contradicting the reference;
+1 = wrong, contradictory, invented, or unrelated to this image.
+Answer with a JSON object only: {"score": <integer 1..5>, "rationale": "<one or two sentences>",
+"support": 1..5, "grounding": 1..5, "specificity": 1..5, "invention": 1..5}."""
+
+TEMPLATE = """\
+{rubric}
+
+Reference explanation(s) of this image:
+{references}
+
+Detector verdict: {verdict}
+Detector explanation:
+<<<
+{explanation}
+>>>"""
+
+NO_REFERENCE = "(none given: judge against the image alone)"
+NO_IMAGE_NOTE = "(The image itself is not shown; judge against the reference explanation(s).)"
+CRITERIA = ("support", "grounding", "specificity", "invention")
+
+RESPONSE_SCHEMA: dict[str, Any] = {
+    "name": "explanation_grade",
+    "strict": True,
+    "schema": {
+        "type": "object",
+        "properties": {
+            "score": {"type": "integer", "minimum": 1, "maximum": 5},
+            "rationale": {"type": "string"},
+            **{c: {"type": "integer", "minimum": 1, "maximum": 5} for c in CRITERIA},
+        },
+        "required": ["score", "rationale"],
+        "additionalProperties": False,
+    },
+}
+"""The ``response_format.json_schema`` sent with every request."""
+
+
+def prompt_sha256() -> str:
+    """sha256 (hex) of the rubric, the template and the response schema: what a grade depends on."""
+    payload = json.dumps(
+        {"rubric": RUBRIC, "template": TEMPLATE, "schema": RESPONSE_SCHEMA, "version": RUBRIC_VERSION},
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def render_prompt(
+    verdict: str | None, explanation: str, references: Sequence[str], *, with_image: bool
+) -> str:
+    """The user text of one judge request (deterministic: same inputs, same bytes)."""
+    refs = "\n".join(f"- {r.strip()}" for r in references if r.strip()) or NO_REFERENCE
+    text = TEMPLATE.format(
+        rubric=RUBRIC,
+        references=refs,
+        verdict=verdict or "(no verdict could be read)",
+        explanation=explanation.strip(),
+    )
+    return text if with_image else f"{text}\n{NO_IMAGE_NOTE}"
+
+
+@dataclass(frozen=True)
+class Grade:
+    """A valid judge answer: the overall score 1..5, its rationale and any per-criterion scores."""
+
+    score: int
+    rationale: str
+    criteria: dict[str, int]
+
+    @property
+    def value(self) -> float:
+        """The score on 0..1: ``(score - 1) / 4``."""
+        return (self.score - 1) / 4
+
+
+def parse_grade(text: str) -> Grade | None:
+    """Read a judge reply; None when it is not a JSON object with an integer ``score`` in 1..5 and a
+    string ``rationale`` (a judge failure: never guessed). Per-criterion scores out of range are dropped."""
+    try:
+        data = json.loads(text.strip())
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    score = _score(data.get("score"))
+    rationale = data.get("rationale")
+    if score is None or not isinstance(rationale, str):
+        return None
+    criteria = {c: s for c in CRITERIA if (s := _score(data.get(c))) is not None}
+    return Grade(score=score, rationale=rationale.strip()[:2000], criteria=criteria)
+
+
+def _score(value: object) -> int | None:
+    """An integer 1..5 (``4.0`` is accepted as 4; ``4.5``, ``"4"`` and booleans are not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
+        return None
+    score = int(value)
+    return score if 1 <= score <= 5 else None

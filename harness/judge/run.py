@@ -1,0 +1,140 @@
+"""``spotfake judge RUN_DIR``: grade a run's explanations, write ``judge.jsonl``, add the judge metrics.
+
+The run folder must hold ``results.json`` and ``samples.jsonl`` from ``spotfake run`` or ``spotfake
+score``. Its task is loaded again (for images and reference explanations) and must have the same data
+fingerprint. Per-sample grades go to ``judge.jsonl`` next to ``samples.jsonl``; ``results.json`` gains
+the metrics ``judge`` and ``judge_gated`` (value, bootstrap interval, per-category and breakdown
+values, counts ``n_judged`` / ``n_judge_failures``) and ``scoring.judge`` (judge model, endpoint host,
+rubric version, prompt sha256, tokens used). Everything is written only once every grade is in; a stop
+or a kill leaves finished grades in the cache, and the same command resumes from there.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.errors import SpotfakeError
+from harness.judge.grader import Grader, Job
+from harness.judge.metrics import has_explanation, judge_summary
+from harness.judge.settings import JudgeSettings
+from harness.types import Record
+
+JUDGE_FILE = "judge.jsonl"
+
+
+@dataclass
+class JudgeOutcome:
+    """What judging one run folder did and found."""
+
+    folder: Path
+    metrics: dict[str, Any]
+    requests: int
+    cache_hits: int
+
+
+def load_run(folder: Path, data_root: str | None) -> tuple[dict[str, Any], list[Record], Any]:
+    """``(results, complete records in task order, loaded task)`` of a run folder."""
+    from harness.results import RESULTS_FILE, SAMPLES_FILE, read_records, read_results
+    from harness.scoring import complete_records
+    from harness.task import load_task
+
+    if not (folder / RESULTS_FILE).is_file() or not (folder / SAMPLES_FILE).is_file():
+        raise SpotfakeError(f"{folder}: not a run folder (needs {RESULTS_FILE} and {SAMPLES_FILE})")
+    results = read_results(folder / RESULTS_FILE)
+    if results.get("source") == "reported":
+        raise SpotfakeError(f"{folder}: a reported row has no explanations to judge")
+    info = results["task"]
+    task = load_task(info["name"], data_root, dict(info.get("args") or {}))
+    wanted = info.get("data_fingerprint")
+    if wanted and wanted != task.data_fingerprint:
+        raise SpotfakeError(
+            f"{folder}: the task data differs from the run's (fingerprint {task.data_fingerprint} vs "
+            f"{wanted}); pass the --data-root the run used"
+        )
+    found = {r.id: r for r in read_records(folder / SAMPLES_FILE)}
+    unknown = next((sid for sid in found if sid not in {s.id for s in task.samples}), None)
+    if unknown is not None:
+        raise SpotfakeError(f"{folder / SAMPLES_FILE}: sample {unknown!r} is not in task {info['name']}")
+    return results, complete_records(task, found, results.get("run_key")), task
+
+
+def jobs_of(records: list[Record], task: Any) -> list[Job]:
+    """One job per record that has an explanation (in task order)."""
+    samples = {s.id: s for s in task.samples}
+    return [
+        Job(
+            sample_id=r.id,
+            verdict=r.verdict,
+            explanation=r.response or "",
+            references=tuple(samples[r.id].references),
+            images=tuple(samples[r.id].images),
+        )
+        for r in records
+        if has_explanation(r)
+    ]
+
+
+def merge_summary(results: dict[str, Any], summary: dict[str, Any], judge: dict[str, Any]) -> None:
+    """Put the judge summary and ``scoring.judge`` into ``results`` (in place; earlier judge values go)."""
+    results["metrics"].update(summary["metrics"])
+    for name in ("judge", "judge_gated"):
+        results["ci"].pop(name, None)
+    results["ci"].update(summary["ci"])
+    for category, values in summary["per_category"].items():
+        results["per_category"].setdefault(category, {}).update(values)
+    for field_name, groups in summary["breakdowns"].items():
+        target = results["breakdowns"].setdefault(field_name, {})
+        for value, metrics in groups.items():
+            target.setdefault(value, {}).update(metrics)
+    results.setdefault("scoring", {})["judge"] = judge
+
+
+def judge_run(
+    folder: Path, settings: JudgeSettings, *, cache_dir: Path, data_root: str | None = None
+) -> JudgeOutcome:
+    """Grade the explanations of one run folder and update its ``results.json`` (see the module doc)."""
+    from harness.io import atomic_write_text
+    from harness.results import write_results
+
+    results, records, task = load_run(folder, data_root)
+    jobs = jobs_of(records, task)
+    grader = Grader(settings, cache_dir)
+    entries = grader.grade_all(jobs)
+    values: dict[str, float | None] = {}
+    lines = []
+    usage: dict[str, int] = {}
+    for job, entry in zip(jobs, entries, strict=True):
+        ok = entry.get("status") == "ok"
+        values[job.sample_id] = float(entry["value"]) if ok else None
+        for k, v in (entry.get("usage") or {}).items():
+            usage[k] = usage.get(k, 0) + int(v)
+        line = {
+            "id": job.sample_id,
+            "judge": values[job.sample_id],
+            "score": entry.get("score"),
+            "status": entry.get("status"),
+            "rationale": entry.get("rationale"),
+            "criteria": entry.get("criteria"),
+            "error": entry.get("error"),
+        }
+        lines.append(json.dumps(line, ensure_ascii=False, allow_nan=False))
+    atomic_write_text(folder / JUDGE_FILE, "".join(f"{line}\n" for line in lines))
+    boot = (results.get("scoring") or {}).get("bootstrap") or {}
+    summary = judge_summary(
+        records,
+        values,
+        breakdowns=task.spec.breakdowns,
+        n_bootstrap=int(boot.get("resamples", 1000)),
+        seed=int(boot.get("seed", 0)),
+        confidence=float(boot.get("confidence", 0.95)),
+    )
+    describe = settings.describe()
+    describe.update(
+        {"n_graded": len(jobs), "n_failures": summary["metrics"]["n_judge_failures"], "usage": usage}  # type: ignore[index]
+    )
+    merge_summary(results, summary, describe)
+    write_results(folder, results)
+    return JudgeOutcome(folder, dict(summary["metrics"]), grader.tally.requests, grader.tally.cache_hits)  # type: ignore[call-overload]

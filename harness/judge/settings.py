@@ -1,0 +1,105 @@
+"""``--judge-model`` / ``--judge-args``: which judge, where, and how hard to push it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.errors import SpotfakeError
+from harness.judge.client import ClientOptions, endpoint_host
+from harness.judge.rubric import RUBRIC_VERSION, prompt_sha256
+
+BACKENDS = ("openai",)
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+KNOWN_ARGS = (
+    "base_url", "model", "image", "concurrency", "max_tokens", "timeout", "total_timeout",
+    "max_retries", "backoff", "backoff_max", "max_retry_after",
+)  # fmt: skip
+
+
+@dataclass
+class JudgeSettings:
+    """A judge: an OpenAI-compatible endpoint and model, whether it sees the image, concurrency, limits."""
+
+    model: str
+    base_url: str = DEFAULT_BASE_URL
+    image: bool = True
+    concurrency: int = 4
+    max_tokens: int = 400
+    client: ClientOptions = field(default_factory=ClientOptions)
+
+    def describe(self) -> dict[str, Any]:
+        """What results.json records as ``scoring.judge`` (the endpoint's host only, never a key)."""
+        return {
+            "backend": "openai",
+            "model": self.model,
+            "endpoint_host": endpoint_host(self.base_url),
+            "rubric_version": RUBRIC_VERSION,
+            "prompt_sha256": prompt_sha256(),
+            "image": self.image,
+            "temperature": 0,
+        }
+
+
+def _bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise SpotfakeError(f"--judge-args: {name} must be true or false, got {value!r}")
+
+
+def _number(name: str, value: str, *, integer: bool, minimum: float) -> float:
+    try:
+        number = int(value) if integer else float(value)
+    except ValueError:
+        kind = "an integer" if integer else "a number"
+        raise SpotfakeError(f"--judge-args: {name} must be {kind}, got {value!r}") from None
+    if number < minimum:
+        raise SpotfakeError(f"--judge-args: {name} must be >= {minimum:g}, got {value!r}")
+    return number
+
+
+def parse_judge(backend: str | None, args_text: str | None) -> JudgeSettings:
+    """Settings from ``--judge-model`` and ``--judge-args key=value,...``; bad input is one clear line."""
+    if backend not in BACKENDS:
+        raise SpotfakeError(f"--judge-model must be one of {', '.join(BACKENDS)} (got {backend!r})")
+    args: dict[str, str] = {}
+    for part in (args_text or "").split(","):
+        if not part.strip():
+            continue
+        key, sep, value = part.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise SpotfakeError(
+                f"--judge-args: expected key=value, got {part!r} (e.g. base_url=URL,model=NAME)"
+            )
+        if key in ("api_key", "key"):
+            raise SpotfakeError("--judge-args: the key comes from SPOTFAKE_JUDGE_API_KEY or OPENAI_API_KEY")
+        if key not in KNOWN_ARGS:
+            raise SpotfakeError(f"--judge-args: unknown key {key!r} (known: {', '.join(KNOWN_ARGS)})")
+        args[key] = value.strip()
+    if not args.get("model"):
+        raise SpotfakeError("--judge-args needs model=NAME (the judge model's name on the endpoint)")
+    base_url = args.get("base_url", DEFAULT_BASE_URL)
+    if not base_url.startswith(("http://", "https://")):
+        raise SpotfakeError(f"--judge-args: base_url must start with http:// or https://, got {base_url!r}")
+    options = ClientOptions()
+    for name in ("timeout", "total_timeout", "backoff", "backoff_max", "max_retry_after"):
+        if name in args:
+            setattr(
+                options,
+                name,
+                _number(name, args[name], integer=False, minimum=0.001 if "timeout" in name else 0),
+            )
+    if "max_retries" in args:
+        options.max_retries = int(_number("max_retries", args["max_retries"], integer=True, minimum=0))
+    return JudgeSettings(
+        model=args["model"],
+        base_url=base_url,
+        image=_bool("image", args["image"]) if "image" in args else True,
+        concurrency=int(_number("concurrency", args.get("concurrency", "4"), integer=True, minimum=1)),
+        max_tokens=int(_number("max_tokens", args.get("max_tokens", "400"), integer=True, minimum=16)),
+        client=options,
+    )
