@@ -6,16 +6,22 @@ import json
 import re
 import shutil
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fixtures.shared import SharedData
+from PIL import Image
 
 from harness.errors import SpotfakeError
+from harness.model import Item, Model
 from harness.registry import import_object
+from harness.results import read_records
+from harness.runner import RunOptions, run
+from harness.scoring import ScoringOptions
 from harness.task import TaskData, load_spec_file, load_task
-from harness.types import SampleError
+from harness.types import Response, SampleError
 from tasks.registry import DEFINITIONS
 
 METHODS = ("Deepfakes", "Face2Face", "FaceShifter", "FaceSwap", "Neuraltexture", "Original")
@@ -41,7 +47,8 @@ def test_test_set_has_1323_questions_on_262_images_84_real(ddvqa: Path) -> None:
     assert len(images) == 262
     assert Counter(images.values()) == {"real": 84, "fake": 178}
     assert sum(len(s.references) for s in samples) == 1841
-    assert len({s.images[0] for s in samples}) == 262
+    assert len({s.images[0] for s in samples}) == 1323  # one frame per question
+    assert len({s.images[0].parent for s in samples}) == 262  # one frame folder per video
     assert {s.metadata["manipulation"] for s in samples} == set(METHODS)
     assert all((s.label == "real") == (s.metadata["manipulation"] == "Original") for s in samples)
     assert all(s.label == "real" or s.id.startswith(("0_", "1_", "2_", "3_", "6_")) for s in samples)
@@ -63,15 +70,22 @@ def test_references_are_the_published_answers_and_the_prompt_is_the_question(ddv
     for key, questions in published.items():
         for qid, item in questions.items():
             sample = samples[f"{key}/{qid}"]
-            assert sample.prompt == item["question"]
+            assert sample.prompt == sample.question == item["question"]
             assert sample.references == tuple(item["answer"])
             assert sample.label == "fake"
 
 
-def test_default_frame_layout_and_a_custom_pattern(ddvqa: Path) -> None:
+def test_question_k_of_a_video_reads_its_kth_frame_and_a_custom_pattern(ddvqa: Path) -> None:
     samples = {s.id: s for s in read(ddvqa).samples}
-    assert samples["0_114_102/0"].images == (ddvqa / "frames" / "Deepfakes" / "114_102.png",)
-    assert samples["5_044/0"].images == (ddvqa / "frames" / "Original" / "044.png",)
+    assert samples["0_114_102/0"].images == (ddvqa / "frames" / "Deepfakes" / "114_102" / "0000.png",)
+    assert samples["0_114_102/5"].images == (ddvqa / "frames" / "Deepfakes" / "114_102" / "0005.png",)
+    assert samples["5_044/0"].images == (ddvqa / "frames" / "Original" / "044" / "0000.png",)
+    by_video: dict[str, set[Path]] = {}
+    for sample in samples.values():
+        by_video.setdefault(sample.id.split("/")[0], set()).add(sample.images[0])
+    assert all(
+        len(frames) == sum(s.startswith(f"{key}/") for s in samples) for key, frames in by_video.items()
+    )
     custom = {s.id: s for s in read(ddvqa, frames="ff++/{ffpp_dir}/c23/{video}/{key}.jpg").samples}
     assert custom["6_154_386/0"].images == (
         ddvqa / "ff++" / "manipulated_sequences" / "NeuralTextures" / "c23" / "154_386" / "6_154_386.jpg",
@@ -83,9 +97,65 @@ def test_default_frame_layout_and_a_custom_pattern(ddvqa: Path) -> None:
 
 def test_a_missing_frame_is_reported_by_the_sample_with_its_exact_path(ddvqa: Path) -> None:
     sample = next(s for s in read(ddvqa).samples if s.id == "1_176_190/0")
-    expected = ddvqa / "frames" / "Face2Face" / "176_190.png"
+    expected = ddvqa / "frames" / "Face2Face" / "176_190" / "0000.png"
     with pytest.raises(SampleError, match=re.escape(f"image not found: {expected} (sample 1_176_190/0)")):
         sample.load_images()
+
+
+FAST = ScoringOptions(n_bootstrap=20, explains=False)
+
+
+class FrameReader(Model):
+    """Answers with the grey level of its image (frame k is painted k) and the question it was asked."""
+
+    name = "frame-reader"
+    kind = "lmm"
+
+    def predict(self, items: Sequence[Item]) -> list[Response]:
+        out = []
+        for item in items:
+            level = item.images[0].getpixel((0, 0))[0]
+            asked = item.sample.question or "Does the image looks real/fake?"
+            out.append(Response(text=f"This is a fake image. frame={level} asked={asked}"))
+        return out
+
+
+def test_the_model_reads_frame_k_and_is_asked_question_k_and_a_missing_frame_is_one_error_record(
+    ddvqa: Path, tmp_path: Path
+) -> None:
+    task = load_task("ddvqa", ddvqa, {"frames_root": str(tmp_path / "crops")})
+    videos = {"0_114_102", "5_044"}
+    task.samples = [s for s in task.samples if s.id.split("/")[0] in videos]
+    published = {
+        f"{key}/{qid}": item["question"]
+        for method in ("Deepfakes", "Original")
+        for key, questions in json.loads(
+            (ddvqa / "DQ_FF++" / "test_set" / method / f"{method}.json").read_text(encoding="utf-8")
+        ).items()
+        for qid, item in questions.items()
+        if key in videos
+    }
+    assert len(published) == len(task.samples) >= 7
+    missing = "0_114_102/5"
+    for sample in task.samples:
+        k = int(sample.id.split("/")[1])
+        if sample.id != missing:  # question 5 of 0_114_102 has no frame on disk
+            sample.images[0].parent.mkdir(parents=True, exist_ok=True)
+            Image.new("RGB", (8, 8), (k * 40, 0, 0)).save(sample.images[0])
+    outcome = run(
+        FrameReader(), {}, task, RunOptions(output_dir=tmp_path / "runs", progress=False, scoring=FAST)
+    )
+    records = {r.id: r for r in read_records(outcome.folder / "samples.jsonl")}
+    assert set(records) == set(published)
+    for sid, record in records.items():
+        if sid == missing:
+            expected = tmp_path / "crops" / "frames" / "Deepfakes" / "114_102" / "0005.png"
+            assert record.error is not None and f"image not found: {expected}" in record.error
+            continue
+        k = int(sid.split("/")[1])
+        assert record.error is None
+        assert record.response == f"This is a fake image. frame={k * 40} asked={published[sid]}"
+    assert outcome.results is not None and outcome.results["metrics"]["n_errors"] == 1
 
 
 def test_the_train_split_reads_too(ddvqa: Path) -> None:
@@ -136,6 +206,10 @@ def test_frames_root_may_be_anywhere_the_user_says(tmp_path: Path) -> None:
     make_ddvqa(tmp_path)
     data = read(tmp_path, frames_root=str(tmp_path / "crops"), frames="{key}.png")
     assert data.samples[0].images == (tmp_path / "crops" / "0_010_020.png",)
+    one_frame = read(tmp_path, frames="{ffpp_dir}/c23/images/{video}/{qid}.jpg")
+    assert one_frame.samples[0].images == (
+        tmp_path / "manipulated_sequences" / "Deepfakes" / "c23" / "images" / "010_020" / "0.jpg",
+    )
 
 
 def test_a_missing_method_file_names_the_exact_path(tmp_path: Path) -> None:
@@ -153,6 +227,8 @@ def test_a_missing_method_file_names_the_exact_path(tmp_path: Path) -> None:
     [
         ("frames/{methd}/{video}.png", r"unknown field\(s\) methd \(known: \{key\}, \{manip\}"),
         ("frames/{video", "bad frames pattern"),
+        ("frames/{video:04d}.png", r"bad frames pattern .*only \{index\} is a number"),
+        ("frames/{index:q}.png", "bad frames pattern"),
         ("../../{key}.png", "escapes the data root"),
     ],
 )

@@ -5,7 +5,9 @@ more human answers that explain why the face (or a part of it) looks real or fak
 ``<data-root>/DQ_FF++/<split>_set/<Method>/<Method>.json`` maps ``"<manip>_<target>[_<source>]"`` to
 ``{question id: {"question": ..., "answer": [...]}}``. The manipulation id gives the label
 (5 = Original = real). The frames themselves are FF++ crops that users supply; their location is a path
-pattern (task argument ``frames``), see docs/tasks.md.
+pattern (task argument ``frames``), see docs/tasks.md. By default question ``k`` of a video (its position in
+the file, from 0) reads that video's ``k``-th extracted frame, the pairing FakeVLM's authors describe
+(github.com/opendatalab/FakeVLM issue #3). Each sample asks its own question (``Sample.question``).
 """
 
 from __future__ import annotations
@@ -49,8 +51,8 @@ FFPP_DIRS: dict[int, str] = {
 """Manipulation id -> the folder FaceForensics++ itself uses for that method's videos."""
 REAL_ID = 5
 KEY = re.compile(r"(\d+)_(\d+)(?:_(\d+))?")
-PLACEHOLDERS = ("key", "manip", "method", "ffpp_dir", "video", "target", "source")
-DEFAULT_FRAMES = "frames/{method}/{video}.png"
+PLACEHOLDERS = ("key", "manip", "method", "ffpp_dir", "video", "target", "source", "index", "qid")
+DEFAULT_FRAMES = "frames/{method}/{video}/{index:04d}.png"
 ARGS = ("split", "annotations_dir", "frames", "frames_root")
 
 
@@ -60,12 +62,15 @@ def question_part(question: str) -> str:
     return match.group(1).lower() if match else "image"
 
 
-def frame_fields(key: str, manip: int) -> dict[str, str]:
-    """The values a frame path pattern may use for one image key."""
+def frame_fields(key: str, manip: int, index: int = 0, qid: str = "0") -> dict[str, str | int]:
+    """The values a frame path pattern may use for one question: the image key's parts, the question's
+    position among its video's questions (``index``, from 0; an int, so ``{index:04d}`` works) and its id."""
     match = KEY.fullmatch(key)
     assert match is not None
     target, source = match.group(2), match.group(3)
     return {
+        "index": index,
+        "qid": qid,
         "key": key,
         "manip": str(manip),
         "method": METHODS[manip],
@@ -88,6 +93,13 @@ def check_pattern(pattern: str, spec: TaskSpec) -> None:
             f"task {spec.name}: frames pattern {pattern!r} uses unknown field(s) {', '.join(unknown)} "
             f"(known: {', '.join('{' + p + '}' for p in PLACEHOLDERS)})"
         )
+    try:
+        pattern.format(**frame_fields("0_000_001", 0))
+    except (ValueError, IndexError, KeyError) as exc:
+        raise SpotfakeError(
+            f"task {spec.name}: bad frames pattern {pattern!r}: {exc} "
+            "(only {index} is a number, e.g. {index:04d}; the other fields are texts)"
+        ) from None
 
 
 def read_ddvqa(spec: TaskSpec, data_root: Path | None, args: dict[str, Any]) -> TaskData:
@@ -129,11 +141,11 @@ def _image_samples(
         raise SpotfakeError(f"{path} {where}: originals have one video id, manipulated frames two")
     if not isinstance(questions, dict) or not questions:
         raise SpotfakeError(f"{path} {where}: expected a non-empty object of questions")
-    fields = frame_fields(key, manip)
-    frame = safe_join(frames_root, pattern.format(**fields), source=path, where=where)
     out = []
-    for qid, item in questions.items():
+    for index, (qid, item) in enumerate(questions.items()):
         qwhere = f"{where} question {qid!r}"
+        fields = frame_fields(key, manip, index, qid)
+        frame = safe_join(frames_root, pattern.format(**fields), source=path, where=qwhere)
         if not isinstance(item, dict) or not isinstance(item.get("question"), str):
             raise SpotfakeError(f"{path} {qwhere}: needs a text 'question'")
         answers = item.get("answer")
@@ -145,10 +157,11 @@ def _image_samples(
                 id=f"{key}/{qid}",
                 label="real" if manip == REAL_ID else "fake",
                 prompt=question,
+                question=question,
                 images=(frame,),
                 references=tuple(a.strip() for a in answers if a.strip()),
                 category=question_part(question),
-                metadata={"manipulation": METHODS[manip]},
+                metadata={"manipulation": METHODS[manip], "question_index": str(index)},
             )
         )
     return out
