@@ -88,3 +88,60 @@ def test_a_predictions_file_is_scored(tmp_path: Path) -> None:
     assert scored.returncode == 0, scored.stderr
     metrics = json.loads((tmp_path / "runs" / "my_detector" / "toy" / "results.json").read_text())["metrics"]
     assert metrics["acc"] == 13 / 20 and metrics["rouge_l"] > 0
+
+
+METRIC_PLUGIN = """
+import numpy as np
+
+from harness.metrics import MetricDef, register_metric
+
+
+def fake_rate(inputs, weights):
+    # share of labelled samples the model called fake, from the records, with any weights
+    called = np.array([r.verdict == "fake" for r in inputs.records], dtype=float)
+    labelled = np.array([r.label is not None for r in inputs.records], dtype=float)
+    return (weights @ (called * labelled)) / (weights @ labelled)
+
+
+def register() -> None:
+    register_metric(
+        MetricDef(
+            name="fake_rate",
+            label="Fake rate",
+            evaluate=fake_rate,
+            higher_is_better=False,
+            needs="verdicts",
+            card="share of samples called fake",
+        )
+    )
+"""
+
+
+def test_a_plugin_metric_is_listed_validated_and_reported_with_an_interval(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (site / "my_metric").mkdir(parents=True)
+    (site / "my_metric" / "__init__.py").write_text(textwrap.dedent(METRIC_PLUGIN))
+    info = site / "my_metric-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: my-metric\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[spotfake.metrics]\nfake-rate = my_metric:register\n")
+    task = tmp_path / "toy_fake_rate.yaml"
+    task.write_text(TOY_TASK.read_text().replace("metrics: [", "metrics: [fake_rate, "))
+
+    listed = spotfake(["list", "metrics", "fake*"], tmp_path, site)
+    assert listed.returncode == 0, listed.stderr
+    assert "fake_rate" in listed.stdout and "lower" in listed.stdout
+    ran = spotfake(
+        ["run", "--model", "always-fake", "--task", str(task), "--bootstrap", "50", "--quiet"], tmp_path, site
+    )
+    assert ran.returncode == 0, ran.stderr
+    found = list((tmp_path / "runs").rglob("results.json"))
+    assert len(found) == 1
+    results = json.loads(found[0].read_text())
+    assert results["metrics"]["fake_rate"] == 1.0 and results["ci"]["fake_rate"] == [1.0, 1.0]
+
+    unknown = tmp_path / "toy_unknown.yaml"
+    unknown.write_text(TOY_TASK.read_text().replace("metrics: [", "metrics: [fake_rat, "))
+    refused = spotfake(["run", "--model", "always-fake", "--task", str(unknown), "--quiet"], tmp_path, site)
+    assert refused.returncode == 2
+    assert "unknown metric 'fake_rat'" in refused.stderr and "fake_rate" in refused.stderr

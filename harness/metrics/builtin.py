@@ -21,48 +21,104 @@ def from_sums(fn: Callable[[FloatArray], FloatArray]) -> Callable[[MetricInputs,
     return evaluate
 
 
-def _card(fn: Callable[..., object]) -> str:
-    """The first line of a metric card's definition, for ``spotfake list metrics``."""
-    doc = (fn.__doc__ or "").split("Definition:", 1)[-1].strip()
-    return " ".join(doc.split(".")[0].split()) + "."
-
-
-def _sums(name: str, label: str, fn: Callable[[FloatArray], FloatArray], **kw: object) -> MetricDef:
-    return MetricDef(name=name, label=label, evaluate=from_sums(fn), card=_card(fn), **kw)  # type: ignore[arg-type]
+def _sums(
+    name: str, label: str, fn: Callable[[FloatArray], FloatArray], card: str, **kw: object
+) -> MetricDef:
+    return MetricDef(name=name, label=label, evaluate=from_sums(fn), card=card, **kw)  # type: ignore[arg-type]
 
 
 def _ranked(
-    name: str, label: str, fn: Callable[[MetricInputs, FloatArray], FloatArray], **kw: object
+    name: str, label: str, fn: Callable[[MetricInputs, FloatArray], FloatArray], card: str, **kw: object
 ) -> MetricDef:
-    return MetricDef(name=name, label=label, evaluate=fn, card=_card(fn), needs="scores", **kw)  # type: ignore[arg-type]
+    return MetricDef(name=name, label=label, evaluate=fn, card=card, needs="scores", **kw)  # type: ignore[arg-type]
 
 
 def builtin_metrics() -> list[MetricDef]:
     """Every built-in metric, in the order tables show them."""
     return [
-        _sums("acc", "Acc", d.accuracy, needs="verdicts", per_sample="correct"),
-        _sums("f1", "F1 (real +)", d.f1_real),
-        _sums("f1_fake", "F1 (fake +)", d.f1_fake),
-        _sums("f1_macro", "F1 macro", d.f1_macro),
-        _sums("balanced_acc", "Balanced acc", d.balanced_accuracy),
-        _sums("acc_real", "Acc real", d.accuracy_real),
-        _sums("acc_fake", "Acc fake", d.accuracy_fake),
-        _ranked("auc", "AUC", r.auc),
-        _ranked("ap", "AP", r.average_precision),
-        _ranked("eer", "EER", r.equal_error_rate, higher_is_better=False),
-        _ranked("tpr_at_fpr5", "TPR@5%FPR", r.tpr_at_fpr(0.05)),
-        _ranked("tpr_at_fpr1", "TPR@1%FPR", r.tpr_at_fpr(0.01)),
-        _sums("ece", "ECE", d.expected_calibration_error, needs="scores", higher_is_better=False),
-        _sums("brier", "Brier", d.brier_score, needs="scores", higher_is_better=False),
         _sums(
-            "rouge_l", "ROUGE-L", d.mean_rouge_l, needs="references", per_sample="rouge_l", uses=("rouge_l",)
+            "acc",
+            "Acc",
+            d.accuracy,
+            "share of labelled samples answered right (unparsed = wrong)",
+            needs="verdicts",
+            per_sample="correct",
         ),
-        _sums("css", "CSS", d.mean_css, needs="references", per_sample="css", uses=("css",)),
-        _sums("bleu4", "BLEU-4", d.corpus_bleu4, needs="references", uses=("bleu_stats",)),
+        _sums("f1", "F1 (real +)", d.f1_real, "F1 with real as the positive class (FakeVLM convention)"),
+        _sums("f1_fake", "F1 (fake +)", d.f1_fake, "F1 with fake as the positive class"),
+        _sums("f1_macro", "F1 macro", d.f1_macro, "mean of F1 (real +) and F1 (fake +)"),
+        _sums("balanced_acc", "Balanced acc", d.balanced_accuracy, "mean of real recall and fake recall"),
+        _sums("acc_real", "Acc real", d.accuracy_real, "accuracy on real samples (r_acc)"),
+        _sums("acc_fake", "Acc fake", d.accuracy_fake, "accuracy on fake samples (f_acc)"),
+        _ranked("auc", "AUC", r.auc, "ROC AUC of p(fake), fake positive"),
+        _ranked("ap", "AP", r.average_precision, "average precision of p(fake), fake positive"),
+        _ranked(
+            "eer",
+            "EER",
+            r.equal_error_rate,
+            "equal error rate (FPR = FNR on the ROC, interpolated)",
+            higher_is_better=False,
+        ),
+        _ranked("tpr_at_fpr5", "TPR@5%FPR", r.tpr_at_fpr(0.05), "fakes caught at <= 5% reals flagged"),
+        _ranked("tpr_at_fpr1", "TPR@1%FPR", r.tpr_at_fpr(0.01), "fakes caught at <= 1% reals flagged"),
         _sums(
-            "rouge_l_gated", "ROUGE-L (gated)", d.mean_rouge_l_gated, needs="references", uses=("rouge_l",)
+            "ece",
+            "ECE",
+            d.expected_calibration_error,
+            "calibration error of p(fake), 15 equal-width bins",
+            needs="scores",
+            higher_is_better=False,
         ),
-        _sums("css_gated", "CSS (gated)", d.mean_css_gated, needs="references", uses=("css",)),
+        _sums(
+            "brier",
+            "Brier",
+            d.brier_score,
+            "mean squared error of p(fake)",
+            needs="scores",
+            higher_is_better=False,
+        ),
+        _sums(
+            "rouge_l",
+            "ROUGE-L",
+            d.mean_rouge_l,
+            "mean ROUGE-L F of the explanation vs the reference",
+            needs="references",
+            per_sample="rouge_l",
+            uses=("rouge_l",),
+        ),
+        _sums(
+            "css",
+            "CSS",
+            d.mean_css,
+            "mean cosine similarity of explanation and reference embeddings",
+            needs="references",
+            per_sample="css",
+            uses=("css",),
+        ),
+        _sums(
+            "bleu4",
+            "BLEU-4",
+            d.corpus_bleu4,
+            "corpus BLEU-4 of explanations vs references",
+            needs="references",
+            uses=("bleu_stats",),
+        ),
+        _sums(
+            "rouge_l_gated",
+            "ROUGE-L (gated)",
+            d.mean_rouge_l_gated,
+            "ROUGE-L, 0 where the verdict is wrong",
+            needs="references",
+            uses=("rouge_l",),
+        ),
+        _sums(
+            "css_gated",
+            "CSS (gated)",
+            d.mean_css_gated,
+            "CSS, 0 where the verdict is wrong",
+            needs="references",
+            uses=("css",),
+        ),
     ]
 
 
