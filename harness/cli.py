@@ -6,6 +6,7 @@ Bad input ends with one line on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import hashlib
 import logging
 import sys
@@ -53,8 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p_list = sub.add_parser("list", help="list tasks or models")
-    p_list.add_argument("what", nargs="?", choices=["tasks", "models"], default="tasks")
+    p_list = sub.add_parser("list", help="list tasks, models or metrics")
+    p_list.add_argument("what", nargs="?", choices=["tasks", "models", "metrics"], default="tasks")
     p_list.add_argument("pattern", nargs="?", default="*", help="shell-style filter, e.g. 'loki*'")
     p_list.add_argument(
         "--data-root", help="also count the samples of the tasks whose data is in this folder"
@@ -135,9 +136,19 @@ def _unavailable(name: str, exc: Exception) -> Handler:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    """Print tasks (description, metrics, size when the data is at hand) or models (kind, description)."""
+    """Print tasks (description, metrics, size when the data is at hand), models (kind, description) or
+    metrics (label, direction, what they need, one-line card)."""
     from harness.registry import MODELS, TASKS
 
+    if args.what == "metrics":
+        from harness.metrics.registry import metric_def, metric_names
+
+        for name in metric_names():
+            if fnmatch.fnmatchcase(name, args.pattern):
+                m = metric_def(name)
+                direction = "higher" if m.higher_is_better else "lower"
+                print(f"{name:<14} {m.label:<16} {direction:<6} needs {m.needs:<10} {m.card}")
+        return 0
     if args.what == "models":
         for name in MODELS.names(args.pattern):
             entry = MODELS.entry(name)

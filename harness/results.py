@@ -1,7 +1,8 @@
 """The results file (``results.json``, schema v1): building it, validating it, reading run folders.
 
-The contract is the JSON Schema in ``harness/schema/results.schema.json``; the leaderboard validates
-submissions with the same file. Every key is documented there.
+The contract is the JSON Schema in ``harness/schema/results.schema.json`` (every key documented there),
+mirrored one to one by the TypedDicts of :mod:`harness.results_contract`; the leaderboard validates
+submissions with the same file.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from harness.errors import SpotfakeError
 from harness.io import atomic_write_json, iter_jsonl, read_json
+from harness.results_contract import Results
 from harness.types import Record
 
 SCHEMA_VERSION = 1
@@ -79,7 +81,7 @@ def read_records(path: Path) -> list[Record]:
     return [Record.from_json(obj) for _, obj in iter_jsonl(path)]
 
 
-def write_results(folder: Path, results: dict[str, Any]) -> Path:
+def write_results(folder: Path, results: Results) -> Path:
     """Validate and atomically write ``results.json`` into ``folder``."""
     validate_results(results, source=str(folder / RESULTS_FILE))
     path = folder / RESULTS_FILE
@@ -87,16 +89,8 @@ def write_results(folder: Path, results: dict[str, Any]) -> Path:
     return path
 
 
-def read_results(path: Path) -> dict[str, Any]:
+def read_results(path: Path) -> Results:
     """Read and validate one results.json."""
     data = read_json(path)
     validate_results(data, source=str(path))
-    result: dict[str, Any] = data
-    return result
-
-
-def find_results(root: Path) -> list[Path]:
-    """Every results.json below ``root``, sorted."""
-    if not root.exists():
-        return []
-    return sorted(root.rglob(RESULTS_FILE))
+    return cast(Results, data)

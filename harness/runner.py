@@ -18,7 +18,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from harness import distributed
 from harness.errors import SpotfakeError
@@ -28,6 +28,8 @@ from harness.prefetch import Decoded, decoded_batches
 from harness.provenance import environment
 from harness.record_store import UNSCORED_FILE, RecordWriter, load_existing, rank_file, record_files
 from harness.results import SAMPLES_FILE, ModelInfo, run_dir, write_records, write_results
+from harness.results_contract import Perturbation as PerturbationEntry
+from harness.results_contract import Results
 from harness.scoring import (
     ScoringOptions,
     build_results,
@@ -40,10 +42,9 @@ from harness.scoring import (
 from harness.seeding import seed_everything
 from harness.task import LoadedTask
 from harness.types import Record, Response, Sample
+from harness.verdict.published import parser_of
 
 log = logging.getLogger("spotfake")
-DEFAULT_BATCH_SIZE = 8
-"""Used when neither --batch-size nor the model's own ``batch_size`` says otherwise."""
 
 
 @dataclass
@@ -71,7 +72,7 @@ class RunOutcome:
     """What a run produced: the folder, the results (rank 0 only) and how many samples were predicted."""
 
     folder: Path
-    results: dict[str, Any] | None
+    results: Results | None
     n_predicted: int
     n_reused: int
 
@@ -157,9 +158,10 @@ def run(model: Model, model_args: Mapping[str, Any], task: LoadedTask, options: 
     ctx = distributed.current()
     seed_everything(options.seed)
     task = limited(task, options.limit)
-    batch_size = options.batch_size or int(getattr(model, "batch_size", DEFAULT_BATCH_SIZE))
+    batch_size = options.batch_size or model.batch_size
     info = model_info(model, model_args)
     key = perturbed_key(run_key(info, task), options.perturbation)
+    parser = parser_of(task.args)
     folder = run_dir(
         options.output_dir, info.name, perturbed_task_folder(task.spec.name, options.perturbation)
     )
@@ -199,7 +201,7 @@ def run(model: Model, model_args: Mapping[str, Any], task: LoadedTask, options: 
                 responses = _predict_batch(model, batch, options.strict)
                 predict_s += time.perf_counter() - t0
                 records = [
-                    make_record(sample, resp, task.spec.answer_kind, options.scoring.threshold, key)
+                    make_record(sample, resp, task.spec.answer_kind, options.scoring.threshold, key, parser)
                     for (sample, _, _), resp in zip(batch, responses, strict=True)
                 ]
                 tokens += sum((r.usage or {}).get("completion_tokens", 0) for r in responses)
@@ -246,7 +248,7 @@ def finalize(
     timing: Mapping[str, Any],
     found: Mapping[str, Record] | None = None,
     perturbation: Perturbation | None = None,
-) -> dict[str, Any]:
+) -> Results:
     """Merge every records file of ``folder`` (or use ``found``), score, and write both output files.
 
     Records written under another run key are kept aside in ``samples.previous-<key>.jsonl`` rather than
@@ -261,7 +263,7 @@ def finalize(
     task_ids = {s.id for s in task.samples}
     records = complete_records(task, {k: v for k, v in found.items() if k in task_ids}, key)
     unscored = [r for k, r in found.items() if k not in task_ids]
-    summary, scoring = score_and_summarize(task, records, scoring_options)
+    summary, scoring = score_and_summarize(task, records, scoring_options, model_kind=info.kind)
     write_records(folder / SAMPLES_FILE, records)
     if unscored:
         write_records(folder / UNSCORED_FILE, unscored)
@@ -279,7 +281,7 @@ def finalize(
         key=key,
     )
     if perturbation is not None:
-        results["perturbation"] = perturbation.describe()
+        results["perturbation"] = cast(PerturbationEntry, perturbation.describe())
     write_results(folder, results)
     return results
 
@@ -293,7 +295,7 @@ def score_predictions(
     scoring_options: ScoringOptions,
     source_file: str,
     fingerprint: str,
-) -> tuple[Path, dict[str, Any]]:
+) -> tuple[Path, Results]:
     """Re-score saved predictions through the same code as a fresh run.
 
     Ids absent from ``responses`` count as missing; ids the task does not have are an error naming a few.

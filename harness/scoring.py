@@ -7,12 +7,17 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from harness import __version__
+from harness.metrics.summary import Summary
 from harness.results import SCHEMA_VERSION, ModelInfo, utc_now
+from harness.results_contract import Results, Source
 from harness.task import LoadedTask
 from harness.types import Record, Response, Sample
+
+if TYPE_CHECKING:
+    from harness.verdict.published import ParserChoice
 
 
 @dataclass
@@ -25,8 +30,6 @@ class ScoringOptions:
     confidence: float = 0.95
     css_model: str | None = None
     css_cache_dir: str | None = None
-    explains: bool = True
-    """Whether the model explains (LMMs); experts' and baselines' fixed sentences get no explanation metrics."""
 
 
 def run_key(model: ModelInfo, task: LoadedTask) -> str:
@@ -51,10 +54,23 @@ def _parse(
     return parse_verdict(text, kind=kind, question=question, yes_means=yes_means, choices=choices)  # type: ignore[arg-type]
 
 
-def verdict_of(sample: Sample, response: Response, answer_kind: str, threshold: float) -> str | None:
-    """The parsed verdict of one response: from its text when there is text, else from its score."""
+def verdict_of(
+    sample: Sample,
+    response: Response,
+    answer_kind: str,
+    threshold: float,
+    parser: ParserChoice | None = None,
+) -> str | None:
+    """The parsed verdict of one response: from its text when there is text, else from its score.
+
+    ``parser`` is the task's verdict parser (``harness.verdict.published``); None = spotfake's own.
+    """
     if response.error is not None:
         return None
+    if parser is not None and parser.published and response.text is not None:
+        from harness.verdict.published import read_published
+
+        return read_published(parser, response.text, sample, answer_kind).verdict
     if response.text is not None and response.text.strip():
         return _parse(response.text, answer_kind, sample.prompt, sample.yes_means, tuple(sample.choices))
     if response.score is not None and answer_kind != "choice":
@@ -63,7 +79,12 @@ def verdict_of(sample: Sample, response: Response, answer_kind: str, threshold: 
 
 
 def make_record(
-    sample: Sample, response: Response | None, answer_kind: str, threshold: float, key: str | None
+    sample: Sample,
+    response: Response | None,
+    answer_kind: str,
+    threshold: float,
+    key: str | None,
+    parser: ParserChoice | None = None,
 ) -> Record:
     """One record for one sample; ``response=None`` makes a *missing* record (no answer recorded)."""
     record = Record(
@@ -81,7 +102,7 @@ def make_record(
     record.error = response.error
     record.latency_s = response.latency_s
     record.usage = response.usage
-    record.verdict = verdict_of(sample, response, answer_kind, threshold)
+    record.verdict = verdict_of(sample, response, answer_kind, threshold, parser)
     return record
 
 
@@ -89,9 +110,12 @@ def records_from_responses(
     task: LoadedTask, responses: Mapping[str, Response], threshold: float, key: str | None
 ) -> dict[str, Record]:
     """Records for the given responses, keyed by sample id (ids must be the task's: callers check)."""
+    from harness.verdict.published import parser_of
+
     by_id = {s.id: s for s in task.samples}
+    parser = parser_of(task.args)
     return {
-        sid: make_record(by_id[sid], resp, task.spec.answer_kind, threshold, key)
+        sid: make_record(by_id[sid], resp, task.spec.answer_kind, threshold, key, parser)
         for sid, resp in responses.items()
     }
 
@@ -116,10 +140,19 @@ def complete_records(task: LoadedTask, found: Mapping[str, Record], key: str | N
     return out
 
 
+def model_explains(model_kind: str) -> bool:
+    """Only LMMs explain: an expert's or a baseline's fixed sentence gets no explanation metric."""
+    return model_kind == "lmm"
+
+
 def score_and_summarize(
-    task: LoadedTask, records: list[Record], options: ScoringOptions
-) -> tuple[Any, dict[str, Any]]:
-    """Fill per-sample metric fields and compute the summary; returns ``(summary, scoring_info)``."""
+    task: LoadedTask, records: list[Record], options: ScoringOptions, *, model_kind: str = "lmm"
+) -> tuple[Summary, dict[str, Any]]:
+    """Fill per-sample metric fields and compute the summary; returns ``(summary, scoring_info)``.
+
+    ``model_kind`` decides whether explanation metrics apply (:func:`model_explains`); for models that
+    do not explain their values go to ``verdict_only_floor`` instead.
+    """
     from harness import metrics as m
     from harness.verdict import PARSER_VERSION
 
@@ -141,7 +174,7 @@ def score_and_summarize(
         n_bootstrap=options.n_bootstrap,
         seed=options.seed,
         confidence=options.confidence,
-        explains=options.explains,
+        explains=model_explains(model_kind),
     )
     scoring = {
         "verdict_parser": PARSER_VERSION,
@@ -155,6 +188,9 @@ def score_and_summarize(
         },
         "f1_positive_class": "real",
     }
+    from harness.verdict.published import parser_of, scoring_info
+
+    scoring.update(scoring_info(parser_of(task.args), task.samples, records, spec.answer_kind))
     return summary, scoring
 
 
@@ -162,14 +198,14 @@ def build_results(
     *,
     model: ModelInfo,
     task: LoadedTask,
-    summary: Any,
+    summary: Summary,
     scoring: Mapping[str, Any],
     settings: Mapping[str, Any],
     environment: Mapping[str, Any],
     timing: Mapping[str, Any],
     key: str | None,
-    source: str = "reproduced",
-) -> dict[str, Any]:
+    source: Source = "reproduced",
+) -> Results:
     """Assemble ``results.json`` (schema v1) from its parts."""
     result: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -204,7 +240,7 @@ def build_results(
     }
     if key is not None:
         result["run_key"] = key
-    return result
+    return cast(Results, result)
 
 
 def responses_from_predictions(rows: Iterable[tuple[int, object]], source: str) -> dict[str, Response]:
