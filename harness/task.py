@@ -167,6 +167,9 @@ def load_task(
     else:
         spec = TASKS.get(name)
     args = {**spec.args, **(task_args or {})}
+    from harness.verdict.published import PARSER_ARGS, check_parser_args
+
+    check_parser_args(spec.name, spec.answer_kind, args)  # before any data is read or model built
     root: Path | None
     if data_root is not None:
         root = Path(data_root)
@@ -175,7 +178,7 @@ def load_task(
     else:
         root = None
     reader: Reader = import_object(spec.reader)
-    data = reader(spec, root, args)
+    data = reader(spec, root, {k: v for k, v in args.items() if k not in PARSER_ARGS})
     ids = [s.id for s in data.samples]
     if len(set(ids)) != len(ids):
         seen: set[str] = set()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from harness.metrics import definitions as d
 from harness.metrics import ranking as r
 from harness.metrics.inputs import MetricInputs
+from harness.metrics.loki_overall import LOKI_OVERALL
 from harness.metrics.registry import METRICS, MetricDef
 from harness.metrics.types import FloatArray
 
@@ -119,6 +120,7 @@ def builtin_metrics() -> list[MetricDef]:
             needs="references",
             uses=("css",),
         ),
+        LOKI_OVERALL,
     ]
 
 
