@@ -15,14 +15,8 @@ from typing import Any
 
 import torch
 
-from adapters.experts.base import ClassifierAdapter, merge_config
-from adapters.experts.checkpoints import (
-    load_checkpoint,
-    load_into,
-    read_config,
-    resolve_weights,
-    unwrap_state_dict,
-)
+from adapters.experts.base import ClassifierAdapter
+from adapters.experts.checkpoints import load_into, unwrap_state_dict
 from adapters.experts.npr import DEFAULT_CONFIG as NPR_CONFIG
 from adapters.experts.npr import NPR
 from adapters.experts.probe import (
@@ -61,11 +55,7 @@ class LinearProbe(ClassifierAdapter):
         self, path: str | None = None, threshold: str = "0.5", device: str = "auto", batch_size: str = "32"
     ) -> None:
         super().__init__(threshold=threshold, device=device, batch_size=batch_size)
-        weights = resolve_weights(path or LINEAR_PROBE_WEIGHTS)
-        obj, metadata = load_checkpoint(weights)
-        self.config = merge_config(
-            LINEAR_PROBE_CONFIG, read_config(weights, metadata), "linear-probe", str(weights)
-        )
+        weights, obj = self.read_weights(path or LINEAR_PROBE_WEIGHTS, LINEAR_PROBE_CONFIG, "linear-probe")
         head = ProbeHead(int(self.config["feature_dim"]))
         load_into(head, unwrap_state_dict(obj, weights), weights, "linear-probe")
         self.network = LinearProbeNet(Lite0Features(), head).eval().to(self.device)

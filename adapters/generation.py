@@ -1,145 +1,23 @@
-"""Shared pieces of the local and remote LMM adapters.
+"""Running a transformers image-text model: loading with a readable failure, greedy generation
+settings, and decoding of the new tokens only.
 
-``--model-args`` conversion with clear errors, device and dtype choice (cuda > mps > cpu, bf16 where the
-card supports it), model loading with a readable failure, greedy generation settings, decoding of the new
-tokens only, and batching that halves a batch which runs out of GPU memory. torch is imported inside the
-functions that need it, so the API adapter can use the argument helpers without it.
+Argument conversion is in :mod:`adapters.model_args`, device and dtype choice in :mod:`adapters.devices`,
+out-of-memory halving in :mod:`adapters.batching`. torch is imported inside the functions that need it.
 """
 
 from __future__ import annotations
 
 import copy
-import gc
-import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import SpotfakeError
 
 if TYPE_CHECKING:
     import torch
-
-log = logging.getLogger(__name__)
-
-T = TypeVar("T")
-R = TypeVar("R")
-
-DTYPE_NAMES: dict[str, str] = {
-    "bf16": "bfloat16",
-    "bfloat16": "bfloat16",
-    "fp16": "float16",
-    "float16": "float16",
-    "half": "float16",
-    "fp32": "float32",
-    "float32": "float32",
-    "float": "float32",
-}
-
-
-# ---------------------------------------------------------------- --model-args conversion
-
-
-def int_arg(owner: str, key: str, value: str | int, *, minimum: int | None = None) -> int:
-    """Read an integer ``--model-args`` value; a non-integer or one below ``minimum`` is a SpotfakeError."""
-    try:
-        number = value if isinstance(value, int) else int(str(value).strip())
-    except ValueError:
-        raise SpotfakeError(f"{owner}: --model-args {key}={value!r}: expected an integer") from None
-    if minimum is not None and number < minimum:
-        raise SpotfakeError(f"{owner}: --model-args {key}={value!r}: must be at least {minimum}")
-    return number
-
-
-def float_arg(owner: str, key: str, value: str | float, *, minimum: float | None = None) -> float:
-    """Read a number ``--model-args`` value; a non-number or one below ``minimum`` is a SpotfakeError."""
-    try:
-        number = float(value) if not isinstance(value, str) else float(value.strip())
-    except ValueError:
-        raise SpotfakeError(f"{owner}: --model-args {key}={value!r}: expected a number") from None
-    if number != number or number in (float("inf"), float("-inf")):
-        raise SpotfakeError(f"{owner}: --model-args {key}={value!r}: expected a finite number")
-    if minimum is not None and number < minimum:
-        raise SpotfakeError(f"{owner}: --model-args {key}={value!r}: must be at least {minimum}")
-    return number
-
-
-def choice_arg(owner: str, key: str, value: str, choices: Sequence[str]) -> str:
-    """Read a ``--model-args`` value that must be one of ``choices`` (case-insensitive)."""
-    lowered = str(value).strip().lower()
-    if lowered not in choices:
-        raise SpotfakeError(f"{owner}: --model-args {key}={value!r}: expected one of {', '.join(choices)}")
-    return lowered
-
-
-# ---------------------------------------------------------------- device and dtype
-
-
-def choose_device(requested: str | None = None) -> torch.device:
-    """The device to run on: ``requested`` if given (``cuda``, ``cuda:1``, ``mps``, ``cpu``), else the best
-    available one (cuda > mps > cpu). Under torchrun / accelerate launch, ``cuda`` means this process's
-    ``cuda:$LOCAL_RANK``. An unavailable device is a SpotfakeError."""
-    import os
-
-    import torch
-
-    name = (requested or "auto").strip().lower()
-    if name in ("", "auto"):
-        if torch.cuda.is_available():
-            local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-            return torch.device("cuda", local_rank % torch.cuda.device_count())
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise SpotfakeError(
-            f"--model-args device={requested!r}: expected auto, cpu, cuda, cuda:N or mps"
-        ) from None
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise SpotfakeError(
-                f"--model-args device={requested!r}: CUDA is not available here; use device=cpu"
-            )
-        if device.index is not None and device.index >= torch.cuda.device_count():
-            raise SpotfakeError(
-                f"--model-args device={requested!r}: only {torch.cuda.device_count()} CUDA device(s) visible"
-            )
-    elif device.type == "mps":
-        mps = getattr(torch.backends, "mps", None)
-        if mps is None or not mps.is_available():
-            raise SpotfakeError(
-                f"--model-args device={requested!r}: MPS is not available here; use device=cpu"
-            )
-    elif device.type != "cpu":
-        raise SpotfakeError(f"--model-args device={requested!r}: expected auto, cpu, cuda, cuda:N or mps")
-    return device
-
-
-def choose_dtype(requested: str | None, device: torch.device) -> torch.dtype:
-    """The weights dtype: ``requested`` (bf16/bfloat16, fp16/float16, fp32/float32) or, for ``auto``,
-    bf16 on a CUDA card that supports it (fp16 on older cards), fp16 on MPS and fp32 on CPU."""
-    import torch
-
-    name = (requested or "auto").strip().lower()
-    if name in ("", "auto"):
-        if device.type == "cuda":
-            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        if device.type == "mps":
-            return torch.float16
-        return torch.float32
-    if name not in DTYPE_NAMES:
-        raise SpotfakeError(f"--model-args dtype={requested!r}: expected auto, bfloat16, float16 or float32")
-    return getattr(torch, DTYPE_NAMES[name])
-
-
-def dtype_name(dtype: torch.dtype) -> str:
-    """``torch.bfloat16`` -> ``"bfloat16"``."""
-    return str(dtype).removeprefix("torch.")
 
 
 # ---------------------------------------------------------------- loading
@@ -271,76 +149,6 @@ def eos_ids(config: Any) -> list[int]:
     if value is None:
         return []
     return [int(value)] if isinstance(value, int) else [int(v) for v in value]
-
-
-# ---------------------------------------------------------------- batching
-
-
-def is_oom(exc: BaseException) -> bool:
-    """True for a GPU (CUDA or MPS) out-of-memory error."""
-    import torch
-
-    oom_type = getattr(torch, "OutOfMemoryError", None) or getattr(torch.cuda, "OutOfMemoryError", None)
-    if oom_type is not None and isinstance(exc, oom_type):
-        return True
-    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
-
-
-def release_memory() -> None:
-    """Free cached allocator memory after an out-of-memory error."""
-    import torch
-
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
-    mps = getattr(torch, "mps", None)
-    if mps is not None and getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        mps.empty_cache()
-
-
-class HalvingBatcher:
-    """Runs items through a batch function ``batch_size`` at a time; a batch that runs out of GPU memory
-    is halved and retried (down to one item), and the smaller size is kept for later calls."""
-
-    def __init__(self, batch_size: int, *, oom_check: Callable[[BaseException], bool] = is_oom) -> None:
-        self.batch_size = batch_size
-        self.current = batch_size
-        self._oom_check = oom_check
-
-    def run(self, items: Sequence[T], fn: Callable[[Sequence[T]], list[R]]) -> list[R]:
-        """``fn`` over consecutive chunks of ``items``; results concatenated in order. Errors other than
-        out-of-memory, and out-of-memory at one item, propagate."""
-        out: list[R] = []
-        start = 0
-        while start < len(items):
-            chunk = items[start : start + self.current]
-            try:
-                results = fn(chunk)
-            except Exception as exc:
-                if not self._oom_check(exc) or len(chunk) == 1:
-                    raise
-                del exc
-                release_memory()
-                self.current = max(1, len(chunk) // 2)
-                log.warning("out of memory at batch size %d; retrying at %d", len(chunk), self.current)
-                continue
-            if len(results) != len(chunk):
-                raise RuntimeError(f"batch function returned {len(results)} results for {len(chunk)} items")
-            out.extend(results)
-            start += len(chunk)
-        return out
-
-
-def sorted_order(keys: Sequence[Any]) -> list[int]:
-    """Indices that sort ``keys`` (stable), used to batch similar prompt lengths together."""
-    return sorted(range(len(keys)), key=lambda i: keys[i])
-
-
-def timed(fn: Callable[[], R]) -> tuple[R, float]:
-    """Call ``fn`` and return its result with the wall time in seconds."""
-    start = time.perf_counter()
-    result = fn()
-    return result, time.perf_counter() - start
 
 
 # ---------------------------------------------------------------- a loaded local model

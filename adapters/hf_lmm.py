@@ -15,19 +15,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from adapters.generation import (
-    GreedySettings,
-    HalvingBatcher,
-    LocalGenerator,
-    choose_device,
-    choose_dtype,
-    dtype_name,
-    int_arg,
-    load_pretrained,
-    model_id,
-    release_memory,
-    sorted_order,
-)
+from adapters.batching import HalvingBatcher, sorted_order
+from adapters.devices import choose_device, choose_dtype, dtype_name, release_memory
+from adapters.generation import GreedySettings, LocalGenerator, load_pretrained, model_id
+from adapters.model_args import int_arg
 from adapters.weights_hash import weights_hash_for
 from harness.errors import SpotfakeError
 from harness.model import Item, Model

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from adapters.generation import choice_arg, float_arg, int_arg
+from adapters.model_args import choice_arg, float_arg, int_arg
 from harness.errors import SpotfakeError
 from harness.model import Item, Model
 from harness.types import Response

@@ -37,6 +37,8 @@ class Model(ABC):
     name: str = ""
     kind: ModelKind = "lmm"
     needs_images: bool = True
+    batch_size: int = 8
+    """Samples per ``predict`` call unless ``--batch-size`` says otherwise; adapters set their own."""
 
     def settings(self) -> dict[str, Any]:
         """Settings that change predictions (recorded in results and in the run key). Never secrets."""

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
+import torch
 from safetensors import safe_open
 
 from adapters.demo_models import LINEAR_PROBE_WEIGHTS, NPR_DEMO_WEIGHTS
+from adapters.experts.base import ClassifierAdapter
 from adapters.experts.checkpoints import read_config
 from harness.model import Item, build_model
-from harness.types import Sample
+from harness.task import load_task
 
-
-def _items(n: int = 4) -> list[Item]:
-    rng = np.random.default_rng(0)
-    items = []
-    for i in range(n):
-        image = Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8))
-        items.append(Item(Sample(id=f"x{i}", label=None, prompt="?", images=(Path(f"{i}.png"),)), [image]))
-    return items
+REPRODUCED = Path(__file__).resolve().parent.parent / "results" / "reproduced"
 
 
 @pytest.mark.parametrize(
@@ -35,17 +29,66 @@ def test_committed_weights_are_small_safetensors_with_their_config(path: Path, a
     assert config is not None and config["arch"] == arch
 
 
+def _committed_scores(model: str, n: int) -> dict[str, float]:
+    """The first ``n`` (id, score) pairs of the committed demo run of ``model``."""
+    path = REPRODUCED / model / "demo" / "samples.jsonl"
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()[:n]]
+    return {r["id"]: r["score"] for r in records}
+
+
+def _expert(name: str, **args: str) -> ClassifierAdapter:
+    model = build_model(name, {"device": "cpu", **args})
+    assert isinstance(model, ClassifierAdapter)
+    return model
+
+
+def _demo_items(ids: list[str]) -> list[Item]:
+    by_id = {sample.id: sample for sample in load_task("demo").samples}
+    return [Item(by_id[i], by_id[i].load_images()) for i in ids]
+
+
 def test_npr_demo_loads_its_committed_weights_by_default() -> None:
-    model = build_model("npr-demo", {"device": "cpu"})
-    responses = model.predict(_items())
-    assert all(r.error is None and 0.0 <= r.score <= 1.0 and r.text for r in responses)
+    model = _expert("npr-demo")
+    with safe_open(str(NPR_DEMO_WEIGHTS), framework="pt") as handle:
+        committed = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
+    loaded = model.network.state_dict()
+    assert set(loaded) == set(committed)
+    # the file's tensors, bit for bit
+    assert all(torch.equal(loaded[key], committed[key]) for key in committed)
     assert model.settings()["resize"] is None
     assert model.weights_hash()
+    # and they answer as in the committed demo run (the same 64x64 test images, the same p(fake))
+    expected = _committed_scores("npr-demo", 12)
+    responses = model.predict(_demo_items(list(expected)))
+    assert all(r.error is None and r.text for r in responses)
+    got = [r.score for r in responses]
+    assert got == pytest.approx(list(expected.values()), abs=1e-5)
+    assert len({round(v or 0.0, 3) for v in got}) > 3  # distinct answers, not one constant
+
+
+def test_random_weights_would_not_pass_the_committed_run_check(tmp_path: Path) -> None:
+    from adapters.experts.checkpoints import save_weights
+    from adapters.experts.npr import build_network
+
+    with safe_open(str(NPR_DEMO_WEIGHTS), framework="pt") as handle:
+        config = read_config(NPR_DEMO_WEIGHTS, handle.metadata())
+    assert config is not None
+    torch.manual_seed(1)
+    save_weights(tmp_path / "random.safetensors", build_network(config).state_dict(), config)
+    model = _expert("npr-demo", path=str(tmp_path / "random.safetensors"))
+    expected = _committed_scores("npr-demo", 12)
+    got = [r.score for r in model.predict(_demo_items(list(expected)))]
+    assert got != pytest.approx(list(expected.values()), abs=1e-5)
 
 
 @pytest.mark.slow
 def test_linear_probe_loads_its_committed_head_by_default() -> None:
-    model = build_model("linear-probe", {"device": "cpu"})
+    model = _expert("linear-probe")
     assert model.config["C"] is not None
-    responses = model.predict(_items(2))
-    assert all(r.error is None and 0.0 <= r.score <= 1.0 for r in responses)
+    with safe_open(str(LINEAR_PROBE_WEIGHTS), framework="pt") as handle:
+        committed = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
+    head = model.network.get_submodule("head").state_dict()
+    assert set(head) == set(committed) and all(torch.equal(head[k], committed[k]) for k in committed)
+    expected = _committed_scores("linear-probe", 4)
+    responses = model.predict(_demo_items(list(expected)))
+    assert [r.score for r in responses] == pytest.approx(list(expected.values()), abs=1e-5)

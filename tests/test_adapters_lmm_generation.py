@@ -9,18 +9,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from adapters.generation import (
-    GreedySettings,
-    HalvingBatcher,
-    choice_arg,
-    choose_device,
-    choose_dtype,
-    float_arg,
-    int_arg,
-    is_oom,
-    looks_local,
-    new_token_counts,
-)
+from adapters.batching import HalvingBatcher
+from adapters.devices import choose_device, choose_dtype, is_oom
+from adapters.generation import GreedySettings, looks_local, new_token_counts
+from adapters.model_args import choice_arg, float_arg, int_arg
 from adapters.weights_hash import hash_weights, weights_hash_for
 from harness.errors import SpotfakeError
 
@@ -57,6 +49,18 @@ def test_without_cuda_auto_is_cpu_and_cuda_is_refused() -> None:
         assert choose_device(None).type == "cpu"
     with pytest.raises(SpotfakeError, match="CUDA is not available"):
         choose_device("cuda")
+
+
+def test_auto_device_under_torchrun_is_this_ranks_card(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 4)
+    monkeypatch.setenv("LOCAL_RANK", "3")
+    assert choose_device("auto") == torch.device("cuda", 3)
+    monkeypatch.setenv("LOCAL_RANK", "5")  # more ranks than visible cards on this node: wrap around
+    assert choose_device(None) == torch.device("cuda", 1)
+    monkeypatch.delenv("LOCAL_RANK")
+    monkeypatch.delenv("RANK", raising=False)
+    assert choose_device(None) == torch.device("cuda", 0)
 
 
 def test_greedy_settings_switch_off_a_checkpoints_sampling() -> None:

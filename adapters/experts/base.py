@@ -13,10 +13,12 @@ from typing import Any
 
 import torch
 
-from adapters.generation import choose_device  # one device rule for every adapter
+from adapters.devices import choose_device  # one device rule for every adapter
 from harness.errors import SpotfakeError
 from harness.model import Item, Model
 from harness.types import Response
+
+from .checkpoints import load_checkpoint, read_config, resolve_weights
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -96,6 +98,9 @@ class ClassifierAdapter(Model):
     needs_images = True
 
     network: torch.nn.Module
+    config: dict[str, Any]
+    """The architecture config: published defaults, then the config stored with the weights, then sizes
+    given in ``--model-args``."""
     weight_files: list[str | Path]
     """Weight files, folders or hub ids whose cheap hash is :meth:`weights_hash`."""
 
@@ -107,6 +112,25 @@ class ClassifierAdapter(Model):
         self.batch_size = parse_int(batch_size, "batch_size")
         self.weight_files = []
         self._weights_hash: str | None = None
+
+    def read_weights(
+        self,
+        path: str | Path,
+        defaults: Mapping[str, Any],
+        arch: str,
+        sizes: Mapping[str, str | None] | None = None,
+    ) -> tuple[Path, Any]:
+        """Read the checkpoint at ``path`` safely, set :attr:`config` and :attr:`weight_files`, and return
+        (the weights file, the checkpoint object). ``sizes`` are ``--model-args`` sizes (``resize=``,
+        ``crop=``) that override the stored config when given."""
+        weights = resolve_weights(path)
+        obj, metadata = load_checkpoint(weights)
+        self.config = merge_config(defaults, read_config(weights, metadata), arch, str(weights))
+        for key, value in (sizes or {}).items():
+            if value is not None:
+                self.config[key] = parse_size(value, key)
+        self.weight_files = [weights]
+        return weights, obj
 
     @abstractmethod
     def preprocess(self, image: Any) -> torch.Tensor:

@@ -20,14 +20,8 @@ from torch import nn
 
 from harness.errors import SpotfakeError
 
-from .base import IMAGENET_MEAN, IMAGENET_STD, ClassifierAdapter, merge_config, parse_size
-from .checkpoints import (
-    load_checkpoint,
-    load_into,
-    module_state_dict,
-    read_config,
-    resolve_weights,
-)
+from .base import IMAGENET_MEAN, IMAGENET_STD, ClassifierAdapter
+from .checkpoints import load_into, module_state_dict
 from .preprocess import resize_crop_normalize
 
 ARCH = "cnnspot"
@@ -63,17 +57,10 @@ class CNNSpot(ClassifierAdapter):
             raise SpotfakeError(
                 "cnnspot needs path=<checkpoint> (e.g. blur_jpg_prob0.5.pth or a training output folder)"
             )
-        weights = resolve_weights(path)
-        obj, metadata = load_checkpoint(weights)
-        self.config = merge_config(DEFAULT_CONFIG, read_config(weights, metadata), ARCH, str(weights))
-        if crop is not None:
-            self.config["crop"] = parse_size(crop, "crop")
-        if resize is not None:
-            self.config["resize"] = parse_size(resize, "resize")
+        weights, obj = self.read_weights(path, DEFAULT_CONFIG, ARCH, {"resize": resize, "crop": crop})
         network = build_network(self.config)
         load_into(network, module_state_dict(obj, weights), weights, ARCH)
         self.network = network.eval().to(self.device)
-        self.weight_files = [weights]
         self._transform = resize_crop_normalize(self.config, IMAGENET_MEAN, IMAGENET_STD)
 
     def preprocess(self, image: Any) -> torch.Tensor:

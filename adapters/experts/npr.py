@@ -29,14 +29,8 @@ from torch.nn import functional as F
 
 from harness.errors import SpotfakeError
 
-from .base import IMAGENET_MEAN, IMAGENET_STD, ClassifierAdapter, merge_config, parse_size
-from .checkpoints import (
-    load_checkpoint,
-    load_into,
-    module_state_dict,
-    read_config,
-    resolve_weights,
-)
+from .base import IMAGENET_MEAN, IMAGENET_STD, ClassifierAdapter
+from .checkpoints import load_into, module_state_dict
 from .preprocess import resize_crop_normalize
 
 ARCH = "npr"
@@ -129,17 +123,11 @@ class NPR(ClassifierAdapter):
             raise SpotfakeError(
                 f"{self.arch} needs path=<checkpoint> (e.g. NPR.pth or a training output folder)"
             )
-        weights = resolve_weights(path)
-        obj, metadata = load_checkpoint(weights)
-        self.config = merge_config(self.default_config, read_config(weights, metadata), ARCH, str(weights))
-        if resize is not None:
-            self.config["resize"] = parse_size(resize, "resize")
-        if crop is not None:
-            self.config["crop"] = parse_size(crop, "crop")
+        sizes = {"resize": resize, "crop": crop}
+        weights, obj = self.read_weights(path, self.default_config, ARCH, sizes)
         network = build_network(self.config)
         load_into(network, module_state_dict(obj, weights), weights, ARCH)
         self.network = network.eval().to(self.device)
-        self.weight_files = [weights]
         self._transform = resize_crop_normalize(self.config, IMAGENET_MEAN, IMAGENET_STD)
 
     def preprocess(self, image: Any) -> torch.Tensor:

@@ -54,7 +54,7 @@ class Lite0Features(nn.Module):
 
     def __init__(self, backbone: nn.Module | None = None) -> None:
         super().__init__()
-        self.backbone = backbone if backbone is not None else load_lite0()
+        self.backbone: Any = backbone if backbone is not None else load_lite0()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         feats = self.backbone.extract_features(x)
@@ -63,6 +63,11 @@ class Lite0Features(nn.Module):
 
 class ProbeHead(nn.Module):
     """Standardisation followed by a logistic-regression layer (one logit)."""
+
+    mean: torch.Tensor
+    scale: torch.Tensor
+    coef: torch.Tensor
+    intercept: torch.Tensor
 
     def __init__(self, feature_dim: int = FEATURE_DIM) -> None:
         super().__init__()

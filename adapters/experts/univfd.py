@@ -19,6 +19,7 @@ as CLIP's own image processor does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +28,8 @@ from torch import nn
 
 from harness.errors import SpotfakeError
 
-from .base import CLIP_MEAN, CLIP_STD, ClassifierAdapter, merge_config, parse_size
-from .checkpoints import (
-    load_checkpoint,
-    load_into,
-    module_state_dict,
-    read_config,
-    resolve_weights,
-)
+from .base import CLIP_MEAN, CLIP_STD, ClassifierAdapter
+from .checkpoints import load_into, module_state_dict
 from .preprocess import center_crop, resize_shorter, to_normalized_tensor
 
 ARCH = "univfd"
@@ -48,7 +43,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
-def load_backbone(clip_path: str, dtype: torch.dtype = torch.float32) -> nn.Module:
+def load_backbone(clip_path: str, dtype: torch.dtype = torch.float32) -> Any:
     """CLIP's vision tower with its projection, from a local folder or a hub id; frozen, in eval mode."""
     from transformers import CLIPVisionModelWithProjection
 
@@ -68,7 +63,7 @@ class UnivFDNet(nn.Module):
 
     def __init__(self, backbone: nn.Module, feature_dim: int) -> None:
         super().__init__()
-        self.backbone = backbone
+        self.backbone: Any = backbone
         self.fc = nn.Linear(feature_dim, 1)
 
     @property
@@ -99,7 +94,7 @@ def map_state_dict(obj: Any, path: Path) -> dict[str, torch.Tensor]:
     return head
 
 
-def eval_transform(config: dict[str, Any], image_size: int):
+def eval_transform(config: dict[str, Any], image_size: int) -> Callable[[Any], torch.Tensor]:
     """Optional shorter-side resize (bicubic), centre crop to the backbone's size, CLIP normalisation."""
     resize = config.get("resize")
 
@@ -131,11 +126,7 @@ class UnivFD(ClassifierAdapter):
             )
         if dtype not in DTYPES:
             raise SpotfakeError(f"--model-args dtype={dtype!r}: expected one of {sorted(DTYPES)}")
-        weights = resolve_weights(path)
-        obj, metadata = load_checkpoint(weights)
-        self.config = merge_config(DEFAULT_CONFIG, read_config(weights, metadata), ARCH, str(weights))
-        if resize is not None:
-            self.config["resize"] = parse_size(resize, "resize")
+        weights, obj = self.read_weights(path, DEFAULT_CONFIG, ARCH, {"resize": resize})
         self.clip_path = clip_path or self.config["backbone"]
         self.dtype = dtype
         backbone = load_backbone(self.clip_path, DTYPES[dtype])
