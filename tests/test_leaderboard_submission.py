@@ -187,15 +187,15 @@ def test_oversized_files_are_refused_before_parsing(forged: Path, tmp_path: Path
 @pytest.mark.parametrize(
     ("which", "content", "expected"),
     [
-        ("results.json", b'{"schema_version": 1, ', "results.json: malformed JSON at line 1"),
-        ("results.json", b"\xff\xfe{}", "not UTF-8"),
+        ("results.json", b'{"schema_version": 1, ', "results.json: malformed JSON at column 23"),
+        ("results.json", b'{"model": "caf\xe9"}', "not UTF-8"),
         ("results.json", b'{"schema_version": 1, "schema_version": 1}', "duplicate key 'schema_version'"),
-        ("results.json", b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        ("results.json", b"[" * 100_000 + b"]" * 100_000, "nested deeper than 64 levels"),
         ("samples.jsonl", b'{"id": "a"}\n{"id": \n', "samples.jsonl line 2: malformed JSON"),
-        ("samples.jsonl", b'{"id": "a", "score": NaN}\n', "NaN is not valid JSON"),
+        ("samples.jsonl", b'{"id": "a", "score": NaN}\n', "NaN is not a JSON number"),
         ("samples.jsonl", b'["id", "a"]\n', "expected a JSON object"),
         ("samples.jsonl", b'{"id": "a", "score": 1.5}\n', "'score' must be p(fake) in [0, 1]"),
-        ("samples.jsonl", b'{"id": "a", "response": 5}\n', "'response' must be str"),
+        ("samples.jsonl", b'{"id": "a", "response": 5}\n', "'response' must be a string or null"),
     ],
 )
 def test_malformed_files_are_refused_with_file_and_place(

@@ -1,0 +1,186 @@
+"""Storing an accepted submission: the engine's own numbers with provenance, written atomically under a
+per-(model, task) OS file lock, so two concurrent submissions of one model and task cannot both land."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import cast
+
+from harness import __version__
+from harness.errors import SpotfakeError
+from harness.metrics.summary import Summary
+from harness.results import RESULTS_FILE, SAMPLES_FILE, ModelInfo, run_dir, utc_now, validate_results
+from harness.results_contract import Results
+from harness.task import LoadedTask
+from harness.types import Record
+from leaderboard.received import SubmissionFiles
+
+SUBMITTED_DIR = "submitted"
+RECEIVED_PREFIX = "received."
+LOCKS_DIR = ".locks"
+"""Lock files live in ``submitted/.locks/`` (hidden folders are never read as results)."""
+LOCK_WAIT_S = 30.0
+CHECKS = (
+    "sizes",
+    "strict JSON and json schema",
+    "task version, annotation fingerprint and arguments",
+    "ids exactly the task's, labels from the task",
+    "metrics, per-category and breakdown values recomputed",
+    "per-sample verdict, correct, ROUGE-L and CSS recomputed",
+)
+
+
+def sha256(data: bytes) -> str:
+    """Hex digest of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def stored_results(
+    claimed: Results,
+    task: LoadedTask,
+    summary: Summary,
+    scoring: Mapping[str, object],
+    files: SubmissionFiles,
+    tolerance: Mapping[str, float],
+) -> Results:
+    """The results.json to store: the engine's own numbers, ``source = "submitted"``, and provenance."""
+    from harness.scoring import build_results
+
+    model = claimed["model"]
+    info = ModelInfo(
+        name=model["name"],
+        kind=model["kind"],
+        args=dict(model.get("args") or {}),
+        settings=dict(model.get("settings") or {}),
+        fingerprint=str(model.get("fingerprint") or ""),
+    )
+    results = build_results(
+        model=info,
+        task=task,
+        summary=summary,
+        scoring=scoring,
+        settings=dict(claimed.get("settings") or {}),
+        environment=dict(claimed.get("environment") or {}),
+        timing=dict(claimed.get("timing") or {}),
+        key=None,
+        source="submitted",
+    )
+    results["provenance"] = {
+        "received": utc_now(),
+        "submitted_as": "/".join(Path(files.origin).parts[-2:]) or files.origin,
+        "files": {
+            RESULTS_FILE: {"sha256": sha256(files.results), "bytes": len(files.results)},
+            SAMPLES_FILE: {"sha256": sha256(files.samples), "bytes": len(files.samples)},
+        },
+        "submitted_source": claimed["source"],
+        "submitted_spotfake_version": claimed["spotfake_version"],
+        "submitted_created": claimed["created"],
+        "accepted_by": f"spotfake {__version__}",
+        "checks": list(CHECKS),
+        "tolerance": dict(tolerance),
+    }
+    validate_results(results, source="stored submission")
+    return cast(Results, results)
+
+
+def submission_folder(results_dir: Path, model: str, task: str) -> Path:
+    """``<results-dir>/submitted/<model>/<task>``."""
+    return run_dir(results_dir / SUBMITTED_DIR, model, task)
+
+
+@contextlib.contextmanager
+def submission_lock(results_dir: Path, model: str, task: str, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
+    """Hold the OS lock of one (model, task) while storing; released on any exit (a killed process too)."""
+    import fcntl
+
+    folder = results_dir / SUBMITTED_DIR / LOCKS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    name = run_dir(Path(), model, task).as_posix().replace("/", "@")
+    fd = os.open(folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+                    raise SpotfakeError(
+                        f"a submission of {model!r} on {task!r} is being stored by another process (pid "
+                        f"{holder}); try again when it has finished"
+                    ) from None
+                time.sleep(0.1)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def _staged(staging: Path, results: Results, records: list[Record], files: SubmissionFiles) -> None:
+    from harness.results import write_records
+
+    text = json.dumps(results, indent=2, allow_nan=False) + "\n"
+    (staging / RESULTS_FILE).write_text(text, encoding="utf-8")
+    write_records(staging / SAMPLES_FILE, records)
+    (staging / (RECEIVED_PREFIX + RESULTS_FILE)).write_bytes(files.results)
+    (staging / (RECEIVED_PREFIX + SAMPLES_FILE)).write_bytes(files.samples)
+    for path in staging.iterdir():
+        path.chmod(0o644)
+        with path.open("rb") as handle:
+            os.fsync(handle.fileno())
+
+
+def store(
+    results: Results,
+    records: list[Record],
+    files: SubmissionFiles,
+    results_dir: Path,
+    *,
+    replace: bool = False,
+    lock_wait_s: float = LOCK_WAIT_S,
+) -> Path:
+    """Write an accepted submission atomically (a complete folder appears at once, or nothing does).
+
+    Under the (model, task) lock: a stored submission is replaced only with ``replace``; on any failure no
+    staging folder and no empty model folder is left behind.
+    """
+    model, task = results["model"]["name"], results["task"]["name"]
+    json.dumps(results, allow_nan=False)  # a non-finite number stops here, before anything is created
+    final = submission_folder(results_dir, model, task)
+    with submission_lock(results_dir, model, task, lock_wait_s):
+        if final.exists() and not replace:
+            raise SpotfakeError(
+                f"a submission of {model!r} on {task!r} is already stored ({final}); "
+                "use --replace (or the replace box) to overwrite it"
+            )
+        created_parent = not final.parent.exists()
+        final.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=final.parent))
+        try:
+            staging.chmod(0o755)
+            _staged(staging, results, records, files)
+            if final.exists():
+                old = final.parent / f".replaced-{uuid.uuid4().hex}"
+                os.replace(final, old)
+                os.replace(staging, final)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(staging, final)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            if created_parent:
+                with contextlib.suppress(OSError):
+                    final.parent.rmdir()  # only when empty
+            raise
+    return final

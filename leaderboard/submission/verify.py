@@ -1,0 +1,229 @@
+"""Verifying a submission by recomputation: the leaderboard's own task, the engine's own scoring, and every
+claimed number compared with the recomputed one (tolerance :data:`TOLERANCE`; CSS :data:`CSS_TOLERANCE`
+since its embeddings are float32)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from harness.errors import SpotfakeError
+from harness.metrics.summary import Summary
+from harness.results import RESULTS_FILE, SAMPLES_FILE
+from harness.results_contract import Results
+from harness.scoring import ScoringOptions
+from harness.task import LoadedTask
+from harness.types import Record
+from leaderboard.submission.parse import SubmittedRecord
+
+TOLERANCE = 1e-9
+CSS_TOLERANCE = 1e-6
+PER_SAMPLE_CHECKED = ("verdict", "correct", "rouge_l", "css")
+"""Per-sample values a submitted record may claim; each is compared with the recomputed record."""
+
+
+def _examples(ids: Sequence[str]) -> str:
+    return ", ".join(repr(i[:80]) for i in sorted(ids)[:3])
+
+
+def load_task_for(results: Results, data_root: Path | None) -> LoadedTask:
+    """The leaderboard's own copy of the submitted task; refuses anything but a registered task name, and any
+    difference in version, annotation fingerprint or task arguments."""
+    from harness.registry import TASKS
+    from harness.task import load_task
+
+    claimed = results["task"]
+    name = claimed["name"]
+    try:
+        TASKS.entry(name)  # unknown names (and file paths) stop here, with a "did you mean"
+    except SpotfakeError as exc:
+        raise SpotfakeError(f"{RESULTS_FILE}: {exc}") from None
+    task = load_task(name, data_root)
+    if str(claimed["version"]) != task.spec.version:
+        raise SpotfakeError(
+            f"{RESULTS_FILE}: task {name!r} version {claimed['version']!r} is not the leaderboard's version "
+            f"{task.spec.version!r}; re-run with the current spotfake"
+        )
+    fingerprint = claimed.get("data_fingerprint")
+    if fingerprint is not None and fingerprint != task.data_fingerprint:
+        raise SpotfakeError(
+            f"{RESULTS_FILE}: task {name!r} was run on other annotation files (fingerprint {fingerprint}, the "
+            f"leaderboard's is {task.data_fingerprint}); run on the published files"
+        )
+    ours = {k: str(v) for k, v in task.args.items()}
+    theirs = {str(k): str(v) for k, v in (claimed.get("args") or {}).items()}
+    if theirs and theirs != ours:
+        diff = sorted(k for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k))
+        raise SpotfakeError(
+            f"{RESULTS_FILE}: task arguments differ from the leaderboard's for {', '.join(diff)} "
+            f"(submitted {theirs}, leaderboard {ours})"
+        )
+    return task
+
+
+def check_ids_and_labels(task: LoadedTask, submitted: Sequence[SubmittedRecord]) -> None:
+    """Exactly the task's ids, and no submitted label that contradicts the task's."""
+    by_id = {s.id: s for s in task.samples}
+    ids = {r.id for r in submitted}
+    missing = [i for i in by_id if i not in ids]
+    extra = [i for i in ids if i not in by_id]
+    if extra:
+        raise SpotfakeError(
+            f"{SAMPLES_FILE}: {len(extra)} id(s) are not in task {task.spec.name!r} (e.g. {_examples(extra)}); "
+            "submit the run of the whole task as written by spotfake"
+        )
+    if missing:
+        raise SpotfakeError(
+            f"{SAMPLES_FILE}: {len(missing)} of the {len(by_id)} ids of task {task.spec.name!r} have no record "
+            f"(e.g. {_examples(missing)}); submit a run of the whole task (no --limit)"
+        )
+    for rec in submitted:
+        label = rec.record.label
+        truth = by_id[rec.id].label
+        if label is not None and label != truth:
+            raise SpotfakeError(
+                f"{SAMPLES_FILE} line {rec.line} (sample {rec.id[:120]!r}): label {label!r} contradicts the "
+                f"task's {truth!r}; labels come from the leaderboard's task data"
+            )
+
+
+def scoring_options(claimed: Results) -> ScoringOptions:
+    """The leaderboard's scoring settings; only the p(fake) threshold is the submitter's (a model setting)."""
+    threshold = (claimed.get("scoring") or {}).get("threshold", 0.5)
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
+        raise SpotfakeError(
+            f"{RESULTS_FILE}: scoring.threshold must be a number in [0, 1], got {str(threshold)[:40]!r}"
+        )
+    return ScoringOptions(threshold=float(threshold))
+
+
+def rescore(
+    task: LoadedTask, submitted: Sequence[SubmittedRecord], options: ScoringOptions
+) -> tuple[list[Record], Summary, dict[str, object]]:
+    """Records, summary and scoring info recomputed by the engine from the submitted answers alone."""
+    from harness.scoring import complete_records, records_from_responses, score_and_summarize
+
+    responses = {rec.id: rec.response for rec in submitted if rec.response is not None}
+    found = records_from_responses(task, responses, options.threshold, None)
+    records = complete_records(task, found, None)
+    summary, scoring = score_and_summarize(task, records, options)
+    return records, summary, dict(scoring)
+
+
+def _tolerance(metric: str) -> float:
+    return CSS_TOLERANCE if metric.startswith("css") else TOLERANCE
+
+
+def _same(claimed: object, recomputed: object, metric: str) -> bool:
+    if claimed is None or recomputed is None:
+        return claimed is None and recomputed is None
+    if isinstance(claimed, (bool, str)) or isinstance(recomputed, (bool, str)):
+        return bool(claimed == recomputed)
+    if not isinstance(claimed, (int, float)) or not isinstance(recomputed, (int, float)):
+        return False
+    a, b = float(claimed), float(recomputed)
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return math.isclose(a, b, rel_tol=0.0, abs_tol=_tolerance(metric))
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.10g}"
+    return "null" if value is None else repr(value) if isinstance(value, str) else str(value)
+
+
+def compare_values(claimed: Mapping[str, object], recomputed: Mapping[str, object], where: str) -> str | None:
+    """The first disagreement between two flat metric dicts as one line, or None when they agree."""
+    for metric in [*recomputed, *(k for k in claimed if k not in recomputed)]:
+        if metric not in recomputed:
+            return f"{where} claims metric {metric!r}, which the task does not compute"
+        if metric not in claimed:
+            if recomputed[metric] is None:
+                continue
+            return f"{where} metric {metric!r}: claimed nothing but recomputed {_fmt(recomputed[metric])}"
+        if not _same(claimed[metric], recomputed[metric], metric):
+            return (
+                f"{where} metric {metric!r}: claimed {_fmt(claimed[metric])} but recomputed "
+                f"{_fmt(recomputed[metric])} from the submitted responses"
+            )
+    return None
+
+
+def compare_groups(
+    claimed: Mapping[str, Mapping[str, object]], recomputed: Mapping[str, Mapping[str, object]], where: str
+) -> str | None:
+    """Compare ``{group: {metric: value}}`` dicts (per-category values or one breakdown field)."""
+    for group in [*recomputed, *(g for g in claimed if g not in recomputed)]:
+        if group not in claimed or group not in recomputed:
+            side = "claims" if group in claimed else "lacks"
+            return f"{where} {side} group {group!r} (recomputed groups: {sorted(recomputed)[:5]})"
+        found = compare_values(claimed[group], recomputed[group], f"{where}[{group!r}]")
+        if found:
+            return found
+    return None
+
+
+def compare_breakdowns(
+    claimed: Mapping[str, Mapping[str, Mapping[str, object]]],
+    recomputed: Mapping[str, Mapping[str, Mapping[str, object]]],
+) -> str | None:
+    """Compare every breakdown field (``{field: {value: {metric: value}}}``)."""
+    for name in [*recomputed, *(f for f in claimed if f not in recomputed)]:
+        if name not in claimed or name not in recomputed:
+            side = "claims" if name in claimed else "lacks"
+            return (
+                f"{RESULTS_FILE} breakdowns {side} field {name!r} (recomputed fields: {sorted(recomputed)})"
+            )
+        found = compare_groups(claimed[name], recomputed[name], f"{RESULTS_FILE} breakdowns[{name!r}]")
+        if found:
+            return found
+    return None
+
+
+def compare_records(submitted: Sequence[SubmittedRecord], records: Sequence[Record]) -> str | None:
+    """The first per-sample verdict / correct / ROUGE-L / CSS that disagrees with the recomputed record."""
+    by_id = {r.id: r for r in records}
+    for rec in submitted:
+        ours = by_id[rec.id]
+        for key in PER_SAMPLE_CHECKED:
+            claimed, recomputed = getattr(rec.record, key), getattr(ours, key)
+            if rec.claims(key) and not _same(claimed, recomputed, key):
+                return (
+                    f"{SAMPLES_FILE} line {rec.line} (sample {rec.id[:120]!r}): claimed {key} {_fmt(claimed)} "
+                    f"but recomputed {_fmt(recomputed)}"
+                )
+    return None
+
+
+def parser_hint(claimed: Results, scoring: Mapping[str, object]) -> str:
+    """A note when the submission was scored with another verdict parser version than the leaderboard's."""
+    theirs = (claimed.get("scoring") or {}).get("verdict_parser")
+    ours = scoring.get("verdict_parser")
+    if theirs and ours and theirs != ours:
+        return f" (it was scored with verdict parser {theirs}, the leaderboard has {ours})"
+    return ""
+
+
+def verify(
+    claimed: Results, submitted: Sequence[SubmittedRecord], task: LoadedTask
+) -> tuple[list[Record], Summary, dict[str, object]]:
+    """Re-score the submitted answers and compare every claimed number; SpotfakeError on the first mismatch."""
+    check_ids_and_labels(task, submitted)
+    records, summary, scoring = rescore(task, submitted, scoring_options(claimed))
+    claimed_embedder = (claimed.get("scoring") or {}).get("css_embedder")
+    if claimed_embedder and scoring.get("css_embedder") and claimed_embedder != scoring["css_embedder"]:
+        raise SpotfakeError(
+            f"{RESULTS_FILE}: CSS was computed with embedder {claimed_embedder!r}; the leaderboard uses "
+            f"{scoring['css_embedder']!r} (re-score without --css-model)"
+        )
+    reason = (
+        compare_values(claimed["metrics"], summary.metrics, RESULTS_FILE)
+        or compare_groups(claimed["per_category"], summary.per_category, f"{RESULTS_FILE} per_category")
+        or compare_breakdowns(claimed["breakdowns"], summary.breakdowns)
+        or compare_records(submitted, records)
+    )
+    if reason:
+        raise SpotfakeError(reason + parser_hint(claimed, scoring))
+    return records, summary, scoring
