@@ -35,12 +35,15 @@ def test_binomial_p_matches_the_integer_sum(b: int, c: int) -> None:
 
 
 def test_mcnemar_ignores_agreement() -> None:
-    """Samples both get right (or both wrong) carry no evidence either way."""
-    base = mcnemar([True, False, True], [False, True, True])
-    more = mcnemar(
-        [True, False, True] + [True] * 50 + [False] * 50, [False, True, True] + [True] * 50 + [False] * 50
-    )
-    assert base.p_value == more.p_value == 1.0
+    """Samples both get right (or both wrong) carry no evidence either way: adding them leaves p unchanged."""
+    a = [True] * 2 + [False] * 9  # 2 samples only A gets right, 9 only B gets right
+    b = [False] * 2 + [True] * 9
+    base = mcnemar(a, b)
+    more = mcnemar(a + [True] * 50 + [False] * 50, b + [True] * 50 + [False] * 50)
+    assert base.p_value == pytest.approx(_exact_p(2, 9))  # 134 / 2048, far from the trivial 1.0
+    assert 0.05 < base.p_value < 0.07
+    assert more.p_value == base.p_value
+    assert (more.only_a_right, more.only_b_right, more.both_right, more.both_wrong) == (2, 9, 50, 50)
 
 
 def test_mcnemar_rejects_unpaired_input() -> None:
