@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from harness.metrics import calibration as c
 from harness.metrics import definitions as d
 from harness.metrics import ranking as r
 from harness.metrics.inputs import MetricInputs
@@ -62,20 +63,18 @@ def builtin_metrics() -> list[MetricDef]:
         ),
         _ranked("tpr_at_fpr5", "TPR@5%FPR", r.tpr_at_fpr(0.05), "fakes caught at <= 5% reals flagged"),
         _ranked("tpr_at_fpr1", "TPR@1%FPR", r.tpr_at_fpr(0.01), "fakes caught at <= 1% reals flagged"),
-        _sums(
+        _ranked(
             "ece",
             "ECE",
-            d.expected_calibration_error,
+            c.expected_calibration_error,
             "calibration error of p(fake), 15 equal-width bins",
-            needs="scores",
             higher_is_better=False,
         ),
-        _sums(
+        _ranked(
             "brier",
             "Brier",
-            d.brier_score,
+            c.brier_score,
             "mean squared error of p(fake)",
-            needs="scores",
             higher_is_better=False,
         ),
         _sums(

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from harness.metrics.inputs import MISSING_SCORE
 from harness.metrics.types import FloatArray
 from harness.types import Record
 
@@ -38,12 +37,7 @@ BLEU_N = 12  # the record has BLEU statistics (it has a reference)
 BLEU_STATS = slice(13, 23)  # the ten counts of harness.metrics.bleu.bleu_stats
 ROUGE_GATED_SUM = 23  # ROUGE-L where the verdict is right, else 0
 CSS_GATED_SUM = 24  # CSS where the verdict is right, else 0
-SQ_ERROR = 25  # (p(fake) - [label fake])^2 for labelled records (Brier score)
-N_BINS = 15  # equal-width calibration bins of p(fake) over [0, 1]
-BIN_N = slice(26, 26 + N_BINS)  # labelled records in each bin
-BIN_SCORE = slice(26 + N_BINS, 26 + 2 * N_BINS)  # sum of p(fake) in each bin
-BIN_FAKE = slice(26 + 2 * N_BINS, 26 + 3 * N_BINS)  # fakes in each bin
-N_COLUMNS = 26 + 3 * N_BINS
+N_COLUMNS = 25
 
 
 def is_correct(record: Record, answer_kind: str) -> bool | None:
@@ -57,16 +51,10 @@ def is_correct(record: Record, answer_kind: str) -> bool | None:
     return record.verdict == truth
 
 
-def calibration_bin(score: float) -> int:
-    """The equal-width bin of a p(fake) in [0, 1]: ``min(floor(score * 15), 14)``."""
-    return min(int(score * N_BINS), N_BINS - 1)
-
-
 def record_columns(records: Sequence[Record], answer_kind: str) -> FloatArray:
     """The (n, N_COLUMNS) float matrix of indicators and values that sum-based metrics use."""
     cols = np.zeros((len(records), N_COLUMNS), dtype=np.float64)
     choice = answer_kind == "choice"
-    scored = not choice and any(r.score is not None for r in records)
     for i, rec in enumerate(records):
         row = cols[i]
         correct = is_correct(rec, answer_kind)
@@ -75,8 +63,6 @@ def record_columns(records: Sequence[Record], answer_kind: str) -> FloatArray:
             row[CORRECT] = float(correct)
         if not choice:
             _label_columns(row, rec)
-            if scored and rec.label in ("real", "fake"):
-                _score_columns(row, rec)
         if rec.rouge_l is not None:
             row[ROUGE_N] = 1.0
             row[ROUGE_SUM] = rec.rouge_l
@@ -100,14 +86,3 @@ def _label_columns(row: FloatArray, rec: Record) -> None:
         row[FAKE] = 1.0
         row[FAKE_AS_FAKE] = float(rec.verdict == "fake")
         row[FAKE_AS_REAL] = float(rec.verdict == "real")
-
-
-def _score_columns(row: FloatArray, rec: Record) -> None:
-    score = MISSING_SCORE if rec.score is None or not np.isfinite(rec.score) else float(rec.score)
-    score = min(max(score, 0.0), 1.0)
-    fake = float(rec.label == "fake")
-    row[SQ_ERROR] = (score - fake) ** 2
-    b = calibration_bin(score)
-    row[BIN_N.start + b] = 1.0
-    row[BIN_SCORE.start + b] = score
-    row[BIN_FAKE.start + b] = fake

@@ -11,9 +11,6 @@ from __future__ import annotations
 import numpy as np
 
 from harness.metrics.columns import (
-    BIN_FAKE,
-    BIN_N,
-    BIN_SCORE,
     BLEU_N,
     BLEU_STATS,
     CORRECT,
@@ -30,7 +27,6 @@ from harness.metrics.columns import (
     ROUGE_GATED_SUM,
     ROUGE_N,
     ROUGE_SUM,
-    SQ_ERROR,
 )
 from harness.metrics.types import FloatArray
 
@@ -187,32 +183,3 @@ def mean_css_gated(s: FloatArray) -> FloatArray:
     Citation: FakeVLM, arXiv 2503.14905 (CSS); gating by the verdict is spotfake's.
     """
     return _ratio(s[..., CSS_GATED_SUM], s[..., CSS_N])
-
-
-def brier_score(s: FloatArray) -> FloatArray:
-    """Metric card: brier.
-
-    Definition: mean squared difference between p(fake) and the label (1 fake, 0 real) over the
-        labelled samples; a labelled sample without a score (failed, missing) gets p = 0.5. Only for
-        models that give scores. Range [0, 1], **lower is better**; a constant 0.5 scores 0.25.
-    Arguments: ``s``, column sums (``weights @ record_columns(records)``), any leading shape.
-    Citation: Brier, "Verification of forecasts expressed in terms of probability", 1950.
-    """
-    return _ratio(s[..., SQ_ERROR], s[..., BIN_N].sum(axis=-1))
-
-
-def expected_calibration_error(s: FloatArray) -> FloatArray:
-    """Metric card: ece.
-
-    Definition: expected calibration error of p(fake) with 15 equal-width bins over [0, 1] (bin of p is
-        ``min(floor(15 p), 14)``, so p = 1 falls in the last bin): ``sum_b |fakes_b - sum of p in b| / N``,
-        i.e. the bin-size-weighted gap between the fraction of fakes and the mean p(fake) in each bin, over
-        the N labelled samples (no score: p = 0.5). This is the calibration of the fake-probability itself
-        (the reliability diagram plots the same bins), not of the top-label confidence. Only for models
-        that give scores. Range [0, 1], **lower is better**.
-    Arguments: ``s``, column sums (``weights @ record_columns(records)``), any leading shape.
-    Citation: Naeini et al., "Obtaining Well Calibrated Probabilities Using Bayesian Binning", AAAI 2015;
-        Guo et al., "On Calibration of Modern Neural Networks", ICML 2017 (15 bins).
-    """
-    gap = np.abs(s[..., BIN_FAKE] - s[..., BIN_SCORE]).sum(axis=-1)
-    return _ratio(gap, s[..., BIN_N].sum(axis=-1))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -31,6 +32,8 @@ class MetricInputs:
         self._sums: FloatArray | None = None
         self._roc_key: object = None
         self._roc: tuple[FloatArray, FloatArray] | None = None
+        self._cum_key: object = None
+        self._cum: tuple[FloatArray, FloatArray] | None = None
 
     def __len__(self) -> int:
         return len(self.records)
@@ -74,34 +77,56 @@ class MetricInputs:
         """p(fake) per record; :data:`MISSING_SCORE` where a record has no finite score."""
         return np.array([_finite_score(r.score) for r in self.records], dtype=np.float64)
 
+    @cached_property
+    def _groups(self) -> tuple[Any, Any, FloatArray]:
+        """Sparse (n, G) indicators of fake and of real records per distinct score, and the scores.
+
+        Groups are the distinct p(fake) values of labelled records, highest first.
+        """
+        from scipy import sparse
+
+        idx = np.flatnonzero(self.labelled)
+        values, inverse = np.unique(-self.scores[idx], return_inverse=True)
+        n, g = len(self.records), len(values)
+        fake = self.fake[idx]
+
+        def indicator(keep: BoolArray) -> Any:
+            rows, cols = idx[keep], inverse[keep]
+            return sparse.csc_matrix((np.ones(rows.size), (rows, cols)), shape=(n, g))
+
+        return indicator(fake), indicator(~fake), -values
+
     def roc_counts(self, weights: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Weighted (fakes, reals) per distinct score, highest score first: two (b, G) matrices.
 
-        Cached for the last ``weights`` object; all ranking metrics (AUC, AP, EER, TPR at FPR) are
-        functions of these counts.
+        Cached for the last ``weights`` object; the ROC metrics (AUC, AP, EER, TPR at FPR) and the
+        calibration metrics (ECE, Brier) are all functions of these counts.
         """
         if self._roc is not None and self._roc_key is weights:
             return self._roc
-        idx = np.flatnonzero(self.labelled)
-        order = idx[np.argsort(-self.scores[idx], kind="stable")]
-        w = np.asarray(weights, dtype=np.float64)[:, order]
-        if order.size == 0:
-            empty = np.zeros((w.shape[0], 0))
-            self._roc, self._roc_key = (empty, empty), weights
-            return self._roc
-        sorted_scores = self.scores[order]
-        starts = np.flatnonzero(np.r_[True, sorted_scores[1:] != sorted_scores[:-1]])
-        is_fake = self.fake[order]
-        fakes = np.add.reduceat(np.where(is_fake, w, 0.0), starts, axis=1)
-        reals = np.add.reduceat(np.where(is_fake, 0.0, w), starts, axis=1)
-        self._roc, self._roc_key = (fakes, reals), weights
+        fake_groups, real_groups, _ = self._groups
+        w = np.asarray(weights, dtype=np.float64)
+        self._roc = (np.asarray(w @ fake_groups), np.asarray(w @ real_groups))
+        self._roc_key = weights
         return self._roc
 
-    @cached_property
-    def distinct_scores(self) -> FloatArray:
-        """The distinct scores of labelled records, highest first (the ROC's thresholds)."""
-        values = np.unique(self.scores[self.labelled])
-        return values[::-1].copy()
+    def cumulative_counts(self, weights: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Weighted (true positives, false positives) of calling "fake" every sample scored at least each
+        distinct score, with a leading 0 column: two (b, G + 1) matrices, cached for the last ``weights``."""
+        if self._cum is not None and self._cum_key is weights:
+            return self._cum
+        fakes, reals = self.roc_counts(weights)
+        zeros = np.zeros((fakes.shape[0], 1))
+        tp = np.concatenate([zeros, np.cumsum(fakes, axis=1)], axis=1)
+        fp = np.concatenate([zeros, np.cumsum(reals, axis=1)], axis=1)
+        self._cum, self._cum_key = (tp, fp), weights
+        return self._cum
+
+    @property
+    def group_scores(self) -> FloatArray:
+        """The distinct p(fake) of labelled records, highest first (the columns of :meth:`roc_counts`)."""
+        scores: FloatArray = self._groups[2]
+        return scores
 
 
 def _finite_score(score: float | None) -> float:

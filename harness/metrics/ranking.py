@@ -23,11 +23,9 @@ def _divide(num: FloatArray, den: FloatArray) -> FloatArray:
     return out
 
 
-def roc_points(fakes: FloatArray, reals: FloatArray) -> tuple[FloatArray, FloatArray]:
+def roc_points(inputs: MetricInputs, weights: FloatArray) -> tuple[FloatArray, FloatArray]:
     """(fpr, tpr), each (b, G + 1), starting at (0, 0): one point per distinct score, highest first."""
-    b = fakes.shape[0]
-    tp = np.concatenate([np.zeros((b, 1)), np.cumsum(fakes, axis=1)], axis=1)
-    fp = np.concatenate([np.zeros((b, 1)), np.cumsum(reals, axis=1)], axis=1)
+    tp, fp = inputs.cumulative_counts(weights)
     return _divide(fp, fp[:, -1:]), _divide(tp, tp[:, -1:])
 
 
@@ -41,10 +39,11 @@ def auc(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
     Citation: Hanley and McNeil, "The meaning and use of the area under a ROC curve", Radiology 1982.
     """
     fakes, reals = inputs.roc_counts(weights)
-    total_reals = reals.sum(axis=1, keepdims=True)
-    reals_below = total_reals - np.cumsum(reals, axis=1)
+    tp, fp = inputs.cumulative_counts(weights)
+    total_reals = fp[:, -1:]
+    reals_below = total_reals - fp[:, 1:]
     wins = (fakes * (reals_below + 0.5 * reals)).sum(axis=1)
-    return _divide(wins, fakes.sum(axis=1) * total_reals[:, 0])
+    return _divide(wins, tp[:, -1] * total_reals[:, 0])
 
 
 def average_precision(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
@@ -58,13 +57,12 @@ def average_precision(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
     Citation: scikit-learn ``sklearn.metrics.average_precision_score``; used by CNNSpot (Wang et al., CVPR
         2020) and UnivFD (Ojha et al., CVPR 2023) for cross-generator tables.
     """
-    fakes, reals = inputs.roc_counts(weights)
-    tp = np.cumsum(fakes, axis=1)
-    fp = np.cumsum(reals, axis=1)
+    fakes, _ = inputs.roc_counts(weights)
+    tp, fp = (x[:, 1:] for x in inputs.cumulative_counts(weights))
     precision = np.zeros_like(tp)
     np.divide(tp, tp + fp, out=precision, where=(tp + fp) > 0)
-    total = tp[:, -1:] if tp.shape[1] else np.zeros((tp.shape[0], 1))
-    return _divide((fakes * precision).sum(axis=1), total[:, 0])
+    total = tp[:, -1] if tp.shape[1] else np.zeros(tp.shape[0])
+    return _divide((fakes * precision).sum(axis=1), total)
 
 
 def equal_error_rate(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
@@ -77,8 +75,7 @@ def equal_error_rate(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
         class is absent or the model gives no scores. Range [0, 1], **lower is better**.
     Citation: the usual biometric / deepfake-detection EER, e.g. DeepfakeBench (Yan et al., NeurIPS 2023).
     """
-    fakes, reals = inputs.roc_counts(weights)
-    fpr, tpr = roc_points(fakes, reals)
+    fpr, tpr = roc_points(inputs, weights)
     gap = fpr - (1.0 - tpr)
     out = np.full(fpr.shape[0], np.nan)
     ok = ~np.isnan(gap).any(axis=1)
@@ -99,8 +96,7 @@ def tpr_at_fpr(max_fpr: float) -> Callable[[MetricInputs, FloatArray], FloatArra
     """A metric function: the highest TPR among the ROC's thresholds whose FPR is at most ``max_fpr``."""
 
     def metric(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
-        fakes, reals = inputs.roc_counts(weights)
-        fpr, tpr = roc_points(fakes, reals)
+        fpr, tpr = roc_points(inputs, weights)
         allowed = fpr <= max_fpr + 1e-12
         best = np.where(allowed, tpr, -np.inf).max(axis=1, initial=-np.inf)
         bad = np.isnan(fpr).any(axis=1) | np.isnan(tpr).any(axis=1)
