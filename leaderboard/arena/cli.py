@@ -1,0 +1,106 @@
+"""``spotfake arena import|export|ratings`` (plugged in through ``spotfake.commands``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from harness.errors import SpotfakeError
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", help="SQLAlchemy URL or SQLite file (default runs/arena.sqlite3)")
+
+
+def _roots(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--results-dir", default="results", help="committed results (default results/)")
+    parser.add_argument("--runs-dir", default="runs", help="local runs (default runs/)")
+
+
+def register_import(parser: argparse.ArgumentParser) -> None:
+    """Import votes from a JSONL file (all or nothing); models and samples are checked against the runs."""
+    parser.add_argument("file", metavar="FILE.jsonl", help="one vote per line: task, sample_id, model_a, "
+                        "model_b, winner (a|b|tie|both_bad), voter, time")  # fmt: skip
+    _common(parser)
+    _roots(parser)
+    parser.set_defaults(handler=cmd_import)
+
+
+def register_export(parser: argparse.ArgumentParser) -> None:
+    """Write every stored vote as JSONL (stdout, or --output FILE)."""
+    _common(parser)
+    parser.add_argument("--task", help="only this task's votes")
+    parser.add_argument("--output", help="file to write (default: stdout)")
+    parser.set_defaults(handler=cmd_export)
+
+
+def register_ratings(parser: argparse.ArgumentParser) -> None:
+    """Bradley-Terry ratings of a task's models from the stored votes, with bootstrap intervals."""
+    _common(parser)
+    parser.add_argument("--task", required=True)
+    parser.add_argument("--bootstrap", type=int, default=200, help="bootstrap resamples (default 200)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", action="store_true", help="print {task, n_votes, ratings: [...]}")
+    parser.set_defaults(handler=cmd_ratings)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Check and store the votes of FILE in one transaction."""
+    from leaderboard.arena.catalog import load_catalog
+    from leaderboard.arena.store import ArenaStore
+
+    catalog = load_catalog([Path(args.results_dir), Path(args.runs_dir)])
+    store = ArenaStore(args.db)
+    try:
+        n = store.import_file(Path(args.file), catalog)
+    finally:
+        store.close()
+    print(f"imported {n} votes from {args.file}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Print or write the stored votes as JSONL (same lines as import reads)."""
+    from harness.io import atomic_write_text
+    from leaderboard.arena.store import ArenaStore
+
+    store = ArenaStore(args.db)
+    try:
+        votes = store.votes(args.task)
+    finally:
+        store.close()
+    text = "".join(json.dumps(v.to_json(), ensure_ascii=False) + "\n" for v in votes)
+    if args.output:
+        atomic_write_text(Path(args.output), text)
+        print(f"wrote {len(votes)} votes to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_ratings(args: argparse.Namespace) -> int:
+    """Print the ratings table or JSON."""
+    from leaderboard.arena.ratings import bradley_terry, ratings_json
+    from leaderboard.arena.store import ArenaStore
+
+    if args.bootstrap < 0:
+        raise SpotfakeError(f"--bootstrap must be >= 0, got {args.bootstrap}")
+    store = ArenaStore(args.db)
+    try:
+        votes = store.votes(args.task)
+    finally:
+        store.close()
+    ratings = bradley_terry(votes, n_bootstrap=args.bootstrap, seed=args.seed)
+    if args.json:
+        print(json.dumps(ratings_json(args.task, votes, ratings), indent=2))
+        return 0
+    if not votes:
+        print(f"no votes for task {args.task}")
+        return 0
+    print(f"{args.task}: {len(votes)} votes (Bradley-Terry, mean 1000, 95% bootstrap interval)")
+    for r in ratings:
+        ci = f"[{r.ci[0]:.0f}, {r.ci[1]:.0f}]" if r.ci else "-"
+        print(f"  {r.model:<24} {r.rating:7.1f}  {ci:<14} {r.votes} votes")
+    return 0

@@ -1,0 +1,163 @@
+"""Storing votes: one at a time from the arena tab (rate-limited), or a JSONL file at once (all or
+nothing), and reading them back.
+
+Every write is one transaction. An import checks every line first (fields, the catalog, duplicates in
+the file and in the database) and writes nothing when a line is refused; the unique constraint is the
+last word when two writers race for the same vote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import Engine, and_, func, or_, select, tuple_
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from harness.errors import SpotfakeError
+from leaderboard.arena.db import VoteRow, database_url, make_engine
+from leaderboard.arena.votes import Catalog, Vote, vote_from_json
+
+RATE_LIMIT = (20, 60.0)
+"""At most this many votes per voter per this many seconds, through the tab."""
+
+
+class ArenaStore:
+    """The votes database at ``url`` (see :func:`leaderboard.arena.db.database_url`)."""
+
+    def __init__(self, url: str | Path | None = None, rate_limit: tuple[int, float] = RATE_LIMIT) -> None:
+        self.url = database_url(url)
+        self.rate_limit = rate_limit
+        try:
+            self.engine: Engine = make_engine(self.url)
+        except OperationalError as exc:
+            raise SpotfakeError(f"cannot open the arena database: {_short(exc)}") from None
+
+    def close(self) -> None:
+        """Release the connections."""
+        self.engine.dispose()
+
+    def add_vote(self, vote: Vote, catalog: Catalog, now: datetime | None = None) -> None:
+        """Store one vote from the tab: checked, one per voter per (sample, pair), rate-limited."""
+        catalog.check(vote, "vote")
+        now = now or datetime.now(timezone.utc)
+        limit, window = self.rate_limit
+        with Session(self.engine) as session, session.begin():
+            recent = session.scalar(
+                select(func.count())
+                .select_from(VoteRow)
+                .where(VoteRow.voter == vote.voter, VoteRow.created > now - timedelta(seconds=window))
+            )
+            if (recent or 0) >= limit:
+                raise SpotfakeError(f"vote refused: at most {limit} votes per {window:g} s; wait a moment")
+            if self._existing(session, [vote]):
+                raise SpotfakeError("vote refused: this voter already voted on this sample and pair")
+            session.add(_row(vote, now))
+            try:
+                session.flush()
+            except IntegrityError:
+                raise SpotfakeError(
+                    "vote refused: this voter already voted on this sample and pair"
+                ) from None
+
+    def import_file(self, path: Path, catalog: Catalog) -> int:
+        """Import a JSONL file of votes in one transaction; refuse the whole file at its first bad line."""
+        from harness.jsonio import iter_json_lines
+
+        if not path.is_file():
+            raise SpotfakeError(f"votes file not found: {path}")
+        votes: list[Vote] = []
+        lines: dict[tuple[str, str, str, str, str], int] = {}
+        for number, obj in iter_json_lines(path, what="votes file"):
+            where = f"{path} line {number}"
+            vote = vote_from_json(obj, where)
+            catalog.check(vote, where)
+            if vote.key in lines:
+                raise SpotfakeError(
+                    f"{where}: duplicate vote (same voter, sample and pair as line {lines[vote.key]})"
+                )
+            lines[vote.key] = number
+            votes.append(vote)
+        return self.import_votes(votes, where_of=lambda v: f"{path} line {lines[v.key]}")
+
+    def import_votes(self, votes: Sequence[Vote], where_of: object = None) -> int:
+        """Insert checked votes in one transaction; a vote already stored refuses them all."""
+        now = datetime.now(timezone.utc)
+        try:
+            with Session(self.engine) as session, session.begin():
+                clash = self._existing(session, votes)
+                if clash is not None:
+                    where = where_of(clash) if callable(where_of) else "vote"
+                    raise SpotfakeError(f"{where}: duplicate vote (already stored); nothing was imported")
+                session.add_all([_row(v, now) for v in votes])
+        except IntegrityError:
+            raise SpotfakeError(
+                "duplicate vote (stored meanwhile by another writer); nothing was imported"
+            ) from None
+        except OperationalError as exc:
+            raise SpotfakeError(f"arena database error, nothing was imported: {_short(exc)}") from None
+        return len(votes)
+
+    def _existing(self, session: Session, votes: Sequence[Vote]) -> Vote | None:
+        """The first of ``votes`` already stored (same voter, task, sample and pair), or None."""
+        wanted = {v.key: v for v in votes}
+        for chunk in _chunks(list(wanted), 200):
+            rows = session.execute(
+                select(VoteRow.voter, VoteRow.task, VoteRow.sample_id, VoteRow.pair_lo, VoteRow.pair_hi).where(
+                    or_(*[
+                        and_(VoteRow.voter == k[0], VoteRow.task == k[1], VoteRow.sample_id == k[2],
+                             tuple_(VoteRow.pair_lo, VoteRow.pair_hi) == tuple_(k[3], k[4]))
+                        for k in chunk
+                    ])
+                )
+            ).all()  # fmt: skip
+            if rows:
+                return wanted[tuple(rows[0])]  # type: ignore[index]
+        return None
+
+    def votes(self, task: str | None = None) -> list[Vote]:
+        """Stored votes (of ``task``, or all), in storage order."""
+        query = select(VoteRow).order_by(VoteRow.id)
+        if task is not None:
+            query = query.where(VoteRow.task == task)
+        with Session(self.engine) as session:
+            return [_vote(row) for row in session.scalars(query)]
+
+    def voted_keys(self, voter: str, task: str) -> set[tuple[str, str, str]]:
+        """(sample, model, model) already voted on by ``voter`` in ``task``."""
+        query = select(VoteRow.sample_id, VoteRow.pair_lo, VoteRow.pair_hi).where(
+            VoteRow.voter == voter, VoteRow.task == task
+        )
+        with Session(self.engine) as session:
+            return {(s, lo, hi) for s, lo, hi in session.execute(query)}
+
+    def count(self) -> int:
+        """Number of stored votes."""
+        with Session(self.engine) as session:
+            return int(session.scalar(select(func.count()).select_from(VoteRow)) or 0)
+
+
+def _chunks(
+    items: list[tuple[str, str, str, str, str]], size: int
+) -> Iterator[list[tuple[str, str, str, str, str]]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _row(vote: Vote, now: datetime) -> VoteRow:
+    lo, hi = vote.pair
+    return VoteRow(
+        task=vote.task, sample_id=vote.sample_id, model_a=vote.model_a, model_b=vote.model_b,
+        pair_lo=lo, pair_hi=hi, winner=vote.winner, voter=vote.voter, time=vote.time, created=now,
+    )  # fmt: skip
+
+
+def _vote(row: VoteRow) -> Vote:
+    when = row.time if row.time.tzinfo is not None else row.time.replace(tzinfo=timezone.utc)
+    return Vote(row.task, row.sample_id, row.model_a, row.model_b, row.winner, row.voter, when)
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:300]
