@@ -99,15 +99,16 @@ def scoring_options(claimed: Results) -> ScoringOptions:
 
 
 def rescore(
-    task: LoadedTask, submitted: Sequence[SubmittedRecord], options: ScoringOptions
+    task: LoadedTask, submitted: Sequence[SubmittedRecord], options: ScoringOptions, model_kind: str
 ) -> tuple[list[Record], Summary, dict[str, object]]:
-    """Records, summary and scoring info recomputed by the engine from the submitted answers alone."""
+    """Records, summary and scoring info recomputed by the engine from the submitted answers alone
+    (explanation metrics only when ``model_kind`` is one that explains)."""
     from harness.scoring import complete_records, records_from_responses, score_and_summarize
 
     responses = {rec.id: rec.response for rec in submitted if rec.response is not None}
     found = records_from_responses(task, responses, options.threshold, None)
     records = complete_records(task, found, None)
-    summary, scoring = score_and_summarize(task, records, options)
+    summary, scoring = score_and_summarize(task, records, options, model_kind=model_kind)
     return records, summary, dict(scoring)
 
 
@@ -211,7 +212,7 @@ def verify(
 ) -> tuple[list[Record], Summary, dict[str, object]]:
     """Re-score the submitted answers and compare every claimed number; SpotfakeError on the first mismatch."""
     check_ids_and_labels(task, submitted)
-    records, summary, scoring = rescore(task, submitted, scoring_options(claimed))
+    records, summary, scoring = rescore(task, submitted, scoring_options(claimed), claimed["model"]["kind"])
     claimed_embedder = (claimed.get("scoring") or {}).get("css_embedder")
     if claimed_embedder and scoring.get("css_embedder") and claimed_embedder != scoring["css_embedder"]:
         raise SpotfakeError(
