@@ -58,6 +58,15 @@ KINDS: dict[str, _Kind] = {
     )
 }
 VALID = ", ".join(k.help for k in KINDS.values())
+STRENGTH_LABELS = {
+    "jpeg": "JPEG quality",
+    "webp": "WebP quality",
+    "blur": "blur sigma (px)",
+    "resize": "resize factor",
+    "crop": "crop size (px)",
+    "noise": "noise sigma (0-255)",
+}
+"""Axis titles of robustness curves, per perturbation name."""
 
 
 @dataclass(frozen=True)
@@ -186,7 +195,11 @@ def parse_sweep(spec: str) -> list[Perturbation]:
         raise _bad(spec, "empty strength in the list")
     out = []
     for raw in raw_values:
-        p = parse_perturbation(f"{name.strip()}:{raw}")
+        single = f"{name.strip()}:{raw}"
+        try:
+            p = parse_perturbation(single)
+        except SpotfakeError as exc:
+            raise SpotfakeError(str(exc).replace(repr(single), repr(spec), 1)) from None
         assert p is not None
         out.append(p)
     return out
