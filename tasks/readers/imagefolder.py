@@ -124,27 +124,29 @@ def read_imagefolder(spec: TaskSpec, data_root: Path | None, args: dict[str, Any
                 metadata={"group": group} if group else {},
             )
         )
-        listing.append(f"{sample_id}\t{label}\t{_size(path)}\n")
+        listing.append(f"{sample_id}\t{label}\t{file_size(path)}\n")
     if not samples:
         folders = " or ".join("/".join(LAYOUTS[k]) for k in LAYOUTS) if layout == "auto" else layout
         raise SpotfakeError(
             f"task {spec.name}: no images ({', '.join(EXTENSIONS)}) in {folders} folders below {scan}"
             + (f" ({skipped} images elsewhere)" if skipped else "")
         )
-    manifest = _write_listing(root, "".join(listing), args.get("cache_dir"))
+    manifest = write_listing("imagefolder", root, "".join(listing), args.get("cache_dir"))
     return TaskData(samples, files=[manifest], notes={"layout": layout, "skipped_images": skipped})
 
 
-def _size(path: Path) -> int:
+def file_size(path: Path) -> int:
+    """The size of a listed image, -1 for a dangling link (listed; the runner reports it on loading)."""
     try:
         return path.stat().st_size
     except OSError:  # a dangling link: listed, and the runner reports it when it loads the image
         return -1
 
 
-def _write_listing(root: Path, text: str, cache_dir: Any) -> Path:
-    """Save the listing (id, label, size per image) so the data fingerprint covers the folder's contents."""
+def write_listing(kind: str, root: Path, text: str, cache_dir: Any) -> Path:
+    """Save a listing (id, label, size per image) so the data fingerprint covers the folder's contents;
+    ``kind`` names the reader (one cache folder each)."""
     key = hashlib.sha256(str(root).encode()).hexdigest()[:16]
-    path = cache_root(cache_dir) / "imagefolder" / key / "listing.tsv"
+    path = cache_root(cache_dir) / kind / key / "listing.tsv"
     write_atomic(path, text.encode())
     return path
