@@ -40,9 +40,13 @@ TASK_NAMES = {
     "loki-explain": "loki-explain",
     "ddvqa": "ddvqa",
     "dmimage": "dmimage",
-    "ff++": "ff++",
+    "ff++": "ffpp",
 }
-"""Dataset names of the table -> leaderboard task names (the same where spotfake has the task)."""
+"""Dataset names of the table -> spotfake task names (FaceForensics++ is the ``ffpp`` task)."""
+
+METRIC_NAMES = {"ff++": {"auc": "auc_mean_category"}}
+"""Per dataset, a column whose published figure is another spotfake metric: FF++ tables give the mean of
+the per-method AUCs (DF, F2F, FS, NT), which is ``auc_mean_category``, not the pooled ``auc``."""
 
 MODEL_KINDS = {
     **dict.fromkeys(
@@ -107,7 +111,8 @@ def reported_result(row: Mapping[str, str], where: str) -> dict[str, Any]:
         raise SpotfakeError(
             f"{where}: unknown dataset {dataset!r}; add it to TASK_NAMES in {Path(__file__).name}"
         )
-    metrics = {c: v for c in METRIC_COLUMNS if (v := _metric(row[c], where, c)) is not None}
+    names = METRIC_NAMES.get(dataset, {})
+    metrics = {names.get(c, c): v for c in METRIC_COLUMNS if (v := _metric(row[c], where, c)) is not None}
     if not metrics:
         raise SpotfakeError(f"{where}: no metric value for {model} on {dataset}")
     return {

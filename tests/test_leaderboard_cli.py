@@ -139,12 +139,13 @@ def test_import_writes_schema_valid_files_and_is_stable(tmp_path: Path) -> None:
     assert import_reported.main([str(csv), "--out", str(out)]) == 0
     gpt = read_results(out / "paper-x" / "gpt-4o" / "loki" / "results.json")
     assert gpt["metrics"] == {"acc": 0.5, "f1": 0.25} and gpt["model"]["kind"] == "lmm"
-    srm = read_results(out / "paper-x" / "srm" / "ff++" / "results.json")
+    srm = read_results(out / "paper-x" / "srm" / "ffpp" / "results.json")
     assert srm["model"]["kind"] == "expert" and srm["reported"]["notes"] == "mean AUC"
-    before = (out / "paper-x" / "srm" / "ff++" / "results.json").read_bytes()
+    assert srm["task"]["name"] == "ffpp" and srm["metrics"] == {"auc_mean_category": 0.9}
+    before = (out / "paper-x" / "srm" / "ffpp" / "results.json").read_bytes()
     assert import_reported.main([str(csv), "--out", str(out), "--check"]) == 0
     assert import_reported.main([str(csv), "--out", str(out)]) == 0
-    assert (out / "paper-x" / "srm" / "ff++" / "results.json").read_bytes() == before  # created kept
+    assert (out / "paper-x" / "srm" / "ffpp" / "results.json").read_bytes() == before  # created kept
     csv.write_text(csv.read_text().replace("0.9,mean", "0.8,mean"))
     assert import_reported.main([str(csv), "--out", str(out), "--check"]) == 1
 
