@@ -16,6 +16,7 @@ from pathlib import Path
 
 from harness import __version__
 from harness.errors import SpotfakeError
+from harness.run_folders import PLAIN_NAME
 from harness.scoring import ScoringOptions
 
 Handler = Callable[[argparse.Namespace], int]
@@ -77,6 +78,17 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--no-resume", action="store_true", help="ignore records of an earlier identical run")
     p_run.add_argument("--quiet", action="store_true", help="no progress bar")
     p_run.add_argument(
+        "--no-retry-errors",
+        action="store_true",
+        help="on resume, keep error records (failed requests, unreadable images) instead of retrying them",
+    )
+    p_run.add_argument(
+        "--max-megapixels",
+        type=float,
+        default=89.48,
+        help="refuse (as an error record) images larger than this many megapixels (default 89.48)",
+    )
+    p_run.add_argument(
         "--perturb",
         help="perturb images before the model, e.g. jpeg:75 or resize:0.5+jpeg:75 (docs/robustness.md)",
     )
@@ -89,6 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_score.add_argument("--task", required=True)
     p_score.add_argument("--predictions", required=True, help="JSONL file, one prediction per line")
     p_score.add_argument("--model-name", help="name for the results (default: the file's stem)")
+    p_score.add_argument(
+        "--replace",
+        action="store_true",
+        help="score into a folder that holds another run (its records are kept as samples.previous-*)",
+    )
     _add_scoring_args(p_score)
     p_score.set_defaults(handler=cmd_score)
 
@@ -184,7 +201,8 @@ def _embedded_models() -> list[str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Evaluate each model on each task; print a leaderboard table at the end."""
-    from harness.model import build_model, parse_model_args
+    from harness import distributed
+    from harness.model import LazyModel, parse_model_args
     from harness.perturb import parse_perturbation
     from harness.runner import RunOptions, run
     from harness.table import leaderboard_table
@@ -195,6 +213,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     tasks = _split(args.task) or [DEFAULT_TASK]
     if args.batch_size is not None and args.batch_size < 1:
         raise SpotfakeError(f"--batch-size must be >= 1, got {args.batch_size}")
+    if not args.max_megapixels > 0:
+        raise SpotfakeError(f"--max-megapixels must be > 0, got {args.max_megapixels}")
+    _quiet_third_party()
     model_args = parse_model_args(args.model_args)
     task_args = parse_task_args(args.task_args)
     loaded = [load_task(t, args.data_root, task_args) for t in tasks]
@@ -209,32 +230,70 @@ def cmd_run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         scoring=_scoring_options(args),
         perturbation=perturbation,
+        retry_errors=not args.no_retry_errors,
+        max_pixels=int(args.max_megapixels * 1e6),
     )
     results = []
-    for name in models:
-        model = build_model(name, model_args if len(models) == 1 or args.model_args else {})
-        try:
-            for task in loaded:
-                outcome = run(model, model_args, task, options)
-                if outcome.results is not None:
-                    results.append(outcome.results)
-                    print(f"wrote {outcome.folder}", file=sys.stderr)
-        finally:
-            model.close()
+    lazy = [LazyModel(name, model_args) for name in models]  # unknown names fail before any work
+    try:
+        for model in lazy:
+            try:
+                for task in loaded:
+                    outcome = run(model, model_args, task, options)
+                    if outcome.results is not None:
+                        results.append(outcome.results)
+                        log.info("wrote %s", outcome.folder)
+            finally:
+                model.close()
+    finally:
+        distributed.shutdown(distributed.current())
     if results:
-        print(leaderboard_table(results))
+        print(leaderboard_table(results), flush=True)
+        _where(Path(args.output_dir), len(results))
     return 0
+
+
+def _quiet_third_party() -> None:
+    """No progress bars or advisory chatter from the hub and transformers (spotfake draws its own)."""
+    import os
+
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    if "huggingface_hub" in sys.modules:
+        from huggingface_hub.utils import disable_progress_bars
+
+        disable_progress_bars()
+    if "transformers" in sys.modules:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+
+
+def _where(output_dir: Path, n: int) -> None:
+    """The one line after the board: where the results are and how to look at them."""
+    print(
+        f"spotfake: {n} result(s) under {output_dir}/; open the leaderboard with: spotfake leaderboard",
+        file=sys.stderr,
+    )
 
 
 def cmd_score(args: argparse.Namespace) -> int:
     """Re-score a predictions file through the same code as a fresh run."""
     from harness.jsonio import iter_json_lines, open_regular
-    from harness.runner import score_predictions
+    from harness.rescore import score_predictions
+    from harness.run_folders import check_plain_name
     from harness.scoring import responses_from_predictions
     from harness.table import leaderboard_table
     from harness.task import load_task, parse_task_args
 
     path = Path(args.predictions)
+    if args.model_name is not None:
+        check_plain_name(args.model_name)
+    elif not PLAIN_NAME.match(path.stem):
+        raise SpotfakeError(
+            f"the predictions file's name {path.stem!r} is not a plain model name; pass --model-name"
+        )
+    _quiet_third_party()
     responses = responses_from_predictions(
         iter_json_lines(path, what="predictions file"), f"predictions file {path}"
     )
@@ -252,9 +311,10 @@ def cmd_score(args: argparse.Namespace) -> int:
         scoring_options=_scoring_options(args),
         source_file=str(path),
         fingerprint=fingerprint,
+        replace=args.replace,
     )
-    print(f"wrote {folder}", file=sys.stderr)
-    print(leaderboard_table([results]))
+    print(leaderboard_table([results]), flush=True)
+    print(f"spotfake: wrote {folder}; open the leaderboard with: spotfake leaderboard", file=sys.stderr)
     return 0
 
 

@@ -18,9 +18,9 @@ Transform = Callable[[str, list[Any]], list[Any]]
 """``(sample_id, images) -> images``, applied right after decoding (e.g. a ``--perturb`` chain)."""
 
 
-def _decode(sample: Sample, transform: Transform | None = None) -> Decoded:
+def _decode(sample: Sample, transform: Transform | None = None, max_pixels: int | None = None) -> Decoded:
     try:
-        images = sample.load_images()
+        images = sample.load_images(max_pixels)
     except SampleError as exc:
         return sample, None, str(exc)
     return sample, images if transform is None else transform(sample.id, images), None
@@ -38,10 +38,12 @@ def decoded_batches(
     workers: int = 4,
     lookahead: int = 2,
     transform: Transform | None = None,
+    max_pixels: int | None = None,
 ) -> Iterator[list[Decoded]]:
     """Yield batches of decoded samples in order, keeping ``lookahead`` batches of decoding in flight.
 
-    Memory stays bounded by ``(lookahead + 1) * batch_size`` decoded images however large the task is.
+    Memory stays bounded by ``(lookahead + 1) * batch_size`` decoded images however large the task is,
+    each of at most ``max_pixels`` (default :data:`harness.images.DEFAULT_MAX_PIXELS`).
     """
     if not needs_images:
         for start in range(0, len(samples), batch_size):
@@ -54,7 +56,11 @@ def decoded_batches(
         batch: list[Decoded] = []
         while position < len(samples) or pending:
             while position < len(samples) and len(pending) < window:
-                pending.append(pool.submit(partial(_decode, transform=transform), samples[position]))
+                pending.append(
+                    pool.submit(
+                        partial(_decode, transform=transform, max_pixels=max_pixels), samples[position]
+                    )
+                )
                 position += 1
             batch.append(pending.popleft().result())
             if len(batch) == batch_size or (position >= len(samples) and not pending):

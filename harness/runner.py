@@ -22,20 +22,36 @@ from typing import Any, cast
 
 from harness import distributed
 from harness.errors import SpotfakeError
-from harness.model import Item, Model
-from harness.perturb import Perturbation, image_transform, perturbed_key, perturbed_task_folder
+from harness.launch_index import launch_signature, recall, remember, results_unchanged, scoring_signature
+from harness.locking import LOCK_FILE, FolderLock
+from harness.model import Item, LazyModel, Model
+from harness.perturb import (
+    Perturbation,
+    image_transform,
+    perturbation_slug,
+    perturbed_key,
+    perturbed_task_folder,
+)
 from harness.prefetch import Decoded, decoded_batches
 from harness.provenance import environment
-from harness.record_store import UNSCORED_FILE, RecordWriter, load_existing, rank_file, record_files
-from harness.results import SAMPLES_FILE, ModelInfo, run_dir, write_records, write_results
+from harness.record_store import (
+    UNSCORED_FILE,
+    RecordWriter,
+    counts_as_done,
+    keep_previous,
+    load_existing,
+    rank_file,
+    record_files,
+)
+from harness.results import RESULTS_FILE, SAMPLES_FILE, ModelInfo, read_results, write_records, write_results
 from harness.results_contract import Perturbation as PerturbationEntry
 from harness.results_contract import Results
+from harness.run_folders import run_folder
 from harness.scoring import (
     ScoringOptions,
     build_results,
     complete_records,
     make_record,
-    records_from_responses,
     run_key,
     score_and_summarize,
 )
@@ -62,6 +78,10 @@ class RunOptions:
     scoring: ScoringOptions = field(default_factory=ScoringOptions)
     perturbation: Perturbation | None = None
     """Applied to every decoded image before the model (``--perturb``); own folder and run key."""
+    retry_errors: bool = True
+    """Predict again, on resume, the samples whose earlier attempt ended in an error record."""
+    max_pixels: int | None = None
+    """Pixel cap per decoded image (default :data:`harness.images.DEFAULT_MAX_PIXELS`)."""
 
     def recorded(self) -> dict[str, Any]:
         return {"batch_size": self.batch_size, "limit": self.limit, "seed": self.seed, "strict": self.strict}
@@ -75,6 +95,8 @@ class RunOutcome:
     results: Results | None
     n_predicted: int
     n_reused: int
+    n_retried: int = 0
+    model_built: bool = True
 
 
 def model_info(model: Model, args: Mapping[str, Any]) -> ModelInfo:
@@ -153,32 +175,105 @@ def _order_for_throughput(samples: Sequence[Sample]) -> list[Sample]:
     return sorted(samples, key=lambda s: (len(s.prompt), len(s.images)))
 
 
-def run(model: Model, model_args: Mapping[str, Any], task: LoadedTask, options: RunOptions) -> RunOutcome:
-    """Evaluate ``model`` on ``task``; resumable, data-parallel under torchrun; returns the outcome."""
+def run(
+    model: Model | LazyModel, model_args: Mapping[str, Any], task: LoadedTask, options: RunOptions
+) -> RunOutcome:
+    """Evaluate ``model`` on ``task``; resumable, data-parallel under torchrun; returns the outcome.
+
+    The run folder is locked for the whole run. A :class:`LazyModel` is built only when something is left
+    to predict and the folder's launch index does not already know its run key.
+    """
     ctx = distributed.current()
-    seed_everything(options.seed)
     task = limited(task, options.limit)
-    batch_size = options.batch_size or model.batch_size
-    info = model_info(model, model_args)
-    key = perturbed_key(run_key(info, task), options.perturbation)
-    parser = parser_of(task.args)
-    folder = run_dir(
-        options.output_dir, info.name, perturbed_task_folder(task.spec.name, options.perturbation)
+    folder = run_folder(
+        options.output_dir,
+        model.name,
+        model_args,
+        perturbed_task_folder(task.spec.name, options.perturbation),
     )
-    folder.mkdir(parents=True, exist_ok=True)
+    lock_name = LOCK_FILE if ctx.rank == 0 else f"{LOCK_FILE}.rank{ctx.rank}"
+    with FolderLock(folder, what="run folder", name=lock_name):
+        return _run_locked(model, model_args, task, options, folder, ctx)
+
+
+def _identity(
+    model: Model | LazyModel, model_args: Mapping[str, Any], task: LoadedTask, options: RunOptions
+) -> tuple[ModelInfo, str, str | None, dict[str, Any] | None]:
+    """``(model identity, run key, launch signature)``: from the folder's launch index when it knows this
+    launch (nothing built), else from the model itself."""
+    signature = None
+    if isinstance(model, LazyModel):
+        identity = {
+            "name": task.spec.name,
+            "version": task.spec.version,
+            "data": task.data_fingerprint,
+            "args": {k: str(v) for k, v in sorted(task.args.items())},
+            "perturbation": perturbation_slug(options.perturbation),
+        }
+        signature = launch_signature(model.name, model.args, model.target, identity)
+        if options.resume:
+            known = recall(
+                run_folder(
+                    options.output_dir,
+                    model.name,
+                    model_args,
+                    perturbed_task_folder(task.spec.name, options.perturbation),
+                ),
+                signature,
+            )
+            if known is not None:
+                return known[0], known[1], signature, known[2]
+    built = model.get() if isinstance(model, LazyModel) else model
+    info = model_info(built, model_args)
+    return info, perturbed_key(run_key(info, task), options.perturbation), signature, None
+
+
+def _batch_size(model: Model | LazyModel, options: RunOptions, entry: Mapping[str, Any] | None) -> int:
+    """--batch-size, else the model's own; for a model never built, the one its last run used."""
+    if options.batch_size:
+        return options.batch_size
+    if isinstance(model, LazyModel) and not model.built:
+        remembered = (entry or {}).get("batch_size")
+        ok = isinstance(remembered, int) and not isinstance(remembered, bool) and remembered > 0
+        return int(remembered) if ok else Model.batch_size  # type: ignore[arg-type]
+    return (model.get() if isinstance(model, LazyModel) else model).batch_size
+
+
+def _run_locked(
+    model: Model | LazyModel,
+    model_args: Mapping[str, Any],
+    task: LoadedTask,
+    options: RunOptions,
+    folder: Path,
+    ctx: distributed.DistContext,
+) -> RunOutcome:
+    seed_everything(options.seed)
+    info, key, signature, entry = _identity(model, model_args, task, options)
+    parser = parser_of(task.args)
 
     done: dict[str, Record] = {}
+    n_retried = 0
     if options.resume:
-        done, _ = load_existing(folder, key)
+        same, _ = load_existing(folder, key)
+        done = {i: r for i, r in same.items() if counts_as_done(r, retry_errors=options.retry_errors)}
+        n_retried = sum(1 for r in same.values() if r.error is not None and r.id not in done)
     shard = task.samples[ctx.rank :: ctx.world_size]
     todo = _order_for_throughput([s for s in shard if s.id not in done])
     n_reused = len(shard) - len(todo)
+    if n_retried:
+        log.warning(
+            "%s: retrying %d sample(s) whose earlier attempt ended in an error (--no-retry-errors keeps them)",
+            folder,
+            n_retried,
+        )
 
     started = time.perf_counter()
     predict_s = 0.0
     tokens = 0
-    writer_path = rank_file(folder, ctx.rank, ctx.world_size)
+    batch_size = _batch_size(model, options, entry)
     if todo:
+        predictor = model.get() if isinstance(model, LazyModel) else model
+        batch_size = options.batch_size or predictor.batch_size
         from tqdm import tqdm
 
         bar = tqdm(
@@ -187,18 +282,20 @@ def run(model: Model, model_args: Mapping[str, Any], task: LoadedTask, options: 
             unit="sample",
             disable=not options.progress or None,
             file=sys.stderr,
+            leave=False,
         )
-        with RecordWriter(writer_path) as writer:
+        with RecordWriter(rank_file(folder, ctx.rank, ctx.world_size)) as writer:
             batches = decoded_batches(
                 todo,
                 batch_size,
-                needs_images=model.needs_images,
+                needs_images=predictor.needs_images,
                 workers=options.workers,
                 transform=image_transform(options.perturbation),
+                max_pixels=options.max_pixels,
             )
             for batch in batches:
                 t0 = time.perf_counter()
-                responses = _predict_batch(model, batch, options.strict)
+                responses = _predict_batch(predictor, batch, options.strict)
                 predict_s += time.perf_counter() - t0
                 records = [
                     make_record(sample, resp, task.spec.answer_kind, options.scoring.threshold, key, parser)
@@ -214,6 +311,7 @@ def run(model: Model, model_args: Mapping[str, Any], task: LoadedTask, options: 
         "predict_s": round(predict_s, 4),
         "n_predicted": len(todo),
         "n_reused": n_reused,
+        "n_retried": n_retried,
         "samples_per_s": round(len(todo) / wall_s, 3) if todo and wall_s > 0 else None,
         "tokens_per_s": round(tokens / predict_s, 3) if tokens and predict_s > 0 else None,
         "world_size": ctx.world_size,
@@ -223,18 +321,33 @@ def run(model: Model, model_args: Mapping[str, Any], task: LoadedTask, options: 
     distributed.barrier(ctx)
     results = None
     if ctx.is_main:
-        results = finalize(
-            task,
-            info,
-            folder,
-            key,
-            options.scoring,
-            settings={**options.recorded(), "batch_size": batch_size, "world_size": ctx.world_size},
-            timing=timing,
-            perturbation=options.perturbation,
-        )
+        settings = {**options.recorded(), "batch_size": batch_size, "world_size": ctx.world_size}
+        scoring = scoring_signature(options.scoring, task.spec, len(task.samples), settings, key)
+        known = recall(folder, signature) if not todo else None
+        if known is not None and results_unchanged(folder, known[2], scoring):
+            results = read_results(folder / RESULTS_FILE)  # nothing new: the file written last time stands
+        else:
+            results = finalize(
+                task,
+                info,
+                folder,
+                key,
+                options.scoring,
+                settings=settings,
+                timing=timing,
+                perturbation=options.perturbation,
+            )
+            remember(folder, signature, info, key, scoring, batch_size=batch_size)
     distributed.barrier(ctx)
-    return RunOutcome(folder=folder, results=results, n_predicted=len(todo), n_reused=n_reused)
+    built = not isinstance(model, LazyModel) or model.built
+    return RunOutcome(
+        folder=folder,
+        results=results,
+        n_predicted=len(todo),
+        n_reused=n_reused,
+        n_retried=n_retried,
+        model_built=built,
+    )
 
 
 def finalize(
@@ -251,15 +364,15 @@ def finalize(
 ) -> Results:
     """Merge every records file of ``folder`` (or use ``found``), score, and write both output files.
 
-    Records written under another run key are kept aside in ``samples.previous-<key>.jsonl`` rather than
-    silently dropped.
+    Records written under another run key are kept in ``samples.previous-<key>.jsonl`` (one file per
+    key), never dropped, and found again when that key comes back. Scoring time goes into ``timing``.
     """
-    if found is None:
-        current, other = load_existing(folder, key)
-        if other:
-            old_key = other[0].run_key or "unknown"
-            write_records(folder / f"samples.previous-{old_key}.jsonl", other)
-        found = current
+    started = time.perf_counter()
+    current, other = load_existing(folder, key)
+    if found is not None:  # re-scored responses replace this key's records; other keys' are kept
+        current = dict(found)
+    keep_previous(folder, key, other)
+    found = current
     task_ids = {s.id for s in task.samples}
     records = complete_records(task, {k: v for k, v in found.items() if k in task_ids}, key)
     unscored = [r for k, r in found.items() if k not in task_ids]
@@ -277,7 +390,7 @@ def finalize(
         scoring=scoring,
         settings=settings,
         environment=environment(),
-        timing=timing,
+        timing={**timing, "scoring_s": round(time.perf_counter() - started, 4)},
         key=key,
     )
     if perturbation is not None:
@@ -286,51 +399,10 @@ def finalize(
     return results
 
 
-def score_predictions(
-    task: LoadedTask,
-    responses: Mapping[str, Response],
-    *,
-    model_name: str,
-    output_dir: Path,
-    scoring_options: ScoringOptions,
-    source_file: str,
-    fingerprint: str,
-) -> tuple[Path, Results]:
-    """Re-score saved predictions through the same code as a fresh run.
+def __getattr__(name: str) -> Any:
+    """``score_predictions`` moved to :mod:`harness.rescore`; still importable from here."""
+    if name == "score_predictions":
+        from harness.rescore import score_predictions
 
-    Ids absent from ``responses`` count as missing; ids the task does not have are an error naming a few.
-    """
-    task_ids = {s.id for s in task.samples}
-    unknown = [i for i in responses if i not in task_ids]
-    if unknown:
-        shown = ", ".join(repr(i) for i in unknown[:3])
-        raise SpotfakeError(
-            f"{source_file}: {len(unknown)} id(s) are not in task {task.spec.name!r} (e.g. {shown}); "
-            "check --task, --data-root and --task-args"
-        )
-    has_text = any(r.text for r in responses.values())
-    info = ModelInfo(
-        name=model_name,
-        kind="lmm" if has_text else "expert",
-        args={"predictions": Path(source_file).name},
-        settings={"source": "predictions file"},
-        fingerprint=fingerprint,
-    )
-    key = run_key(info, task)
-    found = records_from_responses(task, responses, scoring_options.threshold, key)
-    folder = run_dir(output_dir, model_name, task.spec.name)
-    folder.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    results = finalize(
-        task,
-        info,
-        folder,
-        key,
-        scoring_options,
-        settings={"batch_size": None, "limit": None, "seed": scoring_options.seed, "strict": False},
-        timing={"wall_s": None, "n_predicted": 0, "scoring_s": None},
-        found=found,
-    )
-    results["timing"]["scoring_s"] = round(time.perf_counter() - started, 4)
-    write_results(folder, results)
-    return folder, results
+        return score_predictions
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

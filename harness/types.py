@@ -44,22 +44,13 @@ class Sample:
     yes_means: Label | None = None
     question: str | None = None
 
-    def load_images(self) -> list[Any]:
-        """Open this sample's images as RGB PIL images; raise SampleError naming the path on failure."""
-        from PIL import Image, UnidentifiedImageError
+    def load_images(self, max_pixels: int | None = None) -> list[Any]:
+        """Open this sample's images as RGB PIL images (:mod:`harness.images`: regular files, real image
+        formats, at most ``max_pixels`` each); raise SampleError naming the path on failure."""
+        from harness.images import DEFAULT_MAX_PIXELS, load_images
 
-        images = []
-        for path in self.images:
-            try:
-                with Image.open(path) as img:
-                    images.append(img.convert("RGB"))
-            except FileNotFoundError:
-                raise SampleError(
-                    f"image not found: {path} (sample {self.id}); is --data-root right?"
-                ) from None
-            except (UnidentifiedImageError, OSError) as exc:
-                raise SampleError(f"cannot read image {path} (sample {self.id}): {exc}") from None
-        return images
+        limit = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
+        return load_images(self.images, sample_id=self.id, max_pixels=limit)
 
 
 @dataclass

@@ -12,8 +12,9 @@ from PIL import Image
 
 from harness.errors import SpotfakeError
 from harness.model import Item, Model, build_model
+from harness.rescore import score_predictions
 from harness.results import read_records, read_results
-from harness.runner import RunOptions, run, score_predictions
+from harness.runner import RunOptions, run
 from harness.scoring import ScoringOptions
 from harness.task import load_task
 from harness.types import Response
@@ -100,12 +101,18 @@ def test_torn_last_line_is_dropped_and_redone(tmp_path: Path) -> None:
 
 def test_changed_model_settings_do_not_reuse_records(tmp_path: Path) -> None:
     task = load_task(str(TOY_TASK), task_args={"n": 5})
-    run(build_model("random", {"seed": "1"}), {"seed": "1"}, task, options(tmp_path))
+    first = run(build_model("random", {"seed": "1"}), {"seed": "1"}, task, options(tmp_path))
     model = build_model("random", {"seed": "2"})
-    model.name = "random"
     outcome = run(model, {"seed": "2"}, task, options(tmp_path))
-    assert outcome.n_predicted == 5
-    assert list((tmp_path / "runs" / "random" / "toy").glob("samples.previous-*.jsonl"))
+    assert outcome.n_predicted == 5 and outcome.folder != first.folder
+    assert (first.folder / "results.json").is_file() and (outcome.folder / "results.json").is_file()
+    same_folder = build_model("random", {"seed": "2"})
+    same_folder.settings = lambda: {"seed": 2, "variant": "other"}  # type: ignore[method-assign]
+    other = run(same_folder, {"seed": "2"}, task, options(tmp_path))
+    assert other.folder == outcome.folder and other.n_predicted == 5
+    assert list(outcome.folder.glob("samples.previous-*.jsonl"))
+    back = run(build_model("random", {"seed": "2"}), {"seed": "2"}, task, options(tmp_path))
+    assert back.n_predicted == 0 and back.n_reused == 5  # the earlier settings' records come back
 
 
 def test_missing_and_corrupt_images_become_error_records(tmp_path: Path) -> None:
@@ -150,7 +157,7 @@ def test_rescoring_saved_predictions_matches_the_run(tmp_path: Path) -> None:
         fingerprint="x",
     )
     assert outcome.results is not None
-    for key in ("acc", "f1", "f1_fake", "balanced_acc", "rouge_l"):
+    for key in ("acc", "f1", "f1_fake", "balanced_acc"):
         assert rescored["metrics"][key] == outcome.results["metrics"][key]
     assert rescored["ci"]["acc"] == outcome.results["ci"]["acc"]
 

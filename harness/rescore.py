@@ -1,0 +1,86 @@
+"""``spotfake score``: saved predictions through the same scoring path as a fresh run, never over a run.
+
+The predictions get a folder of their own, ``<output-dir>/<model-name>/<task>/``. A folder that already
+holds a run is refused unless ``--replace`` is given (re-scoring the same predictions file again is not
+a replacement); even then the records there are kept in ``samples.previous-<key>.jsonl``, never lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from harness.errors import SpotfakeError
+from harness.locking import FolderLock
+from harness.record_store import load_existing
+from harness.results import RESULTS_FILE, ModelInfo
+from harness.results_contract import Results
+from harness.run_folders import check_plain_name, run_folder
+from harness.runner import finalize
+from harness.scoring import ScoringOptions, records_from_responses, run_key
+from harness.task import LoadedTask
+from harness.types import Response
+
+
+def _holds_another_run(folder: Path, key: str) -> bool:
+    """Whether ``folder`` has results or records under a run key other than ``key``."""
+    if not folder.is_dir():
+        return False
+    same, other = load_existing(folder, key)
+    if other:
+        return True
+    return (folder / RESULTS_FILE).exists() and not same
+
+
+def score_predictions(
+    task: LoadedTask,
+    responses: Mapping[str, Response],
+    *,
+    model_name: str,
+    output_dir: Path,
+    scoring_options: ScoringOptions,
+    source_file: str,
+    fingerprint: str,
+    replace: bool = False,
+) -> tuple[Path, Results]:
+    """Re-score saved predictions through the same code as a fresh run; returns the folder and results.
+
+    Ids absent from ``responses`` count as missing; ids the task does not have are an error naming a few.
+    """
+    check_plain_name(model_name)
+    task_ids = {s.id for s in task.samples}
+    unknown = [i for i in responses if i not in task_ids]
+    if unknown:
+        shown = ", ".join(repr(i) for i in unknown[:3])
+        raise SpotfakeError(
+            f"{source_file}: {len(unknown)} id(s) are not in task {task.spec.name!r} (e.g. {shown}); "
+            "check --task, --data-root and --task-args"
+        )
+    has_text = any(r.text for r in responses.values())
+    info = ModelInfo(
+        name=model_name,
+        kind="lmm" if has_text else "expert",
+        args={"predictions": Path(source_file).name},
+        settings={"source": "predictions file"},
+        fingerprint=fingerprint,
+    )
+    key = run_key(info, task)
+    folder = run_folder(output_dir, model_name, {}, task.spec.name)
+    with FolderLock(folder, what="run folder"):
+        if not replace and _holds_another_run(folder, key):
+            raise SpotfakeError(
+                f"{folder} already holds another run; choose another --model-name, or pass --replace "
+                "(its records are then kept in samples.previous-<key>.jsonl)"
+            )
+        found = records_from_responses(task, responses, scoring_options.threshold, key)
+        results = finalize(
+            task,
+            info,
+            folder,
+            key,
+            scoring_options,
+            settings={"batch_size": None, "limit": None, "seed": scoring_options.seed, "strict": False},
+            timing={"wall_s": None, "n_predicted": 0},
+            found=found,
+        )
+    return folder, results
