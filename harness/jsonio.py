@@ -21,7 +21,7 @@ import math
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -202,7 +202,9 @@ def read_json_strict(path: Path, *, what: str, max_bytes: int | None = None) -> 
     return loads_strict(data, where=f"{what} {path}")
 
 
-def _binary_lines(handle: IO[bytes], where: str, max_line_bytes: int) -> Iterator[tuple[int, bytes]]:
+def _binary_lines(
+    handle: IO[bytes], where: str, max_line_bytes: int
+) -> Generator[tuple[int, bytes], None, None]:
     """UTF-8 lines as bytes, each read with a bounded buffer (a huge line is refused, not loaded)."""
     number = 0
     while True:
@@ -223,7 +225,7 @@ def _binary_lines(handle: IO[bytes], where: str, max_line_bytes: int) -> Iterato
 
 def _text_lines(
     handle: IO[bytes], encoding: str, where: str, max_line_bytes: int
-) -> Iterator[tuple[int, bytes]]:
+) -> Generator[tuple[int, bytes], None, None]:
     """Lines of a UTF-16/32 file re-encoded as UTF-8, with the same bounded buffer."""
     text = io.TextIOWrapper(handle, encoding=encoding, errors="strict", newline=None)
     number = 0
