@@ -1,0 +1,143 @@
+"""``spotfake report`` (paper tables and figures from run folders) and ``spotfake robustness`` (sweeps)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from harness.errors import SpotfakeError
+from harness.perturb import Perturbation
+
+if TYPE_CHECKING:
+    from harness.runner import RunOutcome
+
+DEFAULT_ROBUSTNESS_METRICS = ("acc", "auc")
+
+
+def _metric_labels(names: Sequence[str]) -> dict[str, str]:
+    """Registry labels of ``names`` (unknown names: SpotfakeError with the closest ones)."""
+    from harness.metrics import metric_def
+
+    return {name: metric_def(name).label for name in names}
+
+
+def _held_out(tasks: Sequence[str]) -> dict[str, Mapping[str, Sequence[str]]]:
+    """What each registered task says was held out in training (empty for unknown tasks)."""
+    from harness.registry import TASKS
+
+    out: dict[str, Mapping[str, Sequence[str]]] = {}
+    for task in tasks:
+        try:
+            out[task] = TASKS.get(task).held_out
+        except SpotfakeError:
+            out[task] = {}
+    return out
+
+
+def register_report(parser: argparse.ArgumentParser) -> None:
+    """Paper-ready tables (Markdown, LaTeX, CSV) and figures (PNG, SVG) from run folders."""
+    parser.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folders, or folders holding them")
+    parser.add_argument("--format", choices=["markdown", "latex", "csv"], default="markdown")
+    parser.add_argument("--metrics", help="comma-separated metric names (default: every metric with a value)")
+    parser.add_argument("--figures", metavar="DIR", help="also write the figures (PNG and SVG) into DIR")
+    parser.add_argument("--output", metavar="FILE", help="write the table here instead of stdout")
+    parser.set_defaults(handler=cmd_report)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Build the tables (and figures) of every run folder given."""
+    from harness.report.runs import load_runs
+    from harness.report.tables import RENDERERS, build_tables, default_metrics
+
+    metrics = [m.strip() for m in (args.metrics or "").split(",") if m.strip()]
+    labels = _metric_labels(metrics)
+    runs = load_runs([Path(p) for p in args.run_dirs], with_samples=bool(args.figures))
+    results = [r.results for r in runs]
+    text = RENDERERS[args.format](build_tables(results, metrics or None))
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    if args.figures:
+        from harness.report.figures import write_figures
+
+        chosen = labels or _metric_labels([m for m in ("acc", "auc") if m in default_metrics(results)])
+        tasks = list(dict.fromkeys(r.task for r in runs))
+        written = write_figures(runs, Path(args.figures), metric_labels=chosen, held_out=_held_out(tasks))
+        print(f"wrote {len(written)} figure file(s) to {args.figures}", file=sys.stderr)
+    return 0
+
+
+def register_robustness(parser: argparse.ArgumentParser) -> None:
+    """Run a model clean and under each perturbation strength; print metric-vs-strength tables."""
+    from harness.cli import _add_scoring_args
+
+    parser.add_argument("--model", required=True, help="model name(s), comma-separated")
+    parser.add_argument("--model-args", help="key=value,key=value passed to the model")
+    parser.add_argument("--task", required=True, help="one task name (or task YAML)")
+    parser.add_argument(
+        "--perturb",
+        action="append",
+        default=[],
+        metavar="SWEEP",
+        help="an axis such as 'jpeg:95,85,75,60,50' or 'blur:0.5,1,2' (repeatable; docs/robustness.md)",
+    )
+    parser.add_argument(
+        "--metrics", help=f"metrics in the tables (default: {','.join(DEFAULT_ROBUSTNESS_METRICS)})"
+    )
+    parser.add_argument("--limit", type=int, help="evaluate only the first N samples")
+    parser.add_argument("--batch-size", type=int, help="samples per model call (default: the model's own)")
+    parser.add_argument("--workers", type=int, default=4, help="image-decoding threads")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_scoring_args(parser)
+    parser.set_defaults(handler=cmd_robustness)
+
+
+def cmd_robustness(args: argparse.Namespace) -> int:
+    """The sweep: parse everything first, then run (or reuse) each point of each model."""
+    from harness.cli import _scoring_options, _split
+    from harness.model import LazyModel, parse_model_args
+    from harness.robustness import plan, robustness_tables, sweep
+    from harness.runner import RunOptions
+    from harness.task import load_task, parse_task_args
+
+    points = plan(args.perturb)
+    metrics = _split(args.metrics) or list(DEFAULT_ROBUSTNESS_METRICS)
+    labels = _metric_labels(metrics)
+    if args.batch_size is not None and args.batch_size < 1:
+        raise SpotfakeError(f"--batch-size must be >= 1, got {args.batch_size}")
+    models = _split(args.model)
+    model_args = parse_model_args(args.model_args)
+    task = load_task(args.task, args.data_root, parse_task_args(args.task_args))
+    options = RunOptions(
+        output_dir=Path(args.output_dir),
+        batch_size=args.batch_size,
+        limit=args.limit,
+        seed=args.seed,
+        workers=args.workers,
+        progress=not args.quiet,
+        scoring=_scoring_options(args),
+    )
+
+    results = []
+    for name in models:
+        model = LazyModel(name, model_args if len(models) == 1 or args.model_args else {})
+
+        def report(point: Perturbation | None, outcome: RunOutcome, who: str = name) -> None:
+            spec = "clean" if point is None else point.spec
+            done = f"{outcome.n_predicted} predicted, {outcome.n_reused} reused"
+            print(f"{who} {spec}: {done} -> {outcome.folder}", file=sys.stderr)
+
+        try:
+            results += sweep(model, model_args, task, points, options, on_point=report)
+        finally:
+            model.close()
+    print(f"{task.spec.name}: {len(points)} point(s) x {len(models)} model(s), runs in {args.output_dir}")
+    for metric in metrics:
+        print()
+        print(robustness_tables(results, metric, labels[metric]))
+    return 0

@@ -1,0 +1,93 @@
+"""Robustness sweeps: run a model on a task clean and under every strength of every perturbation axis.
+
+Each point is an ordinary perturbed run (``runs/<model>/<task>@<slug>/``), so a finished point reuses its
+records and a killed sweep resumes. The tables put a metric against the strengths of one perturbation,
+one row per model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from harness.errors import SpotfakeError
+from harness.model import LazyModel, Model
+from harness.perturb import Perturbation, parse_sweep
+from harness.report.curves import RobustnessPoint, robustness_points
+from harness.results_contract import Results
+from harness.runner import RunOptions, RunOutcome, run
+from harness.task import LoadedTask
+
+
+def plan(sweeps: Sequence[str]) -> list[Perturbation | None]:
+    """The clean run, then every strength of every axis (``jpeg:95,85`` ...), duplicates dropped.
+
+    Raises SpotfakeError on a bad axis, before any model is built.
+    """
+    if not sweeps:
+        raise SpotfakeError("--perturb is required, e.g. --perturb 'jpeg:95,85,75,60,50'")
+    points: list[Perturbation | None] = [None]
+    for sweep in sweeps:
+        points += parse_sweep(sweep)
+    return list(dict.fromkeys(points))
+
+
+def sweep(
+    model: Model | LazyModel,
+    model_args: Mapping[str, Any],
+    task: LoadedTask,
+    points: Sequence[Perturbation | None],
+    options: RunOptions,
+    *,
+    on_point: Callable[[Perturbation | None, RunOutcome], None] | None = None,
+) -> list[Results]:
+    """Results of ``model`` on ``task`` at every point; ``on_point(point, outcome)`` after each one.
+
+    Each point is an ordinary run, so finished points reuse their records (a :class:`LazyModel` is not
+    even built when every point is finished) and a killed sweep resumes where it stopped.
+    """
+    out: list[Results] = []
+    for point in points:
+        outcome = run(model, model_args, task, replace(options, perturbation=point))
+        if on_point is not None:
+            on_point(point, outcome)
+        if outcome.results is not None:
+            out.append(outcome.results)
+    return out
+
+
+def _fmt(p: RobustnessPoint | None) -> str:
+    if p is None or p.value is None:
+        return "-"
+    if p.low is None or p.high is None:
+        return f"{p.value:.3f}"
+    return f"{p.value:.3f} [{p.low:.3f}, {p.high:.3f}]"
+
+
+def _strength(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return str(int(value)) if float(value).is_integer() else format(value, "g")
+
+
+def robustness_tables(results: Sequence[Results], metric: str, label: str) -> str:
+    """Plain-text tables: for each perturbation, rows = models, columns = clean then each strength."""
+    points = robustness_points(results, metric)
+    clean = {p.model: p for p in points if p.perturbation == "clean"}
+    blocks = []
+    for name in sorted({p.perturbation for p in points} - {"clean"}):
+        axis = [p for p in points if p.perturbation == name]
+        strengths = sorted(
+            {p.strength for p in axis if p.strength is not None}, reverse=name in ("jpeg", "webp")
+        )
+        models = list(dict.fromkeys(p.model for p in axis))
+        header = ["model", "clean", *(f"{name}:{_strength(s)}" for s in strengths)]
+        rows = [header]
+        for model in models:
+            by_strength = {p.strength: p for p in axis if p.model == model}
+            rows.append([model, _fmt(clean.get(model)), *(_fmt(by_strength.get(s)) for s in strengths)])
+        widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+        lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+        blocks.append(f"{label} vs {name}\n" + "\n".join(lines))
+    return "\n\n".join(blocks)

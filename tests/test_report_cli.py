@@ -1,0 +1,117 @@
+"""``spotfake report``: tables in three formats and figure files from run folders; bad input exits 2."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import REPO_ROOT, TOY_TASK
+from PIL import Image
+from test_report_tables import check_latex
+
+from harness import cli
+from harness.model import Item, Model
+from harness.robustness import plan, sweep
+from harness.runner import RunOptions
+from harness.scoring import ScoringOptions
+from harness.task import load_task
+from harness.types import Response
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+class Grain(Model):
+    """p(fake) from the image's smoothness."""
+
+    kind = "expert"
+    needs_images = True
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def predict(self, items: Sequence[Item]) -> list[Response]:
+        return [
+            Response(score=float(1 - np.abs(np.diff(np.asarray(i.images[0], float), axis=1)).mean() / 80))
+            for i in items
+        ]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("report")
+    (root / "imgs").mkdir()
+    rng = np.random.default_rng(3)
+    for i in range(15):
+        arr = np.clip(128 + rng.normal(0, 40 if i % 3 == 0 else 12, (20, 20, 3)), 0, 255).astype(np.uint8)
+        Image.fromarray(arr).save(root / "imgs" / f"img_{i}.png")
+    task = load_task(str(TOY_TASK), data_root=root / "imgs", task_args={"n": 15})
+    options = RunOptions(
+        output_dir=root / "runs", progress=False, workers=1, scoring=ScoringOptions(n_bootstrap=30)
+    )
+    sweep(Grain("grain"), {}, task, plan(["blur:0.5,2"]), options)
+    reported = REPO_ROOT / "results" / "reported"
+    shutil.copytree(next(p.parent for p in sorted(reported.rglob("results.json"))), root / "runs" / "paper")
+    return root / "runs"
+
+
+def test_latex_report_is_well_formed(runs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["report", str(runs / "grain"), "--format", "latex", "--metrics", "acc,auc,eer"]) == 0
+    text = capsys.readouterr().out
+    assert check_latex(text, 4) == 1 + 3  # header; clean, blur:0.5, blur:2
+    assert "grain (blur:0.5)" in text and r"\textbf{" in text
+
+
+def test_markdown_and_csv_reports(runs: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert cli.main(["report", str(runs), "--metrics", "acc"]) == 0
+    text = capsys.readouterr().out
+    assert "| Model | Acc |" in text and "†" in text  # the copied reported row is marked
+    out = tmp_path / "table.csv"
+    assert cli.main(["report", str(runs / "grain"), "--format", "csv", "--output", str(out)]) == 0
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert sorted(r["perturbation"] for r in rows) == ["", "blur:0.5", "blur:2"]
+    assert all(r["auc"] for r in rows)
+
+
+def test_figures_are_written_as_png_and_svg(runs: Path, tmp_path: Path) -> None:
+    figures = tmp_path / "figs"
+    assert cli.main(["report", str(runs / "grain"), "--metrics", "acc,auc", "--figures", str(figures)]) == 0
+    names = sorted(p.name for p in figures.iterdir())
+    for stem in (
+        "toy-roc",
+        "toy-pr",
+        "toy-reliability",
+        "toy-scores",
+        "toy-robustness-auc-blur",
+        "toy-generators-acc",
+    ):
+        assert f"{stem}.png" in names and f"{stem}.svg" in names, (stem, names)
+        assert (figures / f"{stem}.png").read_bytes().startswith(PNG_MAGIC)
+        assert (figures / f"{stem}.svg").read_text().lstrip().startswith("<?xml")
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["report", "no/such/folder"], "no such run folder"),
+        (["report", "{empty}"], "no results.json"),
+        (["report", "{runs}", "--metrics", "acuracy"], "acc"),
+        (["report", "{runs}", "--format", "html"], "invalid choice"),
+    ],
+)
+def test_bad_report_input_is_one_line(
+    argv: list[str], says: str, runs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "empty").mkdir()
+    argv = [a.format(runs=runs, empty=tmp_path / "empty") for a in argv]
+    try:
+        code = cli.main(argv)
+    except SystemExit as exc:  # argparse's own errors
+        code = int(exc.code or 0)
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert says in err and err.splitlines()[-1].count("error") == 1
