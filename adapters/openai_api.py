@@ -1,77 +1,69 @@
 """OpenAI-compatible chat-completions APIs: GPT-4o and any vLLM, SGLang or llama.cpp server.
 
 Each sample is one ``POST {base_url}/chat/completions`` with the images as base64 data URLs and the
-question as text, ``temperature=0``. Requests run in a bounded thread pool; 429, 5xx, timeouts and
-connection errors are retried with exponential backoff and jitter, waiting at least what ``Retry-After``
-says. A sample that still fails gets ``Response(error=...)``; a rejected key or an unknown model or route
-(401/403/404) stops the run, since every other sample would fail the same way.
+question as text, ``temperature=0``. Requests of a batch run concurrently (at most ``concurrency`` at a
+time) on asyncio with httpx (:mod:`adapters.chat_http`): each attempt has a total deadline (``timeout``)
+and a reply size cap (``max_reply_bytes``); 429, 5xx, timeouts and connection errors are retried with
+backoff, honouring ``Retry-After``. Ctrl-C cancels every request at once; batches already recorded stay.
 
-The key is read from the environment (``OPENAI_API_KEY`` unless ``api_key_env`` names another variable)
-and is never part of the settings, the fingerprint, a response or an error message. The HTTP client is
-``requests`` (already a dependency of the stack), so that retries, Retry-After and redaction are
-under this module's control and the same code talks to every OpenAI-compatible server.
+What can go wrong, and what happens:
+
+- one sample fails (its image cannot be encoded, a 400, a 5xx after every retry, a timeout): its record
+  carries ``Response.error`` (and no answer), so a resumed run asks again;
+- a rejected key or an unknown model or route (401/403/404): :class:`FatalApiError`, the run stops;
+- the server looks down: :class:`ApiUnavailableError` (one line, exit 2) when no request has been
+  answered yet and a whole batch failed on the server's side, or when ``max_failures`` requests in a
+  row failed; what earlier batches recorded is kept and the same command resumes.
+
+Secrets: the key is read from the environment (``OPENAI_API_KEY`` unless ``api_key_env`` names another
+variable) and is never part of the settings, the fingerprint or a message. Credentials in ``base_url``
+(``user:password@``, ``?api-key=``...) are used for the requests but recorded and shown without them
+(:mod:`harness.redaction`). Every text a server sends (answers and errors) is stored only after lone
+surrogates are replaced and the key and URL credentials are masked, so a server that echoes the
+Authorization header cannot put the key into samples.jsonl.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
-import email.utils
 import io
-import logging
+import json
 import os
 import random
 import re
-import threading
-import time
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
+from adapters.chat_http import ERROR_TEXT_LIMIT, GaveUp, Limits, Reply, error_message, post_with_retries
 from adapters.model_args import choice_arg, float_arg, int_arg
 from harness.errors import SpotfakeError
 from harness.model import Item, Model
+from harness.redaction import public_url, stored_text, url_secrets
 from harness.types import Response
 
-log = logging.getLogger(__name__)
-
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 FATAL_STATUSES = {
     401: "the API key was rejected; set {env} to a valid key",
     403: "the API key may not use this model or route; check {env} and model=",
     404: "no such model or route; check model= and base_url= (it usually ends in /v1)",
 }
 IMAGE_TAG = re.compile(r"<image>\s*")
-SECRET_PATTERNS = (
-    re.compile(r"sk-[A-Za-z0-9_\-*]{6,}"),
-    re.compile(r"(?i)(bearer\s+)[^\s\"',]+"),
-)
 DETAILS = ("auto", "low", "high", "none")
 IMAGE_FORMATS = ("png", "jpeg")
 MAX_TOKENS_FIELDS = ("max_tokens", "max_completion_tokens")
+
+OK, SERVER_FAILED, LOCAL_FAILED = "ok", "server", "local"
+"""How one sample's request ended: answered, failed on the server's side, or failed here (encoding)."""
 
 
 class FatalApiError(SpotfakeError):
     """An answer that every later request would get too (bad key, unknown model): the run stops."""
 
 
-def redact(text: str, secrets: Sequence[str] = ()) -> str:
-    """``text`` with the given secrets, anything shaped like an OpenAI key and bearer tokens masked."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[redacted]")
-    text = SECRET_PATTERNS[0].sub("[redacted]", text)
-    return SECRET_PATTERNS[1].sub(r"\1[redacted]", text)
-
-
-def public_url(url: str) -> str:
-    """``url`` without user:password, query or fragment (they can hold credentials); no trailing slash."""
-    parts = urlsplit(url.strip())
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
+class ApiUnavailableError(SpotfakeError):
+    """The server looks down (nothing answered yet and a whole batch failed, or ``max_failures``
+    requests in a row failed): the run stops instead of recording a result made of errors."""
 
 
 def image_data_url(image: Any, image_format: str = "png", jpeg_quality: int = 90) -> str:
@@ -87,45 +79,16 @@ def image_data_url(image: Any, image_format: str = "png", jpeg_quality: int = 90
     return f"data:{mime};base64,{base64.b64encode(buffer.getvalue()).decode('ascii')}"
 
 
-def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date); None if absent
-    or unreadable."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    if "retry-after-ms" in lowered:
-        try:
-            return max(0.0, float(lowered["retry-after-ms"]) / 1000.0)
-        except ValueError:
-            pass
-    value = lowered.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random) -> float:
-    """Exponential backoff with "equal jitter": half of ``min(cap, base * 2**attempt)`` plus a random
-    share of the other half, so parallel workers do not retry in lockstep."""
-    ceiling = min(cap, base * (2**attempt))
-    return ceiling / 2 + rng.uniform(0, ceiling / 2)
-
-
 class OpenAIChatModel(Model):
     """An OpenAI-compatible chat model; ``--model-args`` are strings:
 
     ``model`` (required, e.g. gpt-4o or the served name), ``base_url`` (https://api.openai.com/v1),
     ``api_key_env`` (OPENAI_API_KEY), ``max_tokens`` (512), ``max_tokens_field`` (max_tokens |
     max_completion_tokens), ``detail`` (auto | low | high | none = omitted), ``image_format`` (png | jpeg),
-    ``jpeg_quality`` (90), ``system_prompt``, ``seed``, ``concurrency`` (4), ``timeout`` (seconds, 120),
-    ``max_retries`` (6), ``backoff`` (first backoff in seconds, 1), ``backoff_max`` (60),
-    ``max_retry_after`` (longest Retry-After honoured, 300).
+    ``jpeg_quality`` (90), ``system_prompt``, ``seed``, ``concurrency`` (4), ``timeout`` (total seconds
+    per request, 120), ``max_reply_bytes`` (8 MiB), ``max_retries`` (6), ``backoff`` (first backoff in
+    seconds, 1), ``backoff_max`` (60), ``max_retry_after`` (longest Retry-After honoured, 300),
+    ``max_failures`` (requests failing in a row that stop the run, 8; 0 = never stop).
     """
 
     kind = "lmm"
@@ -145,10 +108,12 @@ class OpenAIChatModel(Model):
         seed: str | int | None = None,
         concurrency: str | int = 4,
         timeout: str | float = 120,
+        max_reply_bytes: str | int = 8 * 2**20,
         max_retries: str | int = 6,
         backoff: str | float = 1.0,
         backoff_max: str | float = 60.0,
         max_retry_after: str | float = 300.0,
+        max_failures: str | int = 8,
         api_key: str | None = None,
     ) -> None:
         if api_key is not None:
@@ -163,7 +128,7 @@ class OpenAIChatModel(Model):
                 f"openai: base_url={public_url(str(base_url))!r}: expected http(s)://host[:port]/v1"
             )
         self.model = str(model)
-        self.base_url = str(base_url).strip().rstrip("/")
+        self.base_url = str(base_url).strip()
         self.api_key_env = str(api_key_env)
         self.max_tokens = int_arg("openai", "max_tokens", max_tokens, minimum=1)
         self.max_tokens_field = choice_arg("openai", "max_tokens_field", max_tokens_field, MAX_TOKENS_FIELDS)
@@ -173,14 +138,18 @@ class OpenAIChatModel(Model):
         self.system_prompt = system_prompt or None
         self.seed = None if seed is None or seed == "" else int_arg("openai", "seed", seed)
         self.concurrency = int_arg("openai", "concurrency", concurrency, minimum=1)
-        self.timeout = float_arg("openai", "timeout", timeout, minimum=0.001)
-        self.max_retries = int_arg("openai", "max_retries", max_retries, minimum=0)
-        self.backoff = float_arg("openai", "backoff", backoff, minimum=0)
-        self.backoff_max = float_arg("openai", "backoff_max", backoff_max, minimum=0)
-        self.max_retry_after = float_arg("openai", "max_retry_after", max_retry_after, minimum=0)
+        self.limits = Limits(
+            timeout=float_arg("openai", "timeout", timeout, minimum=0.001),
+            max_reply_bytes=int_arg("openai", "max_reply_bytes", max_reply_bytes, minimum=1024),
+            max_retries=int_arg("openai", "max_retries", max_retries, minimum=0),
+            backoff=float_arg("openai", "backoff", backoff, minimum=0),
+            backoff_max=float_arg("openai", "backoff_max", backoff_max, minimum=0),
+            max_retry_after=float_arg("openai", "max_retry_after", max_retry_after, minimum=0),
+        )
+        self.max_failures = int_arg("openai", "max_failures", max_failures, minimum=0)
+        self.failures_in_a_row = 0
+        self.answered = 0
         self._rng = random.Random()
-        self._local = threading.local()
-        self._pool: ThreadPoolExecutor | None = None
 
     # ------------------------------------------------------------ contract
 
@@ -203,24 +172,9 @@ class OpenAIChatModel(Model):
 
     def predict(self, items: Sequence[Item]) -> list[Response]:
         """One request per item, ``concurrency`` at a time; answers in the order of ``items``."""
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="openai")
-        futures = [self._pool.submit(self.answer, item) for item in items]
-        out: list[Response] = []
-        try:
-            for future in futures:
-                out.append(future.result())
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
-        return out
-
-    def close(self) -> None:
-        """Wait for running requests and close the pool."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        outcomes = asyncio.run(self._answer_all(list(items)))
+        self._check_server(outcomes)
+        return [response for response, _ in outcomes]
 
     # ------------------------------------------------------------ one request
 
@@ -247,107 +201,123 @@ class OpenAIChatModel(Model):
             body["seed"] = self.seed
         return body
 
-    def answer(self, item: Item) -> Response:
+    def _secrets(self) -> list[str]:
+        key = os.environ.get(self.api_key_env) or ""
+        return [key, *url_secrets(self.base_url)] if key else url_secrets(self.base_url)
+
+    async def _answer_all(self, items: list[Item]) -> list[tuple[Response, str]]:
+        import httpx
+
+        gate = asyncio.Semaphore(self.concurrency)
+        timeout = httpx.Timeout(self.limits.timeout, connect=min(10.0, self.limits.timeout))
+        limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
+        async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
+
+            async def one(item: Item) -> tuple[Response, str]:
+                async with gate:
+                    return await self._answer(client, item)
+
+            tasks = [asyncio.ensure_future(one(item)) for item in items]
+            try:
+                return list(await asyncio.gather(*tasks))
+            except BaseException:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                raise
+
+    async def _answer(self, client: Any, item: Item) -> tuple[Response, str]:
         """Send one sample with retries; a per-sample failure comes back as ``Response(error=...)``."""
         key = os.environ.get(self.api_key_env) or ""
+        secrets = self._secrets()
         try:
-            body = self.request_body(item)
+            body = await asyncio.to_thread(self.request_body, item)
         except Exception as exc:  # an image PIL cannot encode
-            return Response(error=f"cannot encode the images of sample {item.sample.id}: {exc}")
-        try:
-            return self._send(body, key)
-        except FatalApiError:
-            raise
-        except Exception as exc:  # anything unexpected stays with this sample, without the key
-            return Response(error=redact(f"{type(exc).__name__}: {exc}", [key]))
-
-    def _session(self) -> Any:
-        import requests
-
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=1, max_retries=0)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-            self._local.session = session
-        return session
-
-    def _send(self, body: dict[str, Any], key: str) -> Response:
-        import requests
-
-        url = f"{self.base_url}/chat/completions"
+            message = f"cannot encode the images of sample {item.sample.id}: {exc}"
+            return Response(error=stored_text(message, secrets, ERROR_TEXT_LIMIT)), LOCAL_FAILED
         headers = {"Content-Type": "application/json"}
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        timeout = (min(10.0, self.timeout), self.timeout)
-        last = "no attempt"
-        for attempt in range(self.max_retries + 1):
-            wait: float | None = None
-            start = time.perf_counter()
-            try:
-                reply = self._session().post(url, json=body, headers=headers, timeout=timeout)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                last = redact(f"{type(exc).__name__}: {exc}", [key])
-            else:
-                latency = time.perf_counter() - start
-                status = reply.status_code
-                if status == 200:
-                    return self._parse(reply, latency, key)
-                message = _error_message(reply)
-                last = redact(f"HTTP {status}: {message}", [key])
-                if status in FATAL_STATUSES:
-                    hint = FATAL_STATUSES[status].format(env=self.api_key_env)
-                    raise FatalApiError(f"openai: {last} from {public_url(url)}: {hint}")
-                if status not in RETRY_STATUSES:
-                    return Response(error=last, latency_s=latency)
-                wait = retry_after_seconds(reply.headers)
-            if attempt == self.max_retries:
-                break
-            if wait is not None:
-                delay = min(wait, self.max_retry_after)
-                delay += self._rng.uniform(0, 0.1 * delay)
-            else:
-                delay = backoff_delay(attempt, self.backoff, self.backoff_max, self._rng)
-            log.info("openai: %s; retry %d/%d in %.2fs", last, attempt + 1, self.max_retries, delay)
-            time.sleep(delay)
-        return Response(error=f"gave up after {self.max_retries + 1} attempts: {last}")
+        url = chat_url(self.base_url)
+        outcome = await post_with_retries(
+            client,
+            url,
+            json.dumps(body).encode("utf-8"),
+            headers,
+            self.limits,
+            secrets=secrets,
+            rng=self._rng,
+            label="openai",
+        )
+        if isinstance(outcome, GaveUp):
+            return Response(error=outcome.message), SERVER_FAILED
+        if outcome.status in FATAL_STATUSES:
+            hint = FATAL_STATUSES[outcome.status].format(env=self.api_key_env)
+            last = stored_text(f"HTTP {outcome.status}: {error_message(outcome)}", secrets, ERROR_TEXT_LIMIT)
+            raise FatalApiError(f"openai: {last} from {public_url(url)}: {hint}")
+        if outcome.status != 200:
+            text = stored_text(f"HTTP {outcome.status}: {error_message(outcome)}", secrets, ERROR_TEXT_LIMIT)
+            return Response(error=text, latency_s=outcome.seconds), SERVER_FAILED
+        response = parse_reply(outcome, secrets)
+        return response, SERVER_FAILED if response.error else OK
 
-    def _parse(self, reply: Any, latency: float, key: str) -> Response:
-        try:
-            data = reply.json()
-            choice = data["choices"][0]
-            message = choice.get("message") or {}
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-            return Response(error=redact(f"malformed reply: {reply.text[:200]!r}", [key]), latency_s=latency)
-        content = message.get("content")
-        if isinstance(content, list):  # some servers return content parts
-            content = "".join(part.get("text", "") for part in content if isinstance(part, dict))
-        if content is None and message.get("refusal"):
-            content = str(message["refusal"])
-        usage_raw = data.get("usage") or {}
-        usage = {
-            k: int(v)
-            for k, v in usage_raw.items()
-            if k in ("prompt_tokens", "completion_tokens", "total_tokens") and isinstance(v, int)
-        }
-        if content is None:
-            reason = choice.get("finish_reason")
-            return Response(
-                error=f"empty reply (finish_reason={reason})", latency_s=latency, usage=usage or None
+    def _check_server(self, outcomes: Sequence[tuple[Response, str]]) -> None:
+        """Count failures in a row; raise ApiUnavailableError when the server looks down."""
+        server = [(response, how) for response, how in outcomes if how != LOCAL_FAILED]
+        for _, how in server:
+            if how == OK:
+                self.answered += 1
+                self.failures_in_a_row = 0
+            else:
+                self.failures_in_a_row += 1
+        if not server or self.max_failures == 0:
+            return
+        last = next((r.error for r, how in reversed(server) if how == SERVER_FAILED), None)
+        where = public_url(self.base_url)
+        if self.answered == 0 and all(how == SERVER_FAILED for _, how in server):
+            raise ApiUnavailableError(
+                f"openai: no answer from {where}: no request has been answered yet and all {len(server)} of "
+                f"this batch failed (last: {last}); is the server up? Rerun the same command to resume"
             )
-        return Response(text=str(content).strip(), latency_s=latency, usage=usage or None)
+        if self.failures_in_a_row >= self.max_failures:
+            raise ApiUnavailableError(
+                f"openai: the last {self.failures_in_a_row} requests to {where} failed (last: {last}); "
+                "stopping (finished samples are kept; rerun the same command to resume, "
+                "or raise max_failures=)"
+            )
 
 
-def _error_message(reply: Any) -> str:
-    """The error message of a non-200 reply: ``error.message`` of an OpenAI-style body, else the text."""
+def chat_url(base_url: str) -> str:
+    """``{base_url}/chat/completions``, keeping the base URL's query (e.g. ``?api-version=``)."""
+    import httpx
+
+    url = httpx.URL(base_url.strip())
+    return str(url.copy_with(path=url.path.rstrip("/") + "/chat/completions"))
+
+
+def parse_reply(reply: Reply, secrets: Sequence[str]) -> Response:
+    """A 200 reply as a Response: the message text (cleaned and redacted) and token usage, or an error."""
+    latency = reply.seconds
     try:
-        data = reply.json()
-        error = data.get("error") if isinstance(data, dict) else None
-        if isinstance(error, dict) and error.get("message"):
-            return str(error["message"])[:300]
-        if isinstance(error, str):
-            return error[:300]
-    except ValueError:
-        pass
-    return (reply.text or reply.reason or "").strip()[:300]
+        data = json.loads(reply.body)
+        choice = data["choices"][0]
+        message = choice.get("message") or {}
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError):
+        raw = reply.body[:4096].decode("utf-8", errors="replace")
+        return Response(error=stored_text(f"malformed reply: {raw!r}", secrets, 200), latency_s=latency)
+    content = message.get("content") if isinstance(message, dict) else None
+    if isinstance(content, list):  # some servers return content parts
+        content = "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    if content is None and isinstance(message, dict) and message.get("refusal"):
+        content = str(message["refusal"])
+    usage_raw = data.get("usage") if isinstance(data, dict) else None
+    usage = {
+        k: int(v)
+        for k, v in (usage_raw.items() if isinstance(usage_raw, dict) else ())
+        if k in ("prompt_tokens", "completion_tokens", "total_tokens") and type(v) is int and 0 <= v < 2**53
+    }
+    if content is None:
+        reason = choice.get("finish_reason") if isinstance(choice, dict) else None
+        error = stored_text(f"empty reply (finish_reason={reason})", secrets, ERROR_TEXT_LIMIT)
+        return Response(error=error, latency_s=latency, usage=usage or None)
+    return Response(text=stored_text(str(content), secrets).strip(), latency_s=latency, usage=usage or None)

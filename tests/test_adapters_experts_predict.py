@@ -154,12 +154,10 @@ def test_spotfake_run_end_to_end_with_an_expert(
     )
     out = capsys.readouterr().out
     assert code == 0 and "npr" in out
-    records = [
-        json.loads(line)
-        for line in (tmp_path / "runs/npr/imagefolder/samples.jsonl").read_text().splitlines()
-    ]
+    (folder,) = (tmp_path / "runs").glob("npr@*/imagefolder")  # one folder per --model-args
+    records = [json.loads(line) for line in (folder / "samples.jsonl").read_text().splitlines()]
     assert len(records) == 8
     assert all(r["error"] is None and 0.0 <= r["score"] <= 1.0 for r in records)
     assert all(r["verdict"] == ("fake" if r["score"] >= 0.5 else "real") for r in records)
-    results = json.loads((tmp_path / "runs/npr/imagefolder/results.json").read_text())
+    results = json.loads((folder / "results.json").read_text())
     assert "auc" in results["metrics"]

@@ -180,7 +180,7 @@ def test_runs_end_to_end_through_spotfake_run(tiny_models: dict[str, Path], tmp_
         ]
     )
     assert code == 0
-    folder = tmp_path / "runs" / "hf" / "imagefolder"
+    (folder,) = (tmp_path / "runs").glob("hf@*/imagefolder")  # one folder per --model-args
     records = [json.loads(line) for line in (folder / "samples.jsonl").read_text().splitlines()]
     assert len(records) == 4 and all(r["error"] is None and isinstance(r["response"], str) for r in records)
     assert all(r["usage"]["completion_tokens"] <= 5 for r in records)

@@ -22,9 +22,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from adapters.openai_api import OpenAIChatModel, public_url, redact, retry_after_seconds
+from adapters.chat_http import retry_after_seconds
+from adapters.openai_api import ApiUnavailableError, OpenAIChatModel
 from harness.errors import SpotfakeError
 from harness.model import Item, build_model
+from harness.redaction import public_args, public_url, redact, stored_text, url_secrets
 from harness.types import Sample
 
 SECRET = "sk-test-9Zq4SECRETkeyDoNotLeak0042"
@@ -229,11 +231,13 @@ def test_connection_errors_are_retried_then_reported(server: FakeOpenAI) -> None
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    model = client(server, base_url=f"http://127.0.0.1:{port}/v1", max_retries="1")
+    model = client(server, base_url=f"http://127.0.0.1:{port}/v1", max_retries="1", max_failures="0")
     (response,) = model.predict([item("anyone?")])
-    assert response.error is not None and response.error.startswith(
-        "gave up after 2 attempts: ConnectionError"
-    )
+    assert response.error is not None and response.error.startswith("gave up after 2 attempts: ConnectError")
+    # by default a server that never answered stops the run instead of recording errors
+    model = client(server, base_url=f"http://127.0.0.1:{port}/v1", max_retries="1")
+    with pytest.raises(ApiUnavailableError, match=r"no answer from http://127\.0\.0\.1:\d+/v1"):
+        model.predict([item("anyone?"), item("hello?")])
 
 
 def test_concurrency_is_bounded(server: FakeOpenAI) -> None:
@@ -268,6 +272,30 @@ def test_settings_drop_credentials_from_the_url() -> None:
     model = OpenAIChatModel(model=MODEL, base_url="https://user:pw@example.com/v1?token=abc")
     assert model.settings()["base_url"] == "https://example.com/v1"
     assert redact(f"Authorization: Bearer {SECRET}x") == "Authorization: Bearer [redacted]"
+
+
+def test_url_credentials_are_found_and_stripped() -> None:
+    url = "http://someone1:pa%40ss-9876@h.example:8000/v1/?api-key=k-123456789&api-version=2024-06&token=t0k3n-abcdef"
+    assert public_url(url) == "http://h.example:8000/v1?api-version=2024-06"
+    assert set(url_secrets(url)) == {"someone1", "pa%40ss-9876", "pa@ss-9876", "k-123456789", "t0k3n-abcdef"}
+    assert url_secrets("http://u:pw@h/v1") == []  # too short to mask in free text; never in a stored URL
+    args = public_args({"base_url": url, "model": "gpt-4o", "path": "/models/x"})
+    assert args == {
+        "base_url": "http://h.example:8000/v1?api-version=2024-06",
+        "model": "gpt-4o",
+        "path": "/models/x",
+    }
+
+
+def test_stored_text_is_cleaned_and_redacted_before_it_is_cut() -> None:
+    secret = "plain-secret-value-42"
+    text = "y" * 20 + secret
+    assert stored_text(text, [secret], limit=24) == "y" * 20 + "[red..."
+    assert stored_text("a\ud800b\udfffc") == "a\ufffdb\ufffdc"
+    assert (
+        redact("GET /v1?key=abc123&x=1 from http://me:pw@h/")
+        == "GET /v1?key=[redacted]&x=1 from http://[redacted]@h/"
+    )
 
 
 def test_retry_after_forms() -> None:
@@ -335,7 +363,7 @@ def test_a_killed_run_resumes_without_asking_again(server: FakeOpenAI, tmp_path:
         assert main(argv) == 2
     finally:
         Handler.handle_chat = original  # type: ignore[method-assign]
-    folder = tmp_path / "runs" / "openai" / "imagefolder"
+    (folder,) = (tmp_path / "runs").glob("openai@*/imagefolder")  # one folder per --model-args
     first = [json.loads(x) for f in folder.glob("*.jsonl") for x in f.read_text().splitlines() if x.strip()]
     answered = {r["id"] for r in first if r.get("response")}
     assert len(answered) >= 2

@@ -1,0 +1,178 @@
+"""POSTing to an HTTP API with bounds on everything: time, size and retries.
+
+Each attempt has a total deadline (connecting, sending, waiting and reading the whole reply), so a
+server that sends a byte a second cannot hold a request open; a reply is read in chunks and dropped as
+soon as it passes ``max_reply_bytes`` (its declared Content-Length is checked first). 408/409/429/5xx,
+timeouts and connection errors are retried with exponential backoff and jitter, waiting at least what
+``Retry-After`` says (capped). Everything runs on asyncio with httpx, so cancelling (Ctrl-C) ends every
+request at once. Error texts come back through :func:`harness.redaction.stored_text`: secrets masked,
+then cut.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import random
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import httpx
+
+from harness.redaction import stored_text
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
+ERROR_TEXT_LIMIT = 300
+"""Characters of a server's error text kept in an error record (after redaction)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long, how big and how often: ``timeout`` is the total seconds of one attempt."""
+
+    timeout: float
+    max_reply_bytes: int
+    max_retries: int
+    backoff: float
+    backoff_max: float
+    max_retry_after: float
+
+
+@dataclass
+class Reply:
+    """A complete HTTP reply (any status) and the seconds its attempt took."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    seconds: float
+
+
+@dataclass
+class GaveUp:
+    """No usable reply: every attempt failed (or the reply was too large). ``message`` is safe to store."""
+
+    message: str
+
+
+class ReplyTooLarge(Exception):
+    """The reply passed the size cap (declared or read)."""
+
+
+def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date); None if absent
+    or unreadable."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    if "retry-after-ms" in lowered:
+        try:
+            return max(0.0, float(lowered["retry-after-ms"]) / 1000.0)
+        except ValueError:
+            pass
+    value = lowered.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random) -> float:
+    """Exponential backoff with "equal jitter": half of ``min(cap, base * 2**attempt)`` plus a random
+    share of the other half, so parallel workers do not retry in lockstep."""
+    ceiling = min(cap, base * (2**attempt))
+    return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+def error_message(reply: Reply) -> str:
+    """The error text of a non-200 reply: ``error.message`` of an OpenAI-style body, else the body."""
+    text = reply.body.decode("utf-8", errors="replace")
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return text.strip() or f"HTTP {reply.status}"
+    error = data.get("error") if isinstance(data, dict) else None
+    if isinstance(error, dict) and error.get("message"):
+        return str(error["message"])
+    if isinstance(error, str):
+        return error
+    return text.strip()
+
+
+async def post_once(
+    client: httpx.AsyncClient, url: str, content: bytes, headers: Mapping[str, str], limits: Limits
+) -> Reply:
+    """One POST, read whole within ``limits.timeout`` seconds; ReplyTooLarge past the size cap,
+    asyncio.TimeoutError past the deadline, httpx.RequestError when the transport fails."""
+    start = time.perf_counter()
+
+    async def attempt() -> Reply:
+        async with client.stream("POST", url, content=content, headers=dict(headers)) as response:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limits.max_reply_bytes:
+                raise ReplyTooLarge(f"declared {int(declared)} bytes")
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > limits.max_reply_bytes:
+                    raise ReplyTooLarge(f"more than {limits.max_reply_bytes} bytes read")
+                chunks.append(chunk)
+            return Reply(response.status_code, response.headers, b"".join(chunks), 0.0)
+
+    reply = await asyncio.wait_for(attempt(), timeout=limits.timeout)
+    reply.seconds = time.perf_counter() - start
+    return reply
+
+
+async def post_with_retries(
+    client: httpx.AsyncClient,
+    url: str,
+    content: bytes,
+    headers: Mapping[str, str],
+    limits: Limits,
+    *,
+    secrets: Sequence[str],
+    rng: random.Random,
+    label: str,
+) -> Reply | GaveUp:
+    """POST with retries: the first reply whose status is not retried, or GaveUp with a storable message."""
+    last = "no attempt"
+    for attempt in range(limits.max_retries + 1):
+        wait: float | None = None
+        try:
+            reply = await post_once(client, url, content, headers, limits)
+        except ReplyTooLarge as exc:
+            return GaveUp(
+                f"reply too large ({exc}; max_reply_bytes={limits.max_reply_bytes}); nothing of it was kept"
+            )
+        except asyncio.TimeoutError:
+            last = f"no complete reply within {limits.timeout:g} s (timeout=, the total per request)"
+        except httpx.RequestError as exc:
+            last = stored_text(f"{type(exc).__name__}: {exc}", secrets, ERROR_TEXT_LIMIT)
+        else:
+            if reply.status not in RETRY_STATUSES:
+                return reply
+            last = stored_text(f"HTTP {reply.status}: {error_message(reply)}", secrets, ERROR_TEXT_LIMIT)
+            wait = retry_after_seconds(reply.headers)
+        if attempt == limits.max_retries:
+            break
+        if wait is not None:
+            delay = min(wait, limits.max_retry_after)
+            delay += rng.uniform(0, 0.1 * delay)
+        else:
+            delay = backoff_delay(attempt, limits.backoff, limits.backoff_max, rng)
+        log.info("%s: %s; retry %d/%d in %.2fs", label, last, attempt + 1, limits.max_retries, delay)
+        await asyncio.sleep(delay)
+    attempts = limits.max_retries + 1
+    return GaveUp(f"gave up after {attempts} attempt{'s' if attempts > 1 else ''}: {last}")
