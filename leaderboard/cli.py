@@ -33,6 +33,9 @@ def register_leaderboard(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--port", type=int, default=8501, help="port on 127.0.0.1 (default 8501)")
     parser.add_argument("--no-browser", action="store_true", help="do not open a web browser")
+    parser.add_argument(
+        "--arena-db", help="arena votes: a SQLAlchemy URL or a SQLite file (default RUNS_DIR/arena.sqlite3)"
+    )
     parser.set_defaults(handler=cmd_leaderboard)
 
 
@@ -74,6 +77,7 @@ def streamlit_command(args: argparse.Namespace) -> list[str]:
         "--",
         "--results-dir", str(Path(args.results_dir).resolve()),
         "--runs-dir", str(Path(args.runs_dir).resolve()),
+        "--arena-db", _arena_db(getattr(args, "arena_db", None), args.runs_dir),
     ]  # fmt: skip
     for root in args.data_root:
         task, sep, folder = root.partition("=")
@@ -82,6 +86,13 @@ def streamlit_command(args: argparse.Namespace) -> list[str]:
             f"{task}={Path(folder).resolve()}" if sep and task else str(Path(root).resolve()),
         ]
     return command
+
+
+def _arena_db(value: str | None, runs_dir: str) -> str:
+    """The arena database for the app: a URL as given, else an absolute SQLite file path."""
+    if value and "://" in value:
+        return value
+    return str(Path(value or Path(runs_dir) / "arena.sqlite3").resolve())
 
 
 def wait_until_healthy(url: str, timeout_s: float = 60.0) -> bool:

@@ -1,0 +1,205 @@
+"""The human arena tab: one image, two anonymous explanations, a vote, then the names and the ratings.
+
+Votes go to the arena database (``ctx.config.arena_db``: a SQLite file by default, any SQLAlchemy URL);
+a voter is an anonymous session id unless a name is given. Ratings are Bradley-Terry with bootstrap
+intervals (:mod:`leaderboard.arena.ratings`), shown beside the automatic metrics of the same models with
+the rank agreement (Kendall tau) between the human ratings and each metric. Explanations are untrusted
+text: shown with ``st.text``, never as HTML or markdown.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from harness.errors import SpotfakeError
+from leaderboard.arena.catalog import load_catalog
+from leaderboard.arena.pairing import Matchup, next_matchup
+from leaderboard.arena.ratings import Rating, bradley_terry, rank_agreement
+from leaderboard.arena.store import ArenaStore
+from leaderboard.arena.votes import Catalog, Vote
+from leaderboard.tabs.context import BoardContext
+
+BUTTONS = (("A is better", "a"), ("B is better", "b"), ("Tie", "tie"), ("Both bad", "both_bad"))
+SHOWN_METRICS = ("acc", "f1", "rouge_l", "css", "rouge_l_gated", "css_gated", "judge", "judge_gated")
+BOOTSTRAP = 200
+
+
+@st.cache_resource(show_spinner=False)
+def _store(url: str | None) -> ArenaStore:
+    return ArenaStore(url)
+
+
+@st.cache_resource(ttl=60, show_spinner=False)
+def _catalog(results_dir: str | None, runs_dir: str | None) -> Catalog:
+    return load_catalog([Path(p) if p else None for p in (results_dir, runs_dir)])
+
+
+def _arena_db(ctx: BoardContext) -> str | None:
+    return getattr(ctx.config, "arena_db", None)
+
+
+def _voter() -> str:
+    if "arena_session" not in st.session_state:
+        st.session_state["arena_session"] = f"anon-{uuid.uuid4().hex[:12]}"
+    name = str(st.session_state.get("arena_name") or "").strip()
+    return f"name:{name[:150]}" if name else str(st.session_state["arena_session"])
+
+
+def _ratings(store: ArenaStore, task: str) -> tuple[list[Vote], list[Rating]]:
+    votes = store.votes(task)
+    return votes, bradley_terry(votes, n_bootstrap=BOOTSTRAP, seed=0)
+
+
+def _vote(store: ArenaStore, catalog: Catalog, task: str, matchup: Matchup, winner: str) -> None:
+    """Button callback: store the vote, then reveal the names (or show why it was refused)."""
+    vote = Vote(
+        task,
+        matchup.sample_id,
+        matchup.model_a,
+        matchup.model_b,
+        winner,
+        _voter(),
+        datetime.now(timezone.utc),
+    )
+    try:
+        store.add_vote(vote, catalog)
+    except SpotfakeError as exc:
+        st.session_state["arena_error"] = str(exc)
+        return
+    st.session_state["arena_error"] = None
+    st.session_state[f"arena_revealed:{task}"] = (matchup, winner)
+    st.session_state.pop(f"arena_matchup:{task}", None)
+
+
+def _next(task: str) -> None:
+    st.session_state.pop(f"arena_revealed:{task}", None)
+    st.session_state.pop(f"arena_matchup:{task}", None)
+
+
+def _show_matchup(ctx: BoardContext, task: str, matchup: Matchup) -> None:
+    samples, why = ctx.task_samples(task)
+    sample = samples.get(matchup.sample_id) if samples else None
+    left, right = st.columns([1, 2])
+    with left:
+        st.text(f"Sample {matchup.sample_id}")
+        if sample is not None and sample.images and Path(sample.images[0]).is_file():
+            st.image(str(sample.images[0]), width=320)
+        else:
+            st.caption(f"Image not at hand ({why or 'no image'}); judge the explanations by their text.")
+    with right:
+        col_a, col_b = st.columns(2)
+        for col, label, text in (
+            (col_a, "Explanation A", matchup.text_a),
+            (col_b, "Explanation B", matchup.text_b),
+        ):
+            col.markdown(f"**{label}**")
+            col.text(text)
+
+
+def _ratings_view(ctx: BoardContext, task: str, votes: list[Vote], ratings: list[Rating]) -> None:
+    st.subheader("Human ratings")
+    if not ratings:
+        st.info("No votes on this task yet.")
+        return
+    st.caption(
+        f"{len(votes)} votes; Bradley-Terry, ties and 'both bad' as half wins, mean 1000, 95% bootstrap interval."
+    )
+    metrics: dict[str, dict[str, Any]] = {}
+    for entry in ctx.entries:
+        if entry.source != "reported" and not entry.variant:
+            for name in SHOWN_METRICS:
+                value = entry.results["metrics"].get(name)
+                if value is not None:
+                    metrics.setdefault(name, {})[entry.model] = value
+    rows = []
+    for r in ratings:
+        row: dict[str, Any] = {"Model": r.model, "Rating": round(r.rating, 1)}
+        row["CI low"], row["CI high"] = (round(r.ci[0], 1), round(r.ci[1], 1)) if r.ci else (None, None)
+        row["Votes"] = r.votes
+        for name, values in metrics.items():
+            row[_label(name)] = values.get(r.model)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    st.dataframe(frame, hide_index=True, key=f"arena_table:{task}")
+    import altair as alt
+
+    base = alt.Chart(frame).encode(y=alt.Y("Model:N", sort="-x"))
+    chart = base.mark_rule().encode(
+        x=alt.X("CI low:Q", scale=alt.Scale(zero=False), title="rating"), x2="CI high:Q"
+    )
+    st.altair_chart(
+        chart + base.mark_point(filled=True, size=80).encode(x="Rating:Q"), use_container_width=True
+    )
+    agreement = rank_agreement(ratings, metrics)
+    if agreement:
+        st.caption("Rank agreement with the automatic metrics (Kendall tau over the models having both; "
+                   "positive = same order; none below 3 models).")  # fmt: skip
+        st.dataframe(
+            pd.DataFrame([{"Metric": _label(k), "Kendall tau": v} for k, v in agreement.items()]),
+            hide_index=True,
+            key=f"arena_tau:{task}",
+        )
+
+
+def _label(name: str) -> str:
+    from harness.metrics.registry import METRICS, metric_label
+
+    return metric_label(name) if name in METRICS else name
+
+
+def render(ctx: BoardContext) -> None:
+    """The arena for the task on screen."""
+    task = ctx.task
+    if task is None:
+        st.info("No results yet: the arena compares explanations of runs on a task.")
+        return
+    try:
+        store = _store(_arena_db(ctx))
+    except SpotfakeError as exc:
+        st.error(str(exc))
+        return
+    catalog = _catalog(
+        str(ctx.results_dir) if ctx.results_dir else None, str(ctx.runs_dir) if ctx.runs_dir else None
+    )
+    task_catalog = catalog.tasks.get(task)
+    st.text_input("Your name (optional; otherwise an anonymous session id)", key="arena_name", max_chars=150)
+    votes, ratings = _ratings(store, task)
+    if task_catalog is None:
+        st.info("The arena needs at least two runs on this task with explanations in their records.")
+    else:
+        revealed = st.session_state.get(f"arena_revealed:{task}")
+        if revealed is not None:
+            matchup, winner = revealed
+            _show_matchup(ctx, task, matchup)
+            said = dict((w, b) for b, w in BUTTONS)[winner]
+            st.success(f"Your vote: {said}. A was {matchup.model_a}, B was {matchup.model_b}.")
+            st.button("Next pair", on_click=_next, args=(task,), key=f"arena_next:{task}")
+        else:
+            key = f"arena_matchup:{task}"
+            if key not in st.session_state:
+                counts = {r.model: r.votes for r in ratings}
+                st.session_state[key] = next_matchup(
+                    task_catalog,
+                    vote_counts=counts,
+                    ratings={r.model: r.rating for r in ratings},
+                    voted=store.voted_keys(_voter(), task),
+                    rng=random.Random(),
+                )
+            matchup = st.session_state[key]
+            if matchup is None:
+                st.info("You have voted on every pair of this task. Thank you!")
+            else:
+                _show_matchup(ctx, task, matchup)
+                for col, (label, winner) in zip(st.columns(len(BUTTONS)), BUTTONS, strict=True):
+                    col.button(label, on_click=_vote, args=(store, catalog, task, matchup, winner),
+                               key=f"arena_vote_{winner}:{task}", use_container_width=True)  # fmt: skip
+        if st.session_state.get("arena_error"):
+            st.error(st.session_state["arena_error"])
+    _ratings_view(ctx, task, votes, ratings)

@@ -1,0 +1,94 @@
+"""The arena tab in a real Chromium: vote, see the names revealed and the ratings change.
+
+Runs ``spotfake leaderboard`` over three committed demo runs with a fresh SQLite arena database; skips
+only when Chromium is absent and ``CI`` is not set.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import REPO_ROOT
+from test_leaderboard_browser import CHROMIUM_FLAGS, chromium_path, free_port
+
+from leaderboard.arena.store import ArenaStore
+from leaderboard.cli import wait_until_healthy
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("leaderboard_browser")]
+MODELS = ("fakevlm-demo", "always-fake", "random")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    results = tmp_path / "results"
+    for model in MODELS:
+        shutil.copytree(
+            REPO_ROOT / "results" / "reproduced" / model / "demo", results / "reproduced" / model / "demo"
+        )
+    db = tmp_path / "arena.sqlite3"
+    port = free_port()
+    log = (tmp_path / "server.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", "leaderboard", "--no-browser", "--port", str(port),
+         "--results-dir", str(results), "--runs-dir", str(tmp_path / "runs"), "--arena-db", str(db)],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        if not wait_until_healthy(url, timeout_s=120):
+            pytest.fail(f"the app did not start: {(tmp_path / 'server.log').read_text()[-2000:]}")
+        yield url, db
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+        log.close()
+
+
+def test_voting_in_the_arena_changes_the_ratings(server: tuple[str, Path], tmp_path: Path) -> None:
+    url, db = server
+    executable = chromium_path()
+    if os.environ.get("CI"):
+        import playwright.sync_api as api
+    else:
+        api = pytest.importorskip("playwright.sync_api")
+    with api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1600})
+            page.goto(url)
+            page.get_by_role("tab", name="Arena").click(timeout=120_000)
+            page.get_by_text("No votes on this task yet.").wait_for(timeout=60_000)
+            page.get_by_role("button", name="A is better").click(timeout=60_000)
+            page.get_by_text("A was ").wait_for(timeout=60_000)
+            page.get_by_text("1 votes;").wait_for(timeout=60_000)
+            table = page.locator('[data-testid="stDataFrame"]').first
+            api.expect(table.locator("[role=gridcell]").first).to_be_visible(timeout=60_000)
+            first = page.locator('[data-testid="stVegaLiteChart"]').first
+            first.wait_for(timeout=60_000)
+            page.get_by_role("button", name="Next pair").click()
+            page.get_by_role("button", name="B is better").click(timeout=60_000)
+            page.get_by_text("2 votes;").wait_for(timeout=60_000)
+            assert not page.locator('[data-testid="stException"]').count()
+            page.wait_for_timeout(800)
+            shot = tmp_path / "arena.png"
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            browser.close()
+    votes = ArenaStore(db).votes("demo")
+    assert [v.winner for v in votes] == ["a", "b"] and all(v.voter.startswith("anon-") for v in votes)
+    assert shot.stat().st_size > 10_000
+    target = os.environ.get("SPOTFAKE_SCREENSHOT_DIR")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        shutil.copy2(shot, Path(target) / shot.name)
