@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from tasks.readers.common import (
     arg_path,
     check_args,
     read_json_file,
+    relative_id,
     require_data_root,
     safe_join,
     strip_image_tokens,
@@ -102,8 +104,38 @@ def test_text_in_another_encoding_is_a_clear_error(tmp_path: Path) -> None:
 def test_malformed_json_names_file_line_and_column(tmp_path: Path) -> None:
     path = tmp_path / "ann.json"
     path.write_text('[\n  {"image": "a.png",\n   "label": 0,,\n  }\n]\n', encoding="utf-8")
-    with pytest.raises(SpotfakeError, match=r"malformed JSON in .*ann\.json line 3 column 15"):
+    with pytest.raises(SpotfakeError, match=r"ann\.json: malformed JSON at line 3 column 15"):
         read_json_file(path, what="x")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nested deeper than"),
+        ('[{"image": "a.png", "label": ' + "7" * 5000 + "}]", "an integer of 5000 digits is over the limit"),
+        ('[{"image": "a.png", "label": 0, "label": 1}]', "duplicate key 'label'"),
+        ('[{"image": "a.png", "label": NaN}]', "NaN is not a JSON number"),
+    ],
+)
+def test_hostile_json_is_one_line_naming_the_file(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "ann.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SpotfakeError, match=message) as info:
+        read_json_file(path, what="x")
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    path = tmp_path / "ann.json"
+    os.mkfifo(path)
+    with pytest.raises(SpotfakeError, match=r"is a FIFO \(named pipe\); give the path of a regular file"):
+        read_json_file(path, what="x")
+
+
+def test_relative_ids_fold_dot_slash_and_backslashes() -> None:
+    assert relative_id("./retina/x.png") == relative_id("retina/x.png") == "retina/x.png"
+    assert relative_id("retina\\sub\\..\\x.png") == "retina/x.png"
+    assert relative_id(" a//b/./c.png ") == "a/b/c.png"
 
 
 def test_malformed_utf16_json_still_names_the_line(tmp_path: Path) -> None:

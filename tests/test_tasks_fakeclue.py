@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -165,10 +166,24 @@ def test_duplicate_images_are_refused_naming_both_records(download: Path) -> Non
         read(download)
 
 
+def test_dot_slash_and_plain_paths_are_one_id(download: Path) -> None:
+    data = records()
+    image = data[1]["image"]
+    data[1]["image"] = f"./{image}"
+    write(download, data)
+    assert read(download).samples[1].id == image
+    data[5]["image"] = image
+    write(download, data)
+    with pytest.raises(
+        SpotfakeError, match=rf"record \[5\]: image '{re.escape(image)}' already used by record \[1\]"
+    ):
+        read(download)
+
+
 def test_malformed_and_wrongly_shaped_files_are_refused(download: Path) -> None:
     path = download / "data_json" / "test.json"
     path.write_text(path.read_text(encoding="utf-8")[:-30], encoding="utf-8")
-    with pytest.raises(SpotfakeError, match=f"malformed JSON in {path} line"):
+    with pytest.raises(SpotfakeError, match=f"{path}: malformed JSON at line"):
         read(download)
     write(download, {"image": "x.png"})
     with pytest.raises(SpotfakeError, match="expected a JSON list of records, got dict"):

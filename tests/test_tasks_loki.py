@@ -292,6 +292,20 @@ def test_bad_true_or_false_records_are_refused(tmp_path: Path, record: dict[str,
     assert str(folder / "true_or_false.json") in str(info.value)
 
 
+def test_dot_slash_and_plain_image_paths_are_one_image(tmp_path: Path) -> None:
+    make_loki(
+        tmp_path,
+        tf_records=[
+            tf("./media_data/image/a.jpg", "real", "fake"),
+            tf("media_data/image/a.jpg", "real", "real"),
+        ],
+    )
+    samples = read("loki", tmp_path).samples
+    assert [(s.id, s.images) for s in samples] == [
+        ("media_data/image/a.jpg", (tmp_path / "media_data" / "image" / "a.jpg",))
+    ]
+
+
 def test_an_image_labelled_both_ways_is_refused(tmp_path: Path) -> None:
     make_loki(
         tmp_path,
@@ -350,7 +364,7 @@ def test_bad_explanation_files_are_refused(tmp_path: Path) -> None:
         read("loki-explain", tmp_path)
     folder = make_loki(tmp_path)
     (folder / "open_ended_vqa.json").write_bytes(b'[{"image_path": "x.png",')
-    with pytest.raises(SpotfakeError, match=r"malformed JSON in .*open_ended_vqa.json line 1 column 25"):
+    with pytest.raises(SpotfakeError, match=r"open_ended_vqa.json: malformed JSON at column 25"):
         read("loki-explain", tmp_path)
 
 

@@ -9,7 +9,6 @@ malformed file, a record without the fields its format needs, or an image path t
 from __future__ import annotations
 
 import codecs
-import json
 import os
 import posixpath
 import re
@@ -19,6 +18,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from harness.errors import SpotfakeError
+from harness.jsonio import MAX_FILE_BYTES, loads_strict, open_regular
 from harness.task import TaskSpec
 
 IMAGE_TOKEN = re.compile(r"<image>")
@@ -116,25 +116,29 @@ def decode_text(data: bytes, path: Path) -> str:
 
 
 def read_json_file(path: Path, *, what: str) -> Any:
-    """Read an annotation JSON file; missing, undecodable or malformed files are one-line errors.
+    """Read an annotation JSON file under the engine's strict rules (:mod:`harness.jsonio`).
 
-    ``what`` describes the file for the not-found message (e.g. "LOKI's true_or_false.json").
+    Missing, undecodable or malformed files are one-line errors, and so are duplicate keys, nesting
+    deeper than ``MAX_DEPTH``, integers longer than ``MAX_INT_DIGITS`` digits, files over
+    ``MAX_FILE_BYTES``, folders and FIFOs. ``what`` describes the file for the not-found message (e.g.
+    "LOKI's true_or_false.json"). Encodings as :func:`decode_text` (UTF-16 without a BOM included).
     """
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise SpotfakeError(
-            f"annotation file not found: {path} (expected {what}); is --data-root right?"
-        ) from None
-    except IsADirectoryError:
-        raise SpotfakeError(f"{path} is a folder; expected {what} (a JSON file)") from None
-    text = decode_text(data, path)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SpotfakeError(
-            f"malformed JSON in {path} line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
+    if not path.exists() and not path.is_symlink():
+        raise SpotfakeError(f"annotation file not found: {path} (expected {what}); is --data-root right?")
+    if path.is_dir():
+        raise SpotfakeError(f"{path} is a folder; expected {what} (a JSON file)")
+    with open_regular(path, what="annotation file") as handle:
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise SpotfakeError(f"{path} is over the size limit of {MAX_FILE_BYTES:,} bytes for {what}")
+    return loads_strict(decode_text(data, path), where=str(path))
+
+
+def relative_id(rel: str) -> str:
+    """An image path from an annotation file as a sample id: slashes for backslashes, ``./`` and
+    ``a/../`` folded, so ``./retina/x.png`` and ``retina/x.png`` are one id (call after :func:`safe_join`
+    has accepted the path)."""
+    return posixpath.normpath(rel.strip().replace("\\", "/"))
 
 
 def strip_image_tokens(text: str) -> str:

@@ -24,6 +24,7 @@ from tasks.readers.common import (
     check_args,
     get_field,
     read_json_file,
+    relative_id,
     require_data_root,
     require_list,
     safe_join,
@@ -89,7 +90,7 @@ def fakeclue_sample(
         {k: v for k, v in record.items() if k not in FAKECLUE_KEYS and isinstance(v, str) and v.strip()}
     )
     return Sample(
-        id=image,
+        id=relative_id(image),
         label=label,
         prompt=prompt if prompt else strip_image_tokens(question),
         images=(path,),

@@ -25,6 +25,7 @@ from tasks.readers.common import (
     arg_path,
     cache_root,
     check_args,
+    relative_id,
     require_data_root,
     safe_join,
     strip_image_tokens,
@@ -77,7 +78,7 @@ def read_fakeclue_hf(spec: TaskSpec, data_root: Path | None, args: dict[str, Any
             path, name = _embedded_image(value, image_dir, base, images_cache, origin, where)
         else:
             path = safe_join(image_dir, value, source=origin, where=where)
-            name = value
+            name = relative_id(value)
         label = _label(row.get("label"), label_feature, origin, f"{where} (image {name!r})")
         question, answer = conversation_turns(row.get("conversations"), source=origin, where=where)
         source = row.get("source") or row.get("dataset_type") or (source_of(name) if name else None)

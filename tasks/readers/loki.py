@@ -29,6 +29,7 @@ from tasks.readers.common import (
     check_args,
     get_field,
     read_json_file,
+    relative_id,
     require_data_root,
     require_list,
     safe_join,
@@ -103,7 +104,7 @@ def read_tf_questions(path: Path) -> list[TfQuestion]:
         out.append(
             TfQuestion(
                 id=qid,
-                image=get_field(record, "image_path", str, source=path, where=where),
+                image=relative_id(get_field(record, "image_path", str, source=path, where=where)),
                 image_label=image_label,
                 asks=asks,
                 category=normalise_category(match.group(3)),
@@ -161,7 +162,7 @@ def read_explanations(path: Path) -> list[Explained]:
     out = []
     for index, record in enumerate(records):
         where = f"record [{index}]"
-        image = get_field(record, "image_path", str, source=path, where=where)
+        image = relative_id(get_field(record, "image_path", str, source=path, where=where))
         where = f"record [{index}] (image {image!r})"
         out.append(
             Explained(
