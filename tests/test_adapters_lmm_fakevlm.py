@@ -16,7 +16,8 @@ import torch
 from PIL import Image
 
 from adapters.fakevlm.adapter import PROMPT, SCORE_CONTEXT, FakeVLM, continuation_token
-from adapters.fakevlm.tiny import build_tiny_llava
+from adapters.fakevlm.prompts import FORMAT_FILE
+from adapters.fakevlm.tiny import LLAVA_CHAT_TEMPLATE, build_tiny_llava
 from harness.errors import SpotfakeError
 from harness.model import Item, build_model
 from harness.types import Sample
@@ -192,6 +193,9 @@ def test_an_out_of_memory_batch_is_halved_and_retried(
         ({"batch_size": "0"}, "at least 1"),
         ({"dtype": "int3"}, "dtype='int3'"),
         ({"device": "tpu"}, "device='tpu'"),
+        ({"prompt": "mine"}, "prompt='mine'"),
+        ({"prompt_format": "jinja"}, "prompt_format='jinja'"),
+        ({"prompt_format": "chat"}, "no chat template; use the raw prompt format"),
     ],
 )
 def test_bad_model_args_are_one_clear_line(tiny_llava: Path, args: dict[str, str], message: str) -> None:
@@ -272,7 +276,7 @@ def test_runs_end_to_end_through_spotfake_run(
         "--quiet",
     ]
     assert main(argv) == 0
-    folder = tmp_path / "runs" / "fakevlm" / "imagefolder"
+    (folder,) = (tmp_path / "runs").glob("*/imagefolder")
     results = json.loads((folder / "results.json").read_text())
     records = [json.loads(line) for line in (folder / "samples.jsonl").read_text().splitlines()]
     assert len(records) == 6
@@ -281,6 +285,93 @@ def test_runs_end_to_end_through_spotfake_run(
     assert 0.0 <= results["metrics"]["auc"] <= 1.0
     assert results["model"]["settings"]["prompt"] == PROMPT
     # a second identical run reuses every record
+    first = (folder / "samples.jsonl").read_text()
     assert main(argv) == 0
-    assert "wrote" in capsys.readouterr().err
-    assert len((folder / "samples.jsonl").read_text().splitlines()) == 6
+    capsys.readouterr()
+    assert (folder / "samples.jsonl").read_text() == first
+
+
+def fed_prompts(monkeypatch: pytest.MonkeyPatch, model: FakeVLM) -> list[str]:
+    """Record the prompt texts the adapter hands to the processor (the real encoding still runs)."""
+    seen: list[str] = []
+    encode = model.engine.encode_isolating
+
+    def recording(texts: list[str], *args: Any) -> Any:
+        seen.extend(texts)
+        return encode(texts, *args)
+
+    monkeypatch.setattr(model.engine, "encode_isolating", recording)
+    return seen
+
+
+def test_a_task_that_asks_per_sample_gets_its_own_question_unless_published(
+    tiny_llava: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    own = [
+        Item(Sample(id=f"q{i}", label="fake", prompt="x", question=question), [image(i)])
+        for i, question in enumerate(
+            ["Does the person's nose look real/fake?", "<image>Do the eyes look real?"]
+        )
+    ]
+    whole = items(1, prompt="Is this photo real or fake?")
+    model = FakeVLM(path=str(tiny_llava), batch_size="4", max_new_tokens="2")
+    seen = fed_prompts(monkeypatch, model)
+    model.predict(own + whole)
+    assert seen == ["<image>Does the person's nose look real/fake?", "<image>Do the eyes look real?", PROMPT]
+    assert model.settings()["prompt"] == PROMPT and "question" not in model.settings()
+
+    published = FakeVLM(path=str(tiny_llava), batch_size="4", max_new_tokens="2", prompt="published")
+    seen = fed_prompts(monkeypatch, published)
+    published.predict(own)
+    assert seen == [PROMPT, PROMPT]
+    # Recorded, so a published-prompt run never shares a run key with the default one.
+    assert published.settings()["question"].startswith("published")
+    assert published.fingerprint() != model.fingerprint()
+
+
+@pytest.fixture(scope="session")
+def chat_llava(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny LLaVA with a chat template that says it was trained in the chat format."""
+    folder = build_tiny_llava(
+        tmp_path_factory.mktemp("fakevlm-chat") / "tiny", image_size=IMAGE_SIZE, patch_size=PATCH,
+        chat_template=LLAVA_CHAT_TEMPLATE,
+    )  # fmt: skip
+    (folder / FORMAT_FILE).write_text(json.dumps({"prompt_format": "chat"}))
+    return folder
+
+
+def test_a_checkpoint_trained_in_chat_is_asked_in_chat(
+    chat_llava: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = FakeVLM(path=str(chat_llava), mode="both", batch_size="4", max_new_tokens="2")
+    processor = model.engine.processor
+    chat = processor.apply_chat_template(
+        [
+            {
+                "role": "user",
+                "content": [{"type": "text", "text": "Does the image looks real/fake?"}, {"type": "image"}],
+            }
+        ],
+        add_generation_prompt=True,
+        tokenize=False,
+    )
+    assert chat == "USER: Does the image looks real/fake?<image>\nASSISTANT:"
+    seen = fed_prompts(monkeypatch, model)
+    responses = model.predict(items(2))
+    assert all(r.error is None and r.score is not None for r in responses)
+    assert seen == [chat, chat, chat + SCORE_CONTEXT, chat + SCORE_CONTEXT]  # generate, then score
+    settings = model.settings()
+    assert settings["prompt"] == chat and settings["score"]["context"] == chat + SCORE_CONTEXT
+    assert isinstance(settings["chat_template"], str) and len(settings["chat_template"]) == 16
+    # The recorded format can be overridden; a folder without the record is evaluated raw.
+    raw = FakeVLM(path=str(chat_llava), prompt_format="raw", max_new_tokens="2")
+    assert raw.settings()["prompt"] == PROMPT and raw.settings()["chat_template"] is None
+    assert raw.fingerprint() != model.fingerprint()
+
+
+def test_an_unreadable_format_record_is_one_clear_line(chat_llava: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "model"
+    shutil.copytree(chat_llava, folder)
+    (folder / FORMAT_FILE).write_text(json.dumps({"prompt_format": "jinja"}))
+    with pytest.raises(SpotfakeError, match="prompt_format 'jinja'; expected chat or raw"):
+        FakeVLM(path=str(folder))

@@ -1,4 +1,4 @@
-"""FakeClue conversations for training: the prompt matches evaluation, the loss sees only the answer."""
+"""Training examples come from a task's samples: the prompt matches evaluation, the loss sees only the answer."""
 
 from __future__ import annotations
 
@@ -18,11 +18,13 @@ from adapters.fakevlm.data import (
     PaddingCollator,
     answer_ids,
     encode_example,
-    evaluation_prompt,
-    read_conversations,
 )
-from adapters.fakevlm.tiny import build_tiny_llava
+from adapters.fakevlm.prompts import PUBLISHED_QUESTION, format_prompt, question_for, raw_prompt
+from adapters.fakevlm.tiny import LLAVA_CHAT_TEMPLATE, build_tiny_llava
+from adapters.fakevlm.train_data import base_corpus, task_conversations, with_prompts
 from harness.errors import SpotfakeError
+from harness.task import LoadedTask, TaskSpec, load_task
+from harness.types import Sample
 
 
 @pytest.fixture(scope="module")
@@ -34,18 +36,55 @@ def processor(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="module")
+def chat_processor(tmp_path_factory: pytest.TempPathFactory):
+    from transformers import AutoProcessor
+
+    folder = build_tiny_llava(
+        tmp_path_factory.mktemp("tiny-chat"), corpus=CORPUS, chat_template=LLAVA_CHAT_TEMPLATE
+    )
+    return AutoProcessor.from_pretrained(folder)
+
+
+@pytest.fixture(scope="module")
 def data_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_fakeclue(tmp_path_factory.mktemp("fakeclue"), n=6)
 
 
-def test_prompt_is_the_adapters_published_prompt() -> None:
-    assert evaluation_prompt(PROMPT) == ADAPTER_PROMPT == "<image>Does the image looks real/fake?"
-    assert evaluation_prompt("<image>\nIs this photo real?") == "<image>Is this photo real?"
-    assert evaluation_prompt("Is this photo real?") == "<image>Is this photo real?"
+def fakeclue_examples(data_root: Path, processor, prompt_format: str = "raw"):
+    task = load_task("fakeclue", data_root, {"split": "train"})
+    return with_prompts(task_conversations(task), prompt_format, processor)
+
+
+def test_the_raw_prompt_is_the_adapters_published_prompt() -> None:
+    assert raw_prompt(PUBLISHED_QUESTION) == raw_prompt(PROMPT) == ADAPTER_PROMPT
+    assert ADAPTER_PROMPT == "<image>Does the image looks real/fake?"
+    assert raw_prompt("<image>\nIs this photo real?") == "<image>Is this photo real?"
+
+
+def test_the_question_is_the_samples_own_only_when_the_task_gives_one() -> None:
+    whole = Sample(id="a", label="fake", prompt="Is this image real or fake?")
+    own = Sample(id="b", label="fake", prompt="x", question="<image>Does the person's nose look real/fake?")
+    assert question_for(whole) == PUBLISHED_QUESTION
+    assert question_for(own) == "Does the person's nose look real/fake?"
+    assert question_for(own, "published") == PUBLISHED_QUESTION
+    assert question_for(whole, "sample") == "Is this image real or fake?"
+
+
+def test_fakeclue_samples_become_one_example_each_in_file_order(data_root: Path, processor) -> None:
+    examples = fakeclue_examples(data_root, processor)
+    records = json.loads((data_root / "data_json" / "train.json").read_text())
+    assert [e.id for e in examples] == [r["image"] for r in records]
+    assert [e.answer for e in examples] == [r["conversations"][1]["value"] for r in records]
+    assert {e.prompt for e in examples} == {ADAPTER_PROMPT}
+    assert examples[0].image == data_root / "train" / records[0]["image"]
+    assert examples[0].label == "fake" and examples[1].label == "real"
+    # A from-scratch tokenizer learns the raw prompts and the answers as they follow the prompt.
+    corpus = base_corpus(task_conversations(load_task("fakeclue", data_root, {"split": "train"})))
+    assert corpus[0] == ADAPTER_PROMPT and corpus[-1] == " " + records[-1]["conversations"][1]["value"]
 
 
 def test_only_answer_tokens_and_eos_carry_labels(processor, data_root: Path) -> None:
-    dataset = ConversationDataset(read_conversations(data_root), processor, max_length=1024)
+    dataset = ConversationDataset(fakeclue_examples(data_root, processor), processor, max_length=1024)
     conv = dataset.conversations[0]
     example = dataset[0]
     with Image.open(conv.image) as img:
@@ -67,6 +106,39 @@ def test_only_answer_tokens_and_eos_carry_labels(processor, data_root: Path) -> 
     assert (labels != image_id).all()
 
 
+def test_chat_examples_wrap_the_question_in_the_bases_template(chat_processor, data_root: Path) -> None:
+    examples = fakeclue_examples(data_root, chat_processor, "chat")
+    expected = chat_processor.apply_chat_template(
+        [
+            {
+                "role": "user",
+                "content": [{"type": "text", "text": PUBLISHED_QUESTION}, {"type": "image"}],
+            }
+        ],
+        add_generation_prompt=True,
+        tokenize=False,
+    )
+    assert {e.prompt for e in examples} == {expected}
+    assert expected.startswith("USER: Does the image looks real/fake?<image>") and expected.endswith(
+        "ASSISTANT:"
+    )
+    assert format_prompt(PUBLISHED_QUESTION, "chat", chat_processor) == expected
+    example = ConversationDataset(examples, chat_processor)[0]
+    n_prompt = int((example["labels"] == IGNORE_INDEX).sum())
+    decoded = chat_processor.tokenizer.decode(example["input_ids"][:n_prompt])
+    assert "USER:" in decoded and decoded.rstrip().endswith("ASSISTANT:")
+    answer = chat_processor.tokenizer.decode(example["labels"][n_prompt:-1])
+    assert answer.strip() == examples[0].answer
+
+
+def test_chat_format_needs_a_chat_template(processor, data_root: Path) -> None:
+    from adapters.fakevlm.prompts import check_format
+
+    with pytest.raises(SpotfakeError, match="no chat template; use the raw prompt format"):
+        check_format("chat", processor, where="--base tiny")
+    check_format("raw", processor, where="--base tiny")
+
+
 def test_answer_tokens_match_the_adapters_score_context(processor) -> None:
     tokenizer = processor.tokenizer
     ids = answer_ids(tokenizer, ADAPTER_PROMPT, "This is a fake image. Grid pattern.")
@@ -79,7 +151,7 @@ def test_answer_tokens_match_the_adapters_score_context(processor) -> None:
 
 
 def test_truncation_cuts_the_answer_never_the_image(processor, data_root: Path) -> None:
-    conv = read_conversations(data_root)[0]
+    conv = fakeclue_examples(data_root, processor)[0]
     with Image.open(conv.image) as img:
         image = img.convert("RGB")
     full = encode_example(processor, image, ADAPTER_PROMPT, conv.answer, 1024)
@@ -116,73 +188,57 @@ def test_collator_pads_right_with_ignored_labels() -> None:
 def test_dataloader_workers_stream_the_same_batches(processor, data_root: Path) -> None:
     from torch.utils.data import DataLoader
 
-    dataset = ConversationDataset(read_conversations(data_root), processor)
+    dataset = ConversationDataset(fakeclue_examples(data_root, processor), processor)
     collate = PaddingCollator(processor.tokenizer.pad_token_id)
-    serial = list(DataLoader(dataset, batch_size=4, collate_fn=collate))
-    parallel = list(DataLoader(dataset, batch_size=4, collate_fn=collate, num_workers=2))
+    serial = list(DataLoader(dataset, batch_size=4, collate_fn=collate))  # type: ignore[arg-type]
+    parallel = list(DataLoader(dataset, batch_size=4, collate_fn=collate, num_workers=2))  # type: ignore[arg-type]
     assert len(serial) == len(parallel) == 2
     for a, b in zip(serial, parallel, strict=True):
         assert a.keys() == b.keys()
         assert all(torch.equal(a[k], b[k]) for k in a)
 
 
-def _write(root: Path, records: object) -> Path:
-    (root / "data_json").mkdir(parents=True, exist_ok=True)
-    (root / "data_json" / "train.json").write_text(json.dumps(records), encoding="utf-8")
-    return root
+def toy_task(samples: list[Sample]) -> LoadedTask:
+    spec = TaskSpec(name="toy", version="1", description="toy", reader="x:y")
+    return LoadedTask(spec, samples, "none", None, {"split": "train"})
 
 
-def _record(image: str = "a.png", turns: object = None) -> dict[str, object]:
-    turns = (
-        turns if turns is not None else [{"from": "human", "value": PROMPT}, {"from": "gpt", "value": "x"}]
-    )
-    return {"image": image, "label": 0, "cate": "c", "conversations": turns}
-
-
-def test_missing_annotation_file_names_the_expected_path(tmp_path: Path) -> None:
-    with pytest.raises(SpotfakeError, match=r"data_json/train\.json"):
-        read_conversations(tmp_path)
-
-
-def test_malformed_json_names_file_and_line(tmp_path: Path) -> None:
-    (tmp_path / "data_json").mkdir()
-    (tmp_path / "data_json" / "train.json").write_text('[\n{"image": "a.png",\n', encoding="utf-8")
-    with pytest.raises(SpotfakeError, match=r"malformed JSON in .*train\.json line 3"):
-        read_conversations(tmp_path)
+def test_every_reference_is_one_example(tmp_path: Path) -> None:
+    image = tmp_path / "a.png"
+    Image.new("RGB", (8, 8)).save(image)
+    sample = Sample(id="v/0", label="real", prompt="q", images=(image,), references=("One.", " ", "Two. "))
+    examples = task_conversations(toy_task([sample]))
+    assert [e.answer for e in examples] == ["One.", "Two."]
+    assert {e.id for e in examples} == {"v/0"}
 
 
 @pytest.mark.parametrize(
-    ("record", "message"),
+    ("sample", "message"),
     [
-        (_record(image="../outside.png"), "escapes the image root"),
-        (_record(image="/etc/passwd"), "escapes the image root"),
-        (_record(turns=[{"from": "human", "value": PROMPT}]), r"record 0 \(sample a\.png\).*one human turn"),
         (
-            _record(turns=[{"from": "gpt", "value": "x"}, {"from": "human", "value": PROMPT}]),
-            "one human turn",
+            Sample(id="s1", label="fake", prompt="q", images=(Path("a.png"),)),
+            "sample s1 has no reference answer",
         ),
         (
-            _record(turns=[{"from": "human", "value": PROMPT}, {"from": "gpt", "value": "  "}]),
-            "gpt turn is empty",
+            Sample(
+                id="s2", label="fake", prompt="q", images=(Path("a.png"), Path("b.png")), references=("x",)
+            ),
+            "sample s2 has 2 images",
         ),
-        ({"label": 0}, "missing 'image'"),
     ],
 )
-def test_bad_records_are_one_clear_error(tmp_path: Path, record: object, message: str) -> None:
+def test_samples_that_cannot_train_are_one_clear_error(sample: Sample, message: str) -> None:
     with pytest.raises(SpotfakeError, match=message):
-        read_conversations(_write(tmp_path, [record]), check_images=False)
+        task_conversations(toy_task([sample]), check_images=False)
+    with pytest.raises(SpotfakeError, match="no samples"):
+        task_conversations(toy_task([]))
 
 
 def test_missing_image_is_reported_before_training(tmp_path: Path) -> None:
-    root = _write(tmp_path, [_record("a.png"), _record("b.png")])
-    (root / "train").mkdir()
-    Image.new("RGB", (8, 8)).save(root / "train" / "a.png")
+    root = write_fakeclue(tmp_path, n=4)
+    (root / "train" / "synthetic" / "real" / "0003.png").unlink()
     with pytest.raises(
-        SpotfakeError, match=r"image not found: .*b\.png \(sample b\.png; 1 of 2 images missing\)"
+        SpotfakeError,
+        match=r"image not found: .*0003\.png \(sample synthetic/real/0003\.png; 1 of 4 images missing\)",
     ):
-        read_conversations(root)
-
-
-def test_duplicate_image_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(SpotfakeError, match="repeats image 'a.png'"):
-        read_conversations(_write(tmp_path, [_record("a.png"), _record("a.png")]), check_images=False)
+        task_conversations(load_task("fakeclue", root, {"split": "train"}))

@@ -25,7 +25,7 @@ def test_two_cpu_processes_train_one_model(tmp_path: Path) -> None:
         sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
         "-m", "adapters.fakevlm.train_cli", "--base", str(base), "--data-root", str(data), "--output", str(out),
         "--max-steps", "4", "--lr", "3e-3", "--batch-size", "2", "--global-batch-size", "8", "--num-workers", "0",
-        "--log-steps", "1", "--save-steps", "2", "--cpu",
+        "--log-steps", "1", "--save-steps", "2", "--cpu", "--prompt-format", "raw",
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO_ROOT)}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)

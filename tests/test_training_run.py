@@ -1,4 +1,5 @@
-"""`spotfake train fakevlm` on a tiny LLaVA: the loss falls, runs resume exactly, the output evaluates."""
+"""`spotfake train fakevlm` on a tiny LLaVA: the loss falls, runs resume exactly, the output evaluates in the
+prompt format it was trained in, and any task split with reference answers (DD-VQA's) is a training set."""
 
 from __future__ import annotations
 
@@ -7,10 +8,14 @@ import shutil
 from pathlib import Path
 
 import pytest
+from fixtures.training.ddvqa import CORPUS as DDVQA_CORPUS
+from fixtures.training.ddvqa import QUESTIONS, write_ddvqa
 from fixtures.training.fakeclue import CORPUS, write_fakeclue
 from safetensors.torch import load_file
 
-from adapters.fakevlm.tiny import build_tiny_llava
+from adapters.fakevlm.adapter import FakeVLM
+from adapters.fakevlm.prompts import FORMAT_FILE, format_prompt
+from adapters.fakevlm.tiny import LLAVA_CHAT_TEMPLATE, build_tiny_llava
 from adapters.fakevlm.train import (
     CHECKPOINT_DIR,
     LOG_FILE,
@@ -23,11 +28,16 @@ from adapters.fakevlm.train import (
 )
 from harness.cli import main as spotfake
 from harness.errors import SpotfakeError
+from harness.model import Item
+from harness.task import load_task
 
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_llava(tmp_path_factory.mktemp("tiny-llava"), corpus=CORPUS)
+    """A tiny LLaVA with a LLaVA-1.5-style chat template (so the default chat format applies)."""
+    return build_tiny_llava(
+        tmp_path_factory.mktemp("tiny-llava"), corpus=CORPUS + DDVQA_CORPUS, chat_template=LLAVA_CHAT_TEMPLATE
+    )
 
 
 @pytest.fixture(scope="module")
@@ -159,8 +169,10 @@ def test_from_scratch_builds_its_base_and_tokenizer(data_root: Path, tmp_path: P
         )
     )
     out = tmp_path / "scratch"
+    with pytest.raises(SpotfakeError, match="without a chat template; pass --prompt-format raw"):
+        train(TrainConfig(output=out, data_root=data_root, from_scratch=str(shape)))
     train(TrainConfig(output=out, data_root=data_root, from_scratch=str(shape), max_steps=2, lr=1e-3, batch_size=8,
-                      global_batch_size=8, num_workers=0, save_steps=0))  # fmt: skip
+                      global_batch_size=8, num_workers=0, save_steps=0, prompt_format="raw"))  # fmt: skip
     tokenizer = AutoProcessor.from_pretrained(out).tokenizer
     assert 300 < len(tokenizer) <= 600
     # Trained on the clues: a clue word is one token.
@@ -180,13 +192,19 @@ def test_cli_trains_and_the_folder_evaluates_as_fakevlm(
     )  # fmt: skip
     assert code == 0
     assert f"path={out}" in capsys.readouterr().out
+    assert json.loads((out / FORMAT_FILE).read_text())["prompt_format"] == "chat"  # the upstream default
     code = spotfake(
         ["run", "--model", "fakevlm", "--model-args", f"path={out},max_new_tokens=32", "--task", "fakeclue",
          "--data-root", str(data_root), "--task-args", "split=train", "--output-dir", str(runs),
          "--bootstrap", "20", "--quiet"]
     )  # fmt: skip
     assert code == 0
-    results = json.loads((runs / "fakevlm" / "fakeclue" / "results.json").read_text())
+    results = json.loads(next(runs.glob("*/fakeclue/results.json")).read_text())
+    # Evaluated in the format it was trained in: the checkpoint's chat template around the question.
+    settings = results["model"]["settings"]
+    assert (
+        settings["prompt"].startswith("USER: Does the image looks real/fake?") and settings["chat_template"]
+    )
     metrics = results["metrics"]
     assert metrics["n"] == 16 and metrics["n_errors"] == 0
     # It learned FakeClue's answer form: every answer opens with a verdict and echoes the clues.
@@ -195,11 +213,16 @@ def test_cli_trains_and_the_folder_evaluates_as_fakevlm(
 
 
 def test_cli_bad_input_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = spotfake(["train", "fakevlm", "--base", str(tmp_path), "--data-root", str(tmp_path / "nowhere"),
+    (tmp_path / "empty").mkdir()
+    code = spotfake(["train", "fakevlm", "--base", str(tmp_path), "--data-root", str(tmp_path / "empty"),
                      "--output", str(tmp_path / "o")])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 2
-    assert "nowhere/data_json/train.json" in err and "Traceback" not in err
+    assert "empty/data_json/train.json" in err and "Traceback" not in err and err.count("\n") == 1
+    code = spotfake(["train", "fakevlm", "--base", str(tmp_path), "--task", "ddvqa", "--data-root",
+                     str(tmp_path / "empty"), "--output", str(tmp_path / "o"), "--task-args", "frame=x"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and "unknown task argument(s) frame" in err and "Traceback" not in err
 
 
 def test_corrupt_image_stops_training_with_one_line(base: Path, data_root: Path, tmp_path: Path) -> None:
@@ -211,3 +234,67 @@ def test_corrupt_image_stops_training_with_one_line(base: Path, data_root: Path,
     message = str(caught.value)
     assert "cannot read image" in message and "sample synthetic/fake/0004.png" in message
     assert "\n" not in message and "Traceback" not in message
+
+
+def test_a_raw_trained_model_is_evaluated_raw(base: Path, data_root: Path, tmp_path: Path) -> None:
+    out = tmp_path / "raw"
+    train(config(base, data_root, out, max_steps=1, save_steps=0, prompt_format="raw"))
+    assert json.loads((out / FORMAT_FILE).read_text())["prompt_format"] == "raw"
+    summary = json.loads((out / SUMMARY_FILE).read_text())
+    assert summary["prompt_format"] == "raw" and summary["data"]["task"] == "fakeclue"
+    # The base has a chat template, but the model was trained raw: the published raw prompt.
+    raw = FakeVLM(path=str(out), max_new_tokens="2")
+    assert raw.settings()["prompt"] == "<image>Does the image looks real/fake?"
+    assert raw.settings()["chat_template"] is None
+    raw.close()
+    chat = FakeVLM(path=str(out), max_new_tokens="2", prompt_format="chat")
+    assert chat.settings()["prompt"].startswith("USER: ") and chat.settings()["chat_template"]
+    chat.close()
+
+
+@pytest.mark.slow
+def test_ddvqa_train_split_trains_on_its_own_questions_and_evaluates(
+    base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_ddvqa(tmp_path / "ddvqa", split="train", videos=1)
+    out, runs = tmp_path / "model", tmp_path / "runs"
+    code = spotfake(
+        ["train", "fakevlm", "--base", str(base), "--task", "ddvqa", "--split", "train", "--data-root", str(root),
+         "--output", str(out), "--max-steps", "3", "--lr", "3e-3", "--batch-size", "6", "--global-batch-size", "6",
+         "--num-workers", "0", "--log-steps", "1", "--save-steps", "0"]
+    )  # fmt: skip
+    assert code == 0
+    summary = json.loads((out / SUMMARY_FILE).read_text())
+    assert summary["data"]["task"] == "ddvqa" and summary["data"]["task_args"]["split"] == "train"
+    assert summary["plan"]["examples"] == 18  # 6 methods x 1 video x 3 questions, one reference each
+    assert summary["prompt_format"] == "chat"
+
+    # The checkpoint asks each sample its own question, in the chat format it was trained in.
+    task = load_task("ddvqa", root, {"split": "train"})
+    model = FakeVLM(path=str(out), max_new_tokens="4", batch_size="6")
+    seen: list[str] = []
+    encode = model.engine.encode_isolating
+
+    def recording(texts: list[str], *args: object) -> object:
+        seen.extend(texts)
+        return encode(texts, *args)
+
+    monkeypatch.setattr(model.engine, "encode_isolating", recording)
+    try:
+        samples = task.samples[:3]
+        responses = model.predict([Item(s, s.load_images()) for s in samples])
+    finally:
+        model.close()
+    assert all(r.error is None for r in responses)
+    assert [q for q, _ in QUESTIONS] == [s.question for s in samples]
+    assert seen == [format_prompt(s.question or "", "chat", model.engine.processor) for s in samples]
+    assert len(set(seen)) == 3
+
+    code = spotfake(
+        ["run", "--model", "fakevlm", "--model-args", f"path={out},max_new_tokens=8", "--task", "ddvqa",
+         "--data-root", str(root), "--task-args", "split=train", "--output-dir", str(runs), "--bootstrap", "10",
+         "--quiet"]
+    )  # fmt: skip
+    assert code == 0
+    metrics = json.loads(next(runs.glob("*/ddvqa/results.json")).read_text())["metrics"]
+    assert metrics["n"] == 18 and metrics["n_errors"] == 0

@@ -19,18 +19,20 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from adapters.generation import (
-    GreedySettings,
-    HalvingBatcher,
-    LocalGenerator,
-    choice_arg,
-    choose_device,
-    choose_dtype,
-    dtype_name,
-    int_arg,
-    load_pretrained,
-    model_id,
+from adapters.batching import HalvingBatcher
+from adapters.devices import choose_device, choose_dtype, dtype_name
+from adapters.fakevlm.prompts import (
+    PROMPT_FORMATS,
+    PUBLISHED_QUESTION,
+    QUESTION_CHOICES,
+    check_format,
+    format_prompt,
+    question_for,
+    recorded_prompt_format,
+    template_sha256,
 )
+from adapters.generation import GreedySettings, LocalGenerator, load_pretrained, model_id
+from adapters.model_args import choice_arg, int_arg
 from adapters.weights_hash import weights_hash_for
 from harness.errors import SpotfakeError
 from harness.model import Item, Model
@@ -51,7 +53,8 @@ SCORE_CONTEXT = " This is a"
 SCORE_WORDS = {"real": " real", "fake": " fake"}
 
 MODES = ("generate", "score", "both")
-PROMPT_SOURCES = ("published", "sample")
+PROMPT_SOURCES = QUESTION_CHOICES
+PROMPT_FORMAT_CHOICES = ("auto", *PROMPT_FORMATS)
 
 IMAGE_TAG = re.compile(r"<image>\s*")
 
@@ -99,9 +102,13 @@ class FakeVLM(Model):
 
     ``path`` (local folder or hub id, default ``lingcco/fakeVLM``), ``mode`` (generate | score | both),
     ``batch_size`` (16), ``max_new_tokens`` (256), ``device`` (auto | cpu | cuda[:N] | mps), ``dtype``
-    (auto = bf16 on GPU, fp32 on CPU), ``prompt_source`` (published = the fixed FakeVLM prompt; sample =
-    the task's own question after ``<image>``, which departs from the published protocol), ``processor``
-    (folder or hub id of the processor when the checkpoint ships none, e.g. llava-hf/llava-1.5-7b-hf).
+    (auto = bf16 on GPU, fp32 on CPU), ``prompt`` (auto = the sample's own question where the task asks
+    one per sample, as DD-VQA does, else the published FakeVLM question; published = always the published
+    question; sample = always the sample's prompt; ``prompt_source`` is the older name), ``prompt_format``
+    (auto = the format recorded by ``spotfake train fakevlm`` in the model folder, else raw; raw =
+    ``<image>`` + question as FakeVLM's evaluation script; chat = the checkpoint's chat template),
+    ``processor`` (folder or hub id of the processor when the checkpoint ships none, e.g.
+    llava-hf/llava-1.5-7b-hf).
     """
 
     kind = "lmm"
@@ -115,15 +122,20 @@ class FakeVLM(Model):
         max_new_tokens: str | int = MAX_NEW_TOKENS,
         device: str | None = None,
         dtype: str | None = None,
-        prompt_source: str = "published",
+        prompt: str = "auto",
         processor: str | None = None,
+        prompt_format: str = "auto",
+        prompt_source: str | None = None,
     ) -> None:
         from transformers import AutoProcessor, LlavaForConditionalGeneration
 
         self.path = str(path)
         self.processor_path = str(processor) if processor else None
         self.mode = choice_arg("fakevlm", "mode", mode, MODES)
-        self.prompt_source = choice_arg("fakevlm", "prompt_source", prompt_source, PROMPT_SOURCES)
+        if prompt_source is not None:
+            prompt = choice_arg("fakevlm", "prompt_source", prompt_source, PROMPT_SOURCES)
+        self.prompt_source = choice_arg("fakevlm", "prompt", prompt, PROMPT_SOURCES)
+        self.prompt_format = choice_arg("fakevlm", "prompt_format", prompt_format, PROMPT_FORMAT_CHOICES)
         self.batch_size = int_arg("fakevlm", "batch_size", batch_size, minimum=1)
         self.greedy = GreedySettings(int_arg("fakevlm", "max_new_tokens", max_new_tokens, minimum=1))
         self.device = choose_device(device)
@@ -138,12 +150,17 @@ class FakeVLM(Model):
             processor_path=self.processor_path,
         )
         self.filled_processor_fields = complete_llava_processor(loaded_processor, model.config)
+        if self.prompt_format == "auto":
+            self.prompt_format = recorded_prompt_format(self.path) or "raw"
+        check_format(self.prompt_format, loaded_processor, where=f"fakevlm: {self.path} (prompt_format=chat)")
         self.engine = LocalGenerator(model, loaded_processor, self.device, self.dtype)
         self.batcher = HalvingBatcher(self.batch_size)
         self.score_ids: dict[str, int] = {}
         if self.mode in ("score", "both"):
             self.score_ids = {
-                label: continuation_token(self.engine.tokenizer, PROMPT + SCORE_CONTEXT, word)
+                label: continuation_token(
+                    self.engine.tokenizer, self._prompt(PUBLISHED_QUESTION) + SCORE_CONTEXT, word
+                )
                 for label, word in SCORE_WORDS.items()
             }
             if self.score_ids["real"] == self.score_ids["fake"]:
@@ -159,13 +176,17 @@ class FakeVLM(Model):
         out: dict[str, Any] = {
             "model": model_id(self.path),
             "processor": model_id(self.processor_path) if self.processor_path else None,
-            "prompt": PROMPT if self.prompt_source == "published" else "<image>{sample prompt}",
-            "chat_template": None,
+            "prompt": self._prompt(
+                "{sample prompt}" if self.prompt_source == "sample" else PUBLISHED_QUESTION
+            ),
+            "chat_template": template_sha256(self.engine.processor) if self.prompt_format == "chat" else None,
             "mode": self.mode,
             "dtype": dtype_name(self.dtype),
             "batch_size": self.batch_size,
             "padding": "left, longest in batch",
         }
+        if self.prompt_source == "published":
+            out["question"] = "published (the task's own questions are not asked)"
         if self.mode in ("generate", "both"):
             out["generation"] = self.greedy.as_dict()
         if self.score_ids:
@@ -188,7 +209,7 @@ class FakeVLM(Model):
 
     def close(self) -> None:
         """Drop the model so its memory can be reclaimed."""
-        from adapters.generation import release_memory
+        from adapters.devices import release_memory
 
         self.engine.model = None
         release_memory()
@@ -196,10 +217,11 @@ class FakeVLM(Model):
     # ------------------------------------------------------------ internals
 
     def prompt_for(self, item: Item) -> str:
-        """The text fed to the model for one item (the published prompt unless prompt_source=sample)."""
-        if self.prompt_source == "published":
-            return PROMPT
-        return "<image>" + IMAGE_TAG.sub("", item.sample.prompt).strip()
+        """The text fed to the model for one item: its question (``prompt``) in the model's prompt format."""
+        return self._prompt(question_for(item.sample, self.prompt_source))
+
+    def _prompt(self, question: str) -> str:
+        return format_prompt(question, self.prompt_format, self.engine.processor)
 
     def _predict_batch(self, items: Sequence[Item]) -> list[Response]:
         responses: list[Response | None] = [None] * len(items)

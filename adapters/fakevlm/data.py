@@ -1,19 +1,14 @@
-"""FakeClue-format conversations for supervised fine-tuning of a LLaVA-style model.
+"""Training examples for supervised fine-tuning of a LLaVA-style model: tokenising, masking and batching.
 
-A FakeClue annotation file (``<data-root>/data_json/<split>.json``) is a JSON list of records
-``{"image": "<path relative to the image root>", "label": 0|1, "cate": ..., "conversations":
-[{"from": "human", "value": "<image>Does the image looks real/fake?"}, {"from": "gpt", "value": "This is a
-fake image. ..."}]}``; images live under ``<data-root>/<split>/``.
-
-Each example is the evaluation prompt exactly as the FakeVLM adapter writes it (the raw human turn, no chat
-template), followed by the answer (the ``gpt`` turn) and the end-of-sequence token. The loss is taken on the
-answer and the end-of-sequence token only: every prompt and image position is labelled ``-100``. Images are
-read from disk in ``__getitem__`` so that a DataLoader's workers stream them; nothing loads the whole set.
+An example is one image, the prompt the model will read at evaluation (a question in the run's prompt format,
+see :mod:`adapters.fakevlm.prompts`) and the answer to learn, followed by the end-of-sequence token. The loss
+is taken on the answer and the end-of-sequence token only: every prompt and image position is labelled
+``-100``. Images are read from disk in ``__getitem__`` so that a DataLoader's workers stream them; nothing
+loads the whole set. Where the examples come from (a task's samples) is :mod:`adapters.fakevlm.train_data`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +19,10 @@ from harness.errors import SpotfakeError
 IGNORE_INDEX = -100
 """Label value that the loss skips (PyTorch's ``CrossEntropyLoss`` default ``ignore_index``)."""
 
-IMAGE_TAG_TEXT = "<image>"
-
 
 @dataclass(frozen=True)
 class Conversation:
-    """One training example: an image file, the human turn and the answer to learn."""
+    """One training example: an image file, the prompt text the model reads and the answer to learn."""
 
     id: str
     image: Path
@@ -37,119 +30,6 @@ class Conversation:
     answer: str
     label: str | None = None
     category: str | None = None
-
-
-def annotation_path(data_root: Path, split: str, annotations: Path | None = None) -> Path:
-    """The FakeClue annotation file for ``split`` (``<data-root>/data_json/<split>.json`` unless given)."""
-    return Path(annotations) if annotations is not None else Path(data_root) / "data_json" / f"{split}.json"
-
-
-def image_root_path(data_root: Path, split: str, image_root: Path | None = None) -> Path:
-    """The folder image paths are relative to (``<data-root>/<split>`` unless given)."""
-    return Path(image_root) if image_root is not None else Path(data_root) / split
-
-
-def read_conversations(
-    data_root: Path,
-    split: str = "train",
-    *,
-    annotations: Path | None = None,
-    image_root: Path | None = None,
-    check_images: bool = True,
-) -> list[Conversation]:
-    """Read and validate a FakeClue annotation file; every problem is one clear :class:`SpotfakeError`.
-
-    Records need an ``image`` path inside the image root and one ``human`` turn followed by one ``gpt`` turn.
-    With ``check_images`` every image file must exist (a cheap ``stat``, so a typo in ``--data-root`` fails
-    before training starts, not hours into it).
-    """
-    path = annotation_path(data_root, split, annotations)
-    root = image_root_path(data_root, split, image_root)
-    if not path.is_file():
-        raise SpotfakeError(
-            f"FakeClue annotation file not found: {path}; expected <data-root>/data_json/{split}.json "
-            "(is --data-root right, or pass --annotations FILE)"
-        )
-    try:
-        records = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise SpotfakeError(
-            f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); re-save it as UTF-8"
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise SpotfakeError(
-            f"malformed JSON in {path} line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
-    if not isinstance(records, list):
-        raise SpotfakeError(f"{path}: expected a JSON list of FakeClue records, got {type(records).__name__}")
-    if not records:
-        raise SpotfakeError(f"{path}: no records; a training split needs at least one conversation")
-    root_resolved = root.resolve()
-    conversations = []
-    seen: set[str] = set()
-    for index, record in enumerate(records):
-        conv = _parse_record(record, index, path, root, root_resolved)
-        if conv.id in seen:
-            raise SpotfakeError(
-                f"{path}: record {index} repeats image {conv.id!r}; each image once per split"
-            )
-        seen.add(conv.id)
-        conversations.append(conv)
-    if check_images:
-        missing = [c for c in conversations if not c.image.is_file()]
-        if missing:
-            raise SpotfakeError(
-                f"image not found: {missing[0].image} (sample {missing[0].id}; {len(missing)} of "
-                f"{len(conversations)} images missing); is --data-root right, or pass --image-root DIR"
-            )
-    return conversations
-
-
-def _parse_record(record: Any, index: int, path: Path, root: Path, root_resolved: Path) -> Conversation:
-    where = f"{path}: record {index}"
-    if not isinstance(record, dict):
-        raise SpotfakeError(f"{where}: expected a JSON object, got {type(record).__name__}")
-    image = record.get("image")
-    if not isinstance(image, str) or not image:
-        raise SpotfakeError(f"{where}: missing 'image' (the image path relative to the image root)")
-    where = f"{path}: record {index} (sample {image})"
-    relative = Path(image)
-    if relative.is_absolute() or not (root / relative).resolve().is_relative_to(root_resolved):
-        raise SpotfakeError(f"{where}: image path escapes the image root {root}; use a path relative to it")
-    turns = record.get("conversations")
-    if not isinstance(turns, list) or not turns:
-        raise SpotfakeError(f"{where}: missing 'conversations' (a human turn followed by a gpt turn)")
-    roles = [t.get("from") if isinstance(t, dict) else None for t in turns]
-    if roles != ["human", "gpt"] or not all(isinstance(t.get("value"), str) for t in turns):
-        raise SpotfakeError(
-            f"{where}: 'conversations' must be one human turn then one gpt turn with string values, got roles "
-            f"{roles}; split multi-turn dialogues into one record per question"
-        )
-    prompt, answer = turns[0]["value"], turns[1]["value"].strip()
-    if not answer:
-        raise SpotfakeError(f"{where}: the gpt turn is empty; there is no answer to learn")
-    label = record.get("label")
-    label_name = {0: "fake", 1: "real"}.get(label) if isinstance(label, int) else None
-    category = record.get("cate")
-    return Conversation(
-        id=image,
-        image=root / relative,
-        prompt=prompt,
-        answer=answer,
-        label=label_name,
-        category=category if isinstance(category, str) else None,
-    )
-
-
-def evaluation_prompt(human_turn: str) -> str:
-    """The text the FakeVLM adapter feeds the model for this human turn: ``<image>`` then the question.
-
-    This is the adapter's ``prompt_source=sample`` rule; for FakeClue's human turn it gives exactly the
-    published prompt ``<image>Does the image looks real/fake?`` that the adapter uses by default.
-    """
-    from adapters.fakevlm.adapter import IMAGE_TAG
-
-    return IMAGE_TAG_TEXT + IMAGE_TAG.sub("", human_turn).strip()
 
 
 def answer_ids(tokenizer: Any, prompt: str, answer: str) -> list[int]:
@@ -212,7 +92,6 @@ class ConversationDataset:
         self.conversations = list(conversations)
         self.processor = processor
         self.max_length = max_length
-        self.prompts = {c.prompt: evaluation_prompt(c.prompt) for c in self.conversations}
 
     def __len__(self) -> int:
         return len(self.conversations)
@@ -231,7 +110,7 @@ class ConversationDataset:
         except (UnidentifiedImageError, OSError) as exc:
             raise SpotfakeError(f"cannot read image {conv.image} (sample {conv.id}): {exc}") from None
         return encode_example(
-            self.processor, image, self.prompts[conv.prompt], conv.answer, self.max_length, sample_id=conv.id
+            self.processor, image, conv.prompt, conv.answer, self.max_length, sample_id=conv.id
         )
 
 

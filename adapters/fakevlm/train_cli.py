@@ -1,4 +1,4 @@
-"""``spotfake train fakevlm``: fine-tune a LLaVA-style model on FakeClue-format data (FakeVLM's recipe).
+"""``spotfake train fakevlm``: fine-tune a LLaVA-style model on a task's reference answers (FakeVLM's recipe).
 
 Imports nothing heavy at module level; torch and transformers load when the command runs. Also runnable as
 ``python -m adapters.fakevlm.train_cli ...`` so that ``torchrun`` and ``accelerate launch`` can start it
@@ -10,16 +10,22 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.errors import SpotfakeError
 
+if TYPE_CHECKING:
+    from adapters.fakevlm.train_config import TrainConfig
+
 
 def register(parser: argparse.ArgumentParser) -> None:
-    """Fine-tune a LLaVA model on FakeClue-format data with FakeVLM's recipe (entry point train.fakevlm)."""
+    """Fine-tune a LLaVA model on a task's reference answers with FakeVLM's recipe (entry point train.fakevlm)."""
     parser.description = (
-        "Supervised fine-tuning of a LLaVA model on FakeClue-format conversations, loss on the answers only. "
+        "Supervised fine-tuning of a LLaVA model on a task split's reference answers (FakeClue's train split by "
+        "default; any task whose samples carry references, e.g. --task ddvqa), loss on the answers only. "
         "Defaults are FakeVLM's recipe (full fine-tune, lr 2e-5, 2 epochs, cosine, 3% warm-up, global batch "
-        "256, bf16 + gradient checkpointing on GPU). Runs data-parallel under `accelerate launch` or `torchrun`."
+        "256, bf16 + gradient checkpointing on GPU, the base's chat template). Runs data-parallel under "
+        "`accelerate launch` or `torchrun`."
     )
     model = parser.add_argument_group("model")
     source = model.add_mutually_exclusive_group(required=True)
@@ -46,14 +52,31 @@ def register(parser: argparse.ArgumentParser) -> None:
 
     data = parser.add_argument_group("data")
     data.add_argument(
-        "--data-root", type=Path, required=True, help="FakeClue-format folder (data_json/<split>.json)"
-    )
-    data.add_argument("--split", default="train", help="annotation split to train on (default train)")
-    data.add_argument(
-        "--annotations", type=Path, help="annotation JSON file (default <data-root>/data_json/<split>.json)"
+        "--task",
+        default="fakeclue",
+        help="task whose samples and reference answers are the training set (default fakeclue; a name or a YAML)",
     )
     data.add_argument(
-        "--image-root", type=Path, help="folder image paths are relative to (default <data-root>/<split>)"
+        "--data-root", type=Path, help="the task's data folder (FakeClue: data_json/<split>.json + <split>/)"
+    )
+    data.add_argument("--split", default="train", help="task split to train on (default train)")
+    data.add_argument("--task-args", help="more reader arguments key=value,... (as for spotfake run)")
+    data.add_argument(
+        "--annotations",
+        type=Path,
+        help="FakeClue-format tasks: annotation JSON file (default <data-root>/data_json/<split>.json)",
+    )
+    data.add_argument(
+        "--image-root",
+        type=Path,
+        help="FakeClue-format tasks: folder image paths are relative to (default <data-root>/<split>)",
+    )
+    data.add_argument(
+        "--prompt-format",
+        default="chat",
+        choices=["chat", "raw"],
+        help="chat: the base model's chat template, as FakeVLM's trainer (default); raw: <image> + question, "
+        "as FakeVLM's evaluation script. Recorded in the output; the fakevlm adapter evaluates in it",
     )
     data.add_argument(
         "--max-length", type=int, default=1024, help="tokens per example, image included (default 1024)"
@@ -121,11 +144,10 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(handler=run)
 
 
-def config_from_args(
-    args: argparse.Namespace,
-):  # -> TrainConfig (kept lazy: train.py imports no torch either)
-    """Map parsed arguments onto a :class:`~adapters.fakevlm.train.TrainConfig`."""
-    from adapters.fakevlm.train import TrainConfig
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """Map parsed arguments onto a :class:`~adapters.fakevlm.train_config.TrainConfig`."""
+    from adapters.fakevlm.train_config import TrainConfig
+    from harness.task import parse_task_args
 
     for name in ("batch_size", "global_batch_size", "max_length", "log_steps"):
         if getattr(args, name) < 1:
@@ -141,7 +163,10 @@ def config_from_args(
         data_root=args.data_root,
         base=args.base,
         from_scratch=args.from_scratch,
+        task=args.task,
+        task_args=parse_task_args(args.task_args),
         split=args.split,
+        prompt_format=args.prompt_format,
         annotations=args.annotations,
         image_root=args.image_root,
         epochs=args.epochs,
