@@ -26,6 +26,7 @@ __all__ = ["TABS", "AppConfig", "main", "parse_args"]
 TABS: tuple[tuple[str, str], ...] = (
     ("Leaderboard", "leaderboard.tabs.board"),
     ("Per category", "leaderboard.tabs.categories"),
+    ("Detector curves", "leaderboard.tabs.detector"),
     ("Explanations", "leaderboard.tabs.viewer"),
     ("Compare two models", "leaderboard.tabs.compare"),
     ("Submit", "leaderboard.tabs.submit"),

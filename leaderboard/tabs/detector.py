@@ -1,0 +1,199 @@
+"""Detector views: ROC / PR with the operating point, a threshold slider, score histograms, reliability,
+robustness curves over perturbation sweeps, and per-generator bars with seen and held-out generators apart.
+
+Curves use the per-sample p(fake) scores of clean runs (``samples.jsonl``); robustness curves use the
+results of the perturbed runs of the same task (``spotfake robustness``); generator bars use the results'
+breakdowns and the task's list of held-out values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from harness.errors import SpotfakeError
+from harness.perturb import STRENGTH_LABELS
+from harness.report import curves
+from leaderboard import data as lb
+from leaderboard import detector_charts as charts
+from leaderboard.tabs.context import BoardContext
+from leaderboard.views import md_escape
+
+CURVE_METRICS = (
+    "acc",
+    "auc",
+    "ap",
+    "eer",
+    "tpr_at_fpr5",
+    "tpr_at_fpr1",
+    "acc_real",
+    "acc_fake",
+    "ece",
+    "brier",
+)
+"""Metrics offered for robustness curves, in this order, when the results have them."""
+
+
+def _label(metric: str) -> str:
+    from harness.metrics import metric_def
+
+    try:
+        return metric_def(metric).label
+    except SpotfakeError:
+        return metric
+
+
+def _is_clean(entry: lb.RunEntry) -> bool:
+    return entry.results.get("perturbation") is None
+
+
+def _scored_runs(ctx: BoardContext) -> dict[str, tuple[lb.RunEntry, np.ndarray, np.ndarray]]:
+    """Clean runs of the task with p(fake) scores on both classes: label -> (entry, labels, scores)."""
+    out = {}
+    for entry in ctx.runs_with_samples:
+        if not _is_clean(entry):
+            continue
+        try:
+            frame = ctx.samples(entry)
+        except SpotfakeError as exc:
+            st.warning(f"{entry.label}: {exc}")
+            continue
+        scores = pd.to_numeric(frame["score"], errors="coerce")
+        keep = frame["label"].isin(["real", "fake"]) & scores.notna()
+        labels = (frame.loc[keep, "label"] == "fake").to_numpy(dtype=np.int64)
+        if 0 < labels.sum() < labels.size:
+            out[entry.label] = (entry, labels, scores[keep].to_numpy(dtype=np.float64))
+    return out
+
+
+def _curves_section(ctx: BoardContext, task: str) -> None:
+    runs = _scored_runs(ctx)
+    if not runs:
+        st.info(
+            "No clean run of this task has p(fake) scores for real and fake samples (verdict-only models have none)."
+        )
+        return
+    threshold = st.slider(
+        "Threshold on p(fake) (flag as fake when p >= threshold)", 0.0, 1.0, 0.5, 0.01, key=f"det_thr:{task}"
+    )
+    ops = {name: curves.operating_point(y, s, threshold) for name, (_, y, s) in runs.items()}
+    rows = [
+        {
+            "model": name,
+            "acc": op.acc,
+            "acc (real)": op.acc_real,
+            "acc (fake)": op.acc_fake,
+            "TPR (fakes caught)": op.tpr,
+            "FPR (reals flagged)": op.fpr,
+            "n scored": int(runs[name][1].size),
+        }
+        for name, op in ops.items()
+        if op is not None
+    ]
+    st.dataframe(pd.DataFrame(rows).set_index("model").round(3), width="stretch")
+    roc = {}
+    pr = {}
+    for name, (_, y, s) in runs.items():
+        r, p = curves.roc_points(y, s), curves.pr_points(y, s)
+        if r is not None and p is not None:
+            roc[name], pr[name] = (r, ops[name]), (p, ops[name])
+    left, right = st.columns(2)
+    left.altair_chart(charts.roc_chart(roc), width="stretch")
+    right.altair_chart(charts.pr_chart(pr), width="stretch")
+    left, right = st.columns(2)
+    bins = {name: curves.reliability_bins(y, s) for name, (_, y, s) in runs.items()}
+    left.altair_chart(charts.reliability_chart(bins), width="stretch")
+    names = list(runs)
+    chosen = right.selectbox("Score histogram of", names, key=f"det_hist:{task}") or names[0]
+    edges, real, fake = curves.score_histogram(runs[chosen][1], runs[chosen][2])
+    right.altair_chart(charts.histogram_chart(edges, real, fake, threshold), width="stretch")
+
+
+def _robustness_section(entries: Sequence[lb.RunEntry], task: str) -> None:
+    results = [e.results for e in entries if e.source != "reported"]
+    perturbed = [r for r in results if r.get("perturbation") is not None]
+    if not perturbed:
+        st.info(
+            "No perturbed run of this task yet: `spotfake robustness --model M --task "
+            f"{md_escape(task)} --perturb 'jpeg:95,85,75,60,50'` makes one sweep."
+        )
+        return
+    metrics = [m for m in CURVE_METRICS if any(r["metrics"].get(m) is not None for r in perturbed)]
+    if not metrics:
+        st.info("The perturbed runs have no metric to draw.")
+        return
+    metric = (
+        st.selectbox("Robustness metric", metrics, format_func=_label, key=f"det_rob:{task}") or metrics[0]
+    )
+    points = curves.robustness_points(results, metric)
+    names = sorted({p.perturbation for p in points} - {"clean"})
+    columns = st.columns(min(2, max(1, len(names))))
+    for i, name in enumerate(names):
+        of_axis = [p for p in points if p.perturbation in (name, "clean")]
+        if not any(p.strength is not None and p.value is not None for p in of_axis if p.perturbation == name):
+            continue
+        title = STRENGTH_LABELS.get(name, f"{name} strength")
+        chart = charts.robustness_chart(of_axis, _label(metric), title)
+        columns[i % len(columns)].altair_chart(chart, width="stretch")
+    chains = sorted({r["perturbation"]["spec"] for r in perturbed if len(r["perturbation"]["steps"]) != 1})
+    if chains:
+        st.caption("Chained perturbations (not drawn as curves): " + md_escape(", ".join(chains)))
+
+
+def _held_out(task: str) -> Mapping[str, Sequence[str]]:
+    from harness.registry import TASKS
+
+    try:
+        return TASKS.get(task).held_out if task in TASKS else {}
+    except SpotfakeError:
+        return {}
+
+
+def _generators_section(entries: Sequence[lb.RunEntry], task: str) -> None:
+    clean = [e for e in entries if _is_clean(e) and e.results.get("breakdowns")]
+    fields = sorted({f for e in clean for f in e.results["breakdowns"]})
+    if not fields:
+        st.info("These results have no breakdown by generator or source.")
+        return
+    held_out = _held_out(task)
+    default = fields.index("generator") if "generator" in fields else 0
+    left, right = st.columns(2)
+    field = left.selectbox("Bars by", fields, index=default, key=f"det_gen_field:{task}") or fields[default]
+    metrics = [
+        m
+        for m in CURVE_METRICS
+        if any(m in g for e in clean for g in e.results["breakdowns"][field].values())
+    ]
+    metric = right.selectbox(
+        "Bar metric", metrics or ["acc"], format_func=_label, key=f"det_gen_metric:{task}"
+    )
+    bars = {e.label: curves.generator_bars(e.results, metric or "acc", field, held_out) for e in clean}
+    bars = {k: v for k, v in bars.items() if v}
+    if not bars:
+        st.info("No values to draw.")
+        return
+    st.altair_chart(charts.generator_chart(bars, _label(metric or "acc"), field), width="stretch")
+    if field in held_out:
+        st.caption(
+            f"The task names {md_escape(', '.join(held_out[field]))} as held out: never seen in training. "
+            "Score metrics of a group of fakes compare it with all real samples."
+        )
+    else:
+        st.caption("This task does not say which of these were seen in training.")
+
+
+def render(ctx: BoardContext) -> None:
+    """The detector views of the task on screen."""
+    if ctx.task is None or not ctx.entries:
+        st.info("No result matches the filters.")
+        return
+    task = ctx.task
+    st.subheader("Curves and threshold")
+    _curves_section(ctx, task)
+    st.subheader("Robustness")
+    _robustness_section(ctx.entries, task)
+    st.subheader("Per generator")
+    _generators_section(ctx.entries, task)

@@ -1,0 +1,122 @@
+"""The leaderboard's detector tab, driven headless: curves, threshold table, robustness and generator charts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import TOY_TASK
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from harness.model import Item, Model
+from harness.report.curves import operating_point
+from harness.robustness import plan, sweep
+from harness.runner import RunOptions
+from harness.scoring import ScoringOptions
+from harness.task import load_task
+from harness.types import Response
+
+pytestmark = pytest.mark.xdist_group("leaderboard_app")
+
+
+class Grain(Model):
+    """p(fake) falls with the image's pixel-to-pixel variation, so blur and JPEG push scores up."""
+
+    kind = "expert"
+    needs_images = True
+
+    def __init__(self, name: str, scale: float) -> None:
+        self.name = name
+        self.scale = scale
+
+    def predict(self, items: Sequence[Item]) -> list[Response]:
+        out = []
+        for item in items:
+            grain = float(np.abs(np.diff(np.asarray(item.images[0], dtype=np.float64), axis=1)).mean())
+            out.append(Response(score=float(np.clip(1.0 - grain / self.scale, 0.0, 1.0))))
+        return out
+
+
+@pytest.fixture(scope="module")
+def runs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("detector")
+    images = root / "imgs"
+    images.mkdir()
+    rng = np.random.default_rng(2)
+    for i in range(24):
+        noise = 45 if i % 3 == 0 else 15
+        arr = np.clip(128 + rng.normal(0, noise, (24, 24, 3)), 0, 255).astype(np.uint8)
+        Image.fromarray(arr).save(images / f"img_{i}.png")
+    task = load_task(str(TOY_TASK), data_root=images, task_args={"n": 24})
+    options = RunOptions(
+        output_dir=root / "runs", progress=False, workers=1, scoring=ScoringOptions(n_bootstrap=40)
+    )
+    for name, scale in (("grain-a", 60.0), ("grain-b", 90.0)):
+        sweep(Grain(name, scale), {}, task, plan(["jpeg:90,60,30"]), options)
+    return root / "runs"
+
+
+def _script(runs_dir: str) -> None:
+    from pathlib import Path
+
+    from leaderboard.app import AppConfig, main
+
+    main(AppConfig(results_dir=None, runs_dir=Path(runs_dir)))
+
+
+def _app(runs_dir: Path, threshold: float | None = None) -> AppTest:
+    at = AppTest.from_function(_script, args=(str(runs_dir),), default_timeout=60)
+    at.session_state["tab"] = "Detector curves"
+    at.run()
+    if threshold is not None:
+        at.slider(key="det_thr:toy").set_value(threshold).run()
+    return at
+
+
+def _chart_titles(at: AppTest) -> list[str]:
+    titles = []
+    for element in at.get("vega_lite_chart"):
+        spec = json.loads(element.proto.spec)
+        title = spec.get("title")
+        titles.append(title if isinstance(title, str) else (title or {}).get("text", ""))
+    return titles
+
+
+def _samples(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    rows = [json.loads(line) for line in (folder / "samples.jsonl").read_text().splitlines()]
+    return np.array([r["label"] == "fake" for r in rows], dtype=int), np.array([r["score"] for r in rows])
+
+
+def test_the_tab_draws_every_detector_view(runs_dir: Path) -> None:
+    at = _app(runs_dir)
+    assert not at.exception
+    titles = _chart_titles(at)
+    for expected in (
+        "ROC",
+        "Precision-recall",
+        "Reliability",
+        "Scores of real and fake",
+        "vs JPEG quality",
+        "per generator",
+    ):
+        assert any(expected in t for t in titles), (expected, titles)
+
+
+@pytest.mark.parametrize("threshold", [0.3, 0.7])
+def test_the_threshold_table_matches_the_records(runs_dir: Path, threshold: float) -> None:
+    at = _app(runs_dir, threshold)
+    assert not at.exception
+    (table,) = [d.value for d in at.dataframe if "acc (real)" in d.value.columns]
+    labels, scores = _samples(runs_dir / "grain-a" / "toy")
+    op = operating_point(labels, scores, threshold)
+    assert op is not None
+    row: Any = table.loc[[i for i in table.index if i.startswith("grain-a")][0]]
+    assert row["acc"] == pytest.approx(round(op.acc, 3))
+    assert row["acc (real)"] == pytest.approx(round(op.acc_real or 0, 3))
+    assert row["acc (fake)"] == pytest.approx(round(op.acc_fake or 0, 3))
+    assert row["n scored"] == 24
