@@ -19,8 +19,18 @@ from harness.types import SampleError
 DEFAULT_MAX_PIXELS = 89_478_485
 """About 89 Mpx (PIL's own bomb threshold): far above any benchmark image (FakeClue's largest is ~16 Mpx)."""
 
-IMAGE_FORMATS: tuple[str, ...] = ("PNG", "JPEG", "MPO", "WEBP", "BMP", "DIB", "GIF", "TIFF", "PPM")
-"""The formats PIL may decode. Never EPS/PS (Ghostscript), PDF, or the many exotic plugins."""
+IMAGE_FORMATS: tuple[str, ...] = ("PNG", "JPEG", "WEBP", "BMP", "DIB", "GIF", "TIFF", "PPM")
+"""The formats PIL may decode (JPEG covers multi-picture MPO files). Never EPS/PS (Ghostscript), PDF, or
+the many exotic plugins."""
+
+
+def _quiet_bomb_warning() -> None:
+    """PIL warns between its limit and twice it; spotfake enforces its own cap, so the warning is noise."""
+    import warnings
+
+    from PIL import Image
+
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 
 def _open_regular(path: Path, sample_id: str) -> int:
@@ -54,6 +64,7 @@ def load_image(path: Path, *, sample_id: str, max_pixels: int = DEFAULT_MAX_PIXE
     """Decode one image as an RGB PIL image, or raise SampleError naming ``path`` and ``sample_id``."""
     from PIL import Image
 
+    _quiet_bomb_warning()
     fd = _open_regular(path, sample_id)
     where = f"image {path} (sample {sample_id})"
     with os.fdopen(fd, "rb") as handle:

@@ -11,8 +11,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from harness.errors import SpotfakeError
+from harness.jsonio import read_json_strict
 from harness.locking import FolderLock
-from harness.record_store import load_existing
+from harness.record_store import read_tolerant, record_files
 from harness.results import RESULTS_FILE, ModelInfo
 from harness.results_contract import Results
 from harness.run_folders import check_plain_name, run_folder
@@ -23,13 +24,13 @@ from harness.types import Response
 
 
 def _holds_another_run(folder: Path, key: str) -> bool:
-    """Whether ``folder`` has results or records under a run key other than ``key``."""
-    if not folder.is_dir():
-        return False
-    same, other = load_existing(folder, key)
-    if other:
-        return True
-    return (folder / RESULTS_FILE).exists() and not same
+    """Whether ``folder``'s current results or records belong to a run key other than ``key`` (records
+    kept from earlier keys, ``samples.previous-*``, are history, not a current run)."""
+    results = folder / RESULTS_FILE
+    if results.exists():
+        data = read_json_strict(results, what="results file")
+        return not isinstance(data, dict) or data.get("run_key") != key
+    return any(r.run_key != key for path in record_files(folder) for r in read_tolerant(path))
 
 
 def score_predictions(

@@ -12,7 +12,6 @@ One way through for every run::
 from __future__ import annotations
 
 import logging
-import resource
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -21,10 +20,11 @@ from pathlib import Path
 from typing import Any, cast
 
 from harness import distributed
+from harness.batch import peak_memory_mb, predict_batch
 from harness.errors import SpotfakeError
 from harness.launch_index import launch_signature, recall, remember, results_unchanged, scoring_signature
 from harness.locking import LOCK_FILE, FolderLock
-from harness.model import Item, LazyModel, Model
+from harness.model import LazyModel, Model
 from harness.perturb import (
     Perturbation,
     image_transform,
@@ -32,7 +32,7 @@ from harness.perturb import (
     perturbed_key,
     perturbed_task_folder,
 )
-from harness.prefetch import Decoded, decoded_batches
+from harness.prefetch import decoded_batches
 from harness.provenance import environment
 from harness.record_store import (
     UNSCORED_FILE,
@@ -43,6 +43,7 @@ from harness.record_store import (
     rank_file,
     record_files,
 )
+from harness.redaction import public_args
 from harness.results import RESULTS_FILE, SAMPLES_FILE, ModelInfo, read_results, write_records, write_results
 from harness.results_contract import Perturbation as PerturbationEntry
 from harness.results_contract import Results
@@ -57,7 +58,7 @@ from harness.scoring import (
 )
 from harness.seeding import seed_everything
 from harness.task import LoadedTask
-from harness.types import Record, Response, Sample
+from harness.types import Record, Sample
 from harness.verdict.published import parser_of
 
 log = logging.getLogger("spotfake")
@@ -104,7 +105,7 @@ def model_info(model: Model, args: Mapping[str, Any]) -> ModelInfo:
     return ModelInfo(
         name=model.name,
         kind=model.kind,
-        args=dict(args),
+        args=public_args(args),
         settings=model.settings(),
         fingerprint=model.fingerprint(),
     )
@@ -119,55 +120,6 @@ def limited(task: LoadedTask, limit: int | None) -> LoadedTask:
     return LoadedTask(
         task.spec, task.samples[:limit], task.data_fingerprint, task.data_root, task.args, task.notes
     )
-
-
-def _predict_batch(model: Model, batch: list[Decoded], strict: bool) -> list[Response]:
-    """Responses for one decoded batch; images that failed to decode become error responses."""
-    responses: list[Response | None] = [None] * len(batch)
-    items: list[Item] = []
-    slots: list[int] = []
-    for i, (sample, images, error) in enumerate(batch):
-        if error is not None:
-            if strict:
-                raise SpotfakeError(f"{error} (run without --strict to record it and go on)")
-            responses[i] = Response(error=error)
-        else:
-            items.append(Item(sample=sample, images=images or []))
-            slots.append(i)
-    if items:
-        started = time.perf_counter()
-        try:
-            out = model.predict(items)
-        except SpotfakeError:
-            raise
-        except Exception as exc:
-            if strict or len(items) == 1:
-                raise
-            log.warning("batch failed (%s: %s); retrying its samples one by one", type(exc).__name__, exc)
-            out = []
-            for item in items:
-                try:
-                    out.extend(model.predict([item]))
-                except Exception as one:
-                    out.append(Response(error=f"{type(one).__name__}: {one}"))
-        if len(out) != len(items):
-            raise SpotfakeError(
-                f"model {model.name!r} returned {len(out)} responses for {len(items)} samples"
-            )
-        per_sample = (time.perf_counter() - started) / len(items)
-        for slot, response in zip(slots, out, strict=True):
-            if response.latency_s is None:
-                response.latency_s = per_sample
-            responses[slot] = response
-    return [r if r is not None else Response(error="no response") for r in responses]
-
-
-def _peak_memory_mb() -> dict[str, float]:
-    peak = {"cpu_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
-    torch = sys.modules.get("torch")
-    if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
-        peak["gpu_peak_allocated_mb"] = torch.cuda.max_memory_allocated() / 2**20
-    return peak
 
 
 def _order_for_throughput(samples: Sequence[Sample]) -> list[Sample]:
@@ -295,7 +247,7 @@ def _run_locked(
             )
             for batch in batches:
                 t0 = time.perf_counter()
-                responses = _predict_batch(predictor, batch, options.strict)
+                responses = predict_batch(predictor, batch, options.strict)
                 predict_s += time.perf_counter() - t0
                 records = [
                     make_record(sample, resp, task.spec.answer_kind, options.scoring.threshold, key, parser)
@@ -315,7 +267,7 @@ def _run_locked(
         "samples_per_s": round(len(todo) / wall_s, 3) if todo and wall_s > 0 else None,
         "tokens_per_s": round(tokens / predict_s, 3) if tokens and predict_s > 0 else None,
         "world_size": ctx.world_size,
-        **{k: round(v, 1) for k, v in _peak_memory_mb().items()},
+        **{k: round(v, 1) for k, v in peak_memory_mb().items()},
     }
 
     distributed.barrier(ctx)
