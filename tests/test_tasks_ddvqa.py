@@ -212,6 +212,24 @@ def test_frames_root_may_be_anywhere_the_user_says(tmp_path: Path) -> None:
     )
 
 
+def test_sorted_frame_pick_reads_the_kth_file_of_the_video_folder(tmp_path: Path) -> None:
+    three = {str(k): {"question": "Does the image looks real/fake?", "answer": ["Fake."]} for k in range(3)}
+    make_ddvqa(tmp_path, {"Deepfakes": {"0_010_020": three}})
+    folder = tmp_path / "ff" / "manipulated_sequences" / "Deepfakes" / "c23" / "frames" / "010_020"
+    folder.mkdir(parents=True)
+    for name in ("100.png", "20.png", "0.png", "notes.txt"):
+        (folder / name).write_bytes(b"x")
+    data = read(tmp_path, frames="ff/{ffpp_dir}/c23/frames/{video}", frame_pick="sorted")
+    frames = {s.id: s.images[0] for s in data.samples if s.id.startswith("0_")}
+    assert frames["0_010_020/0"] == folder / "0.png"
+    assert frames["0_010_020/1"] == folder / "20.png"
+    assert frames["0_010_020/2"] == folder / "100.png"
+    missing = {s.id: s.images[0] for s in data.samples}["1_010_020/0"]
+    assert missing.name == "[frame 0: this folder has 0 frame(s)]"
+    with pytest.raises(SpotfakeError, match="frame_pick must be one of name, sorted"):
+        read(tmp_path, frame_pick="random")
+
+
 def test_a_missing_method_file_names_the_exact_path(tmp_path: Path) -> None:
     base = make_ddvqa(tmp_path)
     shutil.rmtree(base / "FaceShifter")

@@ -21,7 +21,8 @@ from harness.runner import RunOptions, run
 from harness.scoring import ScoringOptions
 from harness.task import TaskData, load_spec_file, load_task
 from harness.types import Response
-from tasks.readers.ffpp import frame_order, pick_frames, split_videos
+from tasks.readers.common import natural_key
+from tasks.readers.ffpp import pick_frames, split_videos
 from tasks.registry import DEFINITIONS
 
 FAST = ScoringOptions(n_bootstrap=20)
@@ -89,7 +90,7 @@ def test_frames_per_video_and_compression_are_task_arguments(tmp_path: Path) -> 
 
 
 def test_frame_helpers() -> None:
-    assert sorted(["10.png", "9.png", "100.png"], key=frame_order) == ["9.png", "10.png", "100.png"]
+    assert sorted(["10.png", "9.png", "100.png"], key=natural_key) == ["9.png", "10.png", "100.png"]
     assert pick_frames(list("abcdefghij"), 3) == ["a", "f", "j"]
     assert pick_frames(list("abc"), 0) == ["a", "b", "c"]
     assert pick_frames(list("abc"), 5) == ["a", "b", "c"]

@@ -141,6 +141,11 @@ def relative_id(rel: str) -> str:
     return posixpath.normpath(rel.strip().replace("\\", "/"))
 
 
+def natural_key(name: str) -> tuple[Any, ...]:
+    """Sort key for file names with numbers compared as numbers (``9.png`` before ``10.png``)."""
+    return tuple((1, int(part)) if part.isdigit() else (0, part) for part in re.split(r"(\d+)", name))
+
+
 def strip_image_tokens(text: str) -> str:
     """Remove ``<image>`` placeholders (adapters place image tokens their own way) and outer whitespace."""
     return IMAGE_TOKEN.sub("", text).strip()

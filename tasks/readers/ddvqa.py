@@ -23,6 +23,7 @@ from harness.types import Sample
 from tasks.readers.common import (
     arg_path,
     check_args,
+    natural_key,
     read_json_file,
     require_data_root,
     require_dict,
@@ -51,9 +52,14 @@ FFPP_DIRS: dict[int, str] = {
 """Manipulation id -> the folder FaceForensics++ itself uses for that method's videos."""
 REAL_ID = 5
 KEY = re.compile(r"(\d+)_(\d+)(?:_(\d+))?")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 PLACEHOLDERS = ("key", "manip", "method", "ffpp_dir", "video", "target", "source", "index", "qid")
 DEFAULT_FRAMES = "frames/{method}/{video}/{index:04d}.png"
-ARGS = ("split", "annotations_dir", "frames", "frames_root")
+ARGS = ("split", "annotations_dir", "frames", "frames_root", "frame_pick")
+FRAME_PICKS = ("name", "sorted")
+"""``name``: the pattern names each question's frame file. ``sorted``: the pattern names a video's frame
+folder, and question k reads the k-th image file of it in natural sort order (for extractors that name
+frames by their position in the video, e.g. DeepfakeBench's 32 frames 000.png, 010.png, ...)."""
 
 
 def question_part(question: str) -> str:
@@ -111,6 +117,12 @@ def read_ddvqa(spec: TaskSpec, data_root: Path | None, args: dict[str, Any]) -> 
     pattern = str(args.get("frames", DEFAULT_FRAMES))
     check_pattern(pattern, spec)
     frames_root = arg_path(root, args.get("frames_root", "."))
+    pick = str(args.get("frame_pick", "name"))
+    if pick not in FRAME_PICKS:
+        raise SpotfakeError(
+            f"task {spec.name}: frame_pick must be one of {', '.join(FRAME_PICKS)}, got {pick!r}"
+        )
+    frame_of = KthFrame() if pick == "sorted" else None
     samples: list[Sample] = []
     files: list[Path] = []
     for manip, method in METHODS.items():
@@ -120,12 +132,41 @@ def read_ddvqa(spec: TaskSpec, data_root: Path | None, args: dict[str, Any]) -> 
         )
         files.append(path)
         for key, questions in data.items():
-            samples.extend(_image_samples(key, questions, manip, path, pattern, frames_root))
-    return TaskData(samples, files=files, notes={"split": split, "frames": pattern})
+            samples.extend(_image_samples(key, questions, manip, path, pattern, frames_root, frame_of))
+    return TaskData(samples, files=files, notes={"split": split, "frames": pattern, "frame_pick": pick})
+
+
+class KthFrame:
+    """``frame_pick=sorted``: the k-th image file of a video's frame folder (natural order, listed once).
+
+    A folder that is missing or holds fewer than k + 1 frames gives a path that names the problem, so that
+    the sample becomes one error record (the runner's "image not found") and the run goes on."""
+
+    def __init__(self) -> None:
+        self._listed: dict[Path, list[str]] = {}
+
+    def __call__(self, folder: Path, index: int) -> Path:
+        if folder not in self._listed:
+            names = (
+                [p.name for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES]
+                if folder.is_dir()
+                else []
+            )
+            self._listed[folder] = sorted(names, key=natural_key)
+        names = self._listed[folder]
+        if index < len(names):
+            return folder / names[index]
+        return folder / f"[frame {index}: this folder has {len(names)} frame(s)]"
 
 
 def _image_samples(
-    key: str, questions: Any, manip: int, path: Path, pattern: str, frames_root: Path
+    key: str,
+    questions: Any,
+    manip: int,
+    path: Path,
+    pattern: str,
+    frames_root: Path,
+    frame_of: KthFrame | None,
 ) -> list[Sample]:
     where = f"key {key!r}"
     match = KEY.fullmatch(key)
@@ -146,6 +187,8 @@ def _image_samples(
         qwhere = f"{where} question {qid!r}"
         fields = frame_fields(key, manip, index, qid)
         frame = safe_join(frames_root, pattern.format(**fields), source=path, where=qwhere)
+        if frame_of is not None:
+            frame = frame_of(frame, index)
         if not isinstance(item, dict) or not isinstance(item.get("question"), str):
             raise SpotfakeError(f"{path} {qwhere}: needs a text 'question'")
         answers = item.get("answer")

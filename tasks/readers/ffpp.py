@@ -23,7 +23,7 @@ from typing import Any
 from harness.errors import SpotfakeError
 from harness.task import TaskData, TaskSpec
 from harness.types import Label, Sample
-from tasks.readers.common import arg_path, check_args, read_json_file, require_data_root
+from tasks.readers.common import arg_path, check_args, natural_key, read_json_file, require_data_root
 from tasks.readers.imagefolder import EXTENSIONS, file_size, write_listing
 
 METHODS = ("Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures", "FaceShifter")
@@ -35,11 +35,6 @@ SPLITS = ("train", "val", "test", "all")
 ARGS = ("compression", "methods", "split", "split_file", "frames_dir", "frames_per_video", "cache_dir")
 LAYOUT = "a FaceForensics++ folder holding original_sequences/ and manipulated_sequences/"
 VIDEO_ID = re.compile(r"\d{3}")
-
-
-def frame_order(name: str) -> tuple[Any, ...]:
-    """Sort key for frame files: numbers compared as numbers (``9.png`` before ``10.png``)."""
-    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name))
 
 
 def pick_frames(frames: list[str], n: int) -> list[str]:
@@ -136,7 +131,7 @@ def _frames(spec: TaskSpec, folder: Path, per_video: int) -> list[str]:
         )
     names = sorted(
         (p.name for p in folder.iterdir() if p.is_file() and p.suffix.lower() in EXTENSIONS),
-        key=frame_order,
+        key=natural_key,
     )
     if not names:
         raise SpotfakeError(f"task {spec.name}: no frames ({', '.join(EXTENSIONS)}) in {folder}")
