@@ -6,8 +6,15 @@ the trap they set (negation, look-alike words, hedges, question echoes, markdown
 
 from __future__ import annotations
 
-import pytest
+import json
+from pathlib import Path
 
+import pytest
+from conftest import TOY_TASK
+from fixtures.verdict import readings
+
+import harness.verdict
+from harness.cli import main
 from harness.verdict import PARSER_VERSION, parse_verdict, question_label
 
 FAKECLUE_Q = "<image>Does the image looks real/fake?"
@@ -330,5 +337,39 @@ def test_unknown_kind_is_refused() -> None:
         parse_verdict("fake", kind="label")  # type: ignore[arg-type]
 
 
-def test_parser_version_is_recorded() -> None:
-    assert PARSER_VERSION.startswith("spotfake-verdict-")
+def test_parser_version_pins_the_readings() -> None:
+    """PARSER_VERSION names one set of readings: 3,339 readings (every answer above under every question
+    and kind) recorded in tests/fixtures/verdict/readings.json must not change without a new version."""
+    data = json.loads(readings.READINGS.read_text(encoding="utf-8"))
+    assert data["parser_version"] == PARSER_VERSION, (
+        f"PARSER_VERSION is {PARSER_VERSION} but the recorded readings are {data['parser_version']}'s: "
+        "rewrite them with python tests/fixtures/verdict/readings.py"
+    )
+    now = readings.read_all(data)
+    changed = [
+        (answer, question, kind, was, new)
+        for (answer, question, kind), was, new in zip(
+            readings.combinations(data), data["readings"], now, strict=True
+        )
+        if was != new
+    ]
+    assert len(now) == len(data["readings"]) > 3000
+    assert not changed, (
+        f"{len(changed)} readings differ from {PARSER_VERSION}'s, e.g. {changed[:3]}: "
+        "bump PARSER_VERSION and rewrite the readings (python tests/fixtures/verdict/readings.py)"
+    )
+
+
+def test_scored_run_records_the_parser_version_it_used(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    preds = tmp_path / "preds.jsonl"
+    preds.write_text(json.dumps({"id": "s00001", "response": "This is a fake image."}) + "\n")
+    argv = ["score", "--task", str(TOY_TASK), "--predictions", str(preds), "--bootstrap", "0"]
+    for version in (PARSER_VERSION, "spotfake-verdict-test"):
+        monkeypatch.setattr(harness.verdict, "PARSER_VERSION", version)
+        assert main([*argv, "--output-dir", str(tmp_path / version)]) == 0
+        results = json.loads((tmp_path / version / "preds" / "toy" / "results.json").read_text())
+        assert results["scoring"]["verdict_parser"] == version
+        assert results["scoring"]["parser"] == "spotfake" and results["scoring"]["n_random_picks"] == 0
+    capsys.readouterr()
