@@ -55,6 +55,12 @@ read as ``None``.
 
 Cost: linear in the length of the answer, degenerate repetitive ones included (hedges and concessions are
 looked for within a window of words around each verdict word); benchmarks/bench_verdict.py measures it.
+
+Modules, one job each: ``vocabulary`` (word lists, short regexes), ``text`` (normalising, sentences),
+``claims`` (verdict words and the claims they make, steps 2-6), ``questions`` (what a question asks),
+``realfake`` (which claim decides, step 7, and yes/no), ``choices`` (option letters). ``published``
+chooses the parser a task is scored with (``--task-args parser=``): this one by default, or the published
+rules of LOKI (``loki_rule``) and FakeVLM (``fakevlm_rule``), which do guess, seeded and counted.
 """
 
 from __future__ import annotations
