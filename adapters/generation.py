@@ -8,12 +8,14 @@ out-of-memory halving in :mod:`adapters.batching`. torch is imported inside the 
 from __future__ import annotations
 
 import copy
+import pickle
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from adapters.load_errors import load_failure
 from harness.errors import SpotfakeError
 
 if TYPE_CHECKING:
@@ -48,15 +50,15 @@ def load_pretrained(
         processor = processor_cls.from_pretrained(source)
     except (OSError, ValueError, KeyError) as exc:
         raise SpotfakeError(
-            f"{owner}: cannot load the processor from {source!r}: {_first_line(exc)} (hub ids need a "
+            f"{owner}: cannot load the processor from {source!r}: {load_failure(exc)} (hub ids need a "
             "connection or a cached copy; a checkpoint without tokenizer/processor files needs "
             "processor=<folder or hub id of its base model>)"
         ) from None
     try:
         model = model_cls.from_pretrained(path, **{dtype_key: dtype}, device_map=str(device))
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, RuntimeError, MemoryError, pickle.UnpicklingError) as exc:
         raise SpotfakeError(
-            f"{owner}: cannot load model from {path!r}: {_first_line(exc)} (pass path=<local folder with "
+            f"{owner}: cannot load model from {path!r}: {load_failure(exc)} (pass path=<local folder with "
             "config.json>; hub ids need a connection or a cached copy)"
         ) from None
     model.eval()
@@ -238,11 +240,6 @@ class LocalGenerator:
                 out = self.model(**inputs)
         logits = out.logits[:, -1, :].float().cpu()
         return logits, time.perf_counter() - start
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _short(exc: BaseException) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import pathlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,16 +14,21 @@ import torch
 from PIL import Image
 
 from adapters.experts import cnnspot, npr, univfd
-from adapters.experts.base import IMAGENET_MEAN, IMAGENET_STD
+from adapters.experts.base import IMAGENET_MEAN, IMAGENET_STD, ClassifierAdapter
 from adapters.experts.checkpoints import read_config, save_weights
 from adapters.experts.preprocess import resize_crop_normalize
 from harness.errors import SpotfakeError
-from harness.model import build_model
+from harness.model import Model, build_model
 
 
 def _image(height: int = 40, width: int = 36, seed: int = 0) -> Image.Image:
     rng = np.random.default_rng(seed)
     return Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8))
+
+
+def _classifier(model: Model) -> ClassifierAdapter:
+    assert isinstance(model, ClassifierAdapter)
+    return model
 
 
 def _write_config(weights: Path, config: dict) -> None:
@@ -49,7 +55,7 @@ def test_cnnspot_loads_the_authors_wrapped_state_dict(tmp_path: Path, prefix: st
     torch.save(checkpoint, path)
     _write_config(path, {"layers": [1, 1, 1, 1]})
 
-    model = build_model("cnnspot", {"path": str(path), "device": "cpu"})
+    model = _classifier(build_model("cnnspot", {"path": str(path), "device": "cpu"}))
     image = _image()
     expected = _direct_prob(network, resize_crop_normalize(model.config, IMAGENET_MEAN, IMAGENET_STD)(image))
     assert model.kind == "expert"
@@ -71,7 +77,7 @@ def test_npr_loads_the_authors_bare_state_dict(tmp_path: Path) -> None:
     torch.save(network.state_dict(), path)  # NPR.pth is a bare state dict
     _write_config(path, {"layers": [1, 1], "width": 8, "resize": None})
 
-    model = build_model("npr", {"path": str(path), "device": "cpu"})
+    model = _classifier(build_model("npr", {"path": str(path), "device": "cpu"}))
     image = _image(33, 41)  # odd sides: the last row and column are dropped
     expected = _direct_prob(network, resize_crop_normalize(model.config, IMAGENET_MEAN, IMAGENET_STD)(image))
     assert model.scores([image])[0] == pytest.approx(expected, abs=1e-5)
@@ -131,7 +137,9 @@ def test_univfd_loads_the_authors_fc_weights(tmp_path: Path, tiny_clip: Path) ->
     path = tmp_path / "fc_weights.pth"
     torch.save({"weight": fc.weight.detach().clone(), "bias": fc.bias.detach().clone()}, path)
 
-    model = build_model("univfd", {"path": str(path), "clip_path": str(tiny_clip), "device": "cpu"})
+    model = _classifier(
+        build_model("univfd", {"path": str(path), "clip_path": str(tiny_clip), "device": "cpu"})
+    )
     image = _image(48, 40)
     assert model.scores([image])[0] == pytest.approx(_clip_direct(tiny_clip, fc, image), abs=1e-5)
     assert model.settings()["crop"] == 32
@@ -161,7 +169,7 @@ class _Payload:
     def __init__(self, marker: Path) -> None:
         self.marker = marker
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, tuple[Path]]:
         return (pathlib.Path.touch, (self.marker,))
 
 
@@ -230,3 +238,46 @@ def test_safetensors_carry_their_config_and_a_foreign_arch_is_refused(tmp_path: 
     save_weights(foreign, network.state_dict(), {"arch": "cnnspot"})
     with pytest.raises(SpotfakeError, match="weights are for arch 'cnnspot', not 'npr'"):
         npr.NPR(path=str(foreign), device="cpu")
+
+
+def _declaring(path: Path, elements: int) -> Path:
+    """A safetensors file whose header declares one float32 tensor of ``elements`` values; the file is
+    sparse, so it covers the declared bytes without using the disk."""
+    import struct
+
+    header = json.dumps(
+        {"w": {"dtype": "F32", "shape": [elements], "data_offsets": [0, 4 * elements]}}
+    ).encode()
+    header += b" " * (-len(header) % 8)
+    with path.open("wb") as handle:
+        handle.write(struct.pack("<Q", len(header)) + header)
+        handle.truncate(8 + len(header) + 4 * elements)
+    return path
+
+
+@pytest.mark.parametrize("gigabytes", [160, 12])
+def test_a_header_declaring_a_huge_layer_is_one_line_not_an_allocation(
+    tmp_path: Path, gigabytes: int
+) -> None:
+    path = _declaring(tmp_path / "huge.safetensors", gigabytes * 10**9 // 4)
+    with pytest.raises(SpotfakeError) as err:
+        npr.NPR(path=str(path), device="cpu")
+    message = str(err.value)
+    assert str(path) in message and "\n" not in message
+    assert "refusing to load" in message or "not enough memory" in message
+
+
+def test_univfd_refuses_a_pickled_clip_backbone_in_one_clean_line(tmp_path: Path, tiny_clip: Path) -> None:
+    marker = tmp_path / "payload-ran"
+    evil = tmp_path / "evil-clip"
+    evil.mkdir()
+    (evil / "config.json").write_text((tiny_clip / "config.json").read_text())
+    torch.save({"vision_model.embeddings.class_embedding": _Payload(marker)}, evil / "pytorch_model.bin")
+    head = tmp_path / "fc_weights.pth"
+    torch.save({"weight": torch.zeros(1, 16), "bias": torch.zeros(1)}, head)
+    with pytest.raises(SpotfakeError) as err:
+        univfd.UnivFD(path=str(head), clip_path=str(evil), device="cpu")
+    message = str(err.value)
+    assert "pickled objects other than tensors" in message and "clip_path=" in message
+    assert "weights_only=False" not in message and "\n" not in message
+    assert not marker.exists()

@@ -11,7 +11,7 @@ import torch
 
 from adapters.batching import HalvingBatcher
 from adapters.devices import choose_device, choose_dtype, is_oom
-from adapters.generation import GreedySettings, looks_local, new_token_counts
+from adapters.generation import GreedySettings, load_pretrained, looks_local, new_token_counts
 from adapters.model_args import choice_arg, float_arg, int_arg
 from adapters.weights_hash import hash_weights, weights_hash_for
 from harness.errors import SpotfakeError
@@ -146,6 +146,27 @@ def test_weights_hash_is_none_without_weights(tmp_path: Path) -> None:
     assert hash_weights(tmp_path / "empty") is None
     assert hash_weights(tmp_path / "missing") is None
     assert weights_hash_for("nobody/not-a-cached-model") is None  # offline, never downloads
+
+
+def test_a_model_that_cannot_be_loaded_is_one_line(tmp_path: Path) -> None:
+    class Loads:
+        @staticmethod
+        def from_pretrained(*args: object, **kwargs: object) -> None:
+            return None
+
+    class Huge:
+        @staticmethod
+        def from_pretrained(*args: object, **kwargs: object) -> None:
+            raise RuntimeError(
+                "unable to mmap 160000000136 bytes from file <x>: Cannot allocate memory (12)\nmore"
+            )
+
+    (tmp_path / "m").mkdir()
+    with pytest.raises(SpotfakeError) as err:
+        load_pretrained(
+            "hf", Huge, Loads, str(tmp_path / "m"), device=torch.device("cpu"), dtype=torch.float32
+        )
+    assert "not enough memory for the weights it declares" in str(err.value) and "\n" not in str(err.value)
 
 
 def test_paths_that_cannot_be_hub_ids() -> None:

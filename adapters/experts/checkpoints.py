@@ -9,17 +9,34 @@ from __future__ import annotations
 
 import json
 import pickle
-import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from adapters.load_errors import load_failure, unpickler_reason
 from harness.errors import SpotfakeError
 
 CONFIG_METADATA_KEY = "spotfake_config"
 """safetensors metadata key holding the architecture config as JSON."""
+
+MAX_CHECKPOINT_BYTES = 8 * 2**30
+"""The most tensor bytes an expert checkpoint may declare (the authors' ResNet-50 files hold about 100 MB)."""
+DTYPE_BYTES = {
+    "F64": 8,
+    "I64": 8,
+    "U64": 8,
+    "F32": 4,
+    "I32": 4,
+    "U32": 4,
+    "F16": 2,
+    "BF16": 2,
+    "I16": 2,
+    "U16": 2,
+}
+DTYPE_BYTES.update(dict.fromkeys(("I8", "U8", "BOOL", "F8_E4M3", "F8_E5M2"), 1))
+"""Bytes per element of safetensors dtypes (any other counts as 8: an overestimate never lets more in)."""
 
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
@@ -47,15 +64,17 @@ def load_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
         try:
             with safe_open(str(path), framework="pt") as handle:
                 metadata = dict(handle.metadata() or {})
-                tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
-        except (SafetensorError, OSError) as exc:
-            raise SpotfakeError(f"cannot read safetensors checkpoint {path}: {exc}") from None
+                keys = list(handle.keys())
+                check_declared_size(path, {key: handle.get_slice(key) for key in keys})
+                tensors = {key: handle.get_tensor(key) for key in keys}
+        except (SafetensorError, OSError, RuntimeError, MemoryError) as exc:
+            raise SpotfakeError(f"cannot read safetensors checkpoint {path}: {load_failure(exc)}") from None
         return tensors, metadata
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         raise SpotfakeError(
-            f"refusing to load {path}: not a plain tensor checkpoint ({_unpickler_reason(exc)}); "
+            f"refusing to load {path}: not a plain tensor checkpoint ({unpickler_reason(exc)}); "
             "only state dicts are loaded (weights_only=True); re-save the weights as safetensors"
         ) from None
     except Exception as exc:  # torch.load raises many types (IndexError, RuntimeError, ...) for a bad file
@@ -64,12 +83,24 @@ def load_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
     return obj, {}
 
 
-def _unpickler_reason(exc: BaseException) -> str:
-    text = str(exc)
-    match = re.search(r"WeightsUnpickler error: ([^\n]*?\.)(?:\s|$)", text)
-    if match:
-        return match.group(1)
-    return "not a PyTorch file or holds arbitrary objects"
+def check_declared_size(path: Path, slices: Mapping[str, Any], limit: int | None = None) -> None:
+    """Refuse a safetensors file whose header declares more tensor bytes than ``limit`` (default
+    :data:`MAX_CHECKPOINT_BYTES`) before anything is allocated; a sparse file can declare terabytes."""
+    limit = MAX_CHECKPOINT_BYTES if limit is None else limit
+    sizes = {}
+    for key, view in slices.items():
+        count = 1
+        for dim in view.get_shape():
+            count *= int(dim)
+        sizes[key] = count * DTYPE_BYTES.get(str(view.get_dtype()).upper(), 8)
+    total = sum(sizes.values())
+    if total > limit:
+        largest = max(sizes, key=sizes.__getitem__)
+        raise SpotfakeError(
+            f"refusing to load {path}: its header declares {total / 2**30:.1f} GiB of tensors ({largest!r} "
+            f"alone {sizes[largest] / 2**30:.1f} GiB), more than an expert checkpoint needs "
+            f"({limit / 2**30:.0f} GiB at most); is it the right file?"
+        )
 
 
 def unwrap_state_dict(
