@@ -1,10 +1,13 @@
 """FakeVLM (Wen et al. 2025, arXiv 2503.14905): LLaVA-1.5-7B fully fine-tuned on FakeClue.
 
 The published evaluation feeds the raw prompt ``<image>Does the image looks real/fake?`` to
-``LlavaForConditionalGeneration`` with no chat template (the model was trained to answer it directly;
-wrapping it in a template hurts), RGB images through the checkpoint's own processor, greedy decoding and
-256 new tokens. This adapter reproduces that, batched with left padding (the released loop padded every
-prompt to 1024 tokens; padding changes nothing in the answers but wastes compute, so it is not done here).
+``LlavaForConditionalGeneration`` with no chat template (the authors' eval script does so, although their
+trainer wrapped the questions in the base model's chat template), RGB images through the checkpoint's own
+processor, greedy decoding and 256 new tokens. This adapter reproduces that, batched with left padding (the
+released loop padded every prompt to 1024 tokens; padding changes nothing in the answers but wastes
+compute, so it is not done here). A model trained by ``spotfake train fakevlm`` is asked in the prompt
+format it recorded (``prompt_format.json``), and a task that gives each sample its own question (DD-VQA)
+has that question asked; :mod:`adapters.fakevlm.prompts` holds both rules.
 
 ``mode=score`` reads p(fake) from the next-token distribution after the prompt followed by
 " This is a" (the opening of every FakeClue answer): p(fake) = p(" fake") / (p(" fake") + p(" real")).
