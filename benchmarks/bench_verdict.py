@@ -5,23 +5,33 @@ image." + an explanation of about 60 words), chat-model answers with the verdict
 verdict lines, refusals, LOKI yes/no answers and two-image option answers. Reports answers/s and
 microseconds per answer, by wall clock and by process CPU time (the CPU figure is the steadier one on a
 shared machine), plus a machine reference (``sum(range(1000))``) so figures from different machines can
-be compared.
+be compared. The published rules (``parser=fakevlm`` on the real/fake answers, ``parser=loki`` on the
+yes/no and option answers) are timed on the same answers, seeded random picks included.
 
-Run: ``python benchmarks/bench_verdict.py [--n 50000] [--seed 0]``
+Run: ``python benchmarks/bench_verdict.py [--n 50000] [--seed 0]``; figures go to
+benchmarks/results/verdict.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import platform
 import random
 import sys
 import time
 from collections import Counter
+from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from harness.types import Sample  # noqa: E402
 from harness.verdict import PARSER_VERSION, parse_verdict  # noqa: E402
+from harness.verdict.published import ParserChoice, read_published  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
 
 OPENERS_FAKE = [
     "This is a fake image.",
@@ -81,7 +91,7 @@ def build(n: int, seed: int) -> list[tuple[str, dict[str, object]]]:
     """``n`` answers with the keyword arguments the runner would pass for each."""
     rng = random.Random(seed)
     items: list[tuple[str, dict[str, object]]] = []
-    fakeclue = {"kind": "verdict", "question": "Does the image looks real/fake?"}
+    fakeclue: dict[str, object] = {"kind": "verdict", "question": "Does the image looks real/fake?"}
     for _ in range(n):
         r = rng.random()
         if r < 0.55:  # FakeClue shape, ~60 words
@@ -104,6 +114,32 @@ def timed(items: list[tuple[str, dict[str, object]]]) -> tuple[float, float, Cou
     for text, kwargs in items:
         outcomes[parse_verdict(text, **kwargs)] += 1  # type: ignore[arg-type]
     return time.perf_counter() - wall, time.process_time() - cpu, outcomes
+
+
+def timed_published(items: list[tuple[str, dict[str, object]]]) -> dict[str, dict[str, float]]:
+    """CPU microseconds per answer and random-pick share of each published rule on the answers it reads."""
+    figures = {}
+    for name, kinds in (("fakevlm", ("verdict",)), ("loki", ("yesno", "choice"))):
+        choice = ParserChoice(name, 0)
+        cases = []
+        for i, (text, kwargs) in enumerate(items):
+            kind = str(kwargs["kind"])
+            if kind in kinds:
+                raw = kwargs.get("choices", ())
+                letters = tuple(str(c) for c in raw) if isinstance(raw, tuple) else ()
+                prompt = str(kwargs["question"]) + (
+                    "\nA. The first one.\nB. The second one." if letters else ""
+                )
+                cases.append((text, Sample(id=f"a{i}", label="fake", prompt=prompt, choices=letters), kind))
+        cpu = time.process_time()
+        picks = sum(read_published(choice, text, sample, kind).random_pick for text, sample, kind in cases)
+        cpu = time.process_time() - cpu
+        figures[name] = {
+            "answers": len(cases),
+            "us_cpu_per_answer": round(cpu / len(cases) * 1e6, 2),
+            "random_pick_share": round(picks / len(cases), 4),
+        }
+    return figures
 
 
 def reference_us() -> float:
@@ -133,8 +169,36 @@ def main() -> None:
         f"50-70 words:   {len(sixty)} answers, {wall60 / len(sixty) * 1e6:.1f} us wall, "
         f"{cpu60 / len(sixty) * 1e6:.1f} us CPU per answer"
     )
-    print(f"machine reference: sum(range(1000)) = {reference_us():.1f} us CPU")
+    reference = reference_us()
+    print(f"machine reference: sum(range(1000)) = {reference:.1f} us CPU")
     print("outcomes:", dict(outcomes))
+    published = timed_published(items)
+    for name, fig in published.items():
+        print(
+            f"parser={name}: {fig['answers']} answers, {fig['us_cpu_per_answer']:.2f} us CPU per answer, "
+            f"{fig['random_pick_share']:.1%} random picks"
+        )
+    figures = {
+        "benchmark": "verdict",
+        "parser_version": PARSER_VERSION,
+        "answers": len(items),
+        "mean_words_per_answer": round(words, 1),
+        "us_wall_per_answer": round(wall / len(items) * 1e6, 2),
+        "us_cpu_per_answer": round(cpu / len(items) * 1e6, 2),
+        "answers_50_70_words": len(sixty),
+        "us_cpu_per_answer_50_70_words": round(cpu60 / len(sixty) * 1e6, 2),
+        "published_rules": published,
+        "reference_sum_range_1000_us_cpu": round(reference, 2),
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpu_count": os.cpu_count(),
+            "load_avg_1min": os.getloadavg()[0],
+        },
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "verdict.json").write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":
