@@ -22,6 +22,7 @@ from typing import Any, cast
 from harness import distributed
 from harness.batch import peak_memory_mb, predict_batch
 from harness.errors import SpotfakeError
+from harness.jsonio import read_json_strict
 from harness.launch_index import launch_signature, recall, remember, results_unchanged, scoring_signature
 from harness.locking import LOCK_FILE, FolderLock
 from harness.model import LazyModel, Model
@@ -44,7 +45,7 @@ from harness.record_store import (
     record_files,
 )
 from harness.redaction import public_args
-from harness.results import RESULTS_FILE, SAMPLES_FILE, ModelInfo, read_results, write_records, write_results
+from harness.results import RESULTS_FILE, SAMPLES_FILE, ModelInfo, write_records, write_results
 from harness.results_contract import Perturbation as PerturbationEntry
 from harness.results_contract import Results
 from harness.run_folders import run_folder
@@ -277,7 +278,8 @@ def _run_locked(
         scoring = scoring_signature(options.scoring, task.spec, len(task.samples), settings, key)
         known = recall(folder, signature) if not todo else None
         if known is not None and results_unchanged(folder, known[2], scoring):
-            results = read_results(folder / RESULTS_FILE)  # nothing new: the file written last time stands
+            # nothing new: the file this run wrote (and validated) last time stands, byte for byte
+            results = cast(Results, read_json_strict(folder / RESULTS_FILE, what="results file"))
         else:
             results = finalize(
                 task,
