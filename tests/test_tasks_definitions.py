@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,18 @@ def test_definition_is_complete_and_consistent(path: Path) -> None:
     registered: TaskSpec = TASKS.get(spec.name)
     assert registered.reader == spec.reader
     assert TASKS.entry(spec.name).description == spec.description
+
+
+def test_every_reported_row_is_filed_under_a_task_that_lists_its_metrics() -> None:
+    """Published rows sit beside measured ones only when their task and metric names are spotfake's."""
+    reported = sorted((Path(__file__).resolve().parents[1] / "results" / "reported").rglob("results.json"))
+    assert len(reported) >= 40
+    tasks = set()
+    for path in reported:
+        results = json.loads(path.read_text(encoding="utf-8"))
+        task = results["task"]["name"]
+        assert task in TASKS, f"{path}: {task} is not a task"
+        assert path.parent.name == task
+        assert set(results["metrics"]) <= set(TASKS.get(task).metrics), path
+        tasks.add(task)
+    assert {"ffpp", "dmimage"} <= tasks
