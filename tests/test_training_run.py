@@ -121,6 +121,8 @@ def test_existing_checkpoints_need_resume(base: Path, data_root: Path, tmp_path:
         train(config(base, data_root, out, max_steps=3))
     with pytest.raises(SpotfakeError, match=r"plan changed \(batch_size 4 then, 2 now"):
         train(config(base, data_root, out, max_steps=3, batch_size=2, resume=True))
+    with pytest.raises(SpotfakeError, match=r"plan changed \(prompt_format chat then, raw now"):
+        train(config(base, data_root, out, max_steps=3, prompt_format="raw", resume=True))
 
 
 def test_lora_merges_into_a_plain_model(base: Path, data_root: Path, tmp_path: Path) -> None:

@@ -167,7 +167,7 @@ def _prepare(
 def _resume(session: Session, existing: list[Path]) -> int:
     """The step to start from: the newest checkpoint's with ``resume``, else 0."""
     if session.config.resume and existing:
-        step = load_checkpoint(session.accelerator, existing[-1], session.plan)
+        step = load_checkpoint(session.accelerator, existing[-1], session.plan, session.config.prompt_format)
         session.say(f"resumed from {existing[-1]} at step {step}/{session.plan.total_steps}")
         return step
     if session.config.resume:

@@ -56,7 +56,7 @@ def save_checkpoint(accelerator: Any, output: Path, step: int, plan: Plan, confi
     accelerator.save_state(str(folder), safe_serialization=True)
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
-        state = {"step": step, "plan": asdict(plan)}
+        state = {"step": step, "plan": asdict(plan), "prompt_format": config.prompt_format}
         (folder / STATE_FILE).write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
         complete = checkpoint_dirs(output)
         for old in complete[: max(0, len(complete) - max(1, config.save_total_limit))]:
@@ -64,8 +64,9 @@ def save_checkpoint(accelerator: Any, output: Path, step: int, plan: Plan, confi
     accelerator.wait_for_everyone()
 
 
-def load_checkpoint(accelerator: Any, folder: Path, plan: Plan) -> int:
-    """Restore model, optimizer, scheduler and RNG states; the checkpoint's plan must match this run's."""
+def load_checkpoint(accelerator: Any, folder: Path, plan: Plan, prompt_format: str) -> int:
+    """Restore model, optimizer, scheduler and RNG states; the checkpoint's plan and prompt format must
+    match this run's."""
     try:
         state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
         step = int(state["step"])
@@ -76,11 +77,13 @@ def load_checkpoint(accelerator: Any, folder: Path, plan: Plan) -> int:
         ) from None
     keys = ("world_size", "batch_size", "grad_accum", "examples", "total_steps")
     different = {k: (saved.get(k), getattr(plan, k)) for k in keys if saved.get(k) != getattr(plan, k)}
+    if state.get("prompt_format", prompt_format) != prompt_format:
+        different["prompt_format"] = (state["prompt_format"], prompt_format)
     if different:
         detail = ", ".join(f"{k} {a} then, {b} now" for k, (a, b) in different.items())
         raise SpotfakeError(
             f"cannot resume from {folder}: the run's plan changed ({detail}); resume with the same data, "
-            "batch settings, steps and number of processes"
+            "batch settings, steps, prompt format and number of processes"
         )
     accelerator.load_state(str(folder))
     return step
