@@ -7,6 +7,7 @@ Without the binaries the tests that need it skip, except in CI (``CI`` set), whe
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -38,6 +39,28 @@ def _as_owner(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
 
+@contextlib.contextmanager
+def throwaway_postgres(bindir: Path) -> Iterator[str]:
+    """Start a fresh cluster on a free port; yield its SQLAlchemy URL; stop and remove it on exit."""
+    root = Path(tempfile.mkdtemp(prefix="spotfake-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(root, user="postgres", group="postgres")
+    port = _free_port()
+    data, log = root / "data", root / "log"
+    try:
+        subprocess.run(_as_owner([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"]),
+                       check=True, capture_output=True)  # fmt: skip
+        options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100"
+        subprocess.run(_as_owner([str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w", "start"]),
+                       check=True, capture_output=True)  # fmt: skip
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        if (data / "postmaster.pid").exists():
+            subprocess.run(_as_owner([str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
+                           capture_output=True)  # fmt: skip
+        shutil.rmtree(root, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """``postgresql+psycopg://postgres@127.0.0.1:PORT/postgres`` of a server started for this session."""
@@ -46,19 +69,5 @@ def postgres_url() -> Iterator[str]:
         if os.environ.get("CI"):
             pytest.fail("CI is set but PostgreSQL is not installed (apt-get install -y postgresql)")
         pytest.skip("PostgreSQL binaries are absent (apt-get install -y postgresql)")
-    root = Path(tempfile.mkdtemp(prefix="spotfake-pg-"))
-    if os.geteuid() == 0:
-        shutil.chown(root, user="postgres", group="postgres")
-    port = _free_port()
-    data, log = root / "data", root / "log"
-    subprocess.run(_as_owner([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"]),
-                   check=True, capture_output=True)  # fmt: skip
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100"
-    subprocess.run(_as_owner([str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(log), "-w", "start"]),
-                   check=True, capture_output=True)  # fmt: skip
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(_as_owner([str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"]),
-                       capture_output=True)  # fmt: skip
-        shutil.rmtree(root, ignore_errors=True)
+    with throwaway_postgres(bindir) as url:
+        yield url

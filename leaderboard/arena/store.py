@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import Engine, and_, func, or_, select, tuple_
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -91,7 +91,8 @@ class ArenaStore:
                 if clash is not None:
                     where = where_of(clash) if callable(where_of) else "vote"
                     raise SpotfakeError(f"{where}: duplicate vote (already stored); nothing was imported")
-                session.add_all([_row(v, now) for v in votes])
+                if votes:
+                    session.execute(insert(VoteRow), [_values(v, now) for v in votes])
         except IntegrityError:
             raise SpotfakeError(
                 "duplicate vote (stored meanwhile by another writer); nothing was imported"
@@ -103,18 +104,18 @@ class ArenaStore:
     def _existing(self, session: Session, votes: Sequence[Vote]) -> Vote | None:
         """The first of ``votes`` already stored (same voter, task, sample and pair), or None."""
         wanted = {v.key: v for v in votes}
-        for chunk in _chunks(list(wanted), 200):
-            rows = session.execute(
-                select(VoteRow.voter, VoteRow.task, VoteRow.sample_id, VoteRow.pair_lo, VoteRow.pair_hi).where(
-                    or_(*[
-                        and_(VoteRow.voter == k[0], VoteRow.task == k[1], VoteRow.sample_id == k[2],
-                             tuple_(VoteRow.pair_lo, VoteRow.pair_hi) == tuple_(k[3], k[4]))
-                        for k in chunk
-                    ])
-                )
-            ).all()  # fmt: skip
-            if rows:
-                return wanted[tuple(rows[0])]  # type: ignore[index]
+        by_task: dict[str, set[str]] = {}
+        for voter, task, *_ in wanted:
+            by_task.setdefault(task, set()).add(voter)
+        for task, voters in by_task.items():
+            for chunk in _chunks(sorted(voters), 500):
+                query = select(
+                    VoteRow.voter, VoteRow.task, VoteRow.sample_id, VoteRow.pair_lo, VoteRow.pair_hi
+                ).where(VoteRow.task == task, VoteRow.voter.in_(chunk))
+                for row in session.execute(query):
+                    found = wanted.get(tuple(row))  # type: ignore[arg-type]
+                    if found is not None:
+                        return found
         return None
 
     def votes(self, task: str | None = None) -> list[Vote]:
@@ -139,19 +140,22 @@ class ArenaStore:
             return int(session.scalar(select(func.count()).select_from(VoteRow)) or 0)
 
 
-def _chunks(
-    items: list[tuple[str, str, str, str, str]], size: int
-) -> Iterator[list[tuple[str, str, str, str, str]]]:
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
-def _row(vote: Vote, now: datetime) -> VoteRow:
+def _values(vote: Vote, now: datetime) -> dict[str, object]:
     lo, hi = vote.pair
-    return VoteRow(
-        task=vote.task, sample_id=vote.sample_id, model_a=vote.model_a, model_b=vote.model_b,
-        pair_lo=lo, pair_hi=hi, winner=vote.winner, voter=vote.voter, time=vote.time, created=now,
-    )  # fmt: skip
+    return {
+        "task": vote.task, "sample_id": vote.sample_id, "model_a": vote.model_a, "model_b": vote.model_b,
+        "pair_lo": lo, "pair_hi": hi, "winner": vote.winner, "voter": vote.voter, "time": vote.time,
+        "created": now,
+    }  # fmt: skip
+
+
+def _row(vote: Vote, now: datetime) -> VoteRow:
+    return VoteRow(**_values(vote, now))
 
 
 def _vote(row: VoteRow) -> Vote:
