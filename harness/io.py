@@ -1,4 +1,4 @@
-"""Small I/O helpers: atomic writes, and JSON / JSONL reading through the strict reader."""
+"""Small I/O helpers: atomic writes, the cache folder, and JSON / JSONL reading through the strict reader."""
 
 from __future__ import annotations
 
@@ -16,20 +16,37 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename, so a reader never sees half a file."""
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename, so a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are ordinary files
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """:func:`atomic_write_bytes` of ``text`` as UTF-8."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def cache_root(override: object = None) -> Path:
+    """spotfake's cache folder: ``override`` when given, else ``$SPOTFAKE_CACHE``, else
+    ``$XDG_CACHE_HOME/spotfake`` (``~/.cache/spotfake``). The one rule for every cache (listings,
+    unpacked images, embeddings, features)."""
+    if override:
+        return Path(str(override)).expanduser().absolute()
+    if os.environ.get("SPOTFAKE_CACHE"):
+        return Path(os.environ["SPOTFAKE_CACHE"]).expanduser().absolute()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "spotfake"
 
 
 def atomic_write_json(path: Path, data: Any) -> None:

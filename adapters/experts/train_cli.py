@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -15,12 +14,11 @@ ARCHS = ("cnnspot", "univfd", "npr", "npr-demo", "linear-probe")
 
 
 def default_cache_dir() -> Path:
-    """Where the linear probe caches features: ``$SPOTFAKE_CACHE/features``, else
-    ``$XDG_CACHE_HOME/spotfake/features`` (``~/.cache/spotfake/features``)."""
-    if os.environ.get("SPOTFAKE_CACHE"):
-        return Path(os.environ["SPOTFAKE_CACHE"]) / "features"
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "spotfake" / "features"
+    """Where the linear probe caches features: ``features/`` in spotfake's cache folder
+    (:func:`harness.io.cache_root`: ``$SPOTFAKE_CACHE``, else ``$XDG_CACHE_HOME/spotfake``)."""
+    from harness.io import cache_root
+
+    return cache_root() / "features"
 
 
 def _float_list(text: str) -> tuple[float, ...]:

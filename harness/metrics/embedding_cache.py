@@ -26,10 +26,11 @@ MAX_SHARDS = 32
 
 
 def default_cache_dir() -> Path:
-    """``$SPOTFAKE_CACHE/embeddings`` when that variable is set, else ``~/.cache/spotfake/embeddings``."""
-    root = os.environ.get("SPOTFAKE_CACHE")
-    base = Path(root).expanduser() if root else Path.home() / ".cache" / "spotfake"
-    return base / "embeddings"
+    """``embeddings/`` in spotfake's cache folder (:func:`harness.io.cache_root`: ``$SPOTFAKE_CACHE``,
+    else ``$XDG_CACHE_HOME/spotfake``, else ``~/.cache/spotfake``)."""
+    from harness.io import cache_root
+
+    return cache_root() / "embeddings"
 
 
 def text_key(text: str) -> str:
@@ -71,8 +72,15 @@ class EmbeddingCache:
         order = {k: i for i, k in enumerate(fresh)}
         matrix = matrix[[order[k] for k in keys.tolist()]]
         name = hashlib.sha256("".join(keys.tolist()).encode()).hexdigest()[:24]
-        self._write_shard(self.directory / f"{name}.npz", keys, matrix)
-        self._compact()
+        from harness.errors import SpotfakeError
+        from harness.locking import FolderLock
+
+        try:
+            with FolderLock(self.directory, what="embedding cache", wait_s=60):
+                self._write_shard(self.directory / f"{name}.npz", keys, matrix)
+                self._compact()
+        except SpotfakeError as exc:  # a cache that cannot be locked is a cache not written
+            warnings.warn(f"embedding cache not written: {exc}", RuntimeWarning, stacklevel=2)
 
     def _write_shard(self, path: Path, keys: np.ndarray, matrix: FloatArray) -> None:
         try:

@@ -9,20 +9,19 @@ malformed file, a record without the fields its format needs, or an image path t
 from __future__ import annotations
 
 import codecs
-import os
 import posixpath
 import re
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from harness.errors import SpotfakeError
+from harness.io import atomic_write_bytes
+from harness.io import cache_root as io_cache_root
 from harness.jsonio import MAX_FILE_BYTES, loads_strict, open_regular
 from harness.task import TaskSpec
 
 IMAGE_TOKEN = re.compile(r"<image>")
-FALSY = {"0", "false", "no", "off", ""}
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -64,13 +63,6 @@ def arg_path(root: Path, value: Any, split: str | None = None) -> Path:
         text = text.replace("{split}", split)
     path = Path(text).expanduser()
     return path if path.is_absolute() else root / path
-
-
-def as_bool(value: Any) -> bool:
-    """A task argument as a boolean: ``false``/``0``/``no``/``off`` are false."""
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() not in FALSY
 
 
 def safe_join(base: Path, rel: Any, *, source: Path | str, where: str) -> Path:
@@ -184,23 +176,10 @@ def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
 
 def cache_root(value: Any = None) -> Path:
     """Where readers keep derived files (listings, images unpacked from datasets): the ``cache_dir`` task
-    argument when given, else ``$SPOTFAKE_CACHE``, else ``$XDG_CACHE_HOME/spotfake`` (``~/.cache/spotfake``)."""
-    if value:
-        return Path(str(value)).expanduser().absolute()
-    if os.environ.get("SPOTFAKE_CACHE"):
-        return Path(os.environ["SPOTFAKE_CACHE"]).expanduser().absolute()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "spotfake"
+    argument when given, else spotfake's cache folder (:func:`harness.io.cache_root`)."""
+    return io_cache_root(value)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` through a temporary file and a rename, so a concurrent reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``data`` through a temporary file and a rename (:func:`harness.io.atomic_write_bytes`)."""
+    atomic_write_bytes(path, data)
