@@ -8,6 +8,7 @@ same seed on the same software versions gives the same bytes regardless of ``job
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import io
 import json
 import multiprocessing
@@ -230,7 +231,6 @@ def _record(item: Item, clue: str) -> dict[str, Any]:
 def _versions() -> dict[str, str]:
     import PIL
     import scipy
-    import skimage
     import sklearn
     import torch
 
@@ -240,7 +240,7 @@ def _versions() -> dict[str, str]:
         "torch": torch.__version__,
         "pillow": PIL.__version__,
         "scipy": scipy.__version__,
-        "scikit-image": skimage.__version__,
+        "scikit-image": importlib.metadata.version("scikit-image"),
         "scikit-learn": sklearn.__version__,
     }
 

@@ -9,6 +9,7 @@ LFW faces are split face by face and upscaled whole. The generators see only tra
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,7 +104,7 @@ def draw_crop(plan: SourcePlan, split: str, rng: np.random.Generator, *, flip: b
     raise RuntimeError(f"no textured crop found in source {plan.source.name} ({split})")
 
 
-def allocate(total: int, weights: list[float]) -> list[int]:
+def allocate(total: int, weights: Sequence[float]) -> list[int]:
     """Split ``total`` into integer shares proportional to ``weights`` (largest remainder, ties by order)."""
     w = np.asarray(weights, dtype=np.float64)
     exact = total * w / w.sum()
