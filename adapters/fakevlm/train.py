@@ -101,10 +101,8 @@ def _prepare(
     config: TrainConfig, state: Any, base: str, conversations: list[Any], say: Any, started: float
 ) -> Session:
     """Accelerator, processor, model, data loader, optimizer and scheduler, prepared together."""
-    import torch
-    from accelerate import Accelerator
-    from accelerate.utils import DataLoaderConfiguration, set_seed
-    from transformers import AutoProcessor, get_scheduler
+    from accelerate.utils import set_seed
+    from transformers import AutoProcessor
 
     from adapters.fakevlm.prompts import check_format
     from adapters.fakevlm.train_data import make_loader, with_prompts
@@ -114,13 +112,7 @@ def _prepare(
     mixed = mixed_precision(config.precision, on_gpu)
     checkpointing = on_gpu if config.gradient_checkpointing is None else config.gradient_checkpointing
     world = state.num_processes
-    grad_accum = config.grad_accum or derive_grad_accum(config.global_batch_size, config.batch_size, world)
-    accelerator = Accelerator(
-        cpu=not on_gpu,
-        mixed_precision=mixed,
-        gradient_accumulation_steps=grad_accum,
-        dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True, data_seed=config.seed),
-    )
+    accelerator = _accelerator(config, on_gpu, mixed, world)
     set_seed(config.seed)
     processor = AutoProcessor.from_pretrained(base)
     check_format(config.prompt_format, processor, where=f"--base {base} with --prompt-format chat")
@@ -128,18 +120,9 @@ def _prepare(
     examples = with_prompts(conversations, config.prompt_format, processor)
     loader = make_loader(examples, processor, config, on_gpu=on_gpu)
     trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(
-        param_groups(model, config.weight_decay), lr=learning_rate(config), fused=on_gpu or None
-    )
     # accelerate shards the batches across processes (even_batches: the last ones are topped up).
     plan = make_plan(config, len(examples), world, -(-len(loader) // world))
-    # A prepared scheduler steps once per process per optimizer step, hence the world-size factor.
-    scheduler = get_scheduler(
-        config.lr_scheduler,
-        optimizer,
-        num_warmup_steps=plan.warmup_steps * world,
-        num_training_steps=plan.total_steps * world,
-    )
+    optimizer, scheduler = _optimizer_and_scheduler(model, config, plan, world, on_gpu)
     # One prepare call for all four, as DeepSpeed needs.
     model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
     if len(loader) != plan.batches_per_epoch:
@@ -162,6 +145,38 @@ def _prepare(
         mixed=mixed,
         checkpointing=checkpointing,
     )
+
+
+def _accelerator(config: TrainConfig, on_gpu: bool, mixed: str, world: int) -> Any:
+    """The accelerator: device, mixed precision, accumulation from the global batch, a seeded sampler."""
+    from accelerate import Accelerator
+    from accelerate.utils import DataLoaderConfiguration
+
+    grad_accum = config.grad_accum or derive_grad_accum(config.global_batch_size, config.batch_size, world)
+    return Accelerator(
+        cpu=not on_gpu,
+        mixed_precision=mixed,
+        gradient_accumulation_steps=grad_accum,
+        dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True, data_seed=config.seed),
+    )
+
+
+def _optimizer_and_scheduler(model: Any, config: TrainConfig, plan: Plan, world: int, on_gpu: bool) -> Any:
+    """AdamW over the trainable parameters (fused on GPU) and the learning-rate schedule of the plan."""
+    import torch
+    from transformers import get_scheduler
+
+    optimizer = torch.optim.AdamW(
+        param_groups(model, config.weight_decay), lr=learning_rate(config), fused=on_gpu or None
+    )
+    # A prepared scheduler steps once per process per optimizer step, hence the world-size factor.
+    scheduler = get_scheduler(
+        config.lr_scheduler,
+        optimizer,
+        num_warmup_steps=plan.warmup_steps * world,
+        num_training_steps=plan.total_steps * world,
+    )
+    return optimizer, scheduler
 
 
 def _resume(session: Session, existing: list[Path]) -> int:
@@ -195,7 +210,6 @@ def _announce(session: Session, lr: float, step: int) -> None:
 
 def _finish(session: Session, progress: Progress, task: Any) -> TrainResult:
     """Save the model and the summary; the run's result."""
-    import torch
 
     accelerator, config, output = session.accelerator, session.config, session.output
     if config.keep_checkpoints and not any(
@@ -218,29 +232,37 @@ def _finish(session: Session, progress: Progress, task: Any) -> TrainResult:
         main_process=accelerator.is_main_process,
     )
     if accelerator.is_main_process:
-        on_gpu = accelerator.device.type == "cuda"
-        summary = {
-            "base": str(config.base) if config.base else f"from_scratch:{config.from_scratch}",
-            "data": data_record(task),
-            "prompt_format": config.prompt_format,
-            "lr": learning_rate(config),
-            "precision": session.mixed,
-            "gradient_checkpointing": session.checkpointing,
-            "device": str(accelerator.device),
-            "cpu_threads": None if on_gpu else torch.get_num_threads(),
-            "plan": asdict(session.plan),
-            "steps": progress.step,
-            "resumed_from": progress.resumed_from,
-            "first_loss": progress.first_loss,
-            "last_loss": progress.last_loss,
-            "wall_s": round(wall, 2),
-            "tokens_this_process": progress.seen_tokens,
-        }
+        summary = _summary(session, progress, task, wall)
         write_summary(output, summary, config)
     accelerator.wait_for_everyone()
     session.say(f"saved {output} after {progress.step} steps in {wall:.1f} s")
     accelerator.end_training()
     return result
+
+
+def _summary(session: Session, progress: Progress, task: Any, wall: float) -> dict[str, Any]:
+    """What ``training_summary.json`` records besides the configuration and the versions."""
+    import torch
+
+    config, accelerator = session.config, session.accelerator
+    on_gpu = accelerator.device.type == "cuda"
+    return {
+        "base": str(config.base) if config.base else f"from_scratch:{config.from_scratch}",
+        "data": data_record(task),
+        "prompt_format": config.prompt_format,
+        "lr": learning_rate(config),
+        "precision": session.mixed,
+        "gradient_checkpointing": session.checkpointing,
+        "device": str(accelerator.device),
+        "cpu_threads": None if on_gpu else torch.get_num_threads(),
+        "plan": asdict(session.plan),
+        "steps": progress.step,
+        "resumed_from": progress.resumed_from,
+        "first_loss": progress.first_loss,
+        "last_loss": progress.last_loss,
+        "wall_s": round(wall, 2),
+        "tokens_this_process": progress.seen_tokens,
+    }
 
 
 def data_record(task: Any) -> dict[str, Any]:
