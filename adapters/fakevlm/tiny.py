@@ -208,7 +208,7 @@ def llava_config(
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
     )
-    return LlavaConfig(
+    return LlavaConfig(  # type: ignore[call-arg]  # pad_token_id: a PretrainedConfig keyword the stubs omit
         vision_config=vision_config,
         text_config=text_config,
         image_token_index=tokenizer.convert_tokens_to_ids("<image>"),
