@@ -17,6 +17,7 @@ import torch
 
 from adapters.load_errors import load_failure, unpickler_reason
 from harness.errors import SpotfakeError
+from harness.jsonio import loads_strict
 
 CONFIG_METADATA_KEY = "spotfake_config"
 """safetensors metadata key holding the architecture config as JSON."""
@@ -149,10 +150,7 @@ def read_config(weights: Path, metadata: Mapping[str, str]) -> dict[str, Any] | 
 
 
 def _parse_config(text: str, where: str) -> dict[str, Any]:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SpotfakeError(f"malformed JSON config in {where}: {exc}") from None
+    data = loads_strict(text, where=f"JSON config {where}")
     if not isinstance(data, dict):
         raise SpotfakeError(f"{where}: config must be a JSON object")
     return data

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import SpotfakeError
+from harness.jsonio import loads_strict
 
 
 @dataclass(frozen=True)
@@ -51,10 +52,7 @@ def load_base_config(name: str) -> BaseConfig:
     path = Path(name)
     if not path.is_file():
         raise SpotfakeError(f"--from-scratch {name!r}: expected 'demo' or a JSON config file")
-    try:
-        values = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise SpotfakeError(f"malformed JSON in {path} line {exc.lineno}: {exc.msg}") from None
+    values = loads_strict(path.read_text(encoding="utf-8"), where=str(path))
     known = {f.name for f in fields(BaseConfig)}
     if not isinstance(values, dict) or set(values) - known:
         unknown = sorted(set(values) - known) if isinstance(values, dict) else values

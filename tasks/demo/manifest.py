@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import SpotfakeError
+from harness.jsonio import loads_strict
 
 MANIFEST_NAME = "manifest.json"
 FORMAT = "spotfake-demo-manifest/1"
@@ -42,11 +43,10 @@ def write_manifest(root: Path, *, seed: int, profile: str) -> Path:
 def read_manifest(path: Path) -> dict[str, Any]:
     """Load and check a manifest file."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpotfakeError(f"manifest not found: {path}; build the set with `spotfake demo build`") from None
-    except json.JSONDecodeError as exc:
-        raise SpotfakeError(f"malformed manifest {path}: {exc}") from None
+    data = loads_strict(text, where=f"manifest {path}")
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("files"), dict):
         raise SpotfakeError(f"{path} is not a demo manifest (expected format {FORMAT!r})")
     return data
