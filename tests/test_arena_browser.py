@@ -72,13 +72,16 @@ def test_voting_in_the_arena_changes_the_ratings(server: tuple[str, Path], tmp_p
             page.get_by_role("button", name="A is better").click(timeout=60_000)
             page.get_by_text("A was ").wait_for(timeout=60_000)
             page.get_by_text("1 votes;").wait_for(timeout=60_000)
+            revealed = page.get_by_text("A was ").text_content() or ""
+            model_a = revealed.split("A was ")[1].split(",")[0]
             table = page.locator('[data-testid="stDataFrame"]').first
-            api.expect(table.locator("[role=gridcell]").first).to_be_visible(timeout=60_000)
-            first = page.locator('[data-testid="stVegaLiteChart"]').first
-            first.wait_for(timeout=60_000)
+            api.expect(table).to_contain_text(model_a, timeout=60_000)
+            page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=60_000)
+            after_one = table.text_content()
             page.get_by_role("button", name="Next pair").click()
             page.get_by_role("button", name="B is better").click(timeout=60_000)
             page.get_by_text("2 votes;").wait_for(timeout=60_000)
+            api.expect(table).not_to_have_text(after_one or "", timeout=60_000)  # the ratings moved
             assert not page.locator('[data-testid="stException"]').count()
             page.wait_for_timeout(800)
             shot = tmp_path / "arena.png"
