@@ -29,6 +29,7 @@ TABS: tuple[tuple[str, str], ...] = (
     ("Detector curves", "leaderboard.tabs.detector"),
     ("Explanations", "leaderboard.tabs.viewer"),
     ("Compare two models", "leaderboard.tabs.compare"),
+    ("Arena", "leaderboard.tabs.arena"),
     ("Submit", "leaderboard.tabs.submit"),
 )
 """(label, module) of every tab, in order; a module's ``render(ctx)`` draws the tab."""
