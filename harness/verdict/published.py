@@ -128,7 +128,12 @@ def parser_of(args: Mapping[str, Any]) -> ParserChoice:
     name = str(args.get("parser", DEFAULT_PARSER)).strip()
     if name == DEFAULT_PARSER:
         return ParserChoice()
-    return ParserChoice(name, int(str(args.get("parser_seed", "0")).strip()))
+    seed = str(args.get("parser_seed", "0")).strip()
+    if name not in PARSERS or not seed.lstrip("-").isdigit():
+        raise SpotfakeError(
+            f"parser={name!r}, parser_seed={seed!r}: expected one of {', '.join(PARSERS)} and an integer"
+        )
+    return ParserChoice(name, int(seed))
 
 
 def read_published(choice: ParserChoice, text: str, sample: Sample, kind: str) -> Reading:
