@@ -17,19 +17,14 @@ import time
 from harness.errors import SpotfakeError
 from harness.model import Item, Model
 from harness.prefetch import Decoded
+from harness.redaction import clean_text
 from harness.types import Response
 
 log = logging.getLogger("spotfake")
 
 
 def _text(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return value.encode("utf-8", "replace").decode("utf-8")
-    return value
+    return None if value is None else clean_text(value)
 
 
 def checked_response(response: Response, model_name: str) -> Response:

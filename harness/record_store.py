@@ -25,6 +25,7 @@ from harness.errors import SpotfakeError
 from harness.io import atomic_write_text
 from harness.jsonio import MAX_LINE_BYTES, loads_strict, open_regular
 from harness.record_json import record_from_json
+from harness.redaction import clean_text
 from harness.results import SAMPLES_FILE
 from harness.types import Record
 
@@ -196,11 +197,7 @@ def _json_line(record: Record) -> str:
         text = json.dumps(data, ensure_ascii=False, allow_nan=False)
     except ValueError:  # a NaN or infinity from a model: not JSON
         raise SpotfakeError(f"sample {record.id}: a non-finite number in its record") from None
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates cannot be stored as UTF-8: replace them
-        text = text.encode("utf-8", "replace").decode("utf-8")
-    return text + "\n"
+    return clean_text(text) + "\n"  # lone surrogates cannot be stored as UTF-8: U+FFFD instead
 
 
 class RecordWriter:
