@@ -19,12 +19,13 @@ import streamlit as st
 from leaderboard import data as lb
 from leaderboard.config import AppConfig, parse_args
 from leaderboard.sidebar import sidebar
-from leaderboard.tabs.context import BoardContext
+from leaderboard.tabs.context import HIGHLIGHT, PENDING, BoardContext
 
 __all__ = ["TABS", "AppConfig", "main", "parse_args"]
 
 TABS: tuple[tuple[str, str], ...] = (
     ("Leaderboard", "leaderboard.tabs.board"),
+    ("Overview", "leaderboard.tabs.overview"),
     ("Per category", "leaderboard.tabs.categories"),
     ("Detector curves", "leaderboard.tabs.detector"),
     ("Explanations", "leaderboard.tabs.viewer"),
@@ -37,17 +38,36 @@ TAB_KEY = "tab"
 """Session-state key of the tab on screen (set it in a callback to switch tabs)."""
 
 
+def apply_pending_navigation() -> None:
+    """Move to the tab and task a previous run asked for (widget state may only change before the widget)."""
+    pending = st.session_state.pop(PENDING, None)
+    if isinstance(pending, dict):
+        for key, state in (("tab", TAB_KEY), ("task", "task")):
+            if pending.get(key):
+                st.session_state[state] = pending[key]
+
+
 def main(config: AppConfig) -> None:
     """Render the page: title, problems, sidebar, then the tab on screen."""
     st.set_page_config(page_title="spotfake leaderboard", layout="wide")
+    apply_pending_navigation()
     st.title("spotfake leaderboard")
-    st.caption("Synthetic-image and deepfake detection, with explanations: accuracy, F1, ROUGE-L and CSS.")
+    st.caption(
+        "Synthetic-image and deepfake detection, with explanations: who is best, by how much, how sure."
+    )
     board = lb.load_board(config.results_dir, config.runs_dir)
     if board.problems:
-        with st.expander(f"{len(board.problems)} result file(s) could not be read", expanded=False):
+        with st.expander(
+            f"{len(board.problems)} result file(s) could not be read and are left out", expanded=False
+        ):
             for problem in board.problems:
                 st.text(problem)
-    ctx = BoardContext(config=config, board=board, filters=sidebar(board, config))
+    ctx = BoardContext(
+        config=config,
+        board=board,
+        filters=sidebar(board, config),
+        highlight=frozenset(st.session_state.get(HIGHLIGHT, ())),
+    )
     tabs = st.tabs([label for label, _ in TABS], key=TAB_KEY, on_change="rerun")
     for (_, module), tab in zip(TABS, tabs, strict=True):
         if tab.open:

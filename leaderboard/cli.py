@@ -6,6 +6,7 @@ Only light imports at module level: the CLI builds its parser for every command.
 from __future__ import annotations
 
 import argparse
+import signal
 import subprocess
 import sys
 import threading
@@ -119,25 +120,64 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         raise SpotfakeError("the leaderboard needs streamlit: pip install streamlit") from None
     url = f"http://{HOST}:{args.port}"
     print(f"spotfake leaderboard: {url}  (Ctrl-C to stop)", file=sys.stderr)
-    process = subprocess.Popen(streamlit_command(args))
+    process = subprocess.Popen(streamlit_command(args), preexec_fn=_die_with_parent)
     if not args.no_browser:
         threading.Thread(target=lambda: wait_until_healthy(url) and webbrowser.open(url), daemon=True).start()
+    previous = {sig: signal.signal(sig, _raise_stop) for sig in STOP_SIGNALS}
     try:
         return process.wait()
     except KeyboardInterrupt:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_server(process)
         return 0
+    except _Stop as stop:
+        stop_server(process)
+        return 128 + stop.signum
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+"""Signals (besides Ctrl-C) that stop the server and its Streamlit child."""
+
+
+class _Stop(Exception):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_stop(signum: int, _frame: object) -> None:
+    raise _Stop(signum)
+
+
+def _die_with_parent() -> None:
+    """In the Streamlit child (Linux): get SIGTERM when the parent dies, even by SIGKILL."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def stop_server(process: subprocess.Popen[bytes], timeout_s: float = 4.0) -> None:
+    """Terminate the Streamlit child and wait for it (killed if it does not stop within ``timeout_s``)."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
     """Check ``RUN_DIR`` and store it under ``--results-dir``; a refusal is one line naming the reason."""
-    from leaderboard.data import PREFERRED_METRICS, metric_label
+    from leaderboard.data import DEFAULT_SHOWN
     from leaderboard.received import files_from_folder
     from leaderboard.submission import submit
+    from leaderboard.views import summary_text
 
     try:
         files = files_from_folder(Path(args.run_dir))
@@ -149,10 +189,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
         )
     except SpotfakeError as exc:
         raise SpotfakeError(f"submission refused: {exc}") from None
-    metrics = checked.results["metrics"]
-    shown = ", ".join(
-        f"{metric_label(k)} {metrics[k]:.3f}" for k in PREFERRED_METRICS if metrics.get(k) is not None
-    )
+    shown = summary_text(checked.results["metrics"], DEFAULT_SHOWN)
     print(f"accepted: {checked.model} on {checked.task} ({shown})")
     print(f"stored in {folder}")
     return 0

@@ -1,21 +1,29 @@
-"""What the app shows, built from frames without Streamlit: the table, the charts, safe text.
+"""What the app shows, built from frames without Streamlit: the ranked table, the charts, safe text.
 
-Kept apart from ``app.py`` so that each view is a pure function a test can call.
+Kept apart from the tab modules so that each view is a pure function a test can call. Labels and
+directions of metrics come from the engine's registry (:mod:`harness.metrics.registry`).
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import altair as alt
 import pandas as pd
 
-from leaderboard.data import KIND_LABELS, LOWER_IS_BETTER, ORIGIN_LABELS, SOURCES, metric_label
+from harness.metrics.registry import higher_is_better, metric_label
+from leaderboard.data import KIND_LABELS, SOURCES
 
 SOURCE_COLOURS = {"reproduced": "#1f77b4", "reported": "#9a9a9a", "submitted": "#2ca02c"}
+CHANCE = {"acc": 0.5, "balanced_acc": 0.5, "auc": 0.5}
+"""Coin-flip level of metrics that have one on balanced real/fake tasks (drawn on charts)."""
+TIED = "tied"
+BEST = "best"
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^%@])")
+_ARXIV = re.compile(r"arXiv[:\s]*(\d{4}\.\d{4,5})", re.IGNORECASE)
 
 
 def md_escape(text: object) -> str:
@@ -24,85 +32,136 @@ def md_escape(text: object) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
 
 
-def format_ci(low: float, high: float) -> str:
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def format_ci(low: float | None, high: float | None) -> str:
     """``[0.871, 0.912]``, or an empty string when the interval is unknown (reported rows)."""
-    if low is None or high is None or math.isnan(low) or math.isnan(high):
+    if low is None or high is None or _missing(low) or _missing(high):
         return ""
     return f"[{low:.3f}, {high:.3f}]"
 
 
-def display_table(frame: pd.DataFrame, metrics: list[str], *, show_ci: bool = True) -> pd.DataFrame:
-    """The leaderboard table: one row per result, the first metric best-first, CIs as text columns.
+def format_value(value: float | None, low: float | None = None, high: float | None = None) -> str:
+    """``0.971 ±0.015`` (half the interval's width), ``0.986`` without an interval, "" without a value."""
+    if value is None or _missing(value):
+        return ""
+    if low is None or high is None or _missing(low) or _missing(high):
+        return f"{value:.3f}"
+    return f"{value:.3f} ±{(high - low) / 2:.3f}"
 
-    Columns: Model, Kind, Source, From, n, then each metric (number) followed by its 95% CI (text) when
-    ``show_ci``; Reference and Notes when reported rows are shown.
+
+def citation_url(citation: str) -> str | None:
+    """A link for a citation that names an arXiv identifier (``FakeVLM arXiv 2503.14905``), else None."""
+    found = _ARXIV.search(citation or "")
+    return f"https://arxiv.org/abs/{found.group(1)}" if found else None
+
+
+def rank_order(frame: pd.DataFrame, metric: str) -> pd.Series:
+    """Competition ranks (1, 2, 2, 4) by ``metric`` in its direction; rows without a value get <NA>."""
+    ranks = frame[metric].rank(method="min", ascending=not higher_is_better(metric), na_option="keep")
+    return ranks.astype("Int64")
+
+
+def board_table(
+    frame: pd.DataFrame,
+    metrics: Sequence[str],
+    rank_by: str,
+    *,
+    show_ci: bool = True,
+    tied: Mapping[str, float] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The first screen: one row per result, best first by ``rank_by``.
+
+    Returns ``(numbers, text)`` of one shape: ``numbers`` holds sortable values (metric columns are floats),
+    ``text`` what each cell shows (``0.971 ±0.015``). Columns: Rank, Model, Source, each metric's label,
+    "vs best" (``best`` / ``tied`` from the paired test p-values in ``tied``, by row key), Gap (how far
+    behind the best in ``rank_by``), n, Kind, Where, Paper (a link for reported rows). Index: row keys.
     """
-    out = pd.DataFrame(
-        {
-            "Model": frame["model"],
-            "Kind": frame["kind"].map(lambda k: KIND_LABELS.get(k, k)),
-            "Source": frame["source"],
-            "From": frame["origin"].map(lambda o: ORIGIN_LABELS.get(o, o)),
-            "n": frame["n"],
-        }
+    tied = tied or {}
+    order = frame.assign(_rank=rank_order(frame, rank_by)).sort_values(
+        ["_rank", "name"], na_position="last", kind="stable"
     )
+    best = order[rank_by].dropna()
+    best_value = best.iloc[0] if len(best) else math.nan
+    numbers = pd.DataFrame(index=pd.Index(order["key"], name="key"))
+    numbers["Rank"] = order["_rank"].to_numpy()
+    numbers["Model"] = order["name"].to_numpy()
+    numbers["Source"] = order["source"].to_numpy()
+    text = pd.DataFrame(index=numbers.index)
     for m in metrics:
-        out[metric_label(m)] = frame[m]
-        if show_ci and f"{m}_lo" in frame:
-            out[f"{metric_label(m)} 95% CI"] = [
-                format_ci(lo, hi) for lo, hi in zip(frame[f"{m}_lo"], frame[f"{m}_hi"], strict=True)
-            ]
-    if (frame["source"] == "reported").any():
-        out["Reference"] = [
-            f"{c}, table {t}" if c else "" for c, t in zip(frame["citation"], frame["table"], strict=True)
-        ]
-        out["Notes"] = frame["notes"]
-    if metrics:
-        first = metric_label(metrics[0])
-        ascending = metrics[0] in LOWER_IS_BETTER
-        out = out.sort_values(first, ascending=ascending, na_position="last", kind="stable")
-    return out.reset_index(drop=True)
-
-
-def _source_scale() -> alt.Scale:
-    return alt.Scale(domain=list(SOURCES), range=[SOURCE_COLOURS[s] for s in SOURCES])
-
-
-def row_labels(frame: pd.DataFrame) -> pd.Series:
-    """``model · source · local`` labels, unique within the frame (a number is added to repeats)."""
-    base = [
-        f"{m} · {s}" + (" · local" if o == "local" else "")
-        for m, s, o in zip(frame["model"], frame["source"], frame["origin"], strict=True)
+        label = metric_label(m)
+        numbers[label] = order[m].to_numpy(dtype=float)
+        lows = order[f"{m}_lo"] if show_ci else [None] * len(order)
+        highs = order[f"{m}_hi"] if show_ci else [None] * len(order)
+        text[label] = [format_value(v, lo, hi) for v, lo, hi in zip(order[m], lows, highs, strict=True)]
+    marks = []
+    for key, value in zip(order["key"], order[rank_by], strict=True):
+        if not _missing(value) and value == best_value:
+            marks.append(BEST)
+        elif key in tied and tied[key] >= 0.05:
+            marks.append(TIED)
+        else:
+            marks.append("")
+    numbers["vs best"] = marks
+    sign = 1.0 if higher_is_better(rank_by) else -1.0
+    numbers["Gap"] = ((best_value - order[rank_by]) * sign).to_numpy(dtype=float)
+    numbers["n"] = order["n"].to_numpy()
+    numbers["Kind"] = order["kind"].map(lambda k: KIND_LABELS.get(k, k)).to_numpy()
+    numbers["Where"] = order["origins"].to_numpy()
+    papers = [
+        (citation_url(c) or "") if s == "reported" else ""
+        for c, s in zip(order["citation"], order["source"], strict=True)
     ]
-    seen: dict[str, int] = {}
-    labels = []
-    for b in base:
-        seen[b] = seen.get(b, 0) + 1
-        labels.append(b if seen[b] == 1 else f"{b} ({seen[b]})")
-    return pd.Series(labels, index=frame.index)
+    if any(papers):
+        numbers["Paper"] = papers
+    for column in numbers.columns:
+        if column not in text.columns:
+            text[column] = numbers[column].map(lambda v: "" if _missing(v) else str(v))
+    text["Gap"] = [("" if _missing(g) else f"{g:.3f}") for g in numbers["Gap"]]
+    numbers.attrs["higher_is_better"] = {metric_label(m): higher_is_better(m) for m in metrics}
+    return numbers, text[numbers.columns]
+
+
+def summary_text(metrics: Mapping[str, object], names: Sequence[str]) -> str:
+    """``Acc 0.971, F1 0.968`` for the named metrics that have a value (labels from the registry)."""
+    shown = []
+    for name in names:
+        value = metrics.get(name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            shown.append(f"{metric_label(name)} {value:.3f}")
+    return ", ".join(shown)
+
+
+def _source_scale(present: Sequence[str]) -> alt.Scale:
+    domain = [s for s in SOURCES if s in set(present)]
+    return alt.Scale(domain=domain, range=[SOURCE_COLOURS[s] for s in domain])
 
 
 def bar_chart(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
-    """Horizontal bars of one metric per result, best first, with the 95% CI as error bars."""
+    """Horizontal bars of one metric per result, best first, with 95% intervals where there are any and
+    the coin-flip line for metrics that have one."""
     data = pd.DataFrame(
         {
-            "row": row_labels(frame),
-            "model": frame["model"],
+            "row": frame["name"] + " · " + frame["source"],
+            "model": frame["name"],
             "source": frame["source"],
             "value": frame[metric],
             "low": frame[f"{metric}_lo"],
             "high": frame[f"{metric}_hi"],
         }
     ).dropna(subset=["value"])
-    order = data.sort_values("value", ascending=metric in LOWER_IS_BETTER)["row"].tolist()
+    data = data.drop_duplicates("row")
+    order = data.sort_values("value", ascending=not higher_is_better(metric))["row"].tolist()
     title = metric_label(metric)
     y = alt.Y("row:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
     tooltip = [
         alt.Tooltip("model:N", title="model"),
         alt.Tooltip("source:N", title="source"),
         alt.Tooltip("value:Q", title=title, format=".3f"),
-        alt.Tooltip("low:Q", title="CI low", format=".3f"),
-        alt.Tooltip("high:Q", title="CI high", format=".3f"),
+        alt.Tooltip("low:Q", title="95% CI low", format=".3f"),
+        alt.Tooltip("high:Q", title="95% CI high", format=".3f"),
     ]
     bars = (
         alt.Chart(data)
@@ -110,25 +169,35 @@ def bar_chart(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
         .encode(
             x=alt.X("value:Q", title=title, scale=alt.Scale(domainMin=0)),
             y=y,
-            color=alt.Color("source:N", scale=_source_scale(), legend=alt.Legend(title="source")),
+            color=alt.Color(
+                "source:N", scale=_source_scale(data["source"].tolist()), legend=alt.Legend(title="source")
+            ),
             tooltip=tooltip,
         )
     )
-    errors = (
-        alt.Chart(data.dropna(subset=["low", "high"]))
-        .mark_errorbar(ticks=True, color="black")
-        .encode(x=alt.X("low:Q", title=title), x2="high:Q", y=y)
-    )
-    return alt.layer(bars, errors).properties(
-        height=alt.Step(26), title=f"{title} with 95% confidence intervals"
-    )
+    layers: list[alt.Chart] = [bars]
+    with_ci = data.dropna(subset=["low", "high"])
+    if len(with_ci):
+        layers.append(
+            alt.Chart(with_ci).mark_errorbar(ticks=True, color="black").encode(x="low:Q", x2="high:Q", y=y)
+        )
+    if metric in CHANCE:
+        chance = pd.DataFrame({"chance": [CHANCE[metric]], "what": [f"coin flip ({CHANCE[metric]:g})"]})
+        layers.append(
+            alt.Chart(chance)
+            .mark_rule(strokeDash=[4, 4], color="#d62728")
+            .encode(x="chance:Q", tooltip=[alt.Tooltip("what:N", title="")])
+        )
+    direction = "higher is better" if higher_is_better(metric) else "lower is better"
+    caption = "with 95% confidence intervals" if len(with_ci) else "(no confidence intervals on these rows)"
+    return alt.layer(*layers).properties(height=alt.Step(24), title=f"{title} ({direction}) {caption}")
 
 
 def heatmap(long: pd.DataFrame, metric: str, by: str) -> alt.LayerChart:
     """Models x groups (categories, generators, ...) coloured by one metric, values written in the cells."""
     data = long[long["metric"] == metric].dropna(subset=["score"]).copy()
     title = metric_label(metric)
-    scheme: Literal["viridis", "reds"] = "viridis" if metric not in LOWER_IS_BETTER else "reds"
+    scheme: Literal["viridis", "reds"] = "viridis" if higher_is_better(metric) else "reds"
     base = alt.Chart(data).encode(
         x=alt.X("value:N", title=by, axis=alt.Axis(labelAngle=-30)),
         y=alt.Y("label:N", title=None, axis=alt.Axis(labelLimit=320)),

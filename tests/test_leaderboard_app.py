@@ -59,24 +59,54 @@ def _texts(at: AppTest) -> list[str]:
     return [t.value for t in at.text]
 
 
-def test_the_table_lists_every_model_with_intervals(board: BoardPaths) -> None:
+def test_the_table_ranks_every_model_best_first(board: BoardPaths) -> None:
     at = _app(board)
     assert not at.exception
     table = _table(at)
     assert set(table["Model"]) == {"always-fake", "random", "explainer", "scorer", "FakeVLM", "explainer-v2"}
-    assert {"Acc", "Acc 95% CI", "ROUGE-L", "From", "Source"} <= set(table.columns)
+    assert {"Rank", "Model", "Source", "Acc", "ROUGE-L", "vs best", "Gap", "Where"} <= set(table.columns)
+    assert "Unparsed" not in table.columns  # off by default
     explainer = table[table["Model"] == "explainer"].iloc[0]
     results = json.loads((board.runs_dir / "explainer" / TASK / "results.json").read_text())
     assert explainer["Acc"] == results["metrics"]["acc"]
-    low, high = results["ci"]["acc"]
-    assert explainer["Acc 95% CI"] == f"[{low:.3f}, {high:.3f}]"
-    assert explainer["From"] == "local run (runs/)"
+    assert explainer["Where"] == "local run (runs/)"
     assert table[table["Model"] == "FakeVLM"].iloc[0]["Source"] == "reported"
     assert table["Acc"].tolist() == sorted(table["Acc"].tolist(), reverse=True)
+    assert table["Rank"].iloc[0] == 1 and table["vs best"].iloc[0] == "best"
+    assert any("reported row" in i.value and "not on spotfake's samples" in i.value for i in at.info)
     assert len(at.get("vega_lite_chart")) == 1  # the bar chart; other tabs are not computed
     at.session_state["tab"] = "Per category"
     at.run()
     assert len(at.get("vega_lite_chart")) == 1 and not at.dataframe  # the heat map alone
+
+
+def test_ranking_by_a_lower_is_better_metric_puts_the_smallest_first(board: BoardPaths) -> None:
+    at = _app(board)
+    at.selectbox(key="rank_by:" + TASK).set_value("unparsed_rate").run()
+    at.multiselect(key="table_metrics:" + TASK).set_value(["acc", "unparsed_rate"]).run()
+    table = _table(at).dropna(subset=["Unparsed"])
+    assert table["Unparsed"].tolist() == sorted(table["Unparsed"].tolist())
+
+
+def test_the_overview_has_every_task_and_a_cell_opens_its_task(private_board: BoardPaths) -> None:
+    published = Path(__file__).resolve().parents[1] / "results" / "reported"
+    shutil.copytree(published, private_board.results_dir / "published")
+    at = _app(private_board, "Overview")
+    assert not at.exception
+    (table,) = [d.value for d in at.dataframe if "Avg rank" in d.value.columns]
+    assert f"{TASK} · Acc" in table.columns and "fakeclue · Acc" in table.columns
+    fakevlm = table[(table["Model"] == "FakeVLM") & (table["Source"] == "reported")].iloc[0]
+    assert fakevlm["fakeclue · Acc"] == 0.986 and fakevlm["Tasks"] >= 3
+    assert table["Avg rank"].tolist() == sorted(table["Avg rank"].tolist())
+    from leaderboard.tabs.overview import FIRST_TAB, task_of_cells
+
+    columns = {f"{TASK} · Acc": (TASK, "acc"), "fakeclue · Acc": ("fakeclue", "acc")}
+    assert task_of_cells([(0, "fakeclue · Acc")], columns) == "fakeclue"  # what a click on a cell opens
+    assert task_of_cells([(0, "Model")], columns) is None
+    at.session_state["task"] = "fakeclue"  # what the click's callback sets
+    at.session_state["tab"] = FIRST_TAB
+    at.run()
+    assert "FakeVLM" in set(_table(at)["Model"]) and not at.exception
 
 
 def test_filters_narrow_the_table(board: BoardPaths) -> None:
@@ -137,15 +167,34 @@ def test_the_explanation_viewer_shows_image_reference_and_responses_side_by_side
     assert 0 < len(options) < 24
 
 
-def test_the_pairwise_comparison_reports_mcnemar_and_bootstrap(board: BoardPaths) -> None:
+def test_the_comparison_says_it_in_one_sentence_for_every_metric(board: BoardPaths) -> None:
     at = _app(board, "Compare two models")
+    kinds = {"always-fake": "baseline", "random": "baseline"}
+    defaults = [at.selectbox(key="cmp_a:" + TASK).value, at.selectbox(key="cmp_b:" + TASK).value]
+    assert not any(Path(k).parent.name in kinds for k in defaults)  # the two best non-baselines
     at.selectbox(key="cmp_a:" + TASK).set_value(str(board.runs_dir / "explainer" / TASK))
     at.selectbox(key="cmp_b:" + TASK).set_value(str(board.runs_dir / "always-fake" / TASK)).run()
-    texts = _texts(at)
-    assert any(t.startswith("McNemar (exact)") for t in texts)
-    assert any(t.startswith("Paired bootstrap over the 24 samples") for t in texts)
+    (sentence,) = [m.value.replace("\\", "") for m in at.markdown if m.value.startswith("#### ")]
+    assert sentence.startswith(
+        "#### explainer's Acc is 0.625, 0.042 lower than always-fake's 0.667 on the 24"
+    )
+    assert "(95% CI -0.333 to +0.208, McNemar (exact) p = 1.000): no significant difference" in sentence
+    (table,) = [d.value for d in at.dataframe if "test" in d.value.columns]
+    tests = dict(zip(table["Metric"], table["test"], strict=True))
+    assert tests["Acc"] == "McNemar (exact)" and tests["ROUGE-L"] == "paired bootstrap"
+    assert {"F1 (real +)", "F1 macro"} <= set(tests)  # every metric, not only the per-sample ones
+    assert all(p.startswith(("< ", "0.", "1.")) for p in table["p"])
     at.selectbox(key="cmp_metric:" + TASK).set_value("rouge_l").run()
-    assert not any(t.startswith("McNemar") for t in _texts(at))
+    (sentence,) = [m.value.replace("\\", "") for m in at.markdown if m.value.startswith("#### ")]
+    assert "explainer's ROUGE-L is" in sentence and "paired bootstrap p" in sentence
+    (button,) = [b for b in at.button if b.key == "cmp_discordant:" + TASK]
+    button.click().run()
+    assert at.session_state["tab"] == "Explanations"
+    assert at.radio(key="explain_show:" + TASK).value == "where the models disagree"
+    assert at.multiselect(key="explain_models:" + TASK).value == [
+        str(board.runs_dir / "explainer" / TASK),
+        str(board.runs_dir / "always-fake" / TASK),
+    ]
 
 
 def _zip_run(folder: Path) -> bytes:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -108,6 +110,48 @@ def test_spotfake_leaderboard_serves_the_app_on_localhost(run: Path, tmp_path: P
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+
+
+def _port_is_free(port: int) -> bool:
+    """Whether a server could listen on ``port`` now (as Streamlit does: SO_REUSEADDR, so connections
+    of the old server in TIME_WAIT do not count)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+@pytest.mark.slow
+def test_sigterm_to_spotfake_leaderboard_frees_its_port_within_5_s(run: Path, tmp_path: Path) -> None:
+    """SIGTERM goes to the `spotfake leaderboard` process alone (as `kill PID` does), not to its group:
+    it must stop its Streamlit child itself."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "harness.cli", "leaderboard", "--no-browser", "--port", str(port),
+         "--results-dir", str(tmp_path / "results"), "--runs-dir", str(run.parents[1])],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert wait_until_healthy(f"http://127.0.0.1:{port}", timeout_s=90), "the app did not come up"
+        assert not _port_is_free(port)
+        process.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        while not _port_is_free(port) and time.monotonic() - started < 5.0:
+            time.sleep(0.1)
+        elapsed = time.monotonic() - started
+        assert _port_is_free(port), "the port is still served 5 s after SIGTERM"
+        assert process.wait(timeout=5) == 128 + signal.SIGTERM
+        assert elapsed < 5.0
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+        else:
+            with contextlib.suppress(ProcessLookupError):  # a Streamlit child left behind: the test failed
+                os.killpg(process.pid, signal.SIGKILL)
 
 
 # ---------------------------------------------------------------------------------------------- reported rows

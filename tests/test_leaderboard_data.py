@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 from pathlib import Path
 
@@ -14,7 +15,8 @@ from fixtures.leaderboard.board import BoardPaths, build_board
 from harness.errors import SpotfakeError
 from harness.results import read_results
 from leaderboard import data as lb
-from leaderboard.views import bar_chart, display_table, heatmap, md_escape
+from leaderboard.scan import read_cached
+from leaderboard.views import BEST, bar_chart, board_table, heatmap, md_escape
 
 pytestmark = pytest.mark.xdist_group("leaderboard_data")
 TASK = "lbtoy-data"
@@ -119,27 +121,49 @@ def test_samples_and_paired_values(board: BoardPaths) -> None:
         lb.paired_values(a, b, "f1")
 
 
-def test_display_table_sorts_best_first_and_formats_intervals(board: BoardPaths) -> None:
+def test_board_table_ranks_best_first_with_value_and_interval_in_one_cell(board: BoardPaths) -> None:
     loaded = lb.load_board(board.results_dir, board.runs_dir)
     frame = lb.results_frame(loaded.entries)
-    table = display_table(frame, ["acc", "rouge_l"])
-    accs = table["Acc"].tolist()
+    numbers, text = board_table(frame, ["acc", "rouge_l"], "acc")
+    accs = numbers["Acc"].tolist()
     assert accs == sorted(accs, reverse=True)
-    assert list(table.columns[:5]) == ["Model", "Kind", "Source", "From", "n"]
-    explainer = table[table["Model"] == "explainer"].iloc[0]
-    low, high = frame.set_index("model").loc["explainer", ["acc_lo", "acc_hi"]]
-    assert explainer["Acc 95% CI"] == f"[{low:.3f}, {high:.3f}]"
-    assert table[table["Model"] == "FakeVLM"].iloc[0]["Acc 95% CI"] == ""
-    assert set(table["From"]) == {"committed (results/)", "local run (runs/)"}
-    assert "Reference" in table.columns
-    assert "Acc 95% CI" not in display_table(frame, ["acc"], show_ci=False).columns
+    assert numbers["Rank"].tolist()[0] == 1 and numbers["vs best"].iloc[0] == BEST
+    assert list(numbers.columns[:3]) == ["Rank", "Model", "Source"]
+    assert numbers["Gap"].iloc[0] == 0.0 and (numbers["Gap"].dropna() >= 0).all()
+    by_model = frame.set_index("name")
+    value, low, high = by_model.loc["explainer", ["acc", "acc_lo", "acc_hi"]]
+    row = numbers.index[numbers["Model"] == "explainer"][0]
+    assert text.at[row, "Acc"] == f"{value:.3f} ±{(high - low) / 2:.3f}"
+    assert numbers.at[row, "Acc"] == value  # the number underneath, so the column sorts by value
+    reported = numbers.index[numbers["Model"] == "FakeVLM"][0]
+    assert text.at[reported, "Acc"] == f"{by_model.loc['FakeVLM', 'acc']:.3f}"  # no empty interval
+    assert numbers.at[reported, "Paper"] == "https://arxiv.org/abs/2503.14905"
+    _, plain = board_table(frame, ["acc"], "acc", show_ci=False)
+    assert "±" not in "".join(plain["Acc"])
+    assert text.shape == numbers.shape
+
+
+def test_lower_is_better_metrics_rank_ascending() -> None:
+    frame = pd.DataFrame(
+        {
+            "key": ["a", "b", "c"], "name": ["a", "b", "c"], "source": ["reproduced"] * 3, "kind": ["expert"] * 3,
+            "origins": ["local"] * 3, "n": [10, 10, 10], "citation": [""] * 3,
+            "eer": [0.3, 0.1, float("nan")], "eer_lo": [float("nan")] * 3, "eer_hi": [float("nan")] * 3,
+        }
+    )  # fmt: skip
+    numbers, _ = board_table(frame, ["eer"], "eer", tied={"a": 0.2})
+    assert numbers["Model"].tolist() == ["b", "a", "c"]
+    assert numbers["Rank"].tolist()[:2] == [1, 2] and pd.isna(numbers["Rank"].iloc[2])
+    assert numbers["vs best"].tolist() == ["best", "tied", ""]
+    assert numbers["Gap"].iloc[1] == pytest.approx(0.2)
 
 
 def test_charts_are_built_from_the_frames(board: BoardPaths) -> None:
     loaded = lb.load_board(board.results_dir, board.runs_dir)
     frame = lb.results_frame(loaded.entries)
     spec = bar_chart(frame, "acc").to_dict()
-    bars, errors = spec["layer"]
+    bars, errors, chance = spec["layer"]
+    assert chance["mark"]["type"] == "rule"  # the coin-flip line of accuracy
     values = spec["datasets"][bars["data"]["name"]]
     assert len(values) == len(frame)
     assert errors["mark"]["type"] == "errorbar"
@@ -157,3 +181,52 @@ def test_markdown_escaping_leaves_no_active_syntax() -> None:
     for token in ("[", "]", "(", ")", "<", ">", "*", "!", ":", "$"):
         assert all(escaped[i - 1] == "\\" for i, ch in enumerate(escaped) if ch == token)
     assert md_escape("a\nb") == "a b"
+
+
+def test_a_folder_named_results_json_and_a_deep_file_are_listed_not_fatal(
+    board: BoardPaths, tmp_path: Path
+) -> None:
+    runs = tmp_path / "runs"
+    shutil.copytree(board.runs_dir, runs)
+    (runs / "trap" / TASK / "results.json").mkdir(parents=True)
+    deep = runs / "deep" / TASK / "results.json"
+    deep.parent.mkdir(parents=True)
+    deep.write_text('{"a": ' + "[" * 985 + "]" * 985 + "}")
+    (runs / "binary" / TASK).mkdir(parents=True)
+    (runs / "binary" / TASK / "results.json").write_bytes(b"\x00\xff\xfe" * 10)
+    loaded = lb.load_board(None, runs)
+    assert sorted(e.model for e in loaded.entries) == ["always-fake", "explainer", "random", "scorer"]
+    assert len(loaded.problems) == 3
+    assert any("trap" in p and "a folder named results.json" in p for p in loaded.problems)
+    assert any("deep" in p and "nested deeper" in p for p in loaded.problems)
+    assert any("binary" in p for p in loaded.problems)
+    assert all("\n" not in p for p in loaded.problems)
+
+
+def test_reading_is_cached_until_the_file_changes(board: BoardPaths, tmp_path: Path) -> None:
+    folder = tmp_path / "run"
+    shutil.copytree(board.runs_dir / "explainer" / TASK, folder)
+    path = folder / "results.json"
+    first = read_cached(path)
+    assert read_cached(path) is first  # unchanged: not read again
+    data = json.loads(path.read_text())
+    data["model"]["name"] = "renamed"
+    path.write_text(json.dumps(data))
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
+    again = read_cached(path)
+    assert not isinstance(again, str) and again["model"]["name"] == "renamed"
+
+
+def test_identical_runs_in_both_roots_are_one_row_listing_both(board: BoardPaths, tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    shutil.copytree(board.runs_dir / "explainer", results / "reproduced" / "explainer")
+    other = tmp_path / "other"
+    shutil.copytree(board.runs_dir / "scorer", other / "scorer")
+    lines = (other / "scorer" / TASK / "samples.jsonl").read_text().splitlines()
+    (other / "scorer" / TASK / "samples.jsonl").write_text("\n".join(reversed(lines)) + "\n")
+    shutil.copytree(other / "scorer", results / "reproduced" / "scorer")  # same key, other bytes
+    loaded = lb.load_board(results, board.runs_dir)
+    explainers = [e for e in loaded.entries if e.model == "explainer"]
+    assert len(explainers) == 1
+    assert explainers[0].origins == ("committed", "local") and explainers[0].origin == "committed"
+    assert len([e for e in loaded.entries if e.model == "scorer"]) == 2  # records differ: both kept

@@ -95,3 +95,61 @@ def test_bootstrap_rejects_bad_input() -> None:
         paired_bootstrap([], [])
     with pytest.raises(ValueError, match="finite"):
         paired_bootstrap([1.0, float("nan")], [1.0, 0.0])
+
+
+def _delong_by_definition(a: np.ndarray, b: np.ndarray, fake: np.ndarray) -> tuple[float, float, float]:
+    """AUCs and the variance of their difference straight from DeLong's definitions (O(m n) kernels)."""
+
+    def components(s: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        x, y = s[fake], s[~fake]
+        psi = (x[:, None] > y[None, :]) + 0.5 * (x[:, None] == y[None, :])
+        return float(psi.mean()), psi.mean(axis=1), psi.mean(axis=0)
+
+    auc_a, v10_a, v01_a = components(a)
+    auc_b, v10_b, v01_b = components(b)
+    m, n = len(v10_a), len(v01_a)
+    s10 = np.cov(np.vstack([v10_a, v10_b]))
+    s01 = np.cov(np.vstack([v01_a, v01_b]))
+    var = (s10[0, 0] + s10[1, 1] - 2 * s10[0, 1]) / m + (s01[0, 0] + s01[1, 1] - 2 * s01[0, 1]) / n
+    return auc_a, auc_b, float(var)
+
+
+def test_delong_matches_its_definition_with_ties() -> None:
+    from scipy.stats import norm
+    from sklearn.metrics import roc_auc_score
+
+    from leaderboard.stats import delong
+
+    rng = np.random.default_rng(5)
+    fake = rng.uniform(size=120) < 0.4
+    a = np.round(np.clip(fake * 0.3 + rng.normal(0.4, 0.2, size=120), 0, 1), 1)  # many ties
+    b = np.round(np.clip(fake * 0.1 + rng.normal(0.45, 0.2, size=120), 0, 1), 2)
+    result = delong(a, b, fake)
+    auc_a, auc_b, var = _delong_by_definition(a, b, fake)
+    assert result.auc_a == pytest.approx(roc_auc_score(fake, a)) == pytest.approx(auc_a)
+    assert result.auc_b == pytest.approx(roc_auc_score(fake, b)) == pytest.approx(auc_b)
+    z = (auc_a - auc_b) / math.sqrt(var)
+    assert result.z == pytest.approx(z)
+    assert result.p_value == pytest.approx(2 * norm.sf(abs(z)))
+    assert result.ci_low < result.diff < result.ci_high
+    assert 0 < result.p_value < 0.05  # a clearly better first model
+
+
+def test_delong_of_one_model_against_itself_is_no_difference() -> None:
+    from leaderboard.stats import delong
+
+    scores = np.linspace(0, 1, 40)
+    fake = np.arange(40) % 2 == 0
+    result = delong(scores, scores, fake)
+    assert result.diff == 0.0 and result.p_value == 1.0
+    with pytest.raises(ValueError, match="two fake and two real"):
+        delong([0.1, 0.2], [0.3, 0.4], [True, False])
+
+
+@pytest.mark.parametrize(
+    ("p", "text"), [(0.0421, "p = 0.042"), (9.999e-05, "p < 0.001"), (1.0, "p = 1.000"), (0.001, "p = 0.001")]
+)
+def test_p_values_read_the_same_everywhere(p: float, text: str) -> None:
+    from leaderboard.stats import format_p
+
+    assert format_p(p) == text

@@ -1,4 +1,10 @@
-"""The first screen: the results of the task on screen, best first, with intervals and a chart."""
+"""The first screen: who is best on the task on screen, by how much, and how sure.
+
+Rows are ranked by one metric (the task's headline metric unless another is chosen), each value shows its
+95% interval, "vs best" marks rows statistically tied with the best run (paired test on per-sample
+records), Gap says how far behind the best a row is. Reported rows carry their paper link, and the
+caveat that they are not spotfake's samples is a banner above the table.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,17 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from harness.metrics.registry import METRICS, higher_is_better, metric_def
 from leaderboard import data as lb
-from leaderboard.tabs.context import ALL, BoardContext
-from leaderboard.views import bar_chart, display_table, md_escape
+from leaderboard.styling import styled_board
+from leaderboard.tabs.context import ALL, NOTICE, BoardContext
+from leaderboard.ties import has_paired_test, tie_p_values
+from leaderboard.views import bar_chart, board_table, citation_url, md_escape
 
-TABLE_DEFAULT_METRICS = ("acc", "f1", "f1_macro", "auc", "rouge_l", "css", "unparsed_rate")
+EMPTY = (
+    "No results yet. Run `make demo` (or `spotfake run --model NAME --task TASK`) to create local runs in "
+    "runs/, or start with `spotfake leaderboard --results-dir DIR --runs-dir DIR`."
+)
 
 
 def category_frame(entries: list[lb.RunEntry], frame: pd.DataFrame, category: str) -> pd.DataFrame:
@@ -22,8 +34,7 @@ def category_frame(entries: list[lb.RunEntry], frame: pd.DataFrame, category: st
     for col in out.columns:
         if col.endswith(("_lo", "_hi")):
             out[col] = float("nan")
-    metrics = [c for c in lb.metric_keys(entries) if c in out]
-    for m in metrics:
+    for m in [c for c in lb.metric_keys(entries) if c in out]:
         values = long[long["metric"] == m].set_index("key")["score"]
         out[m] = out["key"].map(values).astype(float)
     n = long.drop_duplicates("key").set_index("key")["n"]
@@ -31,61 +42,132 @@ def category_frame(entries: list[lb.RunEntry], frame: pd.DataFrame, category: st
     return out
 
 
+def _help(metric: str) -> str:
+    direction = "higher is better" if higher_is_better(metric) else "lower is better"
+    card = metric_def(metric).card if metric in METRICS else ""
+    return f"{metric}: {card} ({direction}); ± is half the 95% bootstrap interval".replace(" ()", "")
+
+
+def reported_banner(frame: pd.DataFrame) -> None:
+    """The caveat of reported rows, with their citations linked, above the table."""
+    reported = frame[frame["source"] == "reported"]
+    if reported.empty:
+        return
+    cites = []
+    for citation in sorted(set(reported["citation"]) - {""}):
+        url = citation_url(citation)
+        cites.append(f"[{md_escape(citation)}]({url})" if url else md_escape(citation))
+    st.info(
+        f"**{len(reported)} reported row(s)** ({', '.join(cites) or 'publications'}): numbers copied from "
+        "the publication, measured with its own protocol and data, not on spotfake's samples. They have "
+        "no intervals and no paired test; compare them with spotfake's runs with care.",
+        icon=":material/menu_book:",
+    )
+
+
+def _column_config(numbers: pd.DataFrame, shown: list[str], rank_by: str) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "Rank": st.column_config.NumberColumn("Rank", width=52, help=f"by {lb.metric_label(rank_by)}"),
+        "Model": st.column_config.TextColumn("Model", width=170),
+        "Source": st.column_config.TextColumn(
+            "Source",
+            width=92,
+            help="reproduced: run by spotfake; reported: from a paper; submitted: re-scored",
+        ),
+        "vs best": st.column_config.TextColumn(
+            "vs best",
+            width=64,
+            help="best, or tied: a paired test against the best run finds no difference at the 5% level "
+            "(McNemar for Acc, DeLong for AUC, paired bootstrap for ROUGE-L / CSS; runs with records only)",
+        ),
+        "Gap": st.column_config.NumberColumn(
+            "Gap", width=62, help=f"behind the best in {lb.metric_label(rank_by)}"
+        ),
+        "n": st.column_config.NumberColumn("n", width=56, help="samples scored"),
+        "Kind": st.column_config.TextColumn("Kind", width=112),
+        "Where": st.column_config.TextColumn("Where", width=150, help="committed results/ or local runs/"),
+        "Paper": st.column_config.LinkColumn("Paper", width=110, display_text=r"https://arxiv\.org/abs/(.*)"),
+    }
+    for m in shown:
+        config[lb.metric_label(m)] = st.column_config.NumberColumn(
+            lb.metric_label(m), width=104, help=_help(m)
+        )
+    return {k: v for k, v in config.items() if k in numbers.columns}
+
+
 def render(ctx: BoardContext) -> None:
-    """The table and the chart of the task on screen."""
+    """The ranked table and the chart of the task on screen."""
     f = ctx.filters
     if f is None:
-        st.info(
-            "No results yet. Run `make demo` (or `spotfake run ...`) to create local runs in runs/, "
-            "or point --results-dir / --runs-dir at folders of results."
-        )
-        return
-    st.subheader(f"Task: {md_escape(f.task)}")
-    entries = ctx.entries
-    if not entries:
-        st.info("No result matches the filters.")
+        st.info(EMPTY)
         return
     task = f.task
-    frame = ctx.frame
+    st.subheader(f"Task: {md_escape(task)}")
+    notice = st.session_state.pop(NOTICE, None)
+    if notice:
+        st.success(str(notice))
+    entries = ctx.clean_entries
+    perturbed = len(ctx.entries) - len(entries)
+    if perturbed:
+        st.caption(f"{perturbed} perturbed (robustness) run(s) of this task are on the Detector curves tab.")
+    if not entries:
+        st.info("No result matches the filters: widen Model kind, Source or Where in the sidebar.")
+        return
+    frame = ctx.clean_frame
     if f.category != ALL:
         frame = category_frame(entries, frame, f.category)
-        st.caption(
-            f"Category **{md_escape(f.category)}**: per-category values (intervals are given for the whole task)."
-        )
+        st.caption(f"Category **{md_escape(f.category)}**: per-category values (no intervals per category).")
     metrics = [m for m in lb.metric_keys(entries) if frame[m].notna().any()]
-    shown = st.multiselect(
+    if not metrics:
+        st.info("These results have no metric values.")
+        return
+    reported_banner(frame)
+    left, right = st.columns([3, 1])
+    shown = left.multiselect(
         "Metrics",
         metrics,
-        default=[m for m in metrics if m in TABLE_DEFAULT_METRICS] or metrics,
+        default=[m for m in metrics if m in lb.DEFAULT_SHOWN] or metrics[:5],
         format_func=lb.metric_label,
         key=f"table_metrics:{task}",
     )
-    table = display_table(frame, shown, show_ci=f.show_ci)
-    config: dict[str, Any] = {
-        lb.metric_label(m): st.column_config.NumberColumn(lb.metric_label(m), format="%.3f", help=m)
-        for m in shown
-    }
-    config["n"] = st.column_config.NumberColumn("n", format="%d", help="samples scored")
-    config["Model"] = st.column_config.TextColumn("Model", pinned=True)
-    for column in table.columns:
-        if column.endswith(" 95% CI"):
-            config[column] = st.column_config.TextColumn(column, width=115, help="95% bootstrap interval")
-    height = min(38 + 35 * len(table), 740)  # every row visible up to about twenty
+    headline = lb.headline_metric(task, metrics) or metrics[0]
+    rank_by = right.selectbox(
+        "Rank by",
+        metrics,
+        index=metrics.index(headline),
+        format_func=lb.metric_label,
+        key=f"rank_by:{task}",
+        help="rows are sorted best first in this metric's direction",
+    )
+    rank_by = rank_by or headline
+    tied: dict[str, float] = {}
+    if f.category == ALL and has_paired_test(rank_by):
+        try:
+            tied = tie_p_values(frame, entries, rank_by, ctx.samples)
+        except Exception as exc:  # a bad records file loses the marks, never the table
+            st.caption("Tie marks unavailable: " + md_escape(str(exc).splitlines()[0] if str(exc) else exc))
+    numbers, text = board_table(frame, shown, rank_by, show_ci=f.show_ci, tied=tied)
+    styler = styled_board(numbers, text, [lb.metric_label(m) for m in shown], ctx.highlight)
     st.dataframe(
-        table, hide_index=True, column_config=config, placeholder="–", height=height, key="results_table"
+        styler,
+        hide_index=True,
+        column_config=_column_config(numbers, shown, rank_by),
+        height=min(38 + 35 * len(numbers), 740),
+        key=f"results_table:{task}",
+        width="stretch",
     )
     st.caption(
-        "**reproduced**: computed by spotfake on this task · **reported**: copied from a publication "
-        "(its own protocol and data; no per-sample records) · **submitted**: accepted after the leaderboard "
-        "re-scored its answers. **committed**: results/ · **local run**: runs/ on this machine. "
-        "Click a column header to sort."
+        "**reproduced**: computed by spotfake on this task · **reported**: copied from a publication · "
+        "**submitted**: accepted after the leaderboard re-scored its answers. ± is half the 95% bootstrap "
+        "interval. Click a header to sort by value."
     )
     chart_metrics = [m for m in metrics if m != "unparsed_rate"]
     if chart_metrics:
-        metric = (
-            st.selectbox(
-                "Chart metric", chart_metrics, format_func=lb.metric_label, key=f"chart_metric:{task}"
-            )
-            or chart_metrics[0]
+        metric = st.selectbox(
+            "Chart metric",
+            chart_metrics,
+            index=chart_metrics.index(rank_by) if rank_by in chart_metrics else 0,
+            format_func=lb.metric_label,
+            key=f"chart_metric:{task}",
         )
-        st.altair_chart(bar_chart(frame, metric), width="stretch")
+        st.altair_chart(bar_chart(frame, metric or chart_metrics[0]), width="stretch")

@@ -1,100 +1,160 @@
-"""Compare two models: paired tests on the samples both runs have."""
+"""Compare two models on the samples both ran: one sentence for the chosen metric, then every metric.
+
+Defaults to the two best runs that are not baselines (by the task's headline metric). Accuracy uses the
+exact McNemar test, AUC DeLong's test, every other metric a paired bootstrap through the engine's own
+metric functions (:mod:`leaderboard.paired`). A button opens the samples where the two disagree in the
+explanation viewer.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 from harness.errors import SpotfakeError
+from harness.metrics.registry import higher_is_better
+from harness.results import read_records
 from leaderboard import data as lb
 from leaderboard.loading import mtime_ns
-from leaderboard.stats import mcnemar, paired_bootstrap
+from leaderboard.paired import MetricComparison, compare_runs
+from leaderboard.stats import format_p
 from leaderboard.tabs.context import BoardContext
-from leaderboard.views import format_ci, md_escape
+from leaderboard.views import md_escape
 
-BOOTSTRAP_RESAMPLES = 10_000
+VIEWER_TAB = "Explanations"
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def _comparison(key_a: str, mtime_a: int, key_b: str, mtime_b: int, metric: str) -> dict[str, Any]:
-    a = lb.load_samples(Path(key_a))
-    b = lb.load_samples(Path(key_b))
-    pair = lb.paired_values(a, b, metric)
-    out: dict[str, Any] = {
-        "n": len(pair),
-        "only_a": len(a.index.difference(b.index)),
-        "only_b": len(b.index.difference(a.index)),
-    }
-    if len(pair):
-        out["bootstrap"] = paired_bootstrap(pair["a"], pair["b"], resamples=BOOTSTRAP_RESAMPLES, seed=0)
-        if metric == "acc":
-            out["mcnemar"] = mcnemar(pair["a"].astype(bool), pair["b"].astype(bool))
-    return out
+@st.cache_resource(max_entries=32, show_spinner="Comparing the two runs sample by sample ...")
+def _compare(
+    folder_a: str, mtime_a: int, folder_b: str, mtime_b: int, metrics: tuple[str, ...], answer_kind: str
+) -> tuple[list[MetricComparison], int, int, int]:
+    a = read_records(Path(folder_a) / "samples.jsonl")
+    b = read_records(Path(folder_b) / "samples.jsonl")
+    ids_a, ids_b = {r.id for r in a}, {r.id for r in b}
+    by_id = {r.id: r for r in b}
+    disagree = sum(1 for r in a if r.id in by_id and r.verdict != by_id[r.id].verdict)
+    return compare_runs(metrics, a, b, answer_kind), len(ids_a - ids_b), len(ids_b - ids_a), disagree
+
+
+def default_pair(runs: list[lb.RunEntry], frame: pd.DataFrame, metric: str) -> tuple[int, int]:
+    """Indices of the two best runs that are not baselines (baselines only when nothing else is there)."""
+    keys = [e.key for e in runs]
+    ranked = frame[frame["key"].isin(keys)].sort_values(
+        metric, ascending=not higher_is_better(metric), na_position="last", kind="stable"
+    )
+    kinds = {e.key: e.kind for e in runs}
+    preferred = [k for k in ranked["key"] if kinds[k] != "baseline"]
+    order = preferred + [k for k in ranked["key"] if k not in preferred]
+    first, second = (order + keys)[:2] if len(order) >= 2 else keys[:2]
+    return keys.index(first), keys.index(second)
+
+
+def sentence(name_a: str, name_b: str, c: MetricComparison) -> str:
+    """One plain sentence: values, the difference with its interval, the test's p-value and the verdict."""
+    label = lb.metric_label(c.metric)
+    better = (c.diff > 0) == higher_is_better(c.metric)
+    where = "higher" if c.diff > 0 else "lower"
+    ci = f"95% CI {c.ci_low:+.3f} to {c.ci_high:+.3f}" if c.ci_low == c.ci_low else "no interval"
+    verdict = (
+        f"{name_a if better else name_b} is better at the 5% level"
+        if c.p_value < 0.05 and c.diff != 0
+        else "no significant difference at the 5% level"
+    )
+    if c.diff == 0:
+        return f"{name_a} and {name_b} have the same {label} ({c.value_a:.3f}) on the {c.n} samples both ran: {verdict}."
+    return (
+        f"{name_a}'s {label} is {c.value_a:.3f}, {abs(c.diff):.3f} {where} than {name_b}'s {c.value_b:.3f} on "
+        f"the {c.n} samples both ran ({ci}, {c.test} {format_p(c.p_value)}): {verdict}."
+    )
+
+
+def _open_viewer(task: str, keys: list[str]) -> None:
+    st.session_state["tab"] = VIEWER_TAB
+    st.session_state[f"explain_models:{task}"] = keys
+    st.session_state[f"explain_show:{task}"] = "where the models disagree"
 
 
 def render(ctx: BoardContext) -> None:
-    """Two runs, one metric: bootstrap (and McNemar for accuracy) with a verdict sentence."""
+    """Two runs, the chosen metric in one sentence, then every metric in a table."""
     runs = ctx.runs_with_samples
     if ctx.task is None or len(runs) < 2:
-        st.info("Two runs with per-sample records on this task are needed for a paired comparison.")
+        st.info(
+            "Two runs with per-sample records on this task are needed for a paired comparison: run a second "
+            "model with `spotfake run --model NAME --task TASK`."
+        )
         return
     task = ctx.task
+    frame = ctx.frame
+    metrics = [m for m in lb.metric_keys(runs) if m in lb.metric_order()]
+    headline = lb.headline_metric(task, metrics) or metrics[0]
     labels = {e.key: e.label for e in runs}
     keys = list(labels)
+    first, second = default_pair(runs, frame, headline)
     col_a, col_b, col_m = st.columns(3)
-    key_a = col_a.selectbox("Model A", keys, index=0, format_func=labels.__getitem__, key=f"cmp_a:{task}")
-    key_b = col_b.selectbox("Model B", keys, index=1, format_func=labels.__getitem__, key=f"cmp_b:{task}")
-    available = [
-        m for m in lb.PER_SAMPLE_METRICS if any(e.results["metrics"].get(m) is not None for e in runs)
-    ]
-    metric = col_m.selectbox("Metric", available, format_func=lb.metric_label, key=f"cmp_metric:{task}")
-    if key_a == key_b:
+    key_a = col_a.selectbox("Model A", keys, index=first, format_func=labels.__getitem__, key=f"cmp_a:{task}")
+    key_b = col_b.selectbox(
+        "Model B", keys, index=second, format_func=labels.__getitem__, key=f"cmp_b:{task}"
+    )
+    metric = col_m.selectbox(
+        "Metric",
+        metrics,
+        index=metrics.index(headline),
+        format_func=lb.metric_label,
+        key=f"cmp_metric:{task}",
+    )
+    if key_a is None or key_b is None or metric is None or key_a == key_b:
         st.info("Choose two different runs.")
         return
     by_key = {e.key: e for e in runs}
+    kind = str(by_key[key_a].results["task"].get("answer_kind", "verdict"))
     try:
-        result = _comparison(
-            key_a, mtime_ns(by_key[key_a].samples_path), key_b, mtime_ns(by_key[key_b].samples_path), metric
-        )
+        found, only_a, only_b, disagree = _compare(
+            key_a, mtime_ns(by_key[key_a].samples_path), key_b, mtime_ns(by_key[key_b].samples_path),
+            tuple(metrics), kind,
+        )  # fmt: skip
     except SpotfakeError as exc:
         st.error(md_escape(exc))
         return
-    if result["n"] == 0:
-        st.info("These runs have no sample in common with a value for this metric.")
-        return
-    boot = result["bootstrap"]
-    name_a, name_b = md_escape(labels[key_a]), md_escape(labels[key_b])
-    c1, c2, c3 = st.columns(3)
-    c1.metric(f"A: {lb.metric_label(metric)}", f"{boot.mean_a:.3f}")
-    c2.metric(f"B: {lb.metric_label(metric)}", f"{boot.mean_b:.3f}")
-    c3.metric("A − B", f"{boot.diff:+.3f}", help=f"95% CI {format_ci(boot.ci_low, boot.ci_high)}")
-    st.text(
-        f"Paired bootstrap over the {boot.n} samples both runs have ({boot.resamples:,} resamples, seed 0): "
-        f"A - B = {boot.diff:+.4f}, 95% CI {format_ci(boot.ci_low, boot.ci_high)}, p = {boot.p_value:.4g}"
-    )
-    if "mcnemar" in result:
-        mc = result["mcnemar"]
-        st.text(
-            f"McNemar (exact): A right and B wrong on {mc.only_a_right}, B right and A wrong on {mc.only_b_right}; "
-            f"p = {mc.p_value:.4g}"
-        )
-        st.dataframe(
-            pd.DataFrame(
-                {"B right": [mc.both_right, mc.only_b_right], "B wrong": [mc.only_a_right, mc.both_wrong]},
-                index=["A right", "A wrong"],
-            ),
-            key="cmp_table",
-        )
-    test, p = ("McNemar", result["mcnemar"].p_value) if "mcnemar" in result else ("bootstrap", boot.p_value)
-    if p < 0.05 and boot.diff != 0:
-        better, worse = (name_a, name_b) if boot.diff > 0 else (name_b, name_a)
-        st.success(
-            f"{better} is better than {worse} on {lb.metric_label(metric)} at the 5% level ({test} p = {p:.3g})."
-        )
+    by_metric = {c.metric: c for c in found}
+    name_a, name_b = by_key[key_a].name, by_key[key_b].name
+    if metric not in by_metric:
+        st.info(f"{md_escape(lb.metric_label(metric))} has no value for both runs on their shared samples.")
     else:
-        st.info(f"No significant difference at the 5% level ({test} p = {p:.3g}).")
-    if result["only_a"] or result["only_b"]:
-        st.caption(f"Left out: {result['only_a']} samples only A has, {result['only_b']} only B has.")
+        st.markdown("#### " + md_escape(sentence(name_a, name_b, by_metric[metric])))
+    rows = [
+        {
+            "Metric": lb.metric_label(c.metric),
+            "A": c.value_a,
+            "B": c.value_b,
+            "A − B": c.diff,
+            "95% CI": f"{c.ci_low:+.3f} to {c.ci_high:+.3f}" if c.ci_low == c.ci_low else "",
+            "p": format_p(c.p_value).removeprefix("p = ").removeprefix("p "),
+            "test": c.test,
+            "better": "higher" if higher_is_better(c.metric) else "lower",
+        }
+        for c in found
+    ]
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        column_config={
+            "A": st.column_config.NumberColumn(f"A: {name_a}"[:40], format="%.3f"),
+            "B": st.column_config.NumberColumn(f"B: {name_b}"[:40], format="%.3f"),
+            "A − B": st.column_config.NumberColumn("A − B", format="%+.3f"),
+        },
+        key=f"cmp_table:{task}",
+    )
+    st.caption(
+        "Accuracy: exact McNemar test on the samples one run gets right and the other wrong. AUC: DeLong's "
+        "test. Other metrics: paired bootstrap (2,000 resamples of the shared samples, seed 0). "
+        + (f"Left out: {only_a} samples only A has, {only_b} only B has." if only_a or only_b else "")
+    )
+    st.button(
+        f"Show the {disagree} samples where their verdicts differ",
+        on_click=_open_viewer,
+        args=(task, [key_a, key_b]),
+        disabled=disagree == 0,
+        key=f"cmp_discordant:{task}",
+    )

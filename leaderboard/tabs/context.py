@@ -22,6 +22,21 @@ from leaderboard.config import AppConfig
 
 ALL = "All"
 """The category filter's value meaning "every category"."""
+PENDING = "pending_navigation"
+"""Session-state key: ``{"tab": ..., "task": ...}`` that the shell applies at the start of the next run
+(widget state can only change before its widget exists); see :func:`navigate`."""
+HIGHLIGHT = "highlight"
+"""Session-state key: row keys (folders) to highlight, e.g. a submission accepted in this session."""
+NOTICE = "notice"
+"""Session-state key: one markdown line the first screen shows once (then forgets)."""
+
+
+def navigate(tab: str, task: str | None = None) -> None:
+    """Ask for ``tab`` (a label of ``leaderboard.app.TABS``) and ``task`` on the next run of the page;
+    call ``st.rerun()`` after it (or call it from a widget callback)."""
+    import streamlit as st
+
+    st.session_state[PENDING] = {"tab": tab, "task": task}
 
 
 @dataclass(frozen=True)
@@ -81,6 +96,16 @@ class BoardContext:
     def frame(self) -> pd.DataFrame:
         """``ctx.entries`` as :func:`leaderboard.data.results_frame` (one row per result, CI bounds)."""
         return lb.results_frame(self.entries)
+
+    @cached_property
+    def clean_entries(self) -> list[lb.RunEntry]:
+        """``ctx.entries`` without perturbed (robustness) runs: what rankings compare."""
+        return [e for e in self.entries if not e.perturbation]
+
+    @cached_property
+    def clean_frame(self) -> pd.DataFrame:
+        """``ctx.clean_entries`` as :func:`leaderboard.data.results_frame`."""
+        return lb.results_frame(self.clean_entries)
 
     @property
     def runs_with_samples(self) -> list[lb.RunEntry]:

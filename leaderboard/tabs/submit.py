@@ -1,4 +1,9 @@
-"""Submit: upload a run folder; it is stored only when re-scoring reproduces every claimed number."""
+"""Submit: upload a run folder; it is stored only when re-scoring reproduces every claimed number.
+
+The tab says which tasks this server can check (their data is installed here) and the real size limits;
+refusals say what to fix in the uploaded files. After acceptance the page reloads on the first screen with
+the new row highlighted.
+"""
 
 from __future__ import annotations
 
@@ -6,33 +11,76 @@ import streamlit as st
 
 from harness.errors import SpotfakeError
 from leaderboard import data as lb
-from leaderboard.received import files_from_uploads
+from leaderboard.received import Limits, files_from_uploads
 from leaderboard.submission import parse_results, submit
-from leaderboard.tabs.context import BoardContext
-from leaderboard.views import md_escape
+from leaderboard.tabs.context import HIGHLIGHT, NOTICE, BoardContext, navigate
+from leaderboard.views import md_escape, summary_text
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:g} MiB"
+
+
+def limits_text(limits: Limits) -> str:
+    """The size limits as the uploader reads them."""
+    return (
+        f"results.json up to {_mib(limits.results_bytes)}, samples.jsonl up to {_mib(limits.samples_bytes)} "
+        f"(one record up to {_mib(limits.line_bytes)}), a .zip up to {_mib(limits.archive_bytes)}"
+    )
+
+
+def verifiable_tasks(ctx: BoardContext) -> tuple[list[str], dict[str, str]]:
+    """Registered tasks whose data this server has (it can re-score them), and why the others cannot be."""
+    from harness.registry import TASKS
+
+    ok, missing = [], {}
+    for name in TASKS.names():
+        samples, problem = ctx.task_samples(name)
+        if samples:
+            ok.append(name)
+        else:
+            missing[name] = problem
+    return ok, missing
+
+
+def _accepted(checked_model: str, task: str, folder: str, summary: str) -> None:
+    st.session_state[HIGHLIGHT] = [folder]
+    st.session_state[NOTICE] = (
+        f"Accepted: {md_escape(checked_model)} on {md_escape(task)} ({md_escape(summary)}); highlighted below."
+    )
+    navigate("Leaderboard", task)
 
 
 def render(ctx: BoardContext) -> None:
-    """The upload form and its verdict."""
+    """What can be verified here, the upload form and its verdict."""
     config = ctx.config
+    if config.results_dir is None:
+        st.info(
+            "No results folder is configured; start the board with --results-dir DIR to accept submissions."
+        )
+        return
+    ok, _ = verifiable_tasks(ctx)
     st.write(
         "Submit a run folder: `results.json` and `samples.jsonl` as written by `spotfake run` or "
-        "`spotfake score`, as one .zip or as the two files. The leaderboard re-scores the answers against "
-        "its own copy of the task and accepts the submission only if every claimed number matches."
+        "`spotfake score`, as one .zip or as the two files. This server re-scores the answers against its "
+        "own copy of the task and accepts the submission only if every claimed number matches."
     )
-    if config.results_dir is None:
-        st.info("No results folder is configured; submissions cannot be stored.")
-        return
+    st.markdown(
+        "**Tasks this server can check:** "
+        + (", ".join(f"`{md_escape(t)}`" for t in ok) if ok else "none (no task's data is installed here)")
+        + f"  \n**Size limits:** {limits_text(config.limits)}."
+    )
     with st.form("submission", clear_on_submit=False):
         uploads = st.file_uploader(
-            "Run folder files",
+            "Run folder files (.zip, or results.json + samples.jsonl)",
             type=["zip", "json", "jsonl"],
             accept_multiple_files=True,
             max_upload_size=max(1, config.limits.archive_bytes // 2**20),
             key="submission_files",
+            help=limits_text(config.limits),
         )
         replace = st.checkbox(
-            "Replace an earlier submission of the same model and task", key="submission_replace"
+            "Replace my earlier submission of the same model and task", key="submission_replace"
         )
         sent = st.form_submit_button("Check and submit")
     if not sent:
@@ -43,17 +91,18 @@ def render(ctx: BoardContext) -> None:
     try:
         files = files_from_uploads([(u.name, u.getvalue()) for u in uploads], config.limits)
         task = parse_results(files.results)["task"]["name"]
+        if task not in ok:
+            raise SpotfakeError(
+                f"this server cannot check task {task!r}: its data is not installed here. Tasks it can check: "
+                f"{', '.join(ok) or 'none'}. Submit your run of one of those, or to a server with that data"
+            )
         folder, checked = submit(
             files, config.results_dir, data_root=config.data_root(task), limits=config.limits, replace=replace
         )
     except SpotfakeError as exc:
         st.error("Refused: " + md_escape(exc))
         return
-    metrics = checked.results["metrics"]
-    summary = ", ".join(
-        f"{lb.metric_label(k)} {metrics[k]:.3f}" for k in lb.PREFERRED_METRICS if metrics.get(k) is not None
-    )
-    st.success(
-        f"Accepted: {md_escape(checked.model)} on {md_escape(checked.task)} ({md_escape(summary)}). "
-        f"Stored in {md_escape(folder)}."
-    )
+    summary = summary_text(checked.results["metrics"], lb.DEFAULT_SHOWN)
+    _accepted(checked.model, checked.task, str(folder), summary)
+    st.success(f"Accepted: {md_escape(checked.model)} on {md_escape(checked.task)} ({md_escape(summary)}).")
+    st.rerun()

@@ -1,7 +1,13 @@
-"""The explanation viewer: one sample's image, prompt and reference beside each chosen model's answer."""
+"""The explanation viewer: one sample's image at its own pixels, its prompt, reference and metadata, and
+beside it what each chosen model said (verdict coloured right or wrong, p(fake), ROUGE-L, CSS).
+
+Images are enlarged by whole factors with nearest-neighbour sampling (pixel-level artifacts stay visible)
+and shown as PNG; untrusted text (responses, ids, metadata) is shown with ``st.text`` or escaped.
+"""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -9,82 +15,94 @@ import pandas as pd
 import streamlit as st
 
 from harness.errors import SpotfakeError
+from harness.types import Sample
+from leaderboard import data as lb
 from leaderboard.tabs.context import ALL, BoardContext
 from leaderboard.views import md_escape
 
+SHOW = ("all samples", "where the models disagree", "where any model is wrong")
+MAX_MODELS = 4
+TARGET_PX = 256
+"""The default zoom enlarges small images to about this many pixels on their longer side."""
+
 
 def _fmt(value: Any) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def render(ctx: BoardContext) -> None:
-    """Pick models and a sample; show what each model said about it."""
-    f = ctx.filters
-    runs = ctx.runs_with_samples
-    if f is None or not runs:
-        st.info("No run with per-sample records for this task (reported rows have none).")
-        return
-    task = f.task
-    labels = {e.key: e.label for e in runs}
-    chosen = st.multiselect(
-        "Models",
-        list(labels),
-        default=list(labels)[:3],
-        format_func=labels.__getitem__,
-        key=f"explain_models:{task}",
-        max_selections=4,
+def explains(entry: lb.RunEntry) -> bool:
+    """Whether a run answers in words that were scored against references (ROUGE-L has a value)."""
+    return entry.results.get("metrics", {}).get("rouge_l") is not None and entry.kind != "baseline"
+
+
+def default_models(runs: list[lb.RunEntry]) -> list[str]:
+    """Up to three runs that explain (best ROUGE-L first); runs that only classify fill the rest."""
+    talking = sorted(
+        (e for e in runs if explains(e)), key=lambda e: -float(e.results["metrics"].get("rouge_l") or 0.0)
     )
-    if not chosen:
-        return
-    by_key = {e.key: e for e in runs}
-    frames = {}
-    for key in chosen:
-        try:
-            frames[key] = ctx.samples(by_key[key])
-        except SpotfakeError as exc:
-            st.error(md_escape(exc))
-            return
-    ids = list(frames[chosen[0]].index)
-    first = frames[chosen[0]]
-    if f.category != ALL:
-        ids = [i for i in ids if first.at[i, "category"] == f.category]
-    only = st.radio(
-        "Show",
-        ["all samples", "where the models disagree", "where any model is wrong"],
-        horizontal=True,
-        key=f"explain_show:{task}",
+    rest = [e for e in runs if e not in talking and e.kind != "baseline"]
+    return [e.key for e in [*talking, *rest, *runs]][:3] if runs else []
+
+
+def kept_ids(frames: dict[str, pd.DataFrame], ids: list[str], show: str) -> list[str]:
+    """The sample ids that the "Show" choice keeps."""
+    if show == SHOW[0]:
+        return ids
+    keep = []
+    for i in ids:
+        verdicts = [fr.at[i, "verdict"] if i in fr.index else None for fr in frames.values()]
+        wrong = [fr.at[i, "correct"] is not True if i in fr.index else True for fr in frames.values()]
+        if (show == SHOW[1] and len(set(verdicts)) > 1) or (show == SHOW[2] and any(wrong)):
+            keep.append(i)
+    return keep
+
+
+def _step(key: str, ids: list[str], delta: int) -> None:
+    current = st.session_state.get(key)
+    at = ids.index(current) if current in ids else 0
+    st.session_state[key] = ids[(at + delta) % len(ids)]
+
+
+def show_image(path: Path, sample_id: str, zoom_key: str) -> bool:
+    """The image at a whole-number zoom (nearest neighbour); False when it cannot be shown."""
+    from PIL import Image
+
+    from harness.images import load_image
+
+    try:
+        image = load_image(path, sample_id=sample_id)
+    except Exception as exc:  # a missing or hostile image is a caption, never a crash
+        st.caption(md_escape(str(exc).splitlines()[0] if str(exc) else exc))
+        return False
+    width, height = image.size
+    auto = max(1, min(8, TARGET_PX // max(width, height, 1)))
+    zoom = st.select_slider(
+        "Zoom",
+        options=[1, 2, 3, 4, 6, 8],
+        value=min([1, 2, 3, 4, 6, 8], key=lambda z: abs(z - auto)),
+        key=zoom_key,
     )
-    if only is not None and only != "all samples":
-        keep = []
-        for i in ids:
-            verdicts = [fr.at[i, "verdict"] if i in fr.index else None for fr in frames.values()]
-            wrong = [fr.at[i, "correct"] is not True if i in fr.index else True for fr in frames.values()]
-            if (only.startswith("where the") and len(set(verdicts)) > 1) or (
-                only.startswith("where any") and any(wrong)
-            ):
-                keep.append(i)
-        ids = keep
-    if not ids:
-        st.info("No sample matches.")
-        return
-    sample_id = st.selectbox(f"Sample ({len(ids)})", ids, key=f"explain_sample:{task}")
-    samples, problem = ctx.task_samples(task)
-    sample = samples.get(sample_id) if samples else None
-    row = first.loc[sample_id]
-    st.text(f"id: {sample_id}    label: {row['label']}    category: {row['category'] or '-'}")
+    big = image.resize((width * zoom, height * zoom), Image.Resampling.NEAREST) if zoom > 1 else image
+    st.image(big, output_format="PNG", width=big.width, caption=f"{width}x{height} px, shown at {zoom}x")
+    return True
+
+
+def _sample_panel(sample: Sample | None, problem: str, row: pd.Series, zoom_key: str) -> None:
     left, right = st.columns([1, 2])
     with left:
         shown = False
         if sample is not None:
             for path in sample.images:
-                if Path(path).is_file():
-                    st.image(str(path), width=320)
-                    shown = True
+                shown = show_image(Path(path), sample.id, zoom_key) or shown
         if not shown:
             st.caption("No image at hand" + (" (the task's data was not found)." if sample is None else "."))
     with right:
+        metadata = dict(sample.metadata) if sample is not None else dict(row.get("metadata") or {})
+        facts = [f"label: {row['label'] or '-'}", f"category: {row['category'] or '-'}"]
+        facts += [f"{k}: {v}" for k, v in sorted(metadata.items())]
+        st.text("    ".join(facts))
         if sample is not None:
             st.caption("Prompt")
             st.text(sample.prompt)
@@ -94,20 +112,88 @@ def render(ctx: BoardContext) -> None:
             if not sample.references:
                 st.caption("This sample has no reference explanation.")
         else:
-            st.caption("Prompt and reference need the task's data: " + md_escape(problem or "not loaded"))
-    columns = st.columns(len(chosen))
-    for column, key in zip(columns, chosen, strict=True):
-        frame = frames[key]
-        with column, st.container(border=True):
-            st.markdown("**" + md_escape(labels[key]) + "**")
-            if sample_id not in frame.index:
-                st.caption("no record of this sample")
-                continue
-            rec = frame.loc[sample_id]
-            mark = {True: "correct", False: "wrong"}.get(rec["correct"], "no verdict")
-            st.text(
-                f"verdict: {rec['verdict'] or '-'} ({mark})\nROUGE-L: {_fmt(rec['rouge_l'])}   CSS: {_fmt(rec['css'])}"
+            st.caption(
+                "Prompt and reference need the task's data (start the board with --data-root): "
+                + md_escape(problem or "not loaded")
             )
-            if rec["error"]:
-                st.text("error: " + str(rec["error"]))
-            st.text(rec["response"] if rec["response"] is not None else "(no response)")
+
+
+def _answer(label: str, rec: pd.Series | None) -> None:
+    with st.container(border=True):
+        st.markdown("**" + md_escape(label) + "**")
+        if rec is None:
+            st.caption("no record of this sample")
+            return
+        verdict = md_escape(rec["verdict"] or "no verdict")
+        if rec["correct"] is True:
+            st.markdown(f":green[**{verdict}** · right]")
+        elif rec["correct"] is False:
+            st.markdown(f":red[**{verdict}** · wrong]")
+        else:
+            st.markdown(f":gray[**{verdict}**]")
+        st.text(f"p(fake): {_fmt(rec['score'])}   ROUGE-L: {_fmt(rec['rouge_l'])}   CSS: {_fmt(rec['css'])}")
+        if rec["error"]:
+            st.text("error: " + str(rec["error"]))
+        st.text(rec["response"] if rec["response"] is not None else "(no response)")
+
+
+def render(ctx: BoardContext) -> None:
+    """Pick models and a sample (or step through them); show what each model said about it."""
+    f = ctx.filters
+    runs = ctx.runs_with_samples
+    if f is None or not runs:
+        st.info(
+            "No run with per-sample records for this task (reported rows have none). Create one with "
+            "`spotfake run --model NAME --task TASK`."
+        )
+        return
+    task = f.task
+    labels = {e.key: e.label for e in runs}
+    models_key = f"explain_models:{task}"
+    if models_key in st.session_state:  # runs that went away since (filters, deleted folders)
+        st.session_state[models_key] = [k for k in st.session_state[models_key] if k in labels][:MAX_MODELS]
+    chosen = st.multiselect(
+        "Models",
+        list(labels),
+        default=None if models_key in st.session_state else default_models(runs),
+        format_func=labels.__getitem__,
+        key=models_key,
+        max_selections=MAX_MODELS,
+    )
+    if not chosen:
+        st.info("Choose one or more models.")
+        return
+    by_key = {e.key: e for e in runs}
+    frames = {}
+    for key in chosen:
+        try:
+            frames[key] = ctx.samples(by_key[key])
+        except SpotfakeError as exc:
+            st.error(md_escape(exc))
+            return
+    first = frames[chosen[0]]
+    ids = list(first.index)
+    if f.category != ALL:
+        ids = [i for i in ids if first.at[i, "category"] == f.category]
+    show = st.radio("Show", SHOW, horizontal=True, key=f"explain_show:{task}") or SHOW[0]
+    ids = kept_ids(frames, ids, show)
+    if not ids:
+        st.info("No sample matches.")
+        return
+    sample_key = f"explain_sample:{task}"
+    if st.session_state.get(sample_key) not in ids:
+        st.session_state[sample_key] = ids[0]
+    back, pick, forward = st.columns([1, 6, 1], vertical_alignment="bottom")
+    back.button("← previous", on_click=_step, args=(sample_key, ids, -1), key=f"explain_prev:{task}")
+    forward.button("next →", on_click=_step, args=(sample_key, ids, 1), key=f"explain_next:{task}")
+    sample_id = pick.selectbox(f"Sample ({len(ids)})", ids, key=sample_key)
+    if sample_id is None:
+        return
+    samples, problem = ctx.task_samples(task)
+    sample = samples.get(sample_id) if samples else None
+    st.text(f"sample {ids.index(sample_id) + 1} of {len(ids)}    id: {sample_id}")
+    _sample_panel(sample, problem, first.loc[sample_id], f"explain_zoom:{task}")
+    for column, key in zip(st.columns(len(chosen)), chosen, strict=True):
+        with column:
+            frame = frames[key]
+            _answer(labels[key], frame.loc[sample_id] if sample_id in frame.index else None)

@@ -1,0 +1,69 @@
+"""The models x tasks overview as a frame (pure): one headline metric per task, an average rank.
+
+A row is one model name and source (reported rows are never merged with spotfake's own runs of a model
+of the same name); a cell is the model's best value on the task's headline metric
+(:func:`leaderboard.data.headline_metric`). Ranks are competition ranks per task in the metric's
+direction; "Avg rank" is their mean over the tasks the row has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from harness.metrics.registry import higher_is_better, metric_label
+from leaderboard import data as lb
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The overview frame and, per task column, the task and its headline metric."""
+
+    frame: pd.DataFrame
+    columns: dict[str, tuple[str, str]]
+    """column label -> (task, metric)."""
+
+
+def column_label(task: str, metric: str) -> str:
+    """``demo · Acc``: the task and the label of the metric its column shows."""
+    return f"{task} · {metric_label(metric)}"
+
+
+def overview(entries: Sequence[lb.RunEntry], tasks: Sequence[str]) -> Overview:
+    """Models x tasks over ``entries``; tasks in the given order (those without a value are left out)."""
+    cells: dict[tuple[str, str], dict[str, float]] = {}
+    kinds: dict[tuple[str, str], str] = {}
+    columns: dict[str, tuple[str, str]] = {}
+    for task in tasks:
+        rows = [e for e in entries if e.task == task]
+        metric = lb.headline_metric(task, lb.metric_keys(rows))
+        if metric is None:
+            continue
+        label = column_label(task, metric)
+        better = max if higher_is_better(metric) else min
+        for e in rows:
+            value = e.results.get("metrics", {}).get(metric)
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                continue
+            row = (e.name, e.source)
+            kinds[row] = e.kind
+            previous = cells.setdefault(row, {}).get(label)
+            cells[row][label] = float(value) if previous is None else better(previous, float(value))
+            columns[label] = (task, metric)
+    frame = pd.DataFrame.from_dict(cells, orient="index", columns=list(columns))
+    frame.index = pd.MultiIndex.from_tuples(list(cells), names=["Model", "Source"]) if cells else frame.index
+    ranks = pd.DataFrame(
+        {
+            label: frame[label].rank(method="min", ascending=not higher_is_better(metric))
+            for label, (_, metric) in columns.items()
+        },
+        index=frame.index,
+    )
+    out = frame.reset_index() if cells else pd.DataFrame(columns=["Model", "Source", *columns])
+    out.insert(2, "Kind", [lb.KIND_LABELS.get(kinds[r], kinds[r]) for r in cells])
+    out.insert(3, "Avg rank", ranks.mean(axis=1).to_numpy() if cells else [])
+    out.insert(4, "Tasks", frame.notna().sum(axis=1).to_numpy() if cells else [])
+    out = out.sort_values(["Avg rank", "Tasks", "Model"], ascending=[True, False, True], kind="stable")
+    return Overview(out.reset_index(drop=True), columns)

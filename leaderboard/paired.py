@@ -1,0 +1,120 @@
+"""Comparing two runs on every metric of a task, sample by sample.
+
+Both runs' records are aligned on the samples they share; then each metric is compared with one test:
+exact McNemar for accuracy, DeLong's test for AUC, and for every other metric (F1, EER, ROUGE-L, CSS,
+plugins, ...) a paired bootstrap through the engine's own metric functions: the same resample of samples
+is applied to both runs (:func:`harness.metrics.bootstrap.resample_counts` draw counts as weights), so the
+interval and p-value of ``A - B`` account for what the two runs share. The p-value of the bootstrap is
+``(1 + #{|d* - d| >= |d|}) / (B + 1)`` (Efron & Tibshirani 1993, 16.4), so it never goes below
+``1 / (B + 1)``; it is printed as "p < 0.001" there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from harness.metrics.bootstrap import resample_counts
+from harness.metrics.inputs import MetricInputs
+from harness.metrics.registry import metric_def
+from harness.types import Record
+from leaderboard.stats import delong, mcnemar
+
+RESAMPLES = 2_000
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class MetricComparison:
+    """``A - B`` on one metric over the shared samples, with its interval and the p-value of ``test``."""
+
+    metric: str
+    test: str
+    n: int
+    value_a: float
+    value_b: float
+    diff: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+
+
+def align(a: Sequence[Record], b: Sequence[Record]) -> tuple[list[Record], list[Record]]:
+    """The records of the samples both runs have, in one order (A's)."""
+    by_id = {r.id: r for r in b}
+    shared = [r for r in a if r.id in by_id]
+    return shared, [by_id[r.id] for r in shared]
+
+
+def _bootstrap(
+    metric: str, a: MetricInputs, b: MetricInputs, resamples: int, seed: int
+) -> tuple[float, float, float, float, float, float]:
+    evaluate = metric_def(metric).evaluate
+    ones = np.ones((1, len(a)))
+    value_a, value_b = float(evaluate(a, ones)[0]), float(evaluate(b, ones)[0])
+    observed = value_a - value_b
+    diffs = []
+    for counts in resample_counts(len(a), resamples, seed):
+        weights = counts.astype(np.float64)
+        diffs.append(evaluate(a, weights) - evaluate(b, weights))
+    d = np.concatenate(diffs) if diffs else np.array([])
+    d = d[~np.isnan(d)]
+    if not np.isfinite(observed) or d.size == 0:
+        return value_a, value_b, observed, float("nan"), float("nan"), float("nan")
+    alpha = (1.0 - CONFIDENCE) / 2.0
+    low, high = np.percentile(d, [100 * alpha, 100 * (1 - alpha)])
+    extreme = np.abs(d - observed) >= abs(observed) - 1e-12
+    p = 1.0 if abs(observed) < 1e-15 else float((1 + int(extreme.sum())) / (d.size + 1))
+    return value_a, value_b, observed, float(low), float(high), p
+
+
+def compare_metric(
+    metric: str,
+    a: Sequence[Record],
+    b: Sequence[Record],
+    answer_kind: str,
+    *,
+    resamples: int = RESAMPLES,
+    seed: int = 0,
+) -> MetricComparison | None:
+    """Compare aligned records (see :func:`align`) on ``metric``; None when there is nothing to compare."""
+    if not a:
+        return None
+    inputs_a, inputs_b = MetricInputs(a, answer_kind), MetricInputs(b, answer_kind)
+    value_a, value_b, diff, low, high, p = _bootstrap(metric, inputs_a, inputs_b, resamples, seed)
+    if not (np.isfinite(value_a) and np.isfinite(value_b)):
+        return None
+    test = "paired bootstrap"
+    if metric_def(metric).per_sample == "correct":
+        right_a = [r.correct is True for r in a]
+        right_b = [r.correct is True for r in b]
+        test, p = "McNemar (exact)", mcnemar(right_a, right_b).p_value
+    elif metric == "auc":
+        keep = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x.label in ("real", "fake")]
+        try:
+            result = delong(
+                inputs_a.scores[keep], inputs_b.scores[keep], [a[i].label == "fake" for i in keep]
+            )
+            test, p, low, high = "DeLong", result.p_value, result.ci_low, result.ci_high
+        except ValueError:
+            pass  # fewer than two samples of a class: keep the bootstrap
+    return MetricComparison(metric, test, len(a), value_a, value_b, diff, low, high, p)
+
+
+def compare_runs(
+    metrics: Sequence[str],
+    a: Sequence[Record],
+    b: Sequence[Record],
+    answer_kind: str,
+    resamples: int = RESAMPLES,
+) -> list[MetricComparison]:
+    """Every metric that both runs have a value for, compared on their shared samples."""
+    shared_a, shared_b = align(a, b)
+    out = []
+    for metric in metrics:
+        found = compare_metric(metric, shared_a, shared_b, answer_kind, resamples=resamples)
+        if found is not None:
+            out.append(found)
+    return out

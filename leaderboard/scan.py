@@ -1,0 +1,239 @@
+"""Finding result files: every ``results.json`` under the committed results and the local runs.
+
+Reading is cached per file by (modification time, size), so a page load after the first reads only what
+changed. A file that cannot be read for any reason (not JSON, too deep, not the schema, a directory named
+``results.json``, no permission) becomes one line in :attr:`Board.problems` and is left out; the board never
+fails as a whole. Runs found twice (same run key and byte-identical records, e.g. a local run copied into
+``results/``) become one row that lists both places.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from harness.results import RESULTS_FILE, SAMPLES_FILE, read_results
+from harness.results_contract import Results
+
+COMMITTED = "committed"
+LOCAL = "local"
+ORIGIN_LABELS = {COMMITTED: "committed (results/)", LOCAL: "local run (runs/)"}
+
+
+@dataclass(frozen=True)
+class RunEntry:
+    """One results.json (and its folder) with where it was found; ``also`` lists identical copies."""
+
+    folder: Path
+    origin: str
+    results: Results
+    also: tuple[tuple[str, Path], ...] = ()
+    """(origin, folder) of byte-identical copies of this run merged into this row."""
+
+    @property
+    def model(self) -> str:
+        """The model name as written in the file."""
+        return str(self.results["model"]["name"])
+
+    @property
+    def task(self) -> str:
+        """The task name."""
+        return str(self.results["task"]["name"])
+
+    @property
+    def source(self) -> str:
+        """reproduced / reported / submitted."""
+        return str(self.results["source"])
+
+    @property
+    def kind(self) -> str:
+        """lmm / expert / baseline."""
+        return str(self.results["model"].get("kind", ""))
+
+    @property
+    def origins(self) -> tuple[str, ...]:
+        """Where this run was found: its own origin and those of its merged copies."""
+        return tuple(dict.fromkeys([self.origin, *(o for o, _ in self.also)]))
+
+    @property
+    def perturbation(self) -> str:
+        """The perturbation slug of a robustness run (``jpeg75``), or "" for the clean images."""
+        perturbation = self.results.get("perturbation")
+        return str(perturbation["slug"]) if perturbation else ""
+
+    @property
+    def variant(self) -> str:
+        """What tells this run from other runs of the model on the task: the model arguments of its
+        folder (``runs/random@seed=1/demo``) and its perturbation (``@jpeg75``); "" for neither."""
+        out = ""
+        parent = self.folder.parent.name
+        if parent.startswith(self.model + "@"):
+            out += parent[len(self.model) :]
+        if self.perturbation:
+            out += "@" + self.perturbation
+        elif self.folder.name.startswith(self.task + "@"):
+            out += self.folder.name[len(self.task) :]
+        return out
+
+    @property
+    def samples_path(self) -> Path:
+        """The run's ``samples.jsonl``."""
+        return self.folder / SAMPLES_FILE
+
+    @property
+    def has_samples(self) -> bool:
+        """Whether per-sample records exist (never for reported rows)."""
+        return self.source != "reported" and self.samples_path.is_file()
+
+    @property
+    def key(self) -> str:
+        """A unique, stable identifier of this row (its folder)."""
+        return str(self.folder)
+
+    @property
+    def name(self) -> str:
+        """The model name with its variant: ``random@seed=1``; what tables show."""
+        return self.model + self.variant
+
+    @property
+    def label(self) -> str:
+        """``model (source, origin)``: unique enough to pick a run in a list."""
+        where = "committed" if COMMITTED in self.origins else "local"
+        return f"{self.name} ({self.source}, {where})"
+
+
+@dataclass
+class Board:
+    """All result rows found, and one line per file that could not be read."""
+
+    entries: list[RunEntry] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def tasks(self) -> list[str]:
+        """Task names with at least one row, local runs' tasks first, then alphabetical."""
+        local = {e.task for e in self.entries if LOCAL in e.origins}
+        return sorted({e.task for e in self.entries}, key=lambda t: (t not in local, t))
+
+    def for_task(self, task: str) -> list[RunEntry]:
+        """The rows of one task."""
+        return [e for e in self.entries if e.task == task]
+
+
+_Cached = tuple[int, int, "Results | str"]
+_cache: dict[Path, _Cached] = {}
+_lock = threading.Lock()
+
+
+def read_cached(path: Path) -> Results | str:
+    """The results in ``path``, or one line saying why it cannot be read; cached by mtime and size."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        return f"{path}: cannot read ({exc.strerror or exc})"
+    stamp = (info.st_mtime_ns, info.st_size)
+    with _lock:
+        hit = _cache.get(path)
+    if hit is not None and hit[:2] == stamp:
+        return hit[2]
+    value: Results | str
+    if path.is_dir():
+        value = f"{path}: a folder named {RESULTS_FILE}, not a results file; skipped"
+    else:
+        try:
+            value = read_results(path)
+        except Exception as exc:  # whatever the reason, one file never takes the board down
+            text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            value = text if str(path) in text else f"{path}: {text}"
+    with _lock:
+        _cache[path] = (*stamp, value)
+    return value
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    """Hidden folders (submissions being stored, locks) are not results."""
+    return any(part.startswith(".") for part in path.relative_to(root).parts[:-1])
+
+
+def _results_files(root: Path) -> Iterable[Path]:
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        if RESULTS_FILE in files or RESULTS_FILE in dirs:
+            yield Path(folder) / RESULTS_FILE
+        if RESULTS_FILE in dirs:
+            dirs.remove(RESULTS_FILE)
+
+
+def scan(root: Path, origin: str, seen: set[Path] | None = None) -> Board:
+    """Read every ``results.json`` below ``root``; unreadable ones become problems, not errors."""
+    board = Board()
+    seen = set() if seen is None else seen
+    if not root.is_dir():
+        return board
+    for path in _results_files(root):
+        resolved = path.resolve()
+        if resolved in seen or _hidden(path, root):
+            continue
+        seen.add(resolved)
+        value = read_cached(path)
+        if isinstance(value, str):
+            board.problems.append(value)
+        else:
+            board.entries.append(RunEntry(folder=path.parent, origin=origin, results=value))
+    return board
+
+
+def _digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                sha.update(block)
+    except OSError:
+        return f"unreadable:{path}"
+    return sha.hexdigest()
+
+
+def merge_identical(entries: list[RunEntry]) -> list[RunEntry]:
+    """One row per run: entries with the same run key and byte-identical records are merged (committed
+    first), the others kept as they are. Only entries that share a run key are hashed."""
+    groups: dict[str, list[int]] = {}
+    for i, e in enumerate(entries):
+        key = e.results.get("run_key")
+        if key and e.source != "reported":
+            groups.setdefault(f"{e.source}:{key}", []).append(i)
+    drop: set[int] = set()
+    out = list(entries)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        by_digest: dict[str, list[int]] = {}
+        for i in members:
+            by_digest.setdefault(_digest(entries[i].samples_path), []).append(i)
+        for same in by_digest.values():
+            if len(same) < 2:
+                continue
+            same.sort(key=lambda i: (entries[i].origin != COMMITTED, str(entries[i].folder)))
+            keep, *rest = same
+            out[keep] = replace(
+                entries[keep], also=tuple((entries[i].origin, entries[i].folder) for i in rest)
+            )
+            drop.update(rest)
+    return [e for i, e in enumerate(out) if i not in drop]
+
+
+def load_board(results_dir: Path | None, runs_dir: Path | None) -> Board:
+    """Committed results and local runs together; a folder reachable from both counts as committed."""
+    board = Board()
+    seen: set[Path] = set()
+    for root, origin in ((results_dir, COMMITTED), (runs_dir, LOCAL)):
+        if root is None:
+            continue
+        part = scan(Path(root), origin, seen)
+        board.entries += part.entries
+        board.problems += part.problems
+    board.entries = merge_identical(board.entries)
+    return board

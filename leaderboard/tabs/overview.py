@@ -1,0 +1,68 @@
+"""Overview: every model on every task at once (headline metric per task), with an average rank.
+Clicking a cell opens that task on the first screen."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import streamlit as st
+
+from leaderboard.overview import overview
+from leaderboard.tabs.context import BoardContext
+
+TABLE_KEY = "overview_table"
+FIRST_TAB = "Leaderboard"
+
+
+def task_of_cells(cells: Sequence[tuple[int, str]], columns: Mapping[str, tuple[str, str]]) -> str | None:
+    """The task whose column holds the first selected cell, or None (a model or rank cell)."""
+    for _, column in cells:
+        if column in columns:
+            return columns[column][0]
+    return None
+
+
+def _open_task(columns: Mapping[str, tuple[str, str]]) -> None:
+    task = task_of_cells(st.session_state[TABLE_KEY]["selection"]["cells"], columns)
+    if task is not None:
+        st.session_state["task"] = task
+        st.session_state["tab"] = FIRST_TAB
+
+
+def render(ctx: BoardContext) -> None:
+    """The models x tasks table."""
+    if ctx.filters is None:
+        st.info(
+            "No results yet. Run `make demo` (or `spotfake run --model NAME --task TASK`) to create some."
+        )
+        return
+    view = overview(ctx.all_entries, ctx.board.tasks())
+    if view.frame.empty:
+        st.info("No result matches the filters: widen Model kind, Source or Where in the sidebar.")
+        return
+    st.caption(
+        "One headline metric per task (the first metric its definition lists); a model's best run on the "
+        "task. **reported** rows are the papers' own numbers on their own data, kept apart from spotfake's "
+        "runs. Avg rank: mean rank over the tasks a row has. Click a task's cell to open that task."
+    )
+    config = {
+        label: st.column_config.NumberColumn(label, format="%.3f", width=118, help=f"{metric} on {task}")
+        for label, (task, metric) in view.columns.items()
+    }
+    config["Model"] = st.column_config.TextColumn("Model", width=170)
+    config["Avg rank"] = st.column_config.NumberColumn("Avg rank", format="%.1f", width=80)
+    config["Tasks"] = st.column_config.NumberColumn("Tasks", width=60, help="tasks with a value")
+    styler = view.frame.style.apply(
+        lambda row: ["color: #777" if row["Source"] == "reported" else "" for _ in row], axis=1
+    )
+    styler.format({label: "{:.3f}" for label in view.columns}, na_rep="")
+    styler.format({"Avg rank": "{:.1f}"})
+    st.dataframe(
+        styler,
+        hide_index=True,
+        column_config=config,
+        height=min(38 + 35 * len(view.frame), 740),
+        on_select=lambda: _open_task(view.columns),
+        selection_mode="single-cell",
+        key=TABLE_KEY,
+    )
