@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from fixtures.shared import SharedData
 from fixtures.training.fakeclue import CORPUS, PROMPT, write_fakeclue
 from PIL import Image
 
@@ -242,3 +243,25 @@ def test_missing_image_is_reported_before_training(tmp_path: Path) -> None:
         match=r"image not found: .*0003\.png \(sample synthetic/real/0003\.png; 1 of 4 images missing\)",
     ):
         task_conversations(load_task("fakeclue", root, {"split": "train"}))
+
+
+def test_ddvqas_published_train_split_gives_one_example_per_answer_on_its_own_question(
+    shared_data: SharedData,
+) -> None:
+    root = shared_data("data", "DD-VQA")
+    train_set = shared_data("data", "DD-VQA", "DQ_FF++", "train_set")
+    task = load_task("ddvqa", root, {"split": "train"})
+    examples = task_conversations(task, check_images=False)  # the frames are not part of the release
+    answers = {}
+    for path in sorted(train_set.glob("*/*.json")):
+        for key, questions in json.loads(path.read_text(encoding="utf-8")).items():
+            for qid, item in questions.items():
+                answers[f"{key}/{qid}"] = (item["question"], [a.strip() for a in item["answer"] if a.strip()])
+    assert len(examples) == sum(len(a) for _, a in answers.values())
+    samples = {s.id: s for s in task.samples}
+    for example in examples:
+        question, references = answers[example.id]
+        assert example.prompt == question_for(samples[example.id])
+        assert example.prompt == question.replace("<image>", "").strip()
+        assert example.answer in references
+    assert len({e.prompt for e in examples}) > 1  # per-part questions, not one whole-image prompt
