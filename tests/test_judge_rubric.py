@@ -141,3 +141,13 @@ def test_separation_auc_and_tau() -> None:
     rng = np.random.default_rng(0)
     x = rng.random(50)
     assert kendall_tau(list(x), list(-x)) == pytest.approx(-1.0)
+
+
+def test_judge_metrics_are_in_the_one_registry() -> None:
+    from harness.metrics.inputs import MetricInputs
+    from harness.metrics.registry import higher_is_better, metric_def, metric_label
+
+    assert metric_label("judge") == "Judge" and metric_label("judge_gated") == "Judge (gated)"
+    assert higher_is_better("judge") and "wrong" in metric_def("judge_gated").card
+    plain = MetricInputs([_record(0, True)], "verdict")
+    assert np.isnan(metric_def("judge").evaluate(plain, np.ones((1, 1)))).all()  # no judge run: undefined

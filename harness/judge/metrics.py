@@ -13,17 +13,22 @@ Metric card: judge_gated.
     verdict counts 0: fluent text about the wrong call says the opposite of the truth, and an ungated
     score still rewards it. So ``judge_gated <= judge`` up to the sample sets.
 
-Both are computed from two value columns per record by the same weighted-sum function for the point
-value, per-category groups and bootstrap resamples (:func:`judge_values_of`).
+Both are metrics of the one registry (entry point ``spotfake.metrics``: :func:`register_judge_metrics`).
+Their ``evaluate(inputs, weights)`` reads the judge columns of :class:`JudgeInputs`, so the point value,
+per-category groups and bootstrap resamples all go through it; over plain records (no judge run yet)
+they are undefined (None), never guessed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from harness.metrics.bootstrap import percentile_interval, resample_counts
+from harness.metrics.inputs import MetricInputs
+from harness.metrics.registry import MetricDef, metric_def, register_metric
 from harness.metrics.types import FloatArray
 from harness.types import Record
 
@@ -69,9 +74,55 @@ def judge_values_of(sums: FloatArray) -> dict[str, FloatArray]:
     return out
 
 
-def _point(cols: FloatArray, mask: np.ndarray) -> dict[str, float | None]:
-    values = judge_values_of(cols[mask].sum(axis=0))
-    return {k: (None if np.isnan(v) else float(v)) for k, v in values.items()}
+class JudgeInputs(MetricInputs):
+    """Metric inputs that also carry the judge columns of :func:`judge_columns`."""
+
+    def __init__(
+        self, records: Sequence[Record], answer_kind: str, values: Mapping[str, float | None]
+    ) -> None:
+        super().__init__(records, answer_kind)
+        self.judge_cols = judge_columns(records, values)
+
+
+def _evaluator(name: str) -> Callable[[MetricInputs, FloatArray], FloatArray]:
+    def evaluate(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
+        w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+        if not isinstance(inputs, JudgeInputs):
+            return np.full(w.shape[0], np.nan)  # no judge run: undefined
+        return judge_values_of(w @ inputs.judge_cols)[name]
+
+    evaluate.__doc__ = __doc__
+    return evaluate
+
+
+def judge_metric_defs() -> list[MetricDef]:
+    """The registry entries of ``judge`` and ``judge_gated``."""
+    return [
+        MetricDef(
+            name="judge",
+            label="Judge",
+            evaluate=_evaluator("judge"),
+            needs="references",
+            card="LMM judge grade of the explanation, (score-1)/4; judge failures left out (spotfake judge)",
+        ),
+        MetricDef(
+            name="judge_gated",
+            label="Judge (gated)",
+            evaluate=_evaluator("judge_gated"),
+            needs="references",
+            card="judge grade, 0 where the verdict is wrong or unparsed: fluent text cannot buy a wrong call points",
+        ),
+    ]
+
+
+def register_judge_metrics() -> None:
+    """Entry point of ``spotfake.metrics``: add ``judge`` and ``judge_gated`` to the registry."""
+    for metric in judge_metric_defs():
+        register_metric(metric, replace=True)
+
+
+def _values(inputs: JudgeInputs, weights: FloatArray) -> dict[str, FloatArray]:
+    return {name: metric_def(name).evaluate(inputs, weights) for name in JUDGE_METRICS}
 
 
 def judge_summary(
@@ -82,29 +133,29 @@ def judge_summary(
     n_bootstrap: int = 1000,
     seed: int = 0,
     confidence: float = 0.95,
-) -> dict[str, object]:
+    answer_kind: str = "verdict",
+) -> dict[str, Any]:
     """Point values, counts, bootstrap intervals, per-category and breakdown values of the judge metrics.
 
     Returns ``{"metrics": {...}, "ci": {...}, "per_category": {cat: {...}}, "breakdowns": {field: {v:
     {...}}}}``, ready to merge into ``results.json``. Resamples are the records' own draws
     (:func:`harness.metrics.bootstrap.resample_counts`), seeded like every other interval.
     """
-    cols = judge_columns(records, values)
     explained = [r for r in records if has_explanation(r)]
-    if not explained:
-        metrics: dict[str, float | int | None] = {m: None for m in JUDGE_METRICS}
-        metrics.update({"n_judged": 0, "n_judge_failures": 0})
-        return {"metrics": metrics, "ci": {}, "per_category": {}, "breakdowns": {}}
-    everyone = np.ones(len(records), dtype=bool)
-    metrics = dict(_point(cols, everyone))
+    metrics: dict[str, float | int | None] = {m: None for m in JUDGE_METRICS}
     metrics["n_judged"] = sum(values.get(r.id) is not None for r in explained)
-    metrics["n_judge_failures"] = sum(values.get(r.id) is None for r in explained)
+    metrics["n_judge_failures"] = len(explained) - int(metrics["n_judged"] or 0)
+    if not explained:
+        return {"metrics": metrics, "ci": {}, "per_category": {}, "breakdowns": {}}
+    inputs = JudgeInputs(records, answer_kind, values)
+    n = len(records)
+    metrics.update(_as_values(_values(inputs, np.ones((1, n)))))
     ci: dict[str, list[float]] = {}
     wanted = [m for m in JUDGE_METRICS if metrics[m] is not None]
     if wanted and n_bootstrap > 0:
         draws: dict[str, list[FloatArray]] = {m: [] for m in wanted}
-        for counts in resample_counts(len(records), n_bootstrap, seed):
-            resampled = judge_values_of(counts @ cols)
+        for counts in resample_counts(n, n_bootstrap, seed):
+            resampled = _values(inputs, counts.astype(np.float64))
             for m in wanted:
                 draws[m].append(resampled[m])
         for m in wanted:
@@ -120,8 +171,12 @@ def judge_summary(
                 found.setdefault(str(value), []).append(i)
         groups[key] = {}
         for value in sorted(found):
-            mask = np.zeros(len(records), dtype=bool)
-            mask[found[value]] = True
-            groups[key][value] = _point(cols, mask)
+            mask = np.zeros((1, n))
+            mask[0, found[value]] = 1.0
+            groups[key][value] = _as_values(_values(inputs, mask))
     per_category = groups.pop("category")
     return {"metrics": metrics, "ci": ci, "per_category": per_category, "breakdowns": groups}
+
+
+def _as_values(values: dict[str, FloatArray]) -> dict[str, float | None]:
+    return {k: (None if np.isnan(v[0]) else float(v[0])) for k, v in values.items()}

@@ -20,6 +20,8 @@ from harness.errors import SpotfakeError
 from harness.judge.grader import Grader, Job
 from harness.judge.metrics import has_explanation, judge_summary
 from harness.judge.settings import JudgeSettings
+from harness.results_contract import Results
+from harness.task import LoadedTask
 from harness.types import Record
 
 JUDGE_FILE = "judge.jsonl"
@@ -35,7 +37,7 @@ class JudgeOutcome:
     cache_hits: int
 
 
-def load_run(folder: Path, data_root: str | None) -> tuple[dict[str, Any], list[Record], Any]:
+def load_run(folder: Path, data_root: str | None) -> tuple[Results, list[Record], LoadedTask]:
     """``(results, complete records in task order, loaded task)`` of a run folder."""
     from harness.results import RESULTS_FILE, SAMPLES_FILE, read_records, read_results
     from harness.scoring import complete_records
@@ -61,7 +63,7 @@ def load_run(folder: Path, data_root: str | None) -> tuple[dict[str, Any], list[
     return results, complete_records(task, found, results.get("run_key")), task
 
 
-def jobs_of(records: list[Record], task: Any) -> list[Job]:
+def jobs_of(records: list[Record], task: LoadedTask) -> list[Job]:
     """One job per record that has an explanation (in task order)."""
     samples = {s.id: s for s in task.samples}
     return [
@@ -77,7 +79,7 @@ def jobs_of(records: list[Record], task: Any) -> list[Job]:
     ]
 
 
-def merge_summary(results: dict[str, Any], summary: dict[str, Any], judge: dict[str, Any]) -> None:
+def merge_summary(results: Results, summary: dict[str, Any], judge: dict[str, Any]) -> None:
     """Put the judge summary and ``scoring.judge`` into ``results`` (in place; earlier judge values go)."""
     results["metrics"].update(summary["metrics"])
     for name in ("judge", "judge_gated"):
@@ -130,11 +132,12 @@ def judge_run(
         n_bootstrap=int(boot.get("resamples", 1000)),
         seed=int(boot.get("seed", 0)),
         confidence=float(boot.get("confidence", 0.95)),
+        answer_kind=task.spec.answer_kind,
     )
     describe = settings.describe()
     describe.update(
-        {"n_graded": len(jobs), "n_failures": summary["metrics"]["n_judge_failures"], "usage": usage}  # type: ignore[index]
+        {"n_graded": len(jobs), "n_failures": summary["metrics"]["n_judge_failures"], "usage": usage}
     )
     merge_summary(results, summary, describe)
     write_results(folder, results)
-    return JudgeOutcome(folder, dict(summary["metrics"]), grader.tally.requests, grader.tally.cache_hits)  # type: ignore[call-overload]
+    return JudgeOutcome(folder, dict(summary["metrics"]), grader.tally.requests, grader.tally.cache_hits)
