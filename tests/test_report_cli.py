@@ -115,3 +115,26 @@ def test_bad_report_input_is_one_line(
     assert code == 2
     err = capsys.readouterr().err.strip()
     assert says in err and err.splitlines()[-1].count("error") == 1
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    shutil.which("pdflatex") is None, reason="pdflatex is not installed (the syntax check above runs)"
+)
+def test_latex_report_compiles_with_pdflatex(runs: Path, tmp_path: Path) -> None:
+    import subprocess
+
+    assert cli.main(["report", str(runs), "--format", "latex", "--output", str(tmp_path / "table.tex")]) == 0
+    (tmp_path / "doc.tex").write_text(
+        "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage[utf8]{inputenc}\n"
+        "\\usepackage{booktabs}\n\\begin{document}\n\\input{table.tex}\n\\end{document}\n"
+    )
+    done = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert (tmp_path / "doc.pdf").stat().st_size > 1000
