@@ -241,6 +241,18 @@ def test_small_loki_checkout_gives_all_four_tasks(tmp_path: Path) -> None:
     ]
 
 
+def test_lokis_own_questions_are_asked_as_each_samples_question(tmp_path: Path) -> None:
+    """LOKI's protocol asks every model LOKI's question; FakeVLM's protocol (``loki``) asks its fixed one."""
+    make_loki(tmp_path)
+    for task in ("loki-judgment", "loki-mc"):
+        samples = read(task, tmp_path).samples
+        assert samples and all(s.question == s.prompt for s in samples)
+    assert all(s.question is None for s in read("loki", tmp_path).samples)
+    assert all(s.question is None for s in read("loki-explain", tmp_path).samples)
+    own = read("loki-explain", tmp_path, prompt_source="dataset").samples
+    assert own and all(s.question == s.prompt and s.question for s in own)
+
+
 def test_answer_suffix_can_be_changed_or_dropped(tmp_path: Path) -> None:
     make_loki(tmp_path)
     bare = read("loki-judgment", tmp_path, answer_suffix="").samples

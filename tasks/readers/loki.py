@@ -209,6 +209,7 @@ def read_loki_judgment(spec: TaskSpec, data_root: Path | None, args: dict[str, A
             id=q.id,
             label=q.image_label,
             prompt=_join(strip_image_tokens(q.question), suffix),
+            question=_join(strip_image_tokens(q.question), suffix),
             images=(safe_join(images, q.image, source=tf_path, where=f"id {q.id!r}"),),
             category=q.category,
             metadata={"asks": q.asks},
@@ -258,15 +259,15 @@ def read_loki_mc(spec: TaskSpec, data_root: Path | None, args: dict[str, Any]) -
         listing = "\n".join(
             f"{letter}. {text.strip()}" for letter, text in zip(letters, options, strict=True)
         )
+        prompt = _join(
+            strip_image_tokens(get_field(record, "question", str, source=path, where=where)), listing, suffix
+        )
         samples.append(
             Sample(
                 id=qid,
                 label=first,
-                prompt=_join(
-                    strip_image_tokens(get_field(record, "question", str, source=path, where=where)),
-                    listing,
-                    suffix,
-                ),
+                prompt=prompt,
+                question=prompt,
                 images=tuple(safe_join(images, p, source=path, where=where) for p in paths),
                 category=normalise_category(match.group(3)),
                 metadata={"asks": asks},
@@ -306,6 +307,7 @@ def read_loki_explain(spec: TaskSpec, data_root: Path | None, args: dict[str, An
                 id=entry.image,
                 label="fake",
                 prompt=prompt,
+                question=prompt if prompt_source == "dataset" else None,
                 images=(safe_join(images, entry.image, source=explain_path, where=where),),
                 references=(entry.reference,) if entry.reference else (),
                 category=known[1] if known is not None else None,
