@@ -59,7 +59,7 @@ def _scored_runs(ctx: BoardContext) -> dict[str, tuple[lb.RunEntry, np.ndarray, 
         try:
             frame = ctx.samples(entry)
         except SpotfakeError as exc:
-            st.warning(f"{entry.label}: {exc}")
+            st.warning(md_escape(f"{entry.label}: {exc}"))
             continue
         scores = pd.to_numeric(frame["score"], errors="coerce")
         keep = frame["label"].isin(["real", "fake"]) & scores.notna()
