@@ -300,3 +300,26 @@ def test_ddvqa_train_split_trains_on_its_own_questions_and_evaluates(
     assert code == 0
     metrics = json.loads(next(runs.glob("*/ddvqa/results.json")).read_text())["metrics"]
     assert metrics["n"] == 18 and metrics["n_errors"] == 0
+
+
+def test_the_split_comes_from_split_or_task_args_never_both() -> None:
+    import argparse
+
+    from adapters.fakevlm.train_cli import config_from_args, register
+
+    parser = argparse.ArgumentParser()
+    register(parser)
+    common = ["--base", "b", "--output", "o"]
+    default = config_from_args(parser.parse_args(common))
+    assert (default.task, default.split, default.task_args, default.prompt_format) == (
+        "fakeclue",
+        "train",
+        {},
+        "chat",
+    )
+    ddvqa = config_from_args(
+        parser.parse_args([*common, "--task", "ddvqa", "--task-args", "split=val,frames=f"])
+    )
+    assert (ddvqa.task, ddvqa.split, ddvqa.task_args) == ("ddvqa", "val", {"frames": "f"})
+    with pytest.raises(SpotfakeError, match="--split train and --task-args split=val disagree"):
+        config_from_args(parser.parse_args([*common, "--split", "train", "--task-args", "split=val"]))

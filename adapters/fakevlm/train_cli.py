@@ -59,7 +59,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     data.add_argument(
         "--data-root", type=Path, help="the task's data folder (FakeClue: data_json/<split>.json + <split>/)"
     )
-    data.add_argument("--split", default="train", help="task split to train on (default train)")
+    data.add_argument("--split", help="task split to train on (default train)")
     data.add_argument("--task-args", help="more reader arguments key=value,... (as for spotfake run)")
     data.add_argument(
         "--annotations",
@@ -158,14 +158,21 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         raise SpotfakeError("--grad-accum must be at least 1")
     if args.epochs <= 0:
         raise SpotfakeError("--epochs must be positive")
+    task_args = parse_task_args(args.task_args)
+    given = task_args.pop("split", None)
+    if given is not None and args.split is not None and given != args.split:
+        raise SpotfakeError(
+            f"--split {args.split} and --task-args split={given} disagree; give the split once"
+        )
+    split = args.split or given or "train"
     return TrainConfig(
         output=args.output,
         data_root=args.data_root,
         base=args.base,
         from_scratch=args.from_scratch,
         task=args.task,
-        task_args=parse_task_args(args.task_args),
-        split=args.split,
+        task_args=task_args,
+        split=split,
         prompt_format=args.prompt_format,
         annotations=args.annotations,
         image_root=args.image_root,
