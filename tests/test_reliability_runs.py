@@ -212,3 +212,19 @@ def test_score_never_overwrites_a_run(capsys: pytest.CaptureFixture[str], tmp_pa
     assert len(kept) == 1 and len(read_records(kept[0])) == 20  # the run's records, not lost
     again = cli(capsys, "score", "--predictions", str(preds), *base)  # same predictions: no replacement
     assert again[0] == 0
+
+
+def test_each_earlier_run_key_keeps_its_own_file(tmp_path: Path) -> None:
+    task = load_task(str(TOY_TASK), task_args={"n": 4})
+    keys = []
+    for variant in ("a", "b", "c"):
+        model = Flaky()
+        model.settings = lambda v=variant: {"variant": v}  # type: ignore[method-assign]
+        outcome = run(model, {}, task, options(tmp_path))
+        assert outcome.results is not None
+        keys.append(outcome.results["run_key"])
+    kept = sorted(p.name for p in outcome.folder.glob("samples.previous-*.jsonl"))
+    assert kept == sorted(f"samples.previous-{k}.jsonl" for k in keys[:2])
+    for key in keys[:2]:
+        records = read_records(outcome.folder / f"samples.previous-{key}.jsonl")
+        assert len(records) == 4 and {r.run_key for r in records} == {key}
