@@ -192,6 +192,21 @@ def _batch_size(model: Model | LazyModel, options: RunOptions, entry: Mapping[st
     return (model.get() if isinstance(model, LazyModel) else model).batch_size
 
 
+def _plan(
+    folder: Path, key: str, task: LoadedTask, options: RunOptions, ctx: distributed.DistContext
+) -> tuple[list[Sample], int, int]:
+    """This rank's samples still to predict under ``key``, how many are reused, how many are retried."""
+    done: dict[str, Record] = {}
+    n_retried = 0
+    if options.resume:
+        same, _ = load_existing(folder, key)
+        done = {i: r for i, r in same.items() if counts_as_done(r, retry_errors=options.retry_errors)}
+        n_retried = sum(1 for r in same.values() if r.error is not None and r.id not in done)
+    shard = task.samples[ctx.rank :: ctx.world_size]
+    todo = _order_for_throughput([s for s in shard if s.id not in done])
+    return todo, len(shard) - len(todo), n_retried
+
+
 def _run_locked(
     model: Model | LazyModel,
     model_args: Mapping[str, Any],
@@ -203,16 +218,14 @@ def _run_locked(
     seed_everything(options.seed)
     info, key, signature, entry = _identity(model, model_args, task, options)
     parser = parser_of(task.args)
-
-    done: dict[str, Record] = {}
-    n_retried = 0
-    if options.resume:
-        same, _ = load_existing(folder, key)
-        done = {i: r for i, r in same.items() if counts_as_done(r, retry_errors=options.retry_errors)}
-        n_retried = sum(1 for r in same.values() if r.error is not None and r.id not in done)
-    shard = task.samples[ctx.rank :: ctx.world_size]
-    todo = _order_for_throughput([s for s in shard if s.id not in done])
-    n_reused = len(shard) - len(todo)
+    todo, n_reused, n_retried = _plan(folder, key, task, options, ctx)
+    if todo and isinstance(model, LazyModel) and entry is not None:
+        # The model is built anyway, so its own fingerprint decides the key, not the launch index.
+        info = model_info(model.get(), model_args)
+        real = perturbed_key(run_key(info, task), options.perturbation)
+        if real != key:
+            key, entry = real, None
+            todo, n_reused, n_retried = _plan(folder, key, task, options, ctx)
     if n_retried:
         log.warning(
             "%s: retrying %d sample(s) whose earlier attempt ended in an error (--no-retry-errors keeps them)",

@@ -228,3 +228,21 @@ def test_each_earlier_run_key_keeps_its_own_file(tmp_path: Path) -> None:
     for key in keys[:2]:
         records = read_records(outcome.folder / f"samples.previous-{key}.jsonl")
         assert len(records) == 4 and {r.run_key for r in records} == {key}
+
+
+def test_the_launch_index_never_decides_when_the_model_is_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adapters.baselines import RandomGuess
+
+    task = load_task(str(TOY_TASK), task_args={"n": 6})
+    opts = RunOptions(output_dir=tmp_path, progress=False, scoring=FAST)
+    first = run(LazyModel("random", {"seed": "0"}), {"seed": "0"}, task, opts)
+    assert first.results is not None and first.model_built
+    path = first.folder / "samples.jsonl"
+    path.write_text("".join(path.read_text().splitlines(keepends=True)[:3]))  # half the records gone
+    monkeypatch.setattr(RandomGuess, "settings", lambda self: {"seed": self.seed, "changed": True})
+    again = run(LazyModel("random", {"seed": "0"}), {"seed": "0"}, task, opts)
+    assert again.model_built and again.n_predicted == 6  # the new fingerprint's key: nothing reused
+    assert again.results is not None and again.results["run_key"] != first.results["run_key"]
+    assert (first.folder / f"samples.previous-{first.results['run_key']}.jsonl").is_file()
