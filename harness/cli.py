@@ -93,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="perturb images before the model, e.g. jpeg:75 or resize:0.5+jpeg:75 (docs/robustness.md)",
     )
     _add_scoring_args(p_run)
+    from harness.judge.cli import add_judge_args
+
+    add_judge_args(p_run, required=False)
     p_run.set_defaults(handler=cmd_run)
 
     p_score = sub.add_parser(
@@ -233,6 +236,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         retry_errors=not args.no_retry_errors,
         max_pixels=int(args.max_megapixels * 1e6),
     )
+    from harness.judge.cli import judge_folder, judge_settings
+
+    judge = judge_settings(args)  # bad --judge-args fail before any work
     results = []
     lazy = [LazyModel(name, model_args) for name in models]  # unknown names fail before any work
     try:
@@ -241,7 +247,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 for task in loaded:
                     outcome = run(model, model_args, task, options)
                     if outcome.results is not None:
-                        results.append(outcome.results)
+                        judged = judge_folder(judge, args, outcome.folder) if judge is not None else None
+                        results.append(judged or outcome.results)
                         log.info("wrote %s", outcome.folder)
             finally:
                 model.close()

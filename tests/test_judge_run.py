@@ -145,3 +145,20 @@ def test_judge_refuses_a_folder_that_is_not_a_run(tmp_path: Path, capsys: pytest
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "not a run folder" in err[0]
+
+
+def test_run_with_a_judge_judges_the_new_run(tmp_path: Path) -> None:
+    with JudgeServer() as server:
+        code = main(["run", "--model", "always-fake", "--task", "demo", "--limit", "30", "--quiet",
+                     "--output-dir", str(tmp_path / "runs"), "--bootstrap", "100", "--judge-model", "openai",
+                     "--judge-args", _args(server), "--judge-cache", str(tmp_path / "c")])  # fmt: skip
+        assert code == 0 and server.state.requests > 0
+    (folder,) = [p.parent for p in (tmp_path / "runs").rglob("results.json")]
+    results = json.loads((folder / "results.json").read_text())
+    assert results["metrics"]["judge"] is not None and results["metrics"]["judge_gated"] is not None
+    assert len(_lines(folder / "judge.jsonl")) == results["metrics"]["n_judged"]
+
+
+def test_judge_args_without_a_judge_model_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--model", "always-fake", "--judge-args", "model=m"]) == 2
+    assert "--judge-args needs --judge-model" in capsys.readouterr().err

@@ -7,8 +7,13 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.errors import SpotfakeError
+
+if TYPE_CHECKING:
+    from harness.judge.settings import JudgeSettings
+    from harness.results_contract import Results
 
 
 def default_cache_dir() -> Path:
@@ -113,3 +118,25 @@ def cmd_check(args: argparse.Namespace) -> int:
     for name, value in report["kendall_tau"].items():
         print(f"  Kendall tau with {name:<9} {fmt(value)}")
     return 0
+
+
+def judge_settings(args: argparse.Namespace) -> JudgeSettings | None:
+    """The judge of ``spotfake run --judge-model ...``, or None without ``--judge-model``."""
+    from harness.judge.settings import parse_judge
+
+    if not getattr(args, "judge_model", None):
+        if getattr(args, "judge_args", None):
+            raise SpotfakeError("--judge-args needs --judge-model openai")
+        return None
+    return parse_judge(args.judge_model, args.judge_args)
+
+
+def judge_folder(settings: JudgeSettings, args: argparse.Namespace, folder: Path) -> Results:
+    """Judge a run folder that ``spotfake run`` just wrote; its updated results."""
+    from harness.judge.run import judge_run
+    from harness.results import RESULTS_FILE, read_results
+
+    cache = Path(args.judge_cache) if args.judge_cache else default_cache_dir()
+    outcome = judge_run(folder, settings, cache_dir=cache, data_root=args.data_root)
+    print(f"judged {folder}: {outcome.requests} requests, {outcome.cache_hits} from cache", file=sys.stderr)
+    return read_results(folder / RESULTS_FILE)
