@@ -77,8 +77,14 @@ def write_records(path: Path, records: list[Record]) -> None:
 
 
 def read_records(path: Path) -> list[Record]:
-    """Read a samples.jsonl file strictly (a malformed line is an error naming file and line)."""
-    return [Record.from_json(obj) for _, obj in iter_jsonl(path)]
+    """Read a samples.jsonl file strictly: a malformed line or a wrong-typed field is an error naming the
+    file and line (:mod:`harness.jsonio`, :func:`harness.record_json.record_from_json`)."""
+    from harness.record_json import record_from_json
+
+    return [
+        record_from_json(obj, where=f"{path} line {number}")
+        for number, obj in iter_jsonl(path, what="records file")
+    ]
 
 
 def write_results(folder: Path, results: Results) -> Path:
