@@ -12,13 +12,16 @@ then cut.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import json
 import logging
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import httpx
 
@@ -26,6 +29,7 @@ from harness.redaction import stored_text
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 ERROR_TEXT_LIMIT = 300
 """Characters of a server's error text kept in an error record (after redaction)."""
@@ -62,6 +66,72 @@ class GaveUp:
 
 class ReplyTooLarge(Exception):
     """The reply passed the size cap (declared or read)."""
+
+
+class Session:
+    """An httpx client and the event loop it lives on, kept from batch to batch so connections (and TLS
+    sessions) are reused; on Python 3.10, which has no ``asyncio.Runner``, each batch gets a fresh loop
+    and client. CPU work (encoding images) runs on ``workers`` threads beside the requests."""
+
+    def __init__(self, limits: Limits, connections: int, workers: int) -> None:
+        self.limits = limits
+        self.connections = connections
+        self.workers = workers
+        self._runner: Any = None
+        self._client: httpx.AsyncClient | None = None
+        self._tls: Any = None
+        self._threads: ThreadPoolExecutor | None = None
+
+    def run(self, main: Coroutine[Any, Any, T]) -> T:
+        """Run ``main`` to the end; Ctrl-C cancels it, and every request in flight, at once."""
+        runner_type = getattr(asyncio, "Runner", None)
+        if runner_type is None:
+            return asyncio.run(self._fresh(main))
+        if self._runner is None:
+            self._runner = runner_type()
+        result: T = self._runner.run(main)
+        return result
+
+    async def _fresh(self, main: Coroutine[Any, Any, T]) -> T:
+        try:
+            return await main
+        finally:
+            if self._client is not None:
+                await self._client.aclose()
+                self._client = None
+
+    def client(self) -> httpx.AsyncClient:
+        """The client (made on first use, inside the running loop)."""
+        if self._client is None:
+            if self._tls is None:
+                self._tls = httpx.create_ssl_context()  # reads the CA bundle: once
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.limits.timeout, connect=min(10.0, self.limits.timeout)),
+                limits=httpx.Limits(
+                    max_connections=self.connections, max_keepalive_connections=self.connections
+                ),
+                verify=self._tls,
+            )
+        return self._client
+
+    async def in_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` on one of the worker threads."""
+        if self._threads is None:
+            self._threads = ThreadPoolExecutor(self.workers, thread_name_prefix="spotfake-http")
+        return await asyncio.get_running_loop().run_in_executor(self._threads, fn, *args)
+
+    def close(self) -> None:
+        """Close the connections, the loop and the threads."""
+        if self._runner is not None:
+            if self._client is not None:
+                with contextlib.suppress(Exception):
+                    self._runner.run(self._client.aclose())
+            self._runner.close()
+        self._runner = None
+        self._client = None
+        if self._threads is not None:
+            self._threads.shutdown(wait=False, cancel_futures=True)
+            self._threads = None
 
 
 def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:

@@ -35,7 +35,15 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from adapters.chat_http import ERROR_TEXT_LIMIT, GaveUp, Limits, Reply, error_message, post_with_retries
+from adapters.chat_http import (
+    ERROR_TEXT_LIMIT,
+    GaveUp,
+    Limits,
+    Reply,
+    Session,
+    error_message,
+    post_with_retries,
+)
 from adapters.model_args import choice_arg, float_arg, int_arg
 from harness.errors import SpotfakeError
 from harness.model import Item, Model
@@ -150,6 +158,7 @@ class OpenAIChatModel(Model):
         self.failures_in_a_row = 0
         self.answered = 0
         self._rng = random.Random()
+        self._session: Session | None = None
 
     # ------------------------------------------------------------ contract
 
@@ -172,7 +181,9 @@ class OpenAIChatModel(Model):
 
     def predict(self, items: Sequence[Item]) -> list[Response]:
         """One request per item, ``concurrency`` at a time; answers in the order of ``items``."""
-        outcomes = asyncio.run(self._answer_all(list(items)))
+        if self._session is None:
+            self._session = Session(self.limits, connections=self.concurrency, workers=self.concurrency)
+        outcomes = self._session.run(self._answer_all(self._session, list(items)))
         self._check_server(outcomes)
         return [response for response, _ in outcomes]
 
@@ -201,37 +212,42 @@ class OpenAIChatModel(Model):
             body["seed"] = self.seed
         return body
 
+    def encoded_body(self, item: Item) -> bytes:
+        """:meth:`request_body` as the bytes sent (UTF-8 JSON)."""
+        return json.dumps(self.request_body(item)).encode("utf-8")
+
+    def close(self) -> None:
+        """Close the connections and the encoding threads."""
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
     def _secrets(self) -> list[str]:
         key = os.environ.get(self.api_key_env) or ""
         return [key, *url_secrets(self.base_url)] if key else url_secrets(self.base_url)
 
-    async def _answer_all(self, items: list[Item]) -> list[tuple[Response, str]]:
-        import httpx
-
+    async def _answer_all(self, session: Session, items: list[Item]) -> list[tuple[Response, str]]:
         gate = asyncio.Semaphore(self.concurrency)
-        timeout = httpx.Timeout(self.limits.timeout, connect=min(10.0, self.limits.timeout))
-        limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
-        async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
 
-            async def one(item: Item) -> tuple[Response, str]:
-                async with gate:
-                    return await self._answer(client, item)
+        async def one(item: Item) -> tuple[Response, str]:
+            async with gate:
+                return await self._answer(session, item)
 
-            tasks = [asyncio.ensure_future(one(item)) for item in items]
-            try:
-                return list(await asyncio.gather(*tasks))
-            except BaseException:
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
-                raise
+        tasks = [asyncio.ensure_future(one(item)) for item in items]
+        try:
+            return list(await asyncio.gather(*tasks))
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
 
-    async def _answer(self, client: Any, item: Item) -> tuple[Response, str]:
+    async def _answer(self, session: Session, item: Item) -> tuple[Response, str]:
         """Send one sample with retries; a per-sample failure comes back as ``Response(error=...)``."""
         key = os.environ.get(self.api_key_env) or ""
         secrets = self._secrets()
         try:
-            body = await asyncio.to_thread(self.request_body, item)
+            content = await session.in_thread(self.encoded_body, item)
         except Exception as exc:  # an image PIL cannot encode
             message = f"cannot encode the images of sample {item.sample.id}: {exc}"
             return Response(error=stored_text(message, secrets, ERROR_TEXT_LIMIT)), LOCAL_FAILED
@@ -240,9 +256,9 @@ class OpenAIChatModel(Model):
             headers["Authorization"] = f"Bearer {key}"
         url = chat_url(self.base_url)
         outcome = await post_with_retries(
-            client,
+            session.client(),
             url,
-            json.dumps(body).encode("utf-8"),
+            content,
             headers,
             self.limits,
             secrets=secrets,

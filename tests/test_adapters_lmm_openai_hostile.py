@@ -45,6 +45,7 @@ class Hostile(ThreadingHTTPServer):
         self.requests = 0
         self.sent_bytes = 0
         self.seen: list[dict[str, Any]] = []
+        self.clients: list[OpenAIChatModel] = []
 
     @property
     def base_url(self) -> str:
@@ -130,6 +131,8 @@ def hostile(request: pytest.FixtureRequest) -> Iterator[Hostile]:
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     yield server
+    for model in server.clients:
+        model.close()
     server.shutdown()
     server.server_close()
 
@@ -146,7 +149,9 @@ def item(question: str = "Is this image real or fake?") -> Item:
 
 def client(server: Hostile, **args: str) -> OpenAIChatModel:
     base = {"model": MODEL, "base_url": server.base_url, "max_retries": "0", "max_failures": "0"}
-    return OpenAIChatModel(**{**base, **args})
+    model = OpenAIChatModel(**{**base, **args})
+    server.clients.append(model)  # closed when the server stops
+    return model
 
 
 @pytest.mark.parametrize("hostile", ["drip"], indirect=True)
@@ -301,7 +306,7 @@ def test_ctrl_c_stops_within_two_seconds_and_keeps_finished_records(hostile: Hos
     finally:
         if process.poll() is None:
             process.kill()
-    stderr = process.stderr.read().decode() if process.stderr else ""
+    stderr = process.communicate()[1].decode()
     assert code == 130, stderr
     assert elapsed < 2.0, f"took {elapsed:.1f} s to stop"
     lines = [json.loads(x) for f in records.rglob("samples*.jsonl") for x in f.read_text().splitlines()]

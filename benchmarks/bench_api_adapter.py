@@ -1,0 +1,193 @@
+"""Samples/s of the OpenAI-compatible adapter against a local server, and how its bounds hold.
+
+A server on 127.0.0.1 answers every chat completion after a fixed delay (a stand-in for the model's
+latency). The adapter's ``predict`` is timed over the same synthetic images at several ``concurrency``
+values; the ideal is ``concurrency / delay`` requests per second, so the gap is the adapter's own cost
+(encoding PNGs, JSON, HTTP); encoding the same images without HTTP is timed too, since on a small
+machine it is what limits high concurrency. Then two bounds are timed: a server that drips one byte every 0.25 s
+against ``timeout=1`` (the total deadline per request), and a 100 MB reply against the default size cap.
+Writes ``benchmarks/results/api_adapter.json``.
+
+    python benchmarks/bench_api_adapter.py                 # ~30 s
+    python benchmarks/bench_api_adapter.py --n 32 --delay 0.1 --out /tmp/api.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEFAULT_OUT = ROOT / "benchmarks" / "results" / "api_adapter.json"
+ANSWER = json.dumps(
+    {"choices": [{"message": {"role": "assistant", "content": "This is a fake image."}}]}
+).encode()
+
+
+class Server(ThreadingHTTPServer):
+    """Answers after ``delay`` seconds; ``mode`` drip or big misbehaves instead."""
+
+    daemon_threads = True
+    request_queue_size = 128  # socketserver's default backlog of 5 drops simultaneous connections
+
+    def __init__(self, delay: float) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.delay = delay
+        self.mode = "answer"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/v1"
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: Server
+    protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        self.rfile.read(int(self.headers["Content-Length"]))
+        try:
+            if self.server.mode == "drip":
+                self.send_response(200)
+                self.send_header("Content-Length", "1000")
+                self.end_headers()
+                for _ in range(1000):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(0.25)
+            elif self.server.mode == "big":
+                self.send_response(200)
+                self.send_header("Content-Length", str(100 * 2**20))
+                self.end_headers()
+                for _ in range(100):
+                    self.wfile.write(b"x" * 2**20)
+            else:
+                time.sleep(self.server.delay)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(ANSWER)))
+                self.end_headers()
+                self.wfile.write(ANSWER)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=64, help="samples per pass (default 64)")
+    parser.add_argument("--delay", type=float, default=0.05, help="server latency in seconds (default 0.05)")
+    parser.add_argument("--concurrency", default="1,4,16", help="comma-separated (default 1,4,16)")
+    parser.add_argument("--image-size", type=int, default=256, help="side of the images (default 256)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed passes per setting (default 3)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args(argv)
+
+    import numpy as np
+    from PIL import Image
+
+    from adapters.openai_api import OpenAIChatModel
+    from harness.model import Item
+    from harness.types import Sample
+
+    os.environ.setdefault("OPENAI_API_KEY", "sk-bench-not-a-real-key")
+    rng = np.random.RandomState(0)
+    items = [
+        Item(
+            Sample(id=f"b{i:04d}", label="fake", prompt="Is this image real or fake?"),
+            [Image.fromarray(rng.randint(0, 256, (args.image_size, args.image_size, 3), dtype=np.uint8))],
+        )
+        for i in range(args.n)
+    ]
+    load = round(os.getloadavg()[0], 2)
+    server = Server(args.delay)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    rows = []
+    for concurrency in [int(c) for c in args.concurrency.split(",")]:
+        model = OpenAIChatModel(model="bench", base_url=server.base_url, concurrency=str(concurrency))
+        model.predict(items[:concurrency])  # warm-up
+        times = []
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            responses = model.predict(items)
+            times.append(time.perf_counter() - start)
+        best = min(times)
+        ideal = concurrency / args.delay
+        with ThreadPoolExecutor(concurrency) as pool:  # the CPU share: encoding the same images, no HTTP
+            start = time.perf_counter()
+            list(pool.map(model.encoded_body, items))
+            encode_s = time.perf_counter() - start
+        model.close()
+        rows.append(
+            {
+                "concurrency": concurrency,
+                "n_samples": len(items),
+                "seconds_best": round(best, 4),
+                "seconds_median": round(statistics.median(times), 4),
+                "samples_per_s": round(len(items) / best, 2),
+                "ideal_samples_per_s": round(ideal, 2),
+                "share_of_ideal": round(len(items) / best / ideal, 3),
+                "encode_only_samples_per_s": round(len(items) / encode_s, 2),
+                "errors": sum(r.error is not None for r in responses),
+            }
+        )
+        print(
+            f"concurrency {concurrency:3}: {len(items) / best:7.2f} samples/s (ideal {ideal:.0f}, "
+            f"encoding alone {len(items) / encode_s:.0f}/s)",
+            flush=True,
+        )
+
+    bounds = {}
+    for mode, extra in (("drip", {"timeout": "1"}), ("big", {})):
+        server.mode = mode
+        model = OpenAIChatModel(
+            model="bench", base_url=server.base_url, max_retries="0", max_failures="0", **extra
+        )
+        start = time.perf_counter()
+        (response,) = model.predict(items[:1])
+        bounds[mode] = {"seconds": round(time.perf_counter() - start, 3), "error": response.error}
+        model.close()
+        print(f"{mode}: {bounds[mode]['seconds']:.2f} s -> {response.error}", flush=True)
+    server.shutdown()
+
+    import httpx
+
+    result = {
+        "benchmark": "api_adapter",
+        "what": "OpenAIChatModel.predict against a local server with a fixed latency",
+        "server_delay_s": args.delay,
+        "image_size": args.image_size,
+        "rows": rows,
+        "bounds": {
+            "drip_one_byte_per_0.25s_with_timeout_1s": bounds["drip"],
+            "100MB_reply_with_default_cap": bounds["big"],
+        },
+        "machine": {
+            "python": platform.python_version(),
+            "httpx": httpx.__version__,
+            "cpus": os.cpu_count(),
+            "load_average_1min_at_start": load,
+            "platform": platform.platform(),
+        },
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
