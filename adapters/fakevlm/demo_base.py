@@ -12,7 +12,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
 
 from harness.errors import SpotfakeError
 from harness.jsonio import loads_strict
@@ -121,8 +120,3 @@ def build_base(
     save_new_llava(config, tokenizer, processor, output, seed=seed)
     (output / "base_config.json").write_text(json.dumps(asdict(shape), indent=2) + "\n", encoding="utf-8")
     return output
-
-
-def parameter_count(model: Any) -> int:
-    """Number of distinct parameters (tied embeddings counted once)."""
-    return sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
