@@ -103,6 +103,18 @@ class ArenaStore:
 
     def _existing(self, session: Session, votes: Sequence[Vote]) -> Vote | None:
         """The first of ``votes`` already stored (same voter, task, sample and pair), or None."""
+        if len(votes) <= 8:  # the tab's path: exact look-ups on the unique index
+            for vote in votes:
+                voter, task, sample, lo, hi = vote.key
+                stored = session.scalar(
+                    select(VoteRow.id).where(
+                        VoteRow.voter == voter, VoteRow.task == task, VoteRow.sample_id == sample,
+                        VoteRow.pair_lo == lo, VoteRow.pair_hi == hi,
+                    )
+                )  # fmt: skip
+                if stored is not None:
+                    return vote
+            return None
         wanted = {v.key: v for v in votes}
         by_task: dict[str, set[str]] = {}
         for voter, task, *_ in wanted:
