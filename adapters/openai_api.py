@@ -11,9 +11,11 @@ What can go wrong, and what happens:
 - one sample fails (its image cannot be encoded, a 400, a 5xx after every retry, a timeout): its record
   carries ``Response.error`` (and no answer), so a resumed run asks again;
 - a rejected key or an unknown model or route (401/403/404): :class:`FatalApiError`, the run stops;
-- the server looks down: :class:`ApiUnavailableError` (one line, exit 2) when no request has been
-  answered yet and a whole batch failed on the server's side, or when ``max_failures`` requests in a
-  row failed; what earlier batches recorded is kept and the same command resumes.
+- the server looks down: :class:`ApiUnavailableError` (one line, exit 2) as soon as the first requests
+  (as many as run at once) all failed without any answer, or ``max_failures`` requests in a row failed;
+  the requests still queued are cancelled, what earlier batches recorded is kept and the same command
+  resumes. A server refusing connections is given up on after the retries of the first wave (with the
+  default backoff, 30 to 60 s).
 
 Secrets: the key is read from the environment (``OPENAI_API_KEY`` unless ``api_key_env`` names another
 variable) and is never part of the settings, the fingerprint or a message. Credentials in ``base_url``
@@ -70,8 +72,8 @@ class FatalApiError(SpotfakeError):
 
 
 class ApiUnavailableError(SpotfakeError):
-    """The server looks down (nothing answered yet and a whole batch failed, or ``max_failures``
-    requests in a row failed): the run stops instead of recording a result made of errors."""
+    """The server looks down (the first requests all failed, or ``max_failures`` requests in a row
+    failed): the run stops instead of recording a result made of errors."""
 
 
 def image_data_url(image: Any, image_format: str = "png", jpeg_quality: int = 90) -> str:
@@ -183,9 +185,7 @@ class OpenAIChatModel(Model):
         """One request per item, ``concurrency`` at a time; answers in the order of ``items``."""
         if self._session is None:
             self._session = Session(self.limits, connections=self.concurrency, workers=self.concurrency)
-        outcomes = self._session.run(self._answer_all(self._session, list(items)))
-        self._check_server(outcomes)
-        return [response for response, _ in outcomes]
+        return self._session.run(self._answer_all(self._session, list(items)))
 
     # ------------------------------------------------------------ one request
 
@@ -226,8 +226,10 @@ class OpenAIChatModel(Model):
         key = os.environ.get(self.api_key_env) or ""
         return [key, *url_secrets(self.base_url)] if key else url_secrets(self.base_url)
 
-    async def _answer_all(self, session: Session, items: list[Item]) -> list[tuple[Response, str]]:
+    async def _answer_all(self, session: Session, items: list[Item]) -> list[Response]:
+        """Every item's response; stops (cancelling the rest) when the server looks down."""
         gate = asyncio.Semaphore(self.concurrency)
+        first_wave = min(self.concurrency, len(items))
 
         async def one(item: Item) -> tuple[Response, str]:
             async with gate:
@@ -235,7 +237,10 @@ class OpenAIChatModel(Model):
 
         tasks = [asyncio.ensure_future(one(item)) for item in items]
         try:
-            return list(await asyncio.gather(*tasks))
+            for finished in asyncio.as_completed(tasks):
+                response, how = await finished
+                self._count(response, how, first_wave)
+            return [task.result()[0] for task in tasks]
         except BaseException:
             for task in tasks:
                 task.cancel()
@@ -277,27 +282,28 @@ class OpenAIChatModel(Model):
         response = parse_reply(outcome, secrets)
         return response, SERVER_FAILED if response.error else OK
 
-    def _check_server(self, outcomes: Sequence[tuple[Response, str]]) -> None:
-        """Count failures in a row; raise ApiUnavailableError when the server looks down."""
-        server = [(response, how) for response, how in outcomes if how != LOCAL_FAILED]
-        for _, how in server:
-            if how == OK:
-                self.answered += 1
-                self.failures_in_a_row = 0
-            else:
-                self.failures_in_a_row += 1
-        if not server or self.max_failures == 0:
+    def _count(self, response: Response, how: str, first_wave: int) -> None:
+        """Count one finished request; raise ApiUnavailableError as soon as the server looks down:
+        nothing answered yet and the first ``first_wave`` requests all failed, or ``max_failures`` in a
+        row failed."""
+        if how == LOCAL_FAILED:
             return
-        last = next((r.error for r, how in reversed(server) if how == SERVER_FAILED), None)
+        if how == OK:
+            self.answered += 1
+            self.failures_in_a_row = 0
+            return
+        self.failures_in_a_row += 1
+        if self.max_failures == 0:
+            return
         where = public_url(self.base_url)
-        if self.answered == 0 and all(how == SERVER_FAILED for _, how in server):
+        if self.answered == 0 and self.failures_in_a_row >= min(first_wave, self.max_failures):
             raise ApiUnavailableError(
-                f"openai: no answer from {where}: no request has been answered yet and all {len(server)} of "
-                f"this batch failed (last: {last}); is the server up? Rerun the same command to resume"
+                f"openai: no answer from {where}: none of the first {self.failures_in_a_row} requests was "
+                f"answered (last: {response.error}); is the server up? Rerun the same command to resume"
             )
         if self.failures_in_a_row >= self.max_failures:
             raise ApiUnavailableError(
-                f"openai: the last {self.failures_in_a_row} requests to {where} failed (last: {last}); "
+                f"openai: the last {self.failures_in_a_row} requests to {where} failed (last: {response.error}); "
                 "stopping (finished samples are kept; rerun the same command to resume, "
                 "or raise max_failures=)"
             )
