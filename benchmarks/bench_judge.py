@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shutil
 import sys
@@ -71,7 +72,11 @@ def main() -> None:
         "server_latency_s": args.latency,
         "samples": 480,
         "rows": rows,
-        "machine": {"platform": platform.platform(), "python": platform.python_version()},
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "load_average_1m_at_end": round(os.getloadavg()[0], 2),
+        },
         "created": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
     }
     RESULTS.mkdir(exist_ok=True)

@@ -162,3 +162,17 @@ def test_run_with_a_judge_judges_the_new_run(tmp_path: Path) -> None:
 def test_judge_args_without_a_judge_model_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--model", "always-fake", "--judge-args", "model=m"]) == 2
     assert "--judge-args needs --judge-model" in capsys.readouterr().err
+
+
+def test_a_judge_that_keeps_failing_gives_counted_errors_not_grades(run_dir: Path, tmp_path: Path) -> None:
+    state = JudgeServerState(fail_every=1)  # every request: 429 (with Retry-After) or 500
+    with JudgeServer(state) as server:
+        settings = parse_judge("openai", _args(server, ",max_retries=2"))
+        outcome = judge_run(run_dir, settings, cache_dir=tmp_path / "c")
+    assert state.requests == 480 * 3  # one try and two retries each
+    assert outcome.metrics["judge"] is None and outcome.metrics["n_judge_failures"] == 480
+    lines = _lines(run_dir / "judge.jsonl")
+    assert all(
+        line["status"] == "error" and "gave up after 3 attempts" in str(line["error"]) for line in lines
+    )
+    assert not (tmp_path / "c" / "judge-cache.jsonl").exists()  # transport failures are not cached
