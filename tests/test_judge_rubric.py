@@ -151,3 +151,20 @@ def test_judge_metrics_are_in_the_one_registry() -> None:
     assert higher_is_better("judge") and "wrong" in metric_def("judge_gated").card
     plain = MetricInputs([_record(0, True)], "verdict")
     assert np.isnan(metric_def("judge").evaluate(plain, np.ones((1, 1)))).all()  # no judge run: undefined
+
+
+def test_a_perturbed_run_shows_the_judge_the_perturbed_image(tmp_path) -> None:
+    from harness.judge.grader import Grader, Job
+    from harness.task import load_task
+
+    sample = next(s for s in load_task("demo").samples if s.references)
+    clean = Job(sample.id, sample.label, "x", tuple(sample.references), tuple(sample.images))
+    jpeg = Job(
+        sample.id, sample.label, "x", tuple(sample.references), tuple(sample.images), perturbation="jpeg:30"
+    )
+    grader = Grader(parse_judge("openai", "model=m"), tmp_path)
+    assert grader.key(clean) != grader.key(jpeg)
+    url = grader.body(clean)["messages"][0]["content"][0]["image_url"]["url"]
+    assert url.startswith("data:image/png;base64,")
+    assert url != grader.body(jpeg)["messages"][0]["content"][0]["image_url"]["url"]
+    assert grader.body(clean) == grader.body(clean)  # deterministic bytes

@@ -35,8 +35,10 @@ def cache_key(
     response: str,
     references: Sequence[str],
     image: bool,
+    perturbation: str | None = None,
 ) -> str:
-    """The cache key of one judge request (hex sha256 of its identity, never of secrets)."""
+    """The cache key of one judge request (hex sha256 of its identity, never of secrets); a perturbed
+    run's images differ from the clean ones, so its perturbation spec is part of the key."""
     identity = [
         judge_model,
         rubric_version,
@@ -46,6 +48,8 @@ def cache_key(
         sha256_text(json.dumps(list(references), ensure_ascii=False)),
         bool(image),
     ]
+    if perturbation:
+        identity.append(perturbation)
     return sha256_text(json.dumps(identity, ensure_ascii=False))
 
 

@@ -33,6 +33,8 @@ class Job:
     explanation: str
     references: tuple[str, ...]
     images: tuple[Path, ...] = ()
+    perturbation: str | None = None
+    """The run's image perturbation spec (``jpeg:75``), applied before the judge sees the image."""
 
 
 @dataclass
@@ -53,14 +55,25 @@ class Tally:
                 self.usage[k] = self.usage.get(k, 0) + v
 
 
-def image_data_url(path: Path) -> str:
-    """An image file as a PNG ``data:`` URL (decoded and re-encoded: same file, same bytes)."""
+def image_data_urls(job: Job) -> list[str]:
+    """The job's images as PNG ``data:`` URLs, perturbed as the model saw them (same input, same bytes)."""
     from PIL import Image
 
-    buffer = io.BytesIO()
-    with Image.open(path) as img:
-        img.convert("RGB").save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    from harness.perturb import parse_perturbation
+
+    images = []
+    for path in job.images:
+        with Image.open(path) as img:
+            images.append(img.convert("RGB"))
+    perturbation = parse_perturbation(job.perturbation)
+    if perturbation is not None:
+        images = perturbation.apply_all(job.sample_id, images)
+    urls = []
+    for image in images:
+        buffer = io.BytesIO()
+        image.convert("RGB").save(buffer, format="PNG")
+        urls.append("data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii"))
+    return urls
 
 
 class Grader:
@@ -83,6 +96,7 @@ class Grader:
             response=f"{job.verdict}\n{job.explanation}",
             references=job.references,
             image=self.settings.image,
+            perturbation=job.perturbation,
         )
 
     def body(self, job: Job) -> dict[str, Any]:
@@ -90,7 +104,7 @@ class Grader:
         from harness.judge.client import chat_body
 
         prompt = render_prompt(job.verdict, job.explanation, job.references, with_image=self.settings.image)
-        urls = [image_data_url(p) for p in job.images] if self.settings.image else []
+        urls = image_data_urls(job) if self.settings.image else []
         return chat_body(self.settings.model, prompt, urls, RESPONSE_SCHEMA, self.settings.max_tokens)
 
     def grade(self, job: Job) -> dict[str, Any]:

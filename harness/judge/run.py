@@ -63,8 +63,8 @@ def load_run(folder: Path, data_root: str | None) -> tuple[Results, list[Record]
     return results, complete_records(task, found, results.get("run_key")), task
 
 
-def jobs_of(records: list[Record], task: LoadedTask) -> list[Job]:
-    """One job per record that has an explanation (in task order)."""
+def jobs_of(records: list[Record], task: LoadedTask, perturbation: str | None = None) -> list[Job]:
+    """One job per record that has an explanation (in task order); ``perturbation``: the run's."""
     samples = {s.id: s for s in task.samples}
     return [
         Job(
@@ -73,6 +73,7 @@ def jobs_of(records: list[Record], task: LoadedTask) -> list[Job]:
             explanation=r.response or "",
             references=tuple(samples[r.id].references),
             images=tuple(samples[r.id].images),
+            perturbation=perturbation,
         )
         for r in records
         if has_explanation(r)
@@ -102,7 +103,8 @@ def judge_run(
     from harness.results import write_results
 
     results, records, task = load_run(folder, data_root)
-    jobs = jobs_of(records, task)
+    perturbation = results.get("perturbation")
+    jobs = jobs_of(records, task, perturbation["spec"] if perturbation else None)
     grader = Grader(settings, cache_dir)
     entries = grader.grade_all(jobs)
     values: dict[str, float | None] = {}
