@@ -10,6 +10,7 @@ import base64
 import io
 import json
 import re
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -53,6 +54,10 @@ class FakeOpenAI(ThreadingHTTPServer):
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/v1"
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)  # a client that hung up is not a server bug
 
 
 class Handler(BaseHTTPRequestHandler):
