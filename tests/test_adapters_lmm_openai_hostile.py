@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 class Hostile(ThreadingHTTPServer):
     """Misbehaves as ``mode`` says: drip, big, big-declared, surrogate, echo, hang-after (answers
-    ``answer_first`` requests, then hangs), fail-after (then 503s), down (503 always)."""
+    ``answer_first`` requests, then hangs), fail-after (then 503s), fail-first (503 once), down (503 always)."""
 
     daemon_threads = True
 
@@ -115,10 +115,14 @@ class HostileHandler(BaseHTTPRequestHandler):
                     time.sleep(60)
                 body = completion("This is a fake image.")
                 self.send(200, body, len(body))
-            elif mode == "down" or (mode == "fail-after" and number > server.answer_first):
+            elif (
+                mode == "down"
+                or (mode == "fail-after" and number > server.answer_first)
+                or (mode == "fail-first" and number == 1)
+            ):
                 body = b'{"error": {"message": "overloaded"}}'
                 self.send(503, body, len(body))
-            elif mode == "fail-after":
+            elif mode in ("fail-after", "fail-first"):
                 body = completion("This is a real image.")
                 self.send(200, body, len(body))
         except (BrokenPipeError, ConnectionResetError):
@@ -283,6 +287,22 @@ def test_an_outage_mid_run_stops_after_max_failures_in_a_row(hostile: Hostile) -
         ApiUnavailableError, match=r"the last 3 requests to http://127\.0\.0\.1:\d+/v1 failed"
     ):
         model.predict([item("q5")])
+
+
+@pytest.mark.parametrize("hostile", ["fail-first"], indirect=True)
+def test_an_error_record_is_asked_again_on_resume(hostile: Hostile, tmp_path: Path) -> None:
+    _image_folder(tmp_path / "data", 3)
+    argv = _argv(hostile.base_url, tmp_path, ",max_retries=0")
+    assert main(argv) == 0  # one 503: an error record, the run goes on
+    (folder,) = (tmp_path / "runs").glob("openai@*/imagefolder")
+    first = [json.loads(x) for x in (folder / "samples.jsonl").read_text().splitlines()]
+    assert len(first) == 6 and sum(r["error"] is not None for r in first) == 1
+    failed = next(r for r in first if r["error"] is not None)
+    assert failed["response"] is None and "HTTP 503" in failed["error"]
+    assert main(argv) == 0
+    assert hostile.requests == 7  # only the failed sample was asked again
+    again = [json.loads(x) for x in (folder / "samples.jsonl").read_text().splitlines()]
+    assert len(again) == 6 and all(r["error"] is None for r in again)
 
 
 @pytest.mark.parametrize("hostile", ["hang-after"], indirect=True)
