@@ -36,7 +36,7 @@ def test_unknown_model_suggests_the_closest(capsys: pytest.CaptureFixture[str], 
 
 
 def test_run_writes_results_and_prints_a_table(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, out, _ = run_cli(
+    code, out, err = run_cli(
         capsys,
         "run",
         "--model",
@@ -51,6 +51,9 @@ def test_run_writes_results_and_prints_a_table(capsys: pytest.CaptureFixture[str
     )
     assert code == 0
     assert "always-real" in out and "Acc" in out
+    assert err.strip().splitlines() == [
+        f"spotfake: 1 result(s) under {tmp_path}/; open the leaderboard with: spotfake leaderboard"
+    ]
     results = json.loads((tmp_path / "always-real" / "toy" / "results.json").read_text())
     assert results["metrics"]["acc"] == pytest.approx(7 / 20)  # ids 0,3,...,18 are real
 
