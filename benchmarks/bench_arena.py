@@ -105,6 +105,7 @@ def main() -> None:
             "platform": platform.platform(),
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
+            "load_average_1m_at_end": round(os.getloadavg()[0], 2),
         },
         "created": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
     }
