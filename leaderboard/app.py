@@ -49,7 +49,7 @@ def apply_pending_navigation() -> None:
 
 def main(config: AppConfig) -> None:
     """Render the page: title, problems, sidebar, then the tab on screen."""
-    st.set_page_config(page_title="spotfake leaderboard", layout="wide")
+    st.set_page_config(page_title="spotfake leaderboard", layout="wide", initial_sidebar_state="collapsed")
     apply_pending_navigation()
     st.title("spotfake leaderboard")
     st.caption(

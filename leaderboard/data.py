@@ -92,6 +92,18 @@ def task_metrics(task: str) -> tuple[str, ...]:
         return ()
 
 
+def task_description(task: str) -> str:
+    """The one-line description of a registered task ("" for others)."""
+    from harness.registry import TASKS
+
+    if task not in TASKS:
+        return ""
+    try:
+        return str(TASKS.get(task).description)
+    except Exception:  # a broken plugin's task must not take the board down
+        return ""
+
+
 def headline_metric(task: str, available: Sequence[str]) -> str | None:
     """The metric a task is ranked by: the first one its definition lists that has values, else the
     first available one (reported-only tasks)."""

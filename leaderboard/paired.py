@@ -49,54 +49,54 @@ def align(a: Sequence[Record], b: Sequence[Record]) -> tuple[list[Record], list[
 
 
 def _bootstrap(
-    metric: str, a: MetricInputs, b: MetricInputs, resamples: int, seed: int
-) -> tuple[float, float, float, float, float, float]:
-    evaluate = metric_def(metric).evaluate
+    metrics: Sequence[str], a: MetricInputs, b: MetricInputs, resamples: int, seed: int
+) -> dict[str, tuple[float, float, float, float, float, float]]:
+    """Per metric: value of A, value of B, A - B, its percentile interval and the bootstrap p-value.
+
+    Every metric sees the same resamples, chunk by chunk, so the weighted sums of a chunk are computed
+    once for all metrics (:meth:`MetricInputs.sums` caches them per weight matrix)."""
+    evaluate = {m: metric_def(m).evaluate for m in metrics}
     ones = np.ones((1, len(a)))
-    value_a, value_b = float(evaluate(a, ones)[0]), float(evaluate(b, ones)[0])
-    observed = value_a - value_b
-    diffs = []
+    points = {m: (float(f(a, ones)[0]), float(f(b, ones)[0])) for m, f in evaluate.items()}
+    diffs: dict[str, list[np.ndarray]] = {m: [] for m in metrics}
     for counts in resample_counts(len(a), resamples, seed):
         weights = counts.astype(np.float64)
-        diffs.append(evaluate(a, weights) - evaluate(b, weights))
-    d = np.concatenate(diffs) if diffs else np.array([])
-    d = d[~np.isnan(d)]
-    if not np.isfinite(observed) or d.size == 0:
-        return value_a, value_b, observed, float("nan"), float("nan"), float("nan")
+        for m, f in evaluate.items():
+            diffs[m].append(f(a, weights) - f(b, weights))
+    out = {}
     alpha = (1.0 - CONFIDENCE) / 2.0
-    low, high = np.percentile(d, [100 * alpha, 100 * (1 - alpha)])
-    extreme = np.abs(d - observed) >= abs(observed) - 1e-12
-    p = 1.0 if abs(observed) < 1e-15 else float((1 + int(extreme.sum())) / (d.size + 1))
-    return value_a, value_b, observed, float(low), float(high), p
+    for m in metrics:
+        value_a, value_b = points[m]
+        observed = value_a - value_b
+        d = np.concatenate(diffs[m]) if diffs[m] else np.array([])
+        d = d[~np.isnan(d)]
+        if not np.isfinite(observed) or d.size == 0:
+            out[m] = (value_a, value_b, observed, float("nan"), float("nan"), float("nan"))
+            continue
+        low, high = np.percentile(d, [100 * alpha, 100 * (1 - alpha)])
+        extreme = np.abs(d - observed) >= abs(observed) - 1e-12
+        p = 1.0 if abs(observed) < 1e-15 else float((1 + int(extreme.sum())) / (d.size + 1))
+        out[m] = (value_a, value_b, observed, float(low), float(high), p)
+    return out
 
 
-def compare_metric(
-    metric: str,
-    a: Sequence[Record],
-    b: Sequence[Record],
-    answer_kind: str,
-    *,
-    resamples: int = RESAMPLES,
-    seed: int = 0,
+def _with_test(
+    metric: str, found: tuple[float, float, float, float, float, float], a: MetricInputs, b: MetricInputs
 ) -> MetricComparison | None:
-    """Compare aligned records (see :func:`align`) on ``metric``; None when there is nothing to compare."""
-    if not a:
-        return None
-    inputs_a, inputs_b = MetricInputs(a, answer_kind), MetricInputs(b, answer_kind)
-    value_a, value_b, diff, low, high, p = _bootstrap(metric, inputs_a, inputs_b, resamples, seed)
+    """The bootstrap outcome, with McNemar's p for accuracy and DeLong's test for AUC."""
+    value_a, value_b, diff, low, high, p = found
     if not (np.isfinite(value_a) and np.isfinite(value_b)):
         return None
+    records_a, records_b = a.records, b.records
     test = "paired bootstrap"
     if metric_def(metric).per_sample == "correct":
-        right_a = [r.correct is True for r in a]
-        right_b = [r.correct is True for r in b]
+        right_a = [r.correct is True for r in records_a]
+        right_b = [r.correct is True for r in records_b]
         test, p = "McNemar (exact)", mcnemar(right_a, right_b).p_value
     elif metric == "auc":
-        keep = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x.label in ("real", "fake")]
+        keep = [i for i, r in enumerate(records_a) if r.label in ("real", "fake")]
         try:
-            result = delong(
-                inputs_a.scores[keep], inputs_b.scores[keep], [a[i].label == "fake" for i in keep]
-            )
+            result = delong(a.scores[keep], b.scores[keep], [records_a[i].label == "fake" for i in keep])
             test, p, low, high = "DeLong", result.p_value, result.ci_low, result.ci_high
         except ValueError:
             pass  # fewer than two samples of a class: keep the bootstrap
@@ -108,13 +108,19 @@ def compare_runs(
     a: Sequence[Record],
     b: Sequence[Record],
     answer_kind: str,
+    *,
     resamples: int = RESAMPLES,
+    seed: int = 0,
 ) -> list[MetricComparison]:
-    """Every metric that both runs have a value for, compared on their shared samples."""
+    """Every metric that both runs have a value for, compared on their shared samples (see :func:`align`)."""
     shared_a, shared_b = align(a, b)
+    if not shared_a:
+        return []
+    inputs_a, inputs_b = MetricInputs(shared_a, answer_kind), MetricInputs(shared_b, answer_kind)
+    found = _bootstrap(metrics, inputs_a, inputs_b, resamples, seed)
     out = []
     for metric in metrics:
-        found = compare_metric(metric, shared_a, shared_b, answer_kind, resamples=resamples)
-        if found is not None:
-            out.append(found)
+        comparison = _with_test(metric, found[metric], inputs_a, inputs_b)
+        if comparison is not None:
+            out.append(comparison)
     return out

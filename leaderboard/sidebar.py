@@ -13,22 +13,26 @@ TASK_KEY = "task"
 
 
 def sidebar(board: lb.Board, config: AppConfig) -> Filters | None:
-    """Draw the filters; None when the board has no result (nothing to filter)."""
+    """Draw the filters: task and category in a row at the top of the page (every tab but the overview
+    is about one task), kind, source and origin in the sidebar. None when the board has no result."""
     st.sidebar.header("Filters")
+    st.sidebar.caption("Committed results: " + md_escape(config.results_dir or "(none)"))
+    st.sidebar.caption("Local runs: " + md_escape(config.runs_dir or "(none)"))
     tasks = board.tasks()
     if not tasks:
         return None
     if st.session_state.get(TASK_KEY) not in (None, *tasks):
         del st.session_state[TASK_KEY]  # a task whose results went away
     counts = {t: len(board.for_task(t)) for t in tasks}
-    task = st.sidebar.selectbox(
+    pick_task, pick_category, _ = st.columns([2, 2, 3])
+    task = pick_task.selectbox(
         "Task", tasks, format_func=lambda t: f"{t} ({counts[t]} results)", key=TASK_KEY
     )
     if task is None:
         return None
     entries = board.for_task(task)
     categories = sorted({c for e in entries for c in e.results.get("per_category", {})})
-    category = st.sidebar.selectbox("Category", [ALL, *categories], key=f"category:{task}")
+    category = pick_category.selectbox("Category", [ALL, *categories], key=f"category:{task}")
     # kinds, sources and origins keep their choice from task to task, so all of them are always offered
     kinds = st.sidebar.multiselect(
         "Model kind", lb.KINDS, default=lb.KINDS, format_func=lambda k: lb.KIND_LABELS.get(k, k), key="kinds"
@@ -39,7 +43,4 @@ def sidebar(board: lb.Board, config: AppConfig) -> Filters | None:
         "Where", origins, default=origins, format_func=lambda o: lb.ORIGIN_LABELS[o], key="origins"
     )
     show_ci = st.sidebar.checkbox("Show 95% confidence intervals", value=True, key="show_ci")
-    st.sidebar.divider()
-    st.sidebar.caption("Committed results: " + md_escape(config.results_dir or "(none)"))
-    st.sidebar.caption("Local runs: " + md_escape(config.runs_dir or "(none)"))
-    return Filters(task, category, tuple(kinds), tuple(sources), tuple(chosen_origins), show_ci)
+    return Filters(task, category or ALL, tuple(kinds), tuple(sources), tuple(chosen_origins), show_ci)

@@ -50,8 +50,9 @@ def styled_board(
         return out
 
     styler.apply(colours, axis=1)
+    ranked = shown["Rank"].notna() if "Rank" in shown else shown.index == shown.index
     for column in metric_columns:
-        values = shown[column]
+        values = shown.loc[ranked, column] if ranked.any() else shown[column]  # reported rows are not ranked
         if values.notna().any():
             best = values.max() if _best_is_max(numbers, column) else values.min()
             styler.map(lambda v, b=best: BEST_CELL if v == b else "", subset=[column])

@@ -74,16 +74,23 @@ def board_table(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The first screen: one row per result, best first by ``rank_by``.
 
+    Reported rows (a paper's numbers on its own data) are listed after the ranked rows without a rank or
+    a gap, unless they are the only rows with a value.
+
     Returns ``(numbers, text)`` of one shape: ``numbers`` holds sortable values (metric columns are floats),
     ``text`` what each cell shows (``0.971 ±0.015``). Columns: Rank, Model, Source, each metric's label,
     "vs best" (``best`` / ``tied`` from the paired test p-values in ``tied``, by row key), Gap (how far
     behind the best in ``rank_by``), n, Kind, Where, Paper (a link for reported rows). Index: row keys.
     """
     tied = tied or {}
-    order = frame.assign(_rank=rank_order(frame, rank_by)).sort_values(
-        ["_rank", "name"], na_position="last", kind="stable"
+    ranked = frame["source"] != "reported"
+    if not frame.loc[ranked, rank_by].notna().any():
+        ranked = frame["source"] == frame["source"]  # only reported rows have values: rank those
+    ranks = rank_order(frame[ranked], rank_by).reindex(frame.index)
+    order = frame.assign(_rank=ranks, _unranked=~ranked).sort_values(
+        ["_unranked", "_rank", "name"], na_position="last", kind="stable"
     )
-    best = order[rank_by].dropna()
+    best = order.loc[~order["_unranked"], rank_by].dropna()
     best_value = best.iloc[0] if len(best) else math.nan
     numbers = pd.DataFrame(index=pd.Index(order["key"], name="key"))
     numbers["Rank"] = order["_rank"].to_numpy()
@@ -97,8 +104,10 @@ def board_table(
         highs = order[f"{m}_hi"] if show_ci else [None] * len(order)
         text[label] = [format_value(v, lo, hi) for v, lo, hi in zip(order[m], lows, highs, strict=True)]
     marks = []
-    for key, value in zip(order["key"], order[rank_by], strict=True):
-        if not _missing(value) and value == best_value:
+    for key, value, unranked in zip(order["key"], order[rank_by], order["_unranked"], strict=True):
+        if unranked:
+            marks.append("")
+        elif not _missing(value) and value == best_value:
             marks.append(BEST)
         elif key in tied and tied[key] >= 0.05:
             marks.append(TIED)
@@ -106,7 +115,8 @@ def board_table(
             marks.append("")
     numbers["vs best"] = marks
     sign = 1.0 if higher_is_better(rank_by) else -1.0
-    numbers["Gap"] = ((best_value - order[rank_by]) * sign).to_numpy(dtype=float)
+    gap = (best_value - order[rank_by]) * sign
+    numbers["Gap"] = gap.where(~order["_unranked"]).to_numpy(dtype=float)
     numbers["n"] = order["n"].to_numpy()
     numbers["Kind"] = order["kind"].map(lambda k: KIND_LABELS.get(k, k)).to_numpy()
     numbers["Where"] = order["origins"].to_numpy()
@@ -118,10 +128,19 @@ def board_table(
         numbers["Paper"] = papers
     for column in numbers.columns:
         if column not in text.columns:
-            text[column] = numbers[column].map(lambda v: "" if _missing(v) else str(v))
+            text[column] = numbers[column].map(_cell_text)
     text["Gap"] = [("" if _missing(g) else f"{g:.3f}") for g in numbers["Gap"]]
     numbers.attrs["higher_is_better"] = {metric_label(m): higher_is_better(m) for m in metrics}
     return numbers, text[numbers.columns]
+
+
+def _cell_text(value: object) -> str:
+    """A plain cell: "" when missing, whole numbers without a decimal point (ranks, counts)."""
+    if _missing(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def summary_text(metrics: Mapping[str, object], names: Sequence[str]) -> str:

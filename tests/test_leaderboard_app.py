@@ -71,7 +71,9 @@ def test_the_table_ranks_every_model_best_first(board: BoardPaths) -> None:
     assert explainer["Acc"] == results["metrics"]["acc"]
     assert explainer["Where"] == "local run (runs/)"
     assert table[table["Model"] == "FakeVLM"].iloc[0]["Source"] == "reported"
-    assert table["Acc"].tolist() == sorted(table["Acc"].tolist(), reverse=True)
+    runs = table[table["Source"] != "reported"]
+    assert runs["Acc"].tolist() == sorted(runs["Acc"].tolist(), reverse=True)
+    assert table["Source"].iloc[-1] == "reported"  # listed after the ranked runs
     assert table["Rank"].iloc[0] == 1 and table["vs best"].iloc[0] == "best"
     assert any("reported row" in i.value and "not on spotfake's samples" in i.value for i in at.info)
     assert len(at.get("vega_lite_chart")) == 1  # the bar chart; other tabs are not computed
@@ -129,7 +131,7 @@ def test_switching_task_keeps_the_filters_and_offers_every_kind(private_board: B
     at = _app(private_board)
     at.sidebar.multiselect(key="kinds").set_value(["expert"]).run()
     assert set(_table(at)["Model"]) == {"scorer"}
-    at.sidebar.selectbox(key="task").set_value("dmimage").run()
+    at.selectbox(key="task").set_value("dmimage").run()
     assert set(_table(at)["Kind"]) == {"expert classifier"}
     assert set(_table(at)["Source"]) == {"reported"}
     at.sidebar.multiselect(key="kinds").set_value(["lmm", "expert", "baseline"]).run()
@@ -138,7 +140,7 @@ def test_switching_task_keeps_the_filters_and_offers_every_kind(private_board: B
 
 def test_choosing_a_category_shows_its_values(board: BoardPaths) -> None:
     at = _app(board)
-    at.sidebar.selectbox(key="category:" + TASK).set_value("animal").run()
+    at.selectbox(key="category:" + TASK).set_value("animal").run()
     table = _table(at)
     results = json.loads((board.runs_dir / "explainer" / TASK / "results.json").read_text())
     row = table[table["Model"] == "explainer"].iloc[0]
@@ -167,11 +169,45 @@ def test_the_explanation_viewer_shows_image_reference_and_responses_side_by_side
     assert 0 < len(options) < 24
 
 
+def test_the_viewer_defaults_to_models_that_explain_and_steps_through_samples(board: BoardPaths) -> None:
+    at = _app(board, "Explanations")
+    assert not at.exception
+    chosen = at.multiselect(key="explain_models:" + TASK).value
+    assert [Path(k).parent.name for k in chosen[:2]] == ["explainer-v2", "explainer"]  # best ROUGE-L first
+    assert not {"always-fake", "random"} & {Path(k).parent.name for k in chosen}
+    options = at.selectbox(key="explain_sample:" + TASK).options
+    first = at.selectbox(key="explain_sample:" + TASK).value
+    assert first == options[0]
+    (image,) = at.image
+    assert "32x32 px, shown at 8x" in image.proto.imgs[0].caption  # a whole-number nearest-neighbour zoom
+    next_button = next(b for b in at.button if b.key == "explain_next:" + TASK)
+    next_button.click().run()
+    assert at.selectbox(key="explain_sample:" + TASK).value == options[1]
+    assert any(t.startswith(f"sample 2 of {len(options)}") for t in _texts(at))
+    previous = next(b for b in at.button if b.key == "explain_prev:" + TASK)
+    previous.click().run()
+    previous = next(b for b in at.button if b.key == "explain_prev:" + TASK)
+    previous.click().run()
+    assert at.selectbox(key="explain_sample:" + TASK).value == options[-1]  # wraps around
+    records = [
+        json.loads(line)
+        for line in (board.results_dir / "submitted" / "explainer-v2" / TASK / "samples.jsonl")
+        .read_text()
+        .splitlines()
+    ]
+    record = next(r for r in records if r["id"] == options[-1])
+    shown = ":green[" if record["correct"] else ":red["
+    assert any(m.value.startswith(shown) for m in at.markdown)  # the verdict coloured right or wrong
+    at.radio(key="explain_show:" + TASK).set_value("where any model is wrong").run()
+    kept = at.selectbox(key="explain_sample:" + TASK).options
+    assert 0 < len(kept) < len(options)
+
+
 def test_the_comparison_says_it_in_one_sentence_for_every_metric(board: BoardPaths) -> None:
     at = _app(board, "Compare two models")
     kinds = {"always-fake": "baseline", "random": "baseline"}
     defaults = [at.selectbox(key="cmp_a:" + TASK).value, at.selectbox(key="cmp_b:" + TASK).value]
-    assert not any(Path(k).parent.name in kinds for k in defaults)  # the two best non-baselines
+    assert not any(Path(str(k)).parent.name in kinds for k in defaults)  # the two best non-baselines
     at.selectbox(key="cmp_a:" + TASK).set_value(str(board.runs_dir / "explainer" / TASK))
     at.selectbox(key="cmp_b:" + TASK).set_value(str(board.runs_dir / "always-fake" / TASK)).run()
     (sentence,) = [m.value.replace("\\", "") for m in at.markdown if m.value.startswith("#### ")]
@@ -181,9 +217,11 @@ def test_the_comparison_says_it_in_one_sentence_for_every_metric(board: BoardPat
     assert "(95% CI -0.333 to +0.208, McNemar (exact) p = 1.000): no significant difference" in sentence
     (table,) = [d.value for d in at.dataframe if "test" in d.value.columns]
     tests = dict(zip(table["Metric"], table["test"], strict=True))
-    assert tests["Acc"] == "McNemar (exact)" and tests["ROUGE-L"] == "paired bootstrap"
-    assert {"F1 (real +)", "F1 macro"} <= set(tests)  # every metric, not only the per-sample ones
+    assert tests["Acc"] == "McNemar (exact)" and tests["F1 macro"] == "paired bootstrap"
+    assert {"F1 (real +)", "F1 (fake +)", "Balanced acc"} <= set(tests)  # every metric, not only per-sample
+    assert "ROUGE-L" not in tests and "AUC" not in tests  # always-fake has neither: nothing to compare
     assert all(p.startswith(("< ", "0.", "1.")) for p in table["p"])
+    at.selectbox(key="cmp_b:" + TASK).set_value(str(board.results_dir / "submitted" / "explainer-v2" / TASK))
     at.selectbox(key="cmp_metric:" + TASK).set_value("rouge_l").run()
     (sentence,) = [m.value.replace("\\", "") for m in at.markdown if m.value.startswith("#### ")]
     assert "explainer's ROUGE-L is" in sentence and "paired bootstrap p" in sentence
@@ -193,7 +231,7 @@ def test_the_comparison_says_it_in_one_sentence_for_every_metric(board: BoardPat
     assert at.radio(key="explain_show:" + TASK).value == "where the models disagree"
     assert at.multiselect(key="explain_models:" + TASK).value == [
         str(board.runs_dir / "explainer" / TASK),
-        str(board.runs_dir / "always-fake" / TASK),
+        str(board.results_dir / "submitted" / "explainer-v2" / TASK),
     ]
 
 
@@ -211,15 +249,36 @@ def test_an_honest_upload_is_accepted_and_appears_in_the_table(
     run = copy_run(private_board.runs_dir / "scorer" / TASK, tmp_path / "upload" / "scorer" / TASK)
     at = _app(private_board, "Submit")
     at.file_uploader(key="submission_files").set_value(("scorer.zip", _zip_run(run), "application/zip"))
+    tasks_line = next(m.value for m in at.markdown if m.value.startswith("**Tasks this server can check:**"))
+    assert TASK.replace("-", "\\-") in tasks_line and "5 MiB" in tasks_line  # what it can check, real limits
+    assert at.selectbox(key="task").options == [f"{TASK} (6 results)"]
     at.form_submit_button[0].click().run()
     assert not at.error, [e.value for e in at.error]
-    assert any("Accepted" in s.value for s in at.success)
     stored = private_board.results_dir / "submitted" / "scorer" / TASK / "results.json"
     assert json.loads(stored.read_text())["source"] == "submitted"
-    at.session_state["tab"] = "Leaderboard"
-    at.run()
+    # the page reloads on the first screen: count refreshed, the new row highlighted, the notice shown
+    assert at.session_state["tab"] == "Leaderboard"
+    assert any("Accepted" in s.value for s in at.success)
+    assert at.session_state["highlight"] == [str(stored.parent)]
+    assert at.selectbox(key="task").options == [f"{TASK} (7 results)"]
     table = _table(at)
     assert ((table["Model"] == "scorer") & (table["Source"] == "submitted")).any()
+
+
+def test_an_upload_of_a_task_this_server_cannot_check_is_refused_for_the_uploader(
+    private_board: BoardPaths, tmp_path: Path
+) -> None:
+    run = copy_run(private_board.runs_dir / "scorer" / TASK, tmp_path / "upload" / "scorer" / "loki")
+    results = json.loads((run / "results.json").read_text())
+    results["task"]["name"] = "loki"  # the board's data root holds FakeClue-format data, not LOKI
+    (run / "results.json").write_text(json.dumps(results))
+    at = _app(private_board, "Submit")
+    at.file_uploader(key="submission_files").set_value(("run.zip", _zip_run(run), "application/zip"))
+    at.form_submit_button[0].click().run()
+    (error,) = at.error
+    text = error.value.replace("\\", "")
+    assert "this server cannot check task 'loki': its data is not installed here" in text
+    assert "--data-root" not in text and TASK in text
 
 
 def test_a_forged_upload_is_refused_with_the_reason(private_board: BoardPaths, tmp_path: Path) -> None:

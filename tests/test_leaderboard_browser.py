@@ -4,6 +4,7 @@ Debian's Chromium. Skips only when Chromium is absent and ``CI`` is not set; in 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -11,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fixtures.leaderboard.board import BoardPaths, build_board
@@ -48,7 +50,10 @@ def free_port() -> int:
 
 @pytest.fixture
 def board(tmp_path: Path) -> BoardPaths:
-    return build_board(tmp_path / "board", TASK)
+    """The toy board, plus a committed copy of one local run (the same run twice: one row expected)."""
+    paths = build_board(tmp_path / "board", TASK)
+    shutil.copytree(paths.runs_dir / "explainer", paths.results_dir / "reproduced" / "explainer")
+    return paths
 
 
 @pytest.fixture
@@ -78,36 +83,105 @@ def server(board: BoardPaths, tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
-def test_the_leaderboard_renders_in_chromium(server: str, board: BoardPaths, tmp_path: Path) -> None:
+def _grid_rows(grid: Any) -> list[list[str]]:
+    """The cells of a data grid, row by row, from its accessible table (the grid itself is a canvas)."""
+    rows: list[list[str]] = grid.evaluate(
+        "g => Array.from(g.querySelectorAll('[role=row]')).map(r => "
+        "Array.from(r.querySelectorAll('td')).map(c => c.textContent))"
+    )
+    return [r for r in rows if r]
+
+
+def _headers(grid: Any) -> list[str]:
+    return list(
+        grid.evaluate("g => Array.from(g.querySelectorAll('[role=columnheader]')).map(h => h.textContent)")
+    )
+
+
+def _scrolls_sideways(grid: Any) -> bool:
+    return bool(
+        grid.evaluate(
+            "g => { const s = g.querySelector('.dvn-scroller'); return s.scrollWidth > s.clientWidth + 1; }"
+        )
+    )
+
+
+def _shot(page: Any, folder: Path, name: str) -> Path:
+    page.wait_for_timeout(700)  # let charts finish their layout before the picture
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
+
+
+def test_the_leaderboard_reads_well_in_chromium_at_1400x900(
+    server: str, board: BoardPaths, tmp_path: Path
+) -> None:
     executable = chromium_path()
     if os.environ.get("CI"):
         import playwright.sync_api as api
     else:
         api = pytest.importorskip("playwright.sync_api")
     sync_playwright, expect = api.sync_playwright, api.expect
-
+    shots: list[Path] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
         try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1400})
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.goto(server)
-            table = page.locator('[data-testid="stDataFrame"]').first
-            table.wait_for(timeout=120_000)
-            page.get_by_role("heading", name=f"Task: {TASK}").wait_for(timeout=30_000)
-            page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=60_000)
-            # the grid fills in over the websocket after the element appears: wait for its cells
+            page.get_by_role("heading", name=f"Task: {TASK}").wait_for(timeout=120_000)
+            grid = page.locator('[data-testid="stDataFrame"]').first
+            grid.wait_for(timeout=60_000)
             for text in ("always-fake", "random", "explainer", "scorer", "FakeVLM", "explainer-v2"):
-                expect(table.get_by_text(text, exact=True)).to_have_count(1, timeout=60_000)
-            for text in ("reported", "submitted", "local run (runs/)", "committed (results/)"):
-                expect(table).to_contain_text(text, timeout=30_000)
+                expect(grid.get_by_text(text, exact=True)).to_have_count(
+                    1, timeout=60_000
+                )  # no duplicate rows
+            headers = _headers(grid)
+            assert headers[:3] == ["Rank", "Model", "Source"]
+            assert {"Acc", "F1 (real +)", "AUC", "ROUGE-L", "vs best", "Gap"} <= set(headers)
+            assert not _scrolls_sideways(grid), (
+                "the first screen's table needs a horizontal scroll at 1400 px"
+            )
+            box = grid.bounding_box()
+            assert box is not None and box["x"] + box["width"] <= 1400 and box["y"] + 120 < 900
+            rows = _grid_rows(grid)
+            assert [r[0] for r in rows[:2]] == ["1", "2"]  # ranked
+            assert len({(r[1], r[2]) for r in rows}) == len(rows) == 6
+            expect(page.get_by_text("not on spotfake's samples", exact=False)).to_have_count(1)
             assert not page.locator('[data-testid="stException"]').count()
-            page.wait_for_timeout(500)  # let the chart finish its layout before the picture
-            shot = tmp_path / "leaderboard.png"
-            page.screenshot(path=str(shot), full_page=True)
+            shots.append(_shot(page, tmp_path, "leaderboard"))
+
+            page.get_by_role("tab", name="Overview").click()
+            overview = page.locator('[data-testid="stDataFrame"]').first
+            expect(overview).to_contain_text("Avg rank", timeout=60_000)
+            assert f"{TASK} · Acc" in _headers(overview)
+            shots.append(_shot(page, tmp_path, "overview"))
+
+            page.get_by_role("tab", name="Explanations").click()
+            expect(page.get_by_text("sample 1 of 24", exact=False)).to_have_count(1, timeout=60_000)
+            page.get_by_role("button", name="next →").click()
+            expect(page.get_by_text("sample 2 of 24", exact=False)).to_have_count(1, timeout=30_000)
+            page.get_by_role("button", name="← previous").click()
+            page.get_by_role("button", name="← previous").click()
+            expect(page.get_by_text("sample 24 of 24", exact=False)).to_have_count(1, timeout=30_000)
+            shots.append(_shot(page, tmp_path, "explanations"))
+
+            page.get_by_role("tab", name="Compare two models").click()
+            sentence = page.get_by_role("heading", name=re.compile(r"'s Acc is \d\.\d{3}"))
+            expect(sentence).to_have_count(1, timeout=60_000)
+            assert re.search(
+                r"95% CI [+-]\d\.\d{3} to [+-]\d\.\d{3}, McNemar \(exact\) p [=<] \d", sentence.inner_text()
+            )
+            shots.append(_shot(page, tmp_path, "compare"))
+
+            page.get_by_role("tab", name="Submit").click()
+            expect(page.get_by_text("Size limits:", exact=False)).to_have_count(1, timeout=60_000)
+            shots.append(_shot(page, tmp_path, "submit"))
+            assert not page.locator('[data-testid="stException"]').count()
         finally:
             browser.close()
-    assert shot.stat().st_size > 10_000
+    assert all(shot.stat().st_size > 10_000 for shot in shots)
     target = os.environ.get("SPOTFAKE_SCREENSHOT_DIR")
     if target:
         Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copy2(shot, Path(target) / shot.name)
+        for shot in shots:
+            shutil.copy2(shot, Path(target) / shot.name)

@@ -125,8 +125,12 @@ def test_board_table_ranks_best_first_with_value_and_interval_in_one_cell(board:
     loaded = lb.load_board(board.results_dir, board.runs_dir)
     frame = lb.results_frame(loaded.entries)
     numbers, text = board_table(frame, ["acc", "rouge_l"], "acc")
-    accs = numbers["Acc"].tolist()
-    assert accs == sorted(accs, reverse=True)
+    ranked = numbers[numbers["Source"] != "reported"]
+    assert ranked["Acc"].tolist() == sorted(ranked["Acc"].tolist(), reverse=True)
+    assert ranked["Rank"].tolist() == list(range(1, len(ranked) + 1))
+    last = numbers.iloc[-1]  # a paper's number on its own data: listed last, not ranked against runs
+    assert last["Source"] == "reported" and pd.isna(last["Rank"]) and pd.isna(last["Gap"])
+    assert last["vs best"] == ""
     assert numbers["Rank"].tolist()[0] == 1 and numbers["vs best"].iloc[0] == BEST
     assert list(numbers.columns[:3]) == ["Rank", "Model", "Source"]
     assert numbers["Gap"].iloc[0] == 0.0 and (numbers["Gap"].dropna() >= 0).all()

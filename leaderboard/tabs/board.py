@@ -20,6 +20,8 @@ from leaderboard.tabs.context import ALL, NOTICE, BoardContext
 from leaderboard.ties import has_paired_test, tie_p_values
 from leaderboard.views import bar_chart, board_table, citation_url, md_escape
 
+MORE_COLUMNS = ("Kind", "Where", "Paper")
+"""Columns shown on request, so that the default table fits 1400 px without scrolling."""
 EMPTY = (
     "No results yet. Run `make demo` (or `spotfake run --model NAME --task TASK`) to create local runs in "
     "runs/, or start with `spotfake leaderboard --results-dir DIR --runs-dir DIR`."
@@ -102,7 +104,7 @@ def render(ctx: BoardContext) -> None:
         st.info(EMPTY)
         return
     task = f.task
-    st.subheader(f"Task: {md_escape(task)}")
+    st.subheader(f"Task: {md_escape(task)}", help=md_escape(lb.task_description(task)) or None)
     notice = st.session_state.pop(NOTICE, None)
     if notice:
         st.success(str(notice))
@@ -122,7 +124,7 @@ def render(ctx: BoardContext) -> None:
         st.info("These results have no metric values.")
         return
     reported_banner(frame)
-    left, right = st.columns([3, 1])
+    left, right, more = st.columns([6, 2, 1], vertical_alignment="bottom")
     shown = left.multiselect(
         "Metrics",
         metrics,
@@ -140,6 +142,7 @@ def render(ctx: BoardContext) -> None:
         help="rows are sorted best first in this metric's direction",
     )
     rank_by = rank_by or headline
+    extra = more.toggle("More", key="board_more_columns", help="also show Kind, Where and the paper link")
     tied: dict[str, float] = {}
     if f.category == ALL and has_paired_test(rank_by):
         try:
@@ -152,9 +155,11 @@ def render(ctx: BoardContext) -> None:
         styler,
         hide_index=True,
         column_config=_column_config(numbers, shown, rank_by),
+        column_order=[c for c in numbers.columns if extra or c not in MORE_COLUMNS],
         height=min(38 + 35 * len(numbers), 740),
         key=f"results_table:{task}",
         width="stretch",
+        placeholder="–",
     )
     st.caption(
         "**reproduced**: computed by spotfake on this task · **reported**: copied from a publication · "

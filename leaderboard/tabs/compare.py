@@ -109,10 +109,12 @@ def render(ctx: BoardContext) -> None:
         return
     by_key = {e.key: e for e in runs}
     kind = str(by_key[key_a].results["task"].get("answer_kind", "verdict"))
+    values_a, values_b = by_key[key_a].results["metrics"], by_key[key_b].results["metrics"]
+    both = tuple(m for m in metrics if values_a.get(m) is not None and values_b.get(m) is not None)
     try:
         found, only_a, only_b, disagree = _compare(
             key_a, mtime_ns(by_key[key_a].samples_path), key_b, mtime_ns(by_key[key_b].samples_path),
-            tuple(metrics), kind,
+            both, kind,
         )  # fmt: skip
     except SpotfakeError as exc:
         st.error(md_escape(exc))
@@ -120,7 +122,10 @@ def render(ctx: BoardContext) -> None:
     by_metric = {c.metric: c for c in found}
     name_a, name_b = by_key[key_a].name, by_key[key_b].name
     if metric not in by_metric:
-        st.info(f"{md_escape(lb.metric_label(metric))} has no value for both runs on their shared samples.")
+        st.info(
+            f"{md_escape(lb.metric_label(metric))} has no value for both runs (e.g. AUC needs p(fake) scores "
+            "from both); choose another metric."
+        )
     else:
         st.markdown("#### " + md_escape(sentence(name_a, name_b, by_metric[metric])))
     rows = [
@@ -132,7 +137,7 @@ def render(ctx: BoardContext) -> None:
             "95% CI": f"{c.ci_low:+.3f} to {c.ci_high:+.3f}" if c.ci_low == c.ci_low else "",
             "p": format_p(c.p_value).removeprefix("p = ").removeprefix("p "),
             "test": c.test,
-            "better": "higher" if higher_is_better(c.metric) else "lower",
+            "Better if": "higher" if higher_is_better(c.metric) else "lower",
         }
         for c in found
     ]

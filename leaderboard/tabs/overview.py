@@ -65,4 +65,5 @@ def render(ctx: BoardContext) -> None:
         on_select=lambda: _open_task(view.columns),
         selection_mode="single-cell",
         key=TABLE_KEY,
+        placeholder="–",
     )

@@ -29,18 +29,20 @@ def limits_text(limits: Limits) -> str:
     )
 
 
-def verifiable_tasks(ctx: BoardContext) -> tuple[list[str], dict[str, str]]:
-    """Registered tasks whose data this server has (it can re-score them), and why the others cannot be."""
+def verifiable_tasks(ctx: BoardContext) -> list[str]:
+    """Registered tasks this server can re-score: their data is given (``--data-root``) or ships with the
+    task definition, and loads. Tasks without either are not loaded at all (no download is attempted)."""
     from harness.registry import TASKS
 
-    ok, missing = [], {}
+    ok = []
     for name in TASKS.names():
-        samples, problem = ctx.task_samples(name)
-        if samples:
+        try:
+            has_data = ctx.data_root(name) is not None or bool(TASKS.get(name).default_data_root)
+        except SpotfakeError:
+            continue  # a broken plugin task is simply not offered
+        if has_data and ctx.task_samples(name)[0]:
             ok.append(name)
-        else:
-            missing[name] = problem
-    return ok, missing
+    return ok
 
 
 def _accepted(checked_model: str, task: str, folder: str, summary: str) -> None:
@@ -59,7 +61,7 @@ def render(ctx: BoardContext) -> None:
             "No results folder is configured; start the board with --results-dir DIR to accept submissions."
         )
         return
-    ok, _ = verifiable_tasks(ctx)
+    ok = verifiable_tasks(ctx)
     st.write(
         "Submit a run folder: `results.json` and `samples.jsonl` as written by `spotfake run` or "
         "`spotfake score`, as one .zip or as the two files. This server re-scores the answers against its "

@@ -26,6 +26,13 @@ TARGET_PX = 256
 """The default zoom enlarges small images to about this many pixels on their longer side."""
 
 
+def truth(value: object) -> bool | None:
+    """A record's ``correct`` as True / False, or None when there is no verdict (None or NaN in a frame)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return bool(value)
+
+
 def _fmt(value: Any) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
@@ -53,7 +60,7 @@ def kept_ids(frames: dict[str, pd.DataFrame], ids: list[str], show: str) -> list
     keep = []
     for i in ids:
         verdicts = [fr.at[i, "verdict"] if i in fr.index else None for fr in frames.values()]
-        wrong = [fr.at[i, "correct"] is not True if i in fr.index else True for fr in frames.values()]
+        wrong = [truth(fr.at[i, "correct"]) is not True if i in fr.index else True for fr in frames.values()]
         if (show == SHOW[1] and len(set(verdicts)) > 1) or (show == SHOW[2] and any(wrong)):
             keep.append(i)
     return keep
@@ -125,9 +132,10 @@ def _answer(label: str, rec: pd.Series | None) -> None:
             st.caption("no record of this sample")
             return
         verdict = md_escape(rec["verdict"] or "no verdict")
-        if rec["correct"] is True:
+        right = truth(rec["correct"])
+        if right is True:
             st.markdown(f":green[**{verdict}** · right]")
-        elif rec["correct"] is False:
+        elif right is False:
             st.markdown(f":red[**{verdict}** · wrong]")
         else:
             st.markdown(f":gray[**{verdict}**]")
