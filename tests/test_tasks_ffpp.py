@@ -95,6 +95,10 @@ def test_frame_helpers() -> None:
     assert pick_frames(list("abc"), 0) == ["a", "b", "c"]
     assert pick_frames(list("abc"), 5) == ["a", "b", "c"]
     assert split_videos([["953", "974"]], Path("t.json")) == (["953", "974"], ["953_974", "974_953"])
+    assert split_videos([["953", "974"], ["974", "953"]], Path("t.json")) == (
+        ["953", "974"],
+        ["953_974", "974_953"],
+    )
 
 
 @pytest.mark.parametrize(

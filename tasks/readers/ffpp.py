@@ -64,7 +64,7 @@ def split_videos(pairs: Any, path: Path) -> tuple[list[str], list[str]]:
         a, b = pair
         real += [a, b]
         fake += [f"{a}_{b}", f"{b}_{a}"]
-    return real, fake
+    return list(dict.fromkeys(real)), list(dict.fromkeys(fake))  # a video listed twice is read once
 
 
 def read_ffpp(spec: TaskSpec, data_root: Path | None, args: dict[str, Any]) -> TaskData:
