@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from harness.cli import main
 from harness.errors import SpotfakeError
 from harness.registry import import_object
 from harness.task import TaskData, load_spec_file, load_task
@@ -100,3 +101,11 @@ def test_an_empty_folder_is_an_error_naming_the_layout(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(SpotfakeError, match=re.escape("no images in folders below")):
         read(tmp_path / "empty")
+
+
+def test_list_tasks_counts_a_tree_in_the_published_layout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_dmimage(tmp_path / "dm")
+    assert main(["list", "tasks", "--data-root", str(root)]) == 0
+    assert re.search(r"^dmimage\s+n=9\s", capsys.readouterr().out, re.MULTILINE)
