@@ -8,14 +8,13 @@ out-of-memory halving in :mod:`adapters.batching`. torch is imported inside the 
 from __future__ import annotations
 
 import copy
-import pickle
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from adapters.load_errors import load_failure
+from adapters.load_errors import load_errors, load_failure
 from harness.errors import SpotfakeError
 
 if TYPE_CHECKING:
@@ -56,7 +55,7 @@ def load_pretrained(
         ) from None
     try:
         model = model_cls.from_pretrained(path, **{dtype_key: dtype}, device_map=str(device))
-    except (OSError, ValueError, KeyError, RuntimeError, MemoryError, pickle.UnpicklingError) as exc:
+    except load_errors() as exc:
         raise SpotfakeError(
             f"{owner}: cannot load model from {path!r}: {load_failure(exc)} (pass path=<local folder with "
             "config.json>; hub ids need a connection or a cached copy)"

@@ -9,6 +9,24 @@ import re
 _UNPICKLER = re.compile(r"WeightsUnpickler error: ([^\n]*?\.)(?:\s|$)")
 
 
+def load_errors() -> tuple[type[BaseException], ...]:
+    """What loading a checkpoint may raise for a bad or hostile file (as opposed to a bug): missing or
+    unreadable files, bad configs, refused pickles, truncated or oversized safetensors, memory."""
+    errors: tuple[type[BaseException], ...] = (
+        OSError,
+        ValueError,
+        KeyError,
+        RuntimeError,
+        MemoryError,
+        pickle.UnpicklingError,
+    )
+    try:
+        from safetensors import SafetensorError
+    except ImportError:  # pragma: no cover - safetensors is a dependency
+        return errors
+    return (*errors, SafetensorError)
+
+
 def unpickler_reason(exc: BaseException) -> str:
     """The refused global named by a ``weights_only`` unpickling error, or a generic reason."""
     match = _UNPICKLER.search(str(exc))

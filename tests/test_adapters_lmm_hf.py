@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +148,19 @@ def test_a_model_without_chat_template_needs_one(tmp_path: Path) -> None:
     assert model.prompt_text(sample_items()[0]).startswith("USER: <image>\n")
     with pytest.raises(SpotfakeError, match="chat_template file not found"):
         HFImageTextModel(path=str(folder), chat_template=str(tmp_path / "missing.jinja"))
+
+
+def test_truncated_weights_are_one_line_naming_the_folder(
+    tiny_models: dict[str, Path], tmp_path: Path
+) -> None:
+    folder = tmp_path / "cut"
+    shutil.copytree(tiny_models["qwen2_vl"], folder)
+    (weights,) = folder.glob("*.safetensors")
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])  # an interrupted download
+    with pytest.raises(SpotfakeError) as err:
+        HFImageTextModel(path=str(folder), device="cpu")
+    assert str(folder) in str(err.value) and "not fully covered" in str(err.value)
+    assert "\n" not in str(err.value)
 
 
 def test_path_is_required() -> None:

@@ -19,7 +19,6 @@ as CLIP's own image processor does.
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from adapters.load_errors import load_failure
+from adapters.load_errors import load_errors, load_failure
 from harness.errors import SpotfakeError
 
 from .base import CLIP_MEAN, CLIP_STD, ClassifierAdapter
@@ -51,7 +50,7 @@ def load_backbone(clip_path: str, dtype: torch.dtype = torch.float32) -> Any:
 
     try:
         backbone = CLIPVisionModelWithProjection.from_pretrained(clip_path, dtype=dtype)
-    except (OSError, ValueError, RuntimeError, MemoryError, pickle.UnpicklingError) as exc:
+    except load_errors() as exc:
         raise SpotfakeError(
             f"cannot load the CLIP backbone from clip_path={clip_path!r} ({load_failure(exc)}); "
             f"pass clip_path=<local folder holding {DEFAULT_BACKBONE}, as safetensors>"
