@@ -180,7 +180,9 @@ def loads_strict(text: str | bytes, *, where: str) -> object:
             parse_int=_bounded_int,
             parse_float=_finite_float,
         )
-        _check_shape(value, strings=_ESCAPED_SURROGATE.search(text) is not None)
+        strings = _ESCAPED_SURROGATE.search(text) is not None
+        if strings or text.count("[") + text.count("{") > MAX_DEPTH:  # else it cannot be too deep
+            _check_shape(value, strings=strings)
     except json.JSONDecodeError as exc:
         raise SpotfakeError(describe_json_error(exc, where)) from None
     except RecursionError:
