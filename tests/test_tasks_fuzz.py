@@ -91,7 +91,7 @@ CONTENT = st.one_of(
     st.sampled_from([b"[" * 5000, b'{"a": 1, "a": 2}', b"9" * 5000, b"", b"\xff\xfe\x00", b"[1,]"]),
 )
 FUZZ = settings(
-    max_examples=60,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
     database=None,
