@@ -42,7 +42,11 @@ def _catalog(results_dir: str | None, runs_dir: str | None) -> Catalog:
 
 
 def _arena_db(ctx: BoardContext) -> str | None:
-    return getattr(ctx.config, "arena_db", None)
+    """``--arena-db`` as given, else ``RUNS_DIR/arena.sqlite3`` (None when the board has no runs folder)."""
+    url: str | None = getattr(ctx.config, "arena_db", None)
+    if url:
+        return url
+    return str(Path(ctx.runs_dir) / "arena.sqlite3") if ctx.runs_dir is not None else None
 
 
 def _voter() -> str:
@@ -160,8 +164,12 @@ def render(ctx: BoardContext) -> None:
     if task is None:
         st.info("No results yet: the arena compares explanations of runs on a task.")
         return
+    url = _arena_db(ctx)
+    if url is None:
+        st.info("The arena needs a votes database: start the board with --arena-db or a runs folder.")
+        return
     try:
-        store = _store(_arena_db(ctx))
+        store = _store(url)
     except SpotfakeError as exc:
         st.error(str(exc))
         return
