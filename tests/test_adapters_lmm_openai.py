@@ -245,6 +245,20 @@ def test_connection_errors_are_retried_then_reported(server: FakeOpenAI) -> None
         model.predict([item("anyone?"), item("hello?")])
 
 
+def test_batches_share_one_loop_and_python_3_10_gets_a_fresh_one_each(
+    server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    kept = client(server)
+    assert [r.error for r in kept.predict([item("a")]) + kept.predict([item("b")])] == [None, None]
+    assert kept._session is not None and kept._session._client is not None  # still open for the next batch
+    monkeypatch.delattr(asyncio, "Runner")  # as on Python 3.10
+    fresh = client(server)
+    assert [r.error for r in fresh.predict([item("c")]) + fresh.predict([item("d")])] == [None, None]
+    assert fresh._session is not None and fresh._session._client is None  # closed with its loop
+
+
 def test_concurrency_is_bounded(server: FakeOpenAI) -> None:
     server.delay = 0.1
     model = client(server, concurrency="2")
