@@ -175,6 +175,16 @@ def test_from_scratch_builds_its_base_and_tokenizer(data_root: Path, tmp_path: P
         train(TrainConfig(output=out, data_root=data_root, from_scratch=str(shape)))
     train(TrainConfig(output=out, data_root=data_root, from_scratch=str(shape), max_steps=2, lr=1e-3, batch_size=8,
                       global_batch_size=8, num_workers=0, save_steps=0, prompt_format="raw"))  # fmt: skip
+    # A from-scratch base has no chat template of its own; --chat-template gives it one.
+    template = tmp_path / "llava.jinja"
+    template.write_text(LLAVA_CHAT_TEMPLATE)
+    chat_out = tmp_path / "scratch-chat"
+    train(TrainConfig(output=chat_out, data_root=data_root, from_scratch=str(shape), max_steps=1, batch_size=8,
+                      global_batch_size=8, num_workers=0, save_steps=0, chat_template=template))  # fmt: skip
+    assert json.loads((chat_out / FORMAT_FILE).read_text())["prompt_format"] == "chat"
+    chat = FakeVLM(path=str(chat_out), max_new_tokens="2")
+    assert chat.settings()["prompt"] == "USER: Does the image looks real/fake?<image>\nASSISTANT:"
+    chat.close()
     tokenizer = AutoProcessor.from_pretrained(out).tokenizer
     assert 300 < len(tokenizer) <= 600
     # Trained on the clues: a clue word is one token.
@@ -323,3 +333,36 @@ def test_the_split_comes_from_split_or_task_args_never_both() -> None:
     assert (ddvqa.task, ddvqa.split, ddvqa.task_args) == ("ddvqa", "val", {"frames": "f"})
     with pytest.raises(SpotfakeError, match="--split train and --task-args split=val disagree"):
         config_from_args(parser.parse_args([*common, "--split", "train", "--task-args", "split=val"]))
+
+
+def test_an_older_base_without_processor_fields_trains_and_saves_them(
+    base: Path, data_root: Path, tmp_path: Path
+) -> None:
+    old = tmp_path / "old-style"
+    shutil.copytree(base, old)
+    fields = ("patch_size", "vision_feature_select_strategy", "num_additional_image_tokens")
+    saved = json.loads((old / "processor_config.json").read_text())
+    (old / "processor_config.json").write_text(
+        json.dumps({k: v for k, v in saved.items() if k not in fields})
+    )
+    out = tmp_path / "out"
+    train(config(old, data_root, out, max_steps=1, save_steps=0))
+    written = json.loads((out / "processor_config.json").read_text())
+    assert {k: written[k] for k in fields} == {k: saved[k] for k in fields}
+
+
+def test_a_chat_template_file_needs_the_chat_format_and_must_exist(data_root: Path, tmp_path: Path) -> None:
+    template = tmp_path / "t.jinja"
+    template.write_text(LLAVA_CHAT_TEMPLATE)
+    plain = build_tiny_llava(tmp_path / "plain", corpus=CORPUS)  # no chat template
+    with pytest.raises(SpotfakeError, match="no chat template; pass --prompt-format raw, or --chat-template"):
+        train(TrainConfig(output=tmp_path / "o", data_root=data_root, base=str(plain), max_steps=1))
+    with pytest.raises(SpotfakeError, match="--chat-template applies to --prompt-format chat only"):
+        train(TrainConfig(output=tmp_path / "o", data_root=data_root, base="b", prompt_format="raw",
+                          chat_template=template))  # fmt: skip
+    with pytest.raises(SpotfakeError, match="--chat-template .*nope.jinja: no such file"):
+        train(
+            TrainConfig(
+                output=tmp_path / "o", data_root=data_root, base="b", chat_template=tmp_path / "nope.jinja"
+            )
+        )

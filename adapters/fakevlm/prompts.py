@@ -86,12 +86,14 @@ def chat_template_of(processor: Any) -> str | None:
     return template if isinstance(template, str) and template else None
 
 
-def check_format(prompt_format: str, processor: Any, *, where: str) -> None:
+def check_format(
+    prompt_format: str, processor: Any, *, where: str, fix: str = "use the raw prompt format instead"
+) -> None:
     """Refuse an unknown format, or ``chat`` for a model without a chat template (one line naming the fix)."""
     if prompt_format not in PROMPT_FORMATS:
         raise SpotfakeError(f"{where}: prompt format {prompt_format!r}; expected chat or raw")
     if prompt_format == "chat" and chat_template_of(processor) is None:
-        raise SpotfakeError(f"{where}: the model has no chat template; use the raw prompt format instead")
+        raise SpotfakeError(f"{where}: the model has no chat template; {fix}")
 
 
 def format_prompt(question: str, prompt_format: str, processor: Any) -> str:

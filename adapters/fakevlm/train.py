@@ -105,11 +105,11 @@ def _prepare(
 ) -> Session:
     """Accelerator, processor, model, data loader, optimizer and scheduler, prepared together."""
     from accelerate.utils import set_seed
-    from transformers import AutoProcessor
 
+    from adapters.fakevlm.adapter import complete_llava_processor
     from adapters.fakevlm.prompts import check_format
     from adapters.fakevlm.train_data import make_loader, with_prompts
-    from adapters.fakevlm.train_model import build_model
+    from adapters.fakevlm.train_model import build_model, load_processor
 
     on_gpu = state.device.type == "cuda"
     mixed = mixed_precision(config.precision, on_gpu)
@@ -117,9 +117,16 @@ def _prepare(
     world = state.num_processes
     accelerator = _accelerator(config, on_gpu, mixed, world)
     set_seed(config.seed)
-    processor = AutoProcessor.from_pretrained(base)
-    check_format(config.prompt_format, processor, where=f"--base {base} with --prompt-format chat")
+    processor = load_processor(base, config)
+    check_format(
+        config.prompt_format,
+        processor,
+        where=f"--base {base} with --prompt-format chat",
+        fix="pass --prompt-format raw, or --chat-template FILE.jinja",
+    )
     model = build_model(base, config, mixed, checkpointing)
+    # Older checkpoints (the released FakeVLM's) save no patch size: fill it so <image> expands as at evaluation.
+    complete_llava_processor(processor, model.config)
     examples = with_prompts(conversations, config.prompt_format, processor)
     loader = make_loader(examples, processor, config, on_gpu=on_gpu)
     trainable = [p for p in model.parameters() if p.requires_grad]

@@ -79,6 +79,12 @@ def register(parser: argparse.ArgumentParser) -> None:
         "as FakeVLM's evaluation script. Recorded in the output; the fakevlm adapter evaluates in it",
     )
     data.add_argument(
+        "--chat-template",
+        type=Path,
+        metavar="FILE",
+        help="a Jinja chat template replacing the base's own (or for a base without one); saved with the model",
+    )
+    data.add_argument(
         "--max-length", type=int, default=1024, help="tokens per example, image included (default 1024)"
     )
     data.add_argument("--num-workers", type=int, default=2, help="DataLoader workers per process (default 2)")
@@ -174,6 +180,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         task_args=task_args,
         split=split,
         prompt_format=args.prompt_format,
+        chat_template=args.chat_template,
         annotations=args.annotations,
         image_root=args.image_root,
         epochs=args.epochs,

@@ -51,6 +51,8 @@ class TrainConfig:
     """FakeClue-format tasks: the folder image paths are relative to (the reader's ``image_dir``)."""
     prompt_format: str = TRAIN_DEFAULT_FORMAT
     """``chat`` (the base model's chat template, as FakeVLM's trainer) or ``raw`` (``<image>`` + question)."""
+    chat_template: Path | None = None
+    """A Jinja chat template file that replaces the base's own (or gives one to a base that has none)."""
     epochs: float = 2.0
     max_steps: int | None = None
     lr: float | None = None
@@ -125,8 +127,13 @@ def check_config(config: TrainConfig) -> None:
         raise SpotfakeError("give exactly one of --base PATH (a LLaVA folder) or --from-scratch CONFIG")
     if config.prompt_format not in PROMPT_FORMATS:
         raise SpotfakeError(f"--prompt-format {config.prompt_format!r}: expected chat or raw")
-    if config.from_scratch is not None and config.prompt_format == "chat":
+    if config.from_scratch is not None and config.prompt_format == "chat" and config.chat_template is None:
         raise SpotfakeError("--from-scratch builds a base without a chat template; pass --prompt-format raw")
+    if config.chat_template is not None:
+        if config.prompt_format != "chat":
+            raise SpotfakeError("--chat-template applies to --prompt-format chat only")
+        if not Path(config.chat_template).is_file():
+            raise SpotfakeError(f"--chat-template {config.chat_template}: no such file (give a .jinja file)")
 
 
 def task_args(config: TrainConfig) -> dict[str, str]:

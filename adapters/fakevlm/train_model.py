@@ -37,6 +37,19 @@ def resolve_base(config: TrainConfig, corpus: Sequence[str], output: Path, state
     return str(folder)
 
 
+def load_processor(base: str, config: TrainConfig) -> Any:
+    """The base's processor, with ``--chat-template`` in place of its own template when given."""
+    from transformers import AutoProcessor
+
+    try:
+        processor = AutoProcessor.from_pretrained(base)
+    except (OSError, ValueError) as exc:
+        raise SpotfakeError(f"--base {base}: cannot load its processor ({exc})") from None
+    if config.chat_template is not None:
+        processor.chat_template = Path(config.chat_template).read_text(encoding="utf-8")
+    return processor
+
+
 def load_model(cls: Any, base: str, config: TrainConfig, mixed: str) -> Any:
     """Load the base in fp32 (master weights); a LoRA base that stays frozen loads in the compute dtype."""
     import torch
