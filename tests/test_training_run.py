@@ -366,3 +366,20 @@ def test_a_chat_template_file_needs_the_chat_format_and_must_exist(data_root: Pa
                 output=tmp_path / "o", data_root=data_root, base="b", chat_template=tmp_path / "nope.jinja"
             )
         )
+
+
+def test_a_base_without_processor_takes_one_from_elsewhere(
+    base: Path, data_root: Path, tmp_path: Path
+) -> None:
+    bare = tmp_path / "weights-only"
+    bare.mkdir()
+    for name in ("config.json", "generation_config.json", "model.safetensors"):
+        shutil.copy(base / name, bare / name)
+    with pytest.raises(SpotfakeError, match="cannot load a processor from it .*--processor FOLDER") as caught:
+        train(config(bare, data_root, tmp_path / "fails", max_steps=1, save_steps=0))
+    assert "\n" not in str(caught.value)
+    out = tmp_path / "out"
+    train(config(bare, data_root, out, max_steps=1, save_steps=0, processor=str(base)))
+    assert (out / "tokenizer.json").is_file() and json.loads((out / FORMAT_FILE).read_text())[
+        "prompt_format"
+    ] == "chat"

@@ -38,6 +38,10 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="build a fresh small LLaVA instead: 'demo' or a JSON config file (tokenizer trained on the data)",
     )
     model.add_argument(
+        "--processor",
+        help="processor folder or hub id when the base ships none (e.g. llava-hf/llava-1.5-7b-hf)",
+    )
+    model.add_argument(
         "--freeze-vision-tower", action="store_true", help="train projector + language model only"
     )
     model.add_argument("--lora", action="store_true", help="LoRA adapters (peft) instead of a full fine-tune")
@@ -176,6 +180,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         data_root=args.data_root,
         base=args.base,
         from_scratch=args.from_scratch,
+        processor=args.processor,
         task=args.task,
         task_args=task_args,
         split=split,

@@ -40,6 +40,8 @@ class TrainConfig:
     """A local LLaVA folder (model + processor), or a hub id when online."""
     from_scratch: str | None = None
     """Instead of ``base``: build a fresh model from a config (``demo`` or a JSON file; see ``demo_base``)."""
+    processor: str | None = None
+    """The processor's folder or hub id when the base ships none (e.g. ``llava-hf/llava-1.5-7b-hf``)."""
     task: str = DEFAULT_TASK
     """The task whose samples (with reference answers) are the training set; a name or a task YAML."""
     task_args: dict[str, str] = field(default_factory=dict)

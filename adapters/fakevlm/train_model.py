@@ -38,13 +38,18 @@ def resolve_base(config: TrainConfig, corpus: Sequence[str], output: Path, state
 
 
 def load_processor(base: str, config: TrainConfig) -> Any:
-    """The base's processor, with ``--chat-template`` in place of its own template when given."""
+    """The base's processor (or ``--processor``'s), with ``--chat-template`` in place of its own template."""
     from transformers import AutoProcessor
 
+    source = config.processor or base
     try:
-        processor = AutoProcessor.from_pretrained(base)
-    except (OSError, ValueError) as exc:
-        raise SpotfakeError(f"--base {base}: cannot load its processor ({exc})") from None
+        processor = AutoProcessor.from_pretrained(source)
+    except (OSError, ValueError, TypeError) as exc:
+        flag = "--processor" if config.processor else "--base"
+        raise SpotfakeError(
+            f"{flag} {source}: cannot load a processor from it ({str(exc).splitlines()[0]}); a checkpoint that "
+            "ships none takes its base model's with --processor FOLDER (e.g. llava-hf/llava-1.5-7b-hf)"
+        ) from None
     if config.chat_template is not None:
         processor.chat_template = Path(config.chat_template).read_text(encoding="utf-8")
     return processor
