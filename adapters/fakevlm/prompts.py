@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import SpotfakeError
+from harness.jsonio import read_json_strict
 from harness.types import Sample
 
 PROMPT_FORMATS = ("chat", "raw")
@@ -51,8 +52,8 @@ def question_text(prompt: str) -> str:
 
 def own_question(sample: Sample) -> str | None:
     """The sample's own question when the task asks one per sample (``Sample.question``), else None."""
-    question = getattr(sample, "question", None)
-    return question if isinstance(question, str) and question.strip() else None
+    question = sample.question
+    return question if question is not None and question.strip() else None
 
 
 def question_for(sample: Sample, choice: str = "auto") -> str:
@@ -128,12 +129,8 @@ def recorded_prompt_format(path: str) -> str | None:
     file = Path(path) / FORMAT_FILE
     if not file.is_file():
         return None
-    try:
-        value = json.loads(file.read_text(encoding="utf-8")).get("prompt_format")
-    except (ValueError, AttributeError) as exc:
-        raise SpotfakeError(
-            f"{file}: unreadable ({exc}); delete it or write {{'prompt_format': 'raw'}}"
-        ) from None
+    record = read_json_strict(file, what="the model's prompt format record", max_bytes=1 << 16)
+    value = record.get("prompt_format") if isinstance(record, dict) else None
     if value not in PROMPT_FORMATS:
         raise SpotfakeError(f"{file}: prompt_format {value!r}; expected chat or raw")
     return str(value)
