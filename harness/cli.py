@@ -247,7 +247,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 for task in loaded:
                     outcome = run(model, model_args, task, options)
                     if outcome.results is not None:
-                        judged = judge_folder(judge, args, outcome.folder) if judge is not None else None
+                        judged = judge_folder(judge, args, outcome.folder, task) if judge else None
                         results.append(judged or outcome.results)
                         log.info("wrote %s", outcome.folder)
             finally:

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, TOY_TASK
 from judge_server import JudgeServer, JudgeServerState
 
 from harness.cli import main
@@ -149,14 +149,20 @@ def test_judge_refuses_a_folder_that_is_not_a_run(tmp_path: Path, capsys: pytest
 
 def test_run_with_a_judge_judges_the_new_run(tmp_path: Path) -> None:
     with JudgeServer() as server:
-        code = main(["run", "--model", "always-fake", "--task", "demo", "--limit", "30", "--quiet",
+        # a task YAML file (no images, references on every sample, no CSS): judged as part of the run
+        code = main(["run", "--model", "always-fake", "--task", str(TOY_TASK), "--quiet",
                      "--output-dir", str(tmp_path / "runs"), "--bootstrap", "100", "--judge-model", "openai",
                      "--judge-args", _args(server), "--judge-cache", str(tmp_path / "c")])  # fmt: skip
-        assert code == 0 and server.state.requests > 0
-    (folder,) = [p.parent for p in (tmp_path / "runs").rglob("results.json")]
-    results = json.loads((folder / "results.json").read_text())
-    assert results["metrics"]["judge"] is not None and results["metrics"]["judge_gated"] is not None
-    assert len(_lines(folder / "judge.jsonl")) == results["metrics"]["n_judged"]
+        assert code == 0 and server.state.requests == 20
+        assert "image_url" not in json.dumps(server.state.bodies[0])  # the toy task has no images
+        (folder,) = [p.parent for p in (tmp_path / "runs").rglob("results.json")]
+        results = json.loads((folder / "results.json").read_text())
+        assert results["metrics"]["judge"] is not None and results["metrics"]["judge_gated"] is not None
+        assert len(_lines(folder / "judge.jsonl")) == results["metrics"]["n_judged"] == 20
+        args = ["judge", str(folder), "--judge-model", "openai", "--judge-args", _args(server),
+                "--judge-cache", str(tmp_path / "c")]  # fmt: skip
+        assert main(args) == 2  # the task "toy" is a file, not a registered name
+        assert main([*args, "--task", str(TOY_TASK)]) == 0 and server.state.requests == 20
 
 
 def test_judge_args_without_a_judge_model_are_refused(capsys: pytest.CaptureFixture[str]) -> None:

@@ -88,9 +88,7 @@ def judge_check(
     task = load_task(task_name, data_root)
     model_records: dict[str, Any] = {}
     if run_dir is not None:
-        results, records, _ = load_run(run_dir, data_root)
-        if results["task"]["name"] != task.spec.name:
-            raise SpotfakeError(f"{run_dir}: a run of task {results['task']['name']}, not {task.spec.name}")
+        _, records, _ = load_run(run_dir, data_root, task)
         model_records = {r.id: r for r in records}
     pairs = check_jobs(task, model_records, limit)
     grader = Grader(settings, cache_dir)

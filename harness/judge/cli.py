@@ -14,6 +14,7 @@ from harness.errors import SpotfakeError
 if TYPE_CHECKING:
     from harness.judge.settings import JudgeSettings
     from harness.results_contract import Results
+    from harness.task import LoadedTask
 
 
 def default_cache_dir() -> Path:
@@ -46,6 +47,7 @@ def register_judge(parser: argparse.ArgumentParser) -> None:
         "run_dirs", nargs="+", metavar="RUN_DIR", help="run folders (results.json + samples.jsonl)"
     )
     parser.add_argument("--data-root", help="the task's data, as for `spotfake run` (images and references)")
+    parser.add_argument("--task", help="the task's YAML file, for runs of a task that is not registered")
     add_judge_args(parser, required=True)
     parser.set_defaults(handler=cmd_judge)
 
@@ -74,7 +76,7 @@ def cmd_judge(args: argparse.Namespace) -> int:
         if not folder.is_dir():
             raise SpotfakeError(f"run folder not found: {folder}")
     for folder in folders:
-        outcome = judge_run(folder, settings, cache_dir=cache, data_root=args.data_root)
+        outcome = judge_run(folder, settings, cache_dir=cache, data_root=args.data_root, task=args.task)
         m = outcome.metrics
         shown = ", ".join(
             f"{k} {m[k]:.3f}" if isinstance(m.get(k), float) else f"{k} -" for k in ("judge", "judge_gated")
@@ -131,12 +133,14 @@ def judge_settings(args: argparse.Namespace) -> JudgeSettings | None:
     return parse_judge(args.judge_model, args.judge_args)
 
 
-def judge_folder(settings: JudgeSettings, args: argparse.Namespace, folder: Path) -> Results:
-    """Judge a run folder that ``spotfake run`` just wrote; its updated results."""
+def judge_folder(
+    settings: JudgeSettings, args: argparse.Namespace, folder: Path, task: LoadedTask | None = None
+) -> Results:
+    """Judge a run folder that ``spotfake run`` just wrote (of ``task``); its updated results."""
     from harness.judge.run import judge_run
     from harness.results import RESULTS_FILE, read_results
 
     cache = Path(args.judge_cache) if args.judge_cache else default_cache_dir()
-    outcome = judge_run(folder, settings, cache_dir=cache, data_root=args.data_root)
+    outcome = judge_run(folder, settings, cache_dir=cache, data_root=args.data_root, task=task)
     print(f"judged {folder}: {outcome.requests} requests, {outcome.cache_hits} from cache", file=sys.stderr)
     return read_results(folder / RESULTS_FILE)

@@ -103,7 +103,9 @@ class Grader:
         """The chat-completions request for ``job``."""
         from harness.judge.client import chat_body
 
-        prompt = render_prompt(job.verdict, job.explanation, job.references, with_image=self.settings.image)
+        prompt = render_prompt(
+            job.verdict, job.explanation, job.references, with_image=self.settings.image and bool(job.images)
+        )
         urls = image_data_urls(job) if self.settings.image else []
         return chat_body(self.settings.model, prompt, urls, RESPONSE_SCHEMA, self.settings.max_tokens)
 

@@ -37,8 +37,11 @@ class JudgeOutcome:
     cache_hits: int
 
 
-def load_run(folder: Path, data_root: str | None) -> tuple[Results, list[Record], LoadedTask]:
-    """``(results, complete records in task order, loaded task)`` of a run folder."""
+def load_run(
+    folder: Path, data_root: str | None, task: LoadedTask | str | None = None
+) -> tuple[Results, list[Record], LoadedTask]:
+    """``(results, complete records in task order, loaded task)`` of a run folder. ``task``: the task
+    (loaded, or a name or YAML path) when the run's own task name is not registered (a task YAML file)."""
     from harness.results import RESULTS_FILE, SAMPLES_FILE, read_records, read_results
     from harness.scoring import complete_records
     from harness.task import load_task
@@ -49,7 +52,10 @@ def load_run(folder: Path, data_root: str | None) -> tuple[Results, list[Record]
     if results.get("source") == "reported":
         raise SpotfakeError(f"{folder}: a reported row has no explanations to judge")
     info = results["task"]
-    task = load_task(info["name"], data_root, dict(info.get("args") or {}))
+    if not isinstance(task, LoadedTask):
+        task = load_task(task or info["name"], data_root, dict(info.get("args") or {}))
+    if task.spec.name != info["name"]:
+        raise SpotfakeError(f"{folder}: a run of task {info['name']}, not {task.spec.name}")
     wanted = info.get("data_fingerprint")
     if wanted and wanted != task.data_fingerprint:
         raise SpotfakeError(
@@ -96,13 +102,18 @@ def merge_summary(results: Results, summary: dict[str, Any], judge: dict[str, An
 
 
 def judge_run(
-    folder: Path, settings: JudgeSettings, *, cache_dir: Path, data_root: str | None = None
+    folder: Path,
+    settings: JudgeSettings,
+    *,
+    cache_dir: Path,
+    data_root: str | None = None,
+    task: LoadedTask | str | None = None,
 ) -> JudgeOutcome:
     """Grade the explanations of one run folder and update its ``results.json`` (see the module doc)."""
     from harness.io import atomic_write_text
     from harness.results import write_results
 
-    results, records, task = load_run(folder, data_root)
+    results, records, task = load_run(folder, data_root, task)
     perturbation = results.get("perturbation")
     jobs = jobs_of(records, task, perturbation["spec"] if perturbation else None)
     grader = Grader(settings, cache_dir)
