@@ -135,7 +135,7 @@ def test_one_vote_per_pair_and_a_rate_limit(db_url: str, catalog: Catalog) -> No
 def test_eight_writers_at_once_lose_nothing(db_url: str, mode: str) -> None:
     ArenaStore(db_url).close()  # the table exists before the race
     env = {**os.environ, "PYTHONPATH": f"{REPO_ROOT}{os.pathsep}{TESTS_DIR}"}
-    n = 500 if mode == "import" else 150
+    n = 500 if mode == "import" else 100
     workers = [
         subprocess.Popen([sys.executable, str(TESTS_DIR / "arena_worker.py"), db_url, str(RESULTS), str(w), str(n), mode],
                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
