@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -124,65 +125,70 @@ class Board:
 
 
 _Cached = tuple[int, int, "Results | str"]
-_cache: dict[Path, _Cached] = {}
+_cache: dict[str, _Cached] = {}
 _lock = threading.Lock()
 
 
-def read_cached(path: Path) -> Results | str:
-    """The results in ``path``, or one line saying why it cannot be read; cached by mtime and size."""
-    try:
-        info = path.stat()
-    except OSError as exc:
-        return f"{path}: cannot read ({exc.strerror or exc})"
+def read_cached(path: Path | str, info: os.stat_result | None = None) -> Results | str:
+    """The results in ``path``, or one line saying why it cannot be read; cached by mtime and size
+    (``info``: the file's ``os.stat`` when the caller has it)."""
+    name = os.fspath(path)
+    if info is None:
+        try:
+            info = os.stat(name)
+        except OSError as exc:
+            return f"{name}: cannot read ({exc.strerror or exc})"
     stamp = (info.st_mtime_ns, info.st_size)
     with _lock:
-        hit = _cache.get(path)
+        hit = _cache.get(name)
     if hit is not None and hit[:2] == stamp:
         return hit[2]
     value: Results | str
-    if path.is_dir():
-        value = f"{path}: a folder named {RESULTS_FILE}, not a results file; skipped"
+    if stat.S_ISDIR(info.st_mode):
+        value = f"{name}: a folder named {RESULTS_FILE}, not a results file; skipped"
     else:
         try:
-            value = read_results(path)
+            value = read_results(Path(name))
         except Exception as exc:  # whatever the reason, one file never takes the board down
             text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            value = text if str(path) in text else f"{path}: {text}"
+            value = text if name in text else f"{name}: {text}"
     with _lock:
-        _cache[path] = (*stamp, value)
+        _cache[name] = (*stamp, value)
     return value
 
 
-def _hidden(path: Path, root: Path) -> bool:
-    """Hidden folders (submissions being stored, locks) are not results."""
-    return any(part.startswith(".") for part in path.relative_to(root).parts[:-1])
-
-
-def _results_files(root: Path) -> Iterable[Path]:
+def _results_files(root: str) -> Iterator[str]:
+    """Every ``results.json`` below ``root`` (a folder of that name too), hidden folders skipped."""
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         if RESULTS_FILE in files or RESULTS_FILE in dirs:
-            yield Path(folder) / RESULTS_FILE
+            yield os.path.join(folder, RESULTS_FILE)
         if RESULTS_FILE in dirs:
             dirs.remove(RESULTS_FILE)
 
 
-def scan(root: Path, origin: str, seen: set[Path] | None = None) -> Board:
-    """Read every ``results.json`` below ``root``; unreadable ones become problems, not errors."""
+def scan(root: Path, origin: str, seen: set[tuple[int, int]] | None = None) -> Board:
+    """Read every ``results.json`` below ``root``; unreadable ones become problems, not errors. ``seen``
+    holds the (device, inode) of files already read from another root (each file counts once)."""
     board = Board()
     seen = set() if seen is None else seen
     if not root.is_dir():
         return board
-    for path in _results_files(root):
-        resolved = path.resolve()
-        if resolved in seen or _hidden(path, root):
+    for name in _results_files(os.fspath(root)):
+        try:
+            info = os.stat(name)
+        except OSError as exc:
+            board.problems.append(f"{name}: cannot read ({exc.strerror or exc})")
             continue
-        seen.add(resolved)
-        value = read_cached(path)
+        identity = (info.st_dev, info.st_ino)
+        if identity in seen:
+            continue
+        seen.add(identity)
+        value = read_cached(name, info)
         if isinstance(value, str):
             board.problems.append(value)
         else:
-            board.entries.append(RunEntry(folder=path.parent, origin=origin, results=value))
+            board.entries.append(RunEntry(folder=Path(os.path.dirname(name)), origin=origin, results=value))
     return board
 
 
@@ -228,7 +234,7 @@ def merge_identical(entries: list[RunEntry]) -> list[RunEntry]:
 def load_board(results_dir: Path | None, runs_dir: Path | None) -> Board:
     """Committed results and local runs together; a folder reachable from both counts as committed."""
     board = Board()
-    seen: set[Path] = set()
+    seen: set[tuple[int, int]] = set()
     for root, origin in ((results_dir, COMMITTED), (runs_dir, LOCAL)):
         if root is None:
             continue

@@ -4,14 +4,14 @@
 - other means of a per-sample value (ROUGE-L, CSS): paired bootstrap;
 - AUC: DeLong's test on the p(fake) scores of the samples both runs scored.
 
-Other metrics (F1, EER, ...) have no paired test here: their rows get no "tied" mark.
+Other metrics (F1, EER, ...) have no per-sample test here: their rows get no "tied" mark (the compare tab
+tests every metric by a paired bootstrap of the engine's metric functions, see :mod:`leaderboard.paired`).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import pandas as pd
 
@@ -19,21 +19,10 @@ from leaderboard import data as lb
 from leaderboard.stats import delong, mcnemar, paired_bootstrap
 
 TIE_RESAMPLES = 2_000
-"""Bootstrap resamples for the board's tie marks (the compare tab uses more)."""
-
-
-@dataclass(frozen=True)
-class PairedTest:
-    """The outcome of one paired test: which test, how many paired samples, A - B, its interval, p."""
-
-    test: str
-    n: int
-    mean_a: float
-    mean_b: float
-    diff: float
-    ci_low: float
-    ci_high: float
-    p_value: float
+"""Bootstrap resamples for the board's tie marks."""
+MAX_TIE_TESTS = 20
+"""Paired tests per table: the runs closest to the best (a run further down is never tied with it when
+the 20 runs between them are not)."""
 
 
 def has_paired_test(metric: str) -> bool:
@@ -41,9 +30,9 @@ def has_paired_test(metric: str) -> bool:
     return metric == "auc" or metric in lb.per_sample_metrics()
 
 
-def paired_test(a: pd.DataFrame, b: pd.DataFrame, metric: str, resamples: int = 10_000) -> PairedTest | None:
-    """Compare two runs' records (frames from :func:`leaderboard.data.load_samples`) on ``metric``;
-    None when they share no sample with a value (or the metric has no paired test)."""
+def tie_p_value(a: pd.DataFrame, b: pd.DataFrame, metric: str) -> float | None:
+    """p-value of the paired test of two runs' records (frames of :func:`leaderboard.data.load_samples`)
+    on ``metric``; None when they share no sample with a value or the metric has no paired test."""
     if metric == "auc":
         ids = a.index.intersection(b.index, sort=False)
         both = pd.DataFrame(
@@ -54,29 +43,16 @@ def paired_test(a: pd.DataFrame, b: pd.DataFrame, metric: str, resamples: int = 
         fake = both["label"].eq("fake")
         if fake.sum() < 2 or (~fake).sum() < 2:
             return None
-        d = delong(both["a"].astype(float), both["b"].astype(float), fake)
-        return PairedTest("DeLong", d.n, d.auc_a, d.auc_b, d.diff, d.ci_low, d.ci_high, d.p_value)
-    if metric not in lb.per_sample_metrics():
+        return delong(both["a"].astype(float), both["b"].astype(float), fake).p_value
+    fields = lb.per_sample_metrics()
+    if metric not in fields:
         return None
     pair = lb.paired_values(a, b, metric)
     if not len(pair):
         return None
-    boot = paired_bootstrap(pair["a"], pair["b"], resamples=resamples, seed=0)
-    if lb.per_sample_metrics()[metric] == "correct":
-        mc = mcnemar(pair["a"].astype(bool), pair["b"].astype(bool))
-        return PairedTest(
-            "McNemar", mc.n, boot.mean_a, boot.mean_b, boot.diff, boot.ci_low, boot.ci_high, mc.p_value
-        )
-    return PairedTest(
-        "paired bootstrap",
-        boot.n,
-        boot.mean_a,
-        boot.mean_b,
-        boot.diff,
-        boot.ci_low,
-        boot.ci_high,
-        boot.p_value,
-    )
+    if fields[metric] == "correct":
+        return mcnemar(pair["a"].astype(bool), pair["b"].astype(bool)).p_value
+    return paired_bootstrap(pair["a"], pair["b"], resamples=TIE_RESAMPLES, seed=0).p_value
 
 
 def _overlaps(frame: pd.DataFrame, key: str, best: str, metric: str) -> bool:
@@ -89,16 +65,22 @@ def _overlaps(frame: pd.DataFrame, key: str, best: str, metric: str) -> bool:
     return bool(row[f"{metric}_hi"] >= top[f"{metric}_lo"] and row[f"{metric}_lo"] <= top[f"{metric}_hi"])
 
 
+PairP = Callable[[lb.RunEntry, lb.RunEntry, str], "float | None"]
+"""``(run, best, metric) -> p`` of the paired test between two runs (see :func:`pair_p_value`)."""
+
+
+def pair_p_value(samples: Callable[[lb.RunEntry], pd.DataFrame]) -> PairP:
+    """A :data:`PairP` that reads records through ``samples``."""
+    return lambda run, best, metric: tie_p_value(samples(run), samples(best), metric)
+
+
 def tie_p_values(
-    frame: pd.DataFrame,
-    entries: Sequence[lb.RunEntry],
-    metric: str,
-    samples: Callable[[lb.RunEntry], pd.DataFrame],
+    frame: pd.DataFrame, entries: Sequence[lb.RunEntry], metric: str, pair_p: PairP
 ) -> dict[str, float]:
     """p-values of the paired test of each run against the best run on ``metric`` (row key -> p).
 
     Only runs with per-sample records take part; the best is the best of those. Rows whose interval does
-    not overlap the best's are left out (not tied).
+    not overlap the best's are left out (not tied), and at most :data:`MAX_TIE_TESTS` rows are tested.
     """
     if not has_paired_test(metric) or metric not in frame:
         return {}
@@ -109,12 +91,10 @@ def tie_p_values(
     scored = scored.sort_values(metric, ascending=not lb.higher_is_better(metric), kind="stable")
     best = str(scored["key"].iloc[0])
     indexed = frame.set_index("key")
-    best_records = samples(with_samples[best])
     out: dict[str, float] = {}
-    for key in scored["key"].iloc[1:]:
-        if not _overlaps(indexed, key, best, metric):
-            continue
-        result = paired_test(samples(with_samples[key]), best_records, metric, resamples=TIE_RESAMPLES)
-        if result is not None:
-            out[str(key)] = result.p_value
+    candidates = [k for k in scored["key"].iloc[1:] if _overlaps(indexed, k, best, metric)]
+    for key in candidates[:MAX_TIE_TESTS]:
+        p = pair_p(with_samples[key], with_samples[best], metric)
+        if p is not None:
+            out[str(key)] = p
     return out

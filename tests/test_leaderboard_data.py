@@ -234,3 +234,25 @@ def test_identical_runs_in_both_roots_are_one_row_listing_both(board: BoardPaths
     assert len(explainers) == 1
     assert explainers[0].origins == ("committed", "local") and explainers[0].origin == "committed"
     assert len([e for e in loaded.entries if e.model == "scorer"]) == 2  # records differ: both kept
+
+
+def test_tie_marks_come_from_mcnemar_against_the_best_run_with_records(board: BoardPaths) -> None:
+    from leaderboard.stats import mcnemar
+    from leaderboard.ties import pair_p_value, tie_p_values
+
+    loaded = lb.load_board(board.results_dir, board.runs_dir)
+    frame = lb.results_frame(loaded.entries)
+    p = tie_p_values(frame, loaded.entries, "acc", pair_p_value(lambda e: lb.load_samples(e.folder)))
+    runs = frame[frame["has_samples"]].sort_values("acc", ascending=False)
+    best = runs["key"].iloc[0]
+    assert best not in p and not set(p) & set(frame.loc[~frame["has_samples"], "key"])  # no reported row
+    assert p, "some run overlaps the best's interval on 24 samples"
+    by_key = {e.key: e for e in loaded.entries}
+    for key, value in p.items():
+        pair = lb.paired_values(
+            lb.load_samples(by_key[key].folder), lb.load_samples(by_key[best].folder), "acc"
+        )
+        assert value == mcnemar(pair["a"].astype(bool), pair["b"].astype(bool)).p_value
+    apart = frame.set_index("key")
+    for key in set(runs["key"].iloc[1:]) - set(p):  # left out only when the intervals do not overlap
+        assert apart.at[key, "acc_hi"] < apart.at[best, "acc_lo"]

@@ -15,9 +15,10 @@ import streamlit as st
 
 from harness.metrics.registry import METRICS, higher_is_better, metric_def
 from leaderboard import data as lb
+from leaderboard.loading import mtime_ns
 from leaderboard.styling import styled_board
 from leaderboard.tabs.context import ALL, NOTICE, BoardContext
-from leaderboard.ties import has_paired_test, tie_p_values
+from leaderboard.ties import PairP, has_paired_test, tie_p_value, tie_p_values
 from leaderboard.views import bar_chart, board_table, citation_url, md_escape
 
 MORE_COLUMNS = ("Kind", "Where", "Paper")
@@ -42,6 +43,21 @@ def category_frame(entries: list[lb.RunEntry], frame: pd.DataFrame, category: st
     n = long.drop_duplicates("key").set_index("key")["n"]
     out["n"] = pd.to_numeric(out["key"].map(n), errors="coerce").astype("Int64")
     return out
+
+
+@st.cache_resource(max_entries=4096, show_spinner=False)
+def _pair_p(
+    run: str, run_mtime: int, best: str, best_mtime: int, metric: str, _ctx: BoardContext
+) -> float | None:
+    by_key = {e.key: e for e in _ctx.entries}
+    return tie_p_value(_ctx.samples(by_key[run]), _ctx.samples(by_key[best]), metric)
+
+
+def cached_pair_p(ctx: BoardContext) -> PairP:
+    """The paired test of two runs, computed once per pair, metric and file times (filters reuse it)."""
+    return lambda run, best, metric: _pair_p(
+        run.key, mtime_ns(run.samples_path), best.key, mtime_ns(best.samples_path), metric, ctx
+    )
 
 
 def _help(metric: str) -> str:
@@ -146,7 +162,7 @@ def render(ctx: BoardContext) -> None:
     tied: dict[str, float] = {}
     if f.category == ALL and has_paired_test(rank_by):
         try:
-            tied = tie_p_values(frame, entries, rank_by, ctx.samples)
+            tied = tie_p_values(frame, entries, rank_by, cached_pair_p(ctx))
         except Exception as exc:  # a bad records file loses the marks, never the table
             st.caption("Tie marks unavailable: " + md_escape(str(exc).splitlines()[0] if str(exc) else exc))
     numbers, text = board_table(frame, shown, rank_by, show_ci=f.show_ci, tied=tied)
