@@ -258,6 +258,11 @@ class OpenAIChatModel(Model):
             return Response(error=stored_text(message, secrets, ERROR_TEXT_LIMIT)), LOCAL_FAILED
         headers = {"Content-Type": "application/json"}
         if key:
+            if not (key.isascii() and key.isprintable()) or " " in key:
+                raise FatalApiError(
+                    f"openai: {self.api_key_env} holds characters an HTTP header cannot carry "
+                    "(spaces, line breaks or non-ASCII); set it to the key alone"
+                )
             headers["Authorization"] = f"Bearer {key}"
         url = chat_url(self.base_url)
         outcome = await post_with_retries(

@@ -286,6 +286,15 @@ def test_the_key_never_appears_in_settings_fingerprint_or_responses(server: Fake
         OpenAIChatModel(model=MODEL, api_key=SECRET)
 
 
+def test_a_key_no_header_can_carry_stops_the_run_without_showing_it(
+    server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", f"{SECRET}\n")  # pasted with its line break
+    with pytest.raises(SpotfakeError, match="OPENAI_API_KEY holds characters") as info:
+        client(server).predict([item("q")])
+    assert SECRET not in str(info.value)
+
+
 def test_settings_drop_credentials_from_the_url() -> None:
     assert public_url("https://user:pw@example.com:8443/v1/?token=abc") == "https://example.com:8443/v1"
     model = OpenAIChatModel(model=MODEL, base_url="https://user:pw@example.com/v1?token=abc")
