@@ -106,3 +106,22 @@ def test_ratings_command_prints_the_issue_json(tmp_path: Path, capsys: pytest.Ca
     )
     assert main(["arena", "ratings", "--task", "t", "--db", str(db)]) == 0
     assert "200 votes" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["arena", "export", "--db", "foo://x"], "cannot open the arena database: Can't load plugin"),
+        (["arena", "ratings", "--task", "t", "--db", "{tmp}/none.sqlite3"], "no arena database at"),
+        (["arena", "import", "{tmp}/missing.jsonl", "--db", "{tmp}/a.sqlite3"], "votes file not found"),
+        (["arena", "ratings", "--task", "t", "--db", "{tmp}/a.sqlite3", "--bootstrap", "-1"], "--bootstrap must be >= 0"),
+    ],
+)  # fmt: skip
+def test_arena_commands_refuse_bad_input_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    ArenaStore(tmp_path / "a.sqlite3").close()
+    assert main([a.replace("{tmp}", str(tmp_path)) for a in argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert not (tmp_path / "none.sqlite3").exists()

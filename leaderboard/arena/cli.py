@@ -66,7 +66,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from harness.io import atomic_write_text
     from leaderboard.arena.store import ArenaStore
 
-    store = ArenaStore(args.db)
+    store = ArenaStore(args.db, create=False)
     try:
         votes = store.votes(args.task)
     finally:
@@ -87,7 +87,7 @@ def cmd_ratings(args: argparse.Namespace) -> int:
 
     if args.bootstrap < 0:
         raise SpotfakeError(f"--bootstrap must be >= 0, got {args.bootstrap}")
-    store = ArenaStore(args.db)
+    store = ArenaStore(args.db, create=False)
     try:
         votes = store.votes(args.task)
     finally:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import Engine, func, insert, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from harness.errors import SpotfakeError
@@ -27,12 +27,22 @@ RATE_LIMIT = (20, 60.0)
 class ArenaStore:
     """The votes database at ``url`` (see :func:`leaderboard.arena.db.database_url`)."""
 
-    def __init__(self, url: str | Path | None = None, rate_limit: tuple[int, float] = RATE_LIMIT) -> None:
+    def __init__(
+        self,
+        url: str | Path | None = None,
+        rate_limit: tuple[int, float] = RATE_LIMIT,
+        *,
+        create: bool = True,
+    ) -> None:
         self.url = database_url(url)
         self.rate_limit = rate_limit
+        if not create and self.url.startswith("sqlite:///"):
+            path = Path(self.url.removeprefix("sqlite:///"))
+            if not path.is_file():
+                raise SpotfakeError(f"no arena database at {path} (no vote stored yet? see --db)")
         try:
             self.engine: Engine = make_engine(self.url)
-        except OperationalError as exc:
+        except (SQLAlchemyError, ImportError) as exc:
             raise SpotfakeError(f"cannot open the arena database: {_short(exc)}") from None
 
     def close(self) -> None:
