@@ -22,7 +22,10 @@ IGNORE_INDEX = -100
 
 @dataclass(frozen=True)
 class Conversation:
-    """One training example: an image file, the prompt text the model reads and the answer to learn."""
+    """One training example: an image file, the prompt text the model reads and the answer to learn.
+
+    Built from a task sample, ``prompt`` first holds the question; ``train_data.with_prompts`` turns it
+    into the prompt text of the run's format before the examples are encoded."""
 
     id: str
     image: Path
