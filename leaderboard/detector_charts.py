@@ -7,6 +7,7 @@ Every chart takes plain numbers, so it is testable on its own; model names reach
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 import altair as alt
 import numpy as np
@@ -20,6 +21,8 @@ from harness.report.curves import (
     RobustnessPoint,
 )
 
+SCHEME: Literal["category10"] = "category10"
+"""A categorical palette whose colours stay apart (the theme's default nominal colours are close blues)."""
 MAX_POINTS = 1500
 """Curves are thinned to at most this many points per model for drawing (the numbers are exact)."""
 
@@ -48,7 +51,7 @@ def _curve_chart(
         .encode(
             x=alt.X(f"{x}:Q", scale=scale),
             y=alt.Y(f"{y}:Q", scale=scale),
-            color=alt.Color("model:N"),
+            color=alt.Color("model:N", scale=alt.Scale(scheme=SCHEME)),
             order="i:Q",
         )
     )
@@ -57,7 +60,12 @@ def _curve_chart(
         layers.append(
             alt.Chart(pd.DataFrame(dots))
             .mark_point(size=90, filled=True, stroke="black")
-            .encode(x=f"{x}:Q", y=f"{y}:Q", color="model:N", tooltip=["model:N", f"{x}:Q", f"{y}:Q"])
+            .encode(
+                x=f"{x}:Q",
+                y=f"{y}:Q",
+                color=alt.Color("model:N", scale=alt.Scale(scheme=SCHEME)),
+                tooltip=["model:N", f"{x}:Q", f"{y}:Q"],
+            )
         )
     if diagonal:
         layers.append(
@@ -102,7 +110,10 @@ def histogram_chart(
             x=alt.X("from:Q", title="p(fake)", scale=alt.Scale(domain=[0, 1])),
             x2="to:Q",
             y=alt.Y("samples:Q", stack=None),
-            color=alt.Color("label:N", scale=alt.Scale(domain=["real", "fake"])),
+            y2=alt.datum(0),
+            color=alt.Color(
+                "label:N", scale=alt.Scale(domain=["real", "fake"], range=["#1f77b4", "#d62728"])
+            ),
             tooltip=["label:N", "from:Q", "to:Q", "samples:Q"],
         )
     )
@@ -125,7 +136,7 @@ def reliability_chart(bins: Mapping[str, Sequence[ReliabilityBin]]) -> alt.Layer
         .encode(
             x=alt.X("mean p(fake):Q", scale=scale),
             y=alt.Y("share of fakes:Q", scale=scale),
-            color="model:N",
+            color=alt.Color("model:N", scale=alt.Scale(scheme=SCHEME)),
             tooltip=["model:N", "mean p(fake):Q", "share of fakes:Q", "samples:Q"],
         )
     )
@@ -137,8 +148,12 @@ def reliability_chart(bins: Mapping[str, Sequence[ReliabilityBin]]) -> alt.Layer
     return alt.layer(diagonal, lines).properties(height=340, title="Reliability (15 equal-width bins)")
 
 
-def robustness_chart(points: Sequence[RobustnessPoint], label: str, axis_title: str) -> alt.LayerChart:
-    """One perturbation: metric vs strength, a line per model, its CI as a band, its clean value dashed."""
+def robustness_chart(
+    points: Sequence[RobustnessPoint], label: str, axis_title: str, *, reverse: bool = False
+) -> alt.LayerChart:
+    """One perturbation: metric vs strength, a line per model, its CI as a band, its clean value dashed.
+
+    ``reverse`` draws strengths right to left (quality axes: harsher to the right)."""
     swept = pd.DataFrame(
         [
             {"model": p.model, "strength": p.strength, label: p.value, "low": p.low, "high": p.high}
@@ -154,8 +169,8 @@ def robustness_chart(points: Sequence[RobustnessPoint], label: str, axis_title: 
         ]
     )
     models = sorted(set(swept["model"]))
-    color = alt.Color("model:N", scale=alt.Scale(domain=models))
-    x = alt.X("strength:Q", title=axis_title, scale=alt.Scale(zero=False))
+    color = alt.Color("model:N", scale=alt.Scale(domain=models, scheme=SCHEME))
+    x = alt.X("strength:Q", title=axis_title, scale=alt.Scale(zero=False, reverse=reverse))
     band = (
         alt.Chart(swept.dropna(subset=["low", "high"]))
         .mark_area(opacity=0.18)
@@ -198,10 +213,10 @@ def generator_chart(bars: Mapping[str, Sequence[GeneratorBar]], label: str, fiel
         alt.Chart(data)
         .mark_bar()
         .encode(
-            x=alt.X("group:N", sort=groups, title=field),
+            x=alt.X("group:N", sort=groups, title=field, axis=alt.Axis(labelAngle=0)),
             xOffset="model:N",
             y=alt.Y(f"{label}:Q", scale=alt.Scale(domain=[0, 1])),
-            color="model:N",
+            color=alt.Color("model:N", scale=alt.Scale(scheme=SCHEME)),
             opacity=alt.Opacity(
                 "status:N",
                 scale=alt.Scale(domain=["real", "seen", "unknown", "held-out"], range=[1, 1, 1, 0.45]),

@@ -70,11 +70,22 @@ def _scored_runs(ctx: BoardContext) -> dict[str, tuple[lb.RunEntry, np.ndarray, 
 
 
 def _curves_section(ctx: BoardContext, task: str) -> None:
-    runs = _scored_runs(ctx)
-    if not runs:
+    found = _scored_runs(ctx)
+    if not found:
         st.info(
             "No clean run of this task has p(fake) scores for real and fake samples (verdict-only models have none)."
         )
+        return
+    detectors = [name for name, (entry, _, _) in found.items() if entry.kind != "baseline"]
+    chosen_runs = st.multiselect(
+        "Runs (baselines are left out unless chosen)",
+        list(found),
+        default=detectors or list(found),
+        key=f"det_runs:{task}",
+    )
+    runs = {name: found[name] for name in chosen_runs}
+    if not runs:
+        st.info("Choose at least one run.")
         return
     threshold = st.slider(
         "Threshold on p(fake) (flag as fake when p >= threshold)", 0.0, 1.0, 0.5, 0.01, key=f"det_thr:{task}"
@@ -136,7 +147,7 @@ def _robustness_section(entries: Sequence[lb.RunEntry], task: str) -> None:
         if not any(p.strength is not None and p.value is not None for p in of_axis if p.perturbation == name):
             continue
         title = STRENGTH_LABELS.get(name, f"{name} strength")
-        chart = charts.robustness_chart(of_axis, _label(metric), title)
+        chart = charts.robustness_chart(of_axis, _label(metric), title, reverse=name in ("jpeg", "webp"))
         columns[i % len(columns)].altair_chart(chart, width="stretch")
     chains = sorted({r["perturbation"]["spec"] for r in perturbed if len(r["perturbation"]["steps"]) != 1})
     if chains:
