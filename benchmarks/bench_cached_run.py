@@ -49,22 +49,26 @@ def _metrics(path: Path) -> dict[str, Any]:
     return {"metrics": data["metrics"], "ci": data["ci"], "run_key": data.get("run_key")}
 
 
-def _compare_reproduced(output_dir: Path) -> dict[str, str]:
-    """Per model: 'same' when metrics and CIs equal the committed run, else what differs."""
-    out = {}
+def _compare_reproduced(output_dir: Path) -> dict[str, dict[str, Any]]:
+    """Per model, against the committed run: metrics/CIs equal, changed (both values), or only on one side
+    (metrics added or dropped since the committed run was made)."""
+    out: dict[str, dict[str, Any]] = {}
     for committed in sorted(REPRODUCED.glob("*/demo/results.json")):
         model = committed.parent.parent.name
         mine = output_dir / model / "demo" / "results.json"
         if not mine.is_file():
             continue
         ours, theirs = _metrics(mine), _metrics(committed)
-        diff = [
-            f"{part}.{key}"
-            for part in ("metrics", "ci")
-            for key in sorted(set(ours[part]) | set(theirs[part]))
-            if ours[part].get(key) != theirs[part].get(key)
-        ]
-        out[model] = "same" if not diff else "differs: " + ", ".join(diff[:8])
+        report: dict[str, Any] = {"same_run_key": ours["run_key"] == theirs["run_key"]}
+        for part in ("metrics", "ci"):
+            common = sorted(set(ours[part]) & set(theirs[part]))
+            report[f"{part}_equal"] = sum(1 for k in common if ours[part][k] == theirs[part][k])
+            report[f"{part}_changed"] = {
+                k: [theirs[part][k], ours[part][k]] for k in common if ours[part][k] != theirs[part][k]
+            }
+            report[f"{part}_only_now"] = sorted(set(ours[part]) - set(theirs[part]))
+            report[f"{part}_only_committed"] = sorted(set(theirs[part]) - set(ours[part]))
+        out[model] = report
     return out
 
 
