@@ -182,3 +182,14 @@ def test_a_judge_that_keeps_failing_gives_counted_errors_not_grades(run_dir: Pat
         line["status"] == "error" and "gave up after 3 attempts" in str(line["error"]) for line in lines
     )
     assert not (tmp_path / "c" / "judge-cache.jsonl").exists()  # transport failures are not cached
+
+
+def test_without_judge_gives_back_the_results_before_judging(run_dir: Path, tmp_path: Path) -> None:
+    from harness.judge.metrics import without_judge
+
+    before = json.loads((run_dir / "results.json").read_text())
+    with JudgeServer() as server:
+        judge_run(run_dir, parse_judge("openai", _args(server)), cache_dir=tmp_path / "c")
+    after = json.loads((run_dir / "results.json").read_text())
+    assert after != before and "judge" in after["scoring"]
+    assert without_judge(after) == before  # what a submission check compares and stores

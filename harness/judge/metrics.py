@@ -180,3 +180,27 @@ def judge_summary(
 
 def _as_values(values: dict[str, FloatArray]) -> dict[str, float | None]:
     return {k: (None if np.isnan(v[0]) else float(v[0])) for k, v in values.items()}
+
+
+JUDGE_KEYS = (*JUDGE_METRICS, *JUDGE_COUNTS)
+
+
+def without_judge(results: Any) -> Any:
+    """A copy of a results dict without the judge's values (metrics, intervals, groups, ``scoring.judge``).
+
+    Judge grades cannot be recomputed from a submission's answers alone (they need the judge), so a
+    leaderboard check by recomputation compares and stores everything else.
+    """
+    import copy
+
+    out = copy.deepcopy(results)
+    for key in JUDGE_KEYS:
+        out.get("metrics", {}).pop(key, None)
+        out.get("ci", {}).pop(key, None)
+        for group in out.get("per_category", {}).values():
+            group.pop(key, None)
+        for groups in out.get("breakdowns", {}).values():
+            for group in groups.values():
+                group.pop(key, None)
+    (out.get("scoring") or {}).pop("judge", None)
+    return out

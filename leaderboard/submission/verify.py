@@ -211,6 +211,9 @@ def verify(
     claimed: Results, submitted: Sequence[SubmittedRecord], task: LoadedTask
 ) -> tuple[list[Record], Summary, dict[str, object]]:
     """Re-score the submitted answers and compare every claimed number; SpotfakeError on the first mismatch."""
+    from harness.judge.metrics import without_judge
+
+    claimed = without_judge(claimed)  # judge grades need the judge: not checked by recomputation
     check_ids_and_labels(task, submitted)
     records, summary, scoring = rescore(task, submitted, scoring_options(claimed), claimed["model"]["kind"])
     claimed_embedder = (claimed.get("scoring") or {}).get("css_embedder")
