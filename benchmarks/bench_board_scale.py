@@ -10,7 +10,8 @@ AppTest in this process, as the server runs it:
 - ``rerun_s``: the same page again (file cache hit: nothing re-read);
 - ``filter_change_s``: median of changing the model-kind filter (three changes);
 - ``task_change_s``: median of switching to another task (three switches);
-- ``overview_s``: opening the models x tasks overview.
+- ``overview_s``: opening the models x tasks overview;
+- ``peak_rss_mb``: the process's peak resident memory (the app, its caches and the test harness).
 
     nice .venv/bin/python benchmarks/bench_board_scale.py [--models 100] [--tasks 10] [--samples 200]
 
@@ -24,9 +25,11 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -98,7 +101,7 @@ def _app_script(results_dir: str, runs_dir: str) -> None:
     main(AppConfig(results_dir=Path(results_dir), runs_dir=Path(runs_dir)))
 
 
-def _timed(action) -> float:  # type: ignore[no-untyped-def]
+def _timed(action: Callable[[], object]) -> float:
     start = time.perf_counter()
     action()
     return time.perf_counter() - start
@@ -113,16 +116,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from streamlit.testing.v1 import AppTest
 
+    load_before = os.getloadavg()[0]
+
     with tempfile.TemporaryDirectory(prefix="board-scale-") as tmp:
         runs = Path(tmp) / "runs"
         rng = np.random.default_rng(0)
-        build_s = _timed(
-            lambda: [
-                write_run(runs, m, t, args.samples, rng)
-                for m in range(args.models)
-                for t in range(args.tasks)
-            ]
-        )
+        start = time.perf_counter()
+        for model in range(args.models):
+            for task in range(args.tasks):
+                write_run(runs, model, task, args.samples, rng)
+        build_s = time.perf_counter() - start
         at = AppTest.from_function(
             _app_script, args=(str(Path(tmp) / "none"), str(runs)), default_timeout=600
         )
@@ -136,8 +139,8 @@ def main(argv: list[str] | None = None) -> int:
             at.multiselect(key="kinds").set_value(kinds)
             filters.append(_timed(at.run))
         switches = []
-        for task in ("synth-01", "synth-02", "synth-00"):
-            at.selectbox(key="task").set_value(task)
+        for task_name in ("synth-01", "synth-02", "synth-00"):
+            at.selectbox(key="task").set_value(task_name)
             switches.append(_timed(at.run))
         at.session_state["tab"] = "Overview"
         overview = _timed(at.run)
@@ -149,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {
             "platform": platform.platform(),
             "cpu_count": os.cpu_count(),
-            "load_avg_1m": round(os.getloadavg()[0], 2),
+            "load_avg_1m_before": round(load_before, 2),
+            "load_avg_1m_after": round(os.getloadavg()[0], 2),
             "python": platform.python_version(),
         },
         "settings": {"folders": args.models * args.tasks, "samples_per_run": args.samples},
@@ -162,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
             "task_change_s": round(statistics.median(switches), 3),
             "task_change_all_s": [round(x, 3) for x in switches],
             "overview_s": round(overview, 3),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         },
         "targets": {"first_load_s": 5.0, "filter_change_s": 0.5},
         "created": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),

@@ -32,7 +32,17 @@ def register_leaderboard(parser: argparse.ArgumentParser) -> None:
         metavar="[TASK=]DIR",
         help="task data for images and references (and for checking uploads); repeat as TASK=DIR per task",
     )
-    parser.add_argument("--port", type=int, default=8501, help="port on 127.0.0.1 (default 8501)")
+    parser.add_argument(
+        "--host",
+        default=HOST,
+        help="address to listen on (default 127.0.0.1; 0.0.0.0 serves every interface: see docs/hosting.md)",
+    )
+    parser.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+    parser.add_argument(
+        "--no-submissions",
+        action="store_true",
+        help="no upload form (a read-only board over read-only results)",
+    )
     parser.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     parser.add_argument(
         "--arena-db", help="arena votes: a SQLAlchemy URL or a SQLite file (default RUNS_DIR/arena.sqlite3)"
@@ -65,7 +75,7 @@ def streamlit_command(args: argparse.Namespace) -> list[str]:
     command = [
         sys.executable, "-m", "streamlit", "run", str(APP),
         "--server.headless", "true",
-        "--server.address", HOST,
+        "--server.address", args.host,
         "--server.port", str(args.port),
         "--server.fileWatcherType", "none",
         "--client.toolbarMode", "viewer",
@@ -73,13 +83,15 @@ def streamlit_command(args: argparse.Namespace) -> list[str]:
         "--server.runOnSave", "false",
         "--server.maxUploadSize", str(upload_mb),
         "--browser.gatherUsageStats", "false",
-        "--browser.serverAddress", HOST,
+        "--browser.serverAddress", HOST if args.host in ("0.0.0.0", "::") else args.host,
         "--global.developmentMode", "false",
         "--",
         "--results-dir", str(Path(args.results_dir).resolve()),
         "--runs-dir", str(Path(args.runs_dir).resolve()),
         "--arena-db", _arena_db(getattr(args, "arena_db", None), args.runs_dir),
     ]  # fmt: skip
+    if getattr(args, "no_submissions", False):
+        command.append("--no-submissions")
     for root in args.data_root:
         task, sep, folder = root.partition("=")
         command += [
@@ -118,8 +130,16 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         import streamlit  # noqa: F401
     except ImportError:
         raise SpotfakeError("the leaderboard needs streamlit: pip install streamlit") from None
-    url = f"http://{HOST}:{args.port}"
+    shown = HOST if args.host in ("0.0.0.0", "::") else args.host
+    url = f"http://{shown}:{args.port}"
     print(f"spotfake leaderboard: {url}  (Ctrl-C to stop)", file=sys.stderr)
+    if args.host not in (HOST, "localhost", "::1"):
+        print(
+            f"spotfake leaderboard: listening on {args.host}: anyone who can reach it can read the board"
+            + ("" if args.no_submissions else " and upload submissions")
+            + "; there is no login (docs/hosting.md)",
+            file=sys.stderr,
+        )
     process = subprocess.Popen(streamlit_command(args), preexec_fn=_die_with_parent)
     if not args.no_browser:
         threading.Thread(target=lambda: wait_until_healthy(url) and webbrowser.open(url), daemon=True).start()

@@ -18,6 +18,8 @@ class AppConfig:
     runs_dir: Path | None = Path("runs")
     data_roots: Mapping[str, Path] = field(default_factory=dict)
     limits: Limits = Limits()
+    submissions: bool = True
+    """Whether the Submit tab accepts uploads (off for a read-only public board)."""
     arena_db: str | None = None
     """The arena's votes database: a SQLAlchemy URL or a SQLite file (None: runs/arena.sqlite3)."""
 
@@ -45,10 +47,12 @@ def parse_args(argv: Sequence[str]) -> AppConfig:
     parser.add_argument("--runs-dir", default="runs")
     parser.add_argument("--data-root", action="append", default=[])
     parser.add_argument("--arena-db")
+    parser.add_argument("--no-submissions", action="store_true")
     args = parser.parse_args(list(argv))
     return AppConfig(
         results_dir=Path(args.results_dir),
         runs_dir=Path(args.runs_dir),
         data_roots=parse_data_roots(args.data_root),
         arena_db=args.arena_db,
+        submissions=not args.no_submissions,
     )

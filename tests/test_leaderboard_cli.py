@@ -84,6 +84,23 @@ def test_the_streamlit_command_is_headless_on_loopback(tmp_path: Path) -> None:
     assert tail[tail.index("--data-root") + 1] == f"loki={(Path('data/LOKI')).resolve()}"
 
 
+def test_a_host_and_a_read_only_board_reach_the_app(tmp_path: Path) -> None:
+    from harness.cli import build_parser
+    from leaderboard.config import parse_args
+
+    args = build_parser().parse_args(
+        ["leaderboard", "--host", "0.0.0.0", "--no-submissions", "--results-dir", str(tmp_path)]
+    )
+    command = streamlit_command(args)
+    flags = dict(zip(command[5::2], command[6::2], strict=False))
+    assert flags["--server.address"] == "0.0.0.0"
+    assert flags["--browser.serverAddress"] == "127.0.0.1"  # the address printed and opened locally
+    config = parse_args(command[command.index("--") + 1 :])
+    assert config.submissions is False and config.results_dir == tmp_path.resolve()
+    plain = streamlit_command(build_parser().parse_args(["leaderboard"]))
+    assert parse_args(plain[plain.index("--") + 1 :]).submissions is True
+
+
 def test_leaderboard_refuses_a_bad_port(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["leaderboard", "--port", "0", "--no-browser"]) == 2
     assert "--port" in capsys.readouterr().err

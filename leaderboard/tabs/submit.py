@@ -56,6 +56,12 @@ def _accepted(checked_model: str, task: str, folder: str, summary: str) -> None:
 def render(ctx: BoardContext) -> None:
     """What can be verified here, the upload form and its verdict."""
     config = ctx.config
+    if not config.submissions:
+        st.info(
+            "This server does not take submissions. Check and store a run where the results are kept: "
+            "`spotfake submit RUN_DIR --results-dir DIR --data-root DATA`."
+        )
+        return
     if config.results_dir is None:
         st.info(
             "No results folder is configured; start the board with --results-dir DIR to accept submissions."
