@@ -50,3 +50,37 @@ def _task(name: str, data_root: str | None) -> tuple[Mapping[str, Sample] | None
 def task_samples(name: str, data_root: Path | None) -> tuple[Mapping[str, Sample] | None, str]:
     """The task's samples by id (images, prompt, references), or None and the reason they are not at hand."""
     return _task(name, None if data_root is None else str(data_root))
+
+
+JUDGE_FILE = "judge.jsonl"
+"""Per-sample grades of ``spotfake judge``, next to ``samples.jsonl`` (docs/judge.md)."""
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _judged(path: str, mtime: int) -> dict[str, int]:
+    from harness.jsonio import iter_json_lines
+
+    scores: dict[str, int] = {}
+    for _, obj in iter_json_lines(Path(path), what="judge file"):
+        if not isinstance(obj, dict) or obj.get("status") != "ok":
+            continue  # judge failures and errors have no grade
+        sid, score = obj.get("id"), obj.get("score")
+        if (
+            isinstance(sid, str)
+            and isinstance(score, int)
+            and not isinstance(score, bool)
+            and 1 <= score <= 5
+        ):
+            scores[sid] = score
+    return scores
+
+
+def judge_scores(entry: lb.RunEntry) -> dict[str, int]:
+    """The judge's 1-5 grade of each judged sample of a run (empty when unjudged or unreadable)."""
+    path = entry.folder / JUDGE_FILE
+    if not path.is_file():
+        return {}
+    try:
+        return _judged(str(path), mtime_ns(path))
+    except Exception:  # a broken judge file loses the grades, never the viewer
+        return {}

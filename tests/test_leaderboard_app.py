@@ -203,6 +203,26 @@ def test_the_viewer_defaults_to_models_that_explain_and_steps_through_samples(bo
     assert 0 < len(kept) < len(options)
 
 
+def test_the_viewer_filters_explanations_the_judge_graded_low(board: BoardPaths, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    shutil.copytree(board.runs_dir, runs)
+    folder = runs / "explainer" / TASK
+    ids = [json.loads(line)["id"] for line in (folder / "samples.jsonl").read_text().splitlines()]
+    grades = [
+        {"id": ids[3], "judge": 0.0, "score": 1, "status": "ok"},
+        {"id": ids[7], "judge": 0.25, "score": 2, "status": "ok"},
+        {"id": ids[9], "judge": None, "score": None, "status": "judge_failure"},
+        *({"id": i, "judge": 1.0, "score": 5, "status": "ok"} for i in ids[10:]),
+    ]
+    (folder / "judge.jsonl").write_text("".join(json.dumps(g) + "\n" for g in grades))
+    at = _app(BoardPaths(board.results_dir, runs, board.data_root, board.task, []), "Explanations")
+    at.multiselect(key="explain_models:" + TASK).set_value([str(folder)]).run()
+    assert at.radio(key="explain_show:" + TASK).options[-1].startswith("where an explanation is judged low")
+    at.radio(key="explain_show:" + TASK).set_value("where an explanation is judged low (1-2 of 5)").run()
+    assert at.selectbox(key="explain_sample:" + TASK).options == [ids[3], ids[7]]
+    assert any(t.endswith("judge: 1/5") for t in _texts(at) if t.startswith("p(fake)"))
+
+
 def test_the_comparison_says_it_in_one_sentence_for_every_metric(board: BoardPaths) -> None:
     at = _app(board, "Compare two models")
     kinds = {"always-fake": "baseline", "random": "baseline"}

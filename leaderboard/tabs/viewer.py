@@ -17,10 +17,13 @@ import streamlit as st
 from harness.errors import SpotfakeError
 from harness.types import Sample
 from leaderboard import data as lb
+from leaderboard.loading import judge_scores
 from leaderboard.tabs.context import ALL, BoardContext
 from leaderboard.views import md_escape
 
 SHOW = ("all samples", "where the models disagree", "where any model is wrong")
+JUDGED_LOW = "where an explanation is judged low (1-2 of 5)"
+"""Offered once a chosen run has judge grades (``spotfake judge``)."""
 MAX_MODELS = 4
 TARGET_PX = 256
 """The default zoom enlarges small images to about this many pixels on their longer side."""
@@ -53,10 +56,17 @@ def default_models(runs: list[lb.RunEntry]) -> list[str]:
     return [e.key for e in [*talking, *rest, *runs]][:3] if runs else []
 
 
-def kept_ids(frames: dict[str, pd.DataFrame], ids: list[str], show: str) -> list[str]:
-    """The sample ids that the "Show" choice keeps."""
+def kept_ids(
+    frames: dict[str, pd.DataFrame],
+    ids: list[str],
+    show: str,
+    grades: dict[str, dict[str, int]] | None = None,
+) -> list[str]:
+    """The sample ids that the "Show" choice keeps (``grades``: run key -> sample id -> judge grade)."""
     if show == SHOW[0]:
         return ids
+    if show == JUDGED_LOW:
+        return [i for i in ids if any(g.get(i, 5) <= 2 for g in (grades or {}).values())]
     keep = []
     for i in ids:
         verdicts = [fr.at[i, "verdict"] if i in fr.index else None for fr in frames.values()]
@@ -125,7 +135,7 @@ def _sample_panel(sample: Sample | None, problem: str, row: pd.Series, zoom_key:
             )
 
 
-def _answer(label: str, rec: pd.Series | None) -> None:
+def _answer(label: str, rec: pd.Series | None, grade: int | None = None) -> None:
     with st.container(border=True):
         st.markdown("**" + md_escape(label) + "**")
         if rec is None:
@@ -139,7 +149,10 @@ def _answer(label: str, rec: pd.Series | None) -> None:
             st.markdown(f":red[**{verdict}** · wrong]")
         else:
             st.markdown(f":gray[**{verdict}**]")
-        st.text(f"p(fake): {_fmt(rec['score'])}   ROUGE-L: {_fmt(rec['rouge_l'])}   CSS: {_fmt(rec['css'])}")
+        judged = f"   judge: {grade}/5" if grade is not None else ""
+        st.text(
+            f"p(fake): {_fmt(rec['score'])}   ROUGE-L: {_fmt(rec['rouge_l'])}   CSS: {_fmt(rec['css'])}{judged}"
+        )
         if rec["error"]:
             st.text("error: " + str(rec["error"]))
         st.text(rec["response"] if rec["response"] is not None else "(no response)")
@@ -183,8 +196,13 @@ def render(ctx: BoardContext) -> None:
     ids = list(first.index)
     if f.category != ALL:
         ids = [i for i in ids if first.at[i, "category"] == f.category]
-    show = st.radio("Show", SHOW, horizontal=True, key=f"explain_show:{task}") or SHOW[0]
-    ids = kept_ids(frames, ids, show)
+    grades = {key: judge_scores(by_key[key]) for key in chosen}
+    choices = (*SHOW, JUDGED_LOW) if any(grades.values()) else SHOW
+    show_key = f"explain_show:{task}"
+    if st.session_state.get(show_key) not in (None, *choices):
+        del st.session_state[show_key]
+    show = st.radio("Show", choices, horizontal=True, key=show_key) or SHOW[0]
+    ids = kept_ids(frames, ids, show, grades)
     if not ids:
         st.info("No sample matches.")
         return
@@ -204,4 +222,8 @@ def render(ctx: BoardContext) -> None:
     for column, key in zip(st.columns(len(chosen)), chosen, strict=True):
         with column:
             frame = frames[key]
-            _answer(labels[key], frame.loc[sample_id] if sample_id in frame.index else None)
+            _answer(
+                labels[key],
+                frame.loc[sample_id] if sample_id in frame.index else None,
+                grades[key].get(sample_id),
+            )
