@@ -37,9 +37,9 @@ class ModelInfo:
 
 
 @lru_cache(maxsize=1)
-def load_schema() -> dict[str, Any]:
+def load_schema() -> dict[str, object]:
     """The results JSON Schema as a dict."""
-    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    schema: dict[str, object] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     return schema
 
 
@@ -51,7 +51,7 @@ def _validator() -> Any:
     return jsonschema.Draft202012Validator(load_schema())
 
 
-def validate_results(data: Any, source: str = "results.json") -> None:
+def validate_results(data: object, source: str = "results.json") -> None:
     """Raise SpotfakeError with the first schema violation (path and message), naming ``source``."""
     errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:

@@ -147,7 +147,7 @@ def model_explains(model_kind: str) -> bool:
 
 def score_and_summarize(
     task: LoadedTask, records: list[Record], options: ScoringOptions, *, model_kind: str = "lmm"
-) -> tuple[Summary, dict[str, Any]]:
+) -> tuple[Summary, dict[str, object]]:
     """Fill per-sample metric fields and compute the summary; returns ``(summary, scoring_info)``.
 
     ``model_kind`` decides whether explanation metrics apply (:func:`model_explains`); for models that
@@ -199,10 +199,10 @@ def build_results(
     model: ModelInfo,
     task: LoadedTask,
     summary: Summary,
-    scoring: Mapping[str, Any],
-    settings: Mapping[str, Any],
-    environment: Mapping[str, Any],
-    timing: Mapping[str, Any],
+    scoring: Mapping[str, object],
+    settings: Mapping[str, object],
+    environment: Mapping[str, object],
+    timing: Mapping[str, object],
     key: str | None,
     source: Source = "reproduced",
 ) -> Results:
