@@ -64,3 +64,31 @@ def test_a_minimal_results_document_validates_and_a_wrong_one_does_not() -> None
     doc["null_reasons"] = {"auc": 3}
     with pytest.raises(SpotfakeError, match="null_reasons"):
         validate_results(doc)
+
+
+def test_record_schema_names_every_record_field_and_documents_it() -> None:
+    import dataclasses
+    import json
+
+    from harness.results import SCHEMA_PATH
+    from harness.types import Record
+
+    schema = json.loads((SCHEMA_PATH.parent / "record.schema.json").read_text())
+    assert list(schema["properties"]) == [f.name for f in dataclasses.fields(Record)]
+    assert all("description" in v for v in schema["properties"].values())
+
+
+def test_records_written_by_the_engine_validate_against_the_record_schema() -> None:
+    import json
+
+    import jsonschema
+
+    from harness.results import SCHEMA_PATH
+    from harness.types import Record
+
+    schema = json.loads((SCHEMA_PATH.parent / "record.schema.json").read_text())
+    record = Record(id="a.png", label="fake", metadata={"generator": "gan"}, response="fake", score=0.9)
+    record.bleu_stats = [1.0] * 10
+    jsonschema.validate(record.to_json(), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**record.to_json(), "score": 1.5}, schema)
