@@ -187,6 +187,7 @@ def generator_figure(
         container = ax.bar(x, values, width, label=run.name)
         for patch, hatch in zip(container.patches, hatches, strict=True):
             patch.set_hatch(hatch)
+        ax.bar_label(container, labels=["" if np.isnan(v) else f"{v:.2f}" for v in values], fontsize=6)
     ticks = [g if status.get(g) in (None, "real") else f"{g}\n({status[g]})" for g in groups]
     ax.set_xticks(np.arange(len(groups)), ticks, fontsize=8)
     ax.set(ylabel=label, ylim=(0, 1.05))
