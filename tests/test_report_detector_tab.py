@@ -120,3 +120,22 @@ def test_the_threshold_table_matches_the_records(runs_dir: Path, threshold: floa
     assert row["acc (real)"] == pytest.approx(round(op.acc_real or 0, 3))
     assert row["acc (fake)"] == pytest.approx(round(op.acc_fake or 0, 3))
     assert row["n scored"] == 24
+
+
+def test_the_robustness_curve_carries_each_runs_value_and_interval(runs_dir: Path) -> None:
+    import pyarrow as pa
+
+    at = _app(runs_dir)
+    (chart,) = [c for c in at.get("vega_lite_chart") if "JPEG quality" in c.proto.spec]
+    frames = [pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in chart.proto.datasets]
+    swept = next(f for f in frames if "strength" in f.columns)
+    assert sorted(set(swept["strength"])) == [30.0, 60.0, 90.0]
+    for model in ("grain-a", "grain-b"):
+        for quality in (30, 60, 90):
+            saved = json.loads((runs_dir / model / f"toy@jpeg{quality}" / "results.json").read_text())
+            row = swept[(swept["model"] == model) & (swept["strength"] == quality)].iloc[0]
+            assert row["Acc"] == saved["metrics"]["acc"]
+            assert [row["low"], row["high"]] == saved["ci"]["acc"]
+    clean = next(f for f in frames if "strength" not in f.columns)
+    saved = json.loads((runs_dir / "grain-b" / "toy" / "results.json").read_text())
+    assert clean.set_index("model").loc["grain-b", "Acc"] == saved["metrics"]["acc"]
