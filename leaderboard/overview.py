@@ -3,7 +3,8 @@
 A row is one model name and source (reported rows are never merged with spotfake's own runs of a model
 of the same name); a cell is the model's best value on the task's headline metric
 (:func:`leaderboard.data.headline_metric`). Ranks are competition ranks per task in the metric's
-direction; "Avg rank" is their mean over the tasks the row has.
+direction, among spotfake's runs or among the reported rows (a paper's number is never ranked against a
+run); "Avg rank" is their mean over the tasks the row has. Runs come first, then reported rows.
 """
 
 from __future__ import annotations
@@ -54,9 +55,15 @@ def overview(entries: Sequence[lb.RunEntry], tasks: Sequence[str]) -> Overview:
             columns[label] = (task, metric)
     frame = pd.DataFrame.from_dict(cells, orient="index", columns=list(columns))
     frame.index = pd.MultiIndex.from_tuples(list(cells), names=["Model", "Source"]) if cells else frame.index
+    reported = pd.Series([source == "reported" for _, source in cells], index=frame.index, dtype=bool)
     ranks = pd.DataFrame(
         {
-            label: frame[label].rank(method="min", ascending=not higher_is_better(metric))
+            label: pd.concat(
+                [
+                    frame.loc[group, label].rank(method="min", ascending=not higher_is_better(metric))
+                    for group in (reported, ~reported)
+                ]
+            )
             for label, (_, metric) in columns.items()
         },
         index=frame.index,
@@ -65,5 +72,8 @@ def overview(entries: Sequence[lb.RunEntry], tasks: Sequence[str]) -> Overview:
     out.insert(2, "Kind", [lb.KIND_LABELS.get(kinds[r], kinds[r]) for r in cells])
     out.insert(3, "Avg rank", ranks.mean(axis=1).to_numpy() if cells else [])
     out.insert(4, "Tasks", frame.notna().sum(axis=1).to_numpy() if cells else [])
-    out = out.sort_values(["Avg rank", "Tasks", "Model"], ascending=[True, False, True], kind="stable")
+    out["_reported"] = out["Source"] == "reported"
+    out = out.sort_values(
+        ["_reported", "Avg rank", "Tasks", "Model"], ascending=[True, True, False, True], kind="stable"
+    ).drop(columns="_reported")
     return Overview(out.reset_index(drop=True), columns)

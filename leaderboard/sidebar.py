@@ -23,7 +23,7 @@ def sidebar(board: lb.Board, config: AppConfig) -> Filters | None:
         return None
     if st.session_state.get(TASK_KEY) not in (None, *tasks):
         del st.session_state[TASK_KEY]  # a task whose results went away
-    counts = {t: len(board.for_task(t)) for t in tasks}
+    counts = {t: sum(1 for e in board.for_task(t) if not e.perturbation) for t in tasks}
     pick_task, pick_category, _ = st.columns([2, 2, 3])
     task = pick_task.selectbox(
         "Task", tasks, format_func=lambda t: f"{t} ({counts[t]} results)", key=TASK_KEY

@@ -6,9 +6,12 @@ directions of metrics come from the engine's registry (:mod:`harness.metrics.reg
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping, Sequence
+from functools import cache
+from pathlib import Path
 from typing import Literal
 
 import altair as alt
@@ -56,6 +59,22 @@ def citation_url(citation: str) -> str | None:
     """A link for a citation that names an arXiv identifier (``FakeVLM arXiv 2503.14905``), else None."""
     found = _ARXIV.search(citation or "")
     return f"https://arxiv.org/abs/{found.group(1)}" if found else None
+
+
+@cache
+def _model_links() -> dict[str, str]:
+    path = Path(__file__).with_name("model_links.json")
+    links = json.loads(path.read_text(encoding="utf-8"))
+    return {k: v for k, v in links.items() if not k.startswith("_") and v.startswith("https://")}
+
+
+def model_url(name: str) -> str | None:
+    """The paper of a model (or of its architecture: ``npr-demo`` -> NPR), from ``model_links.json``."""
+    lowered = name.lower()
+    for key, url in _model_links().items():
+        if lowered == key or lowered.startswith((key + "-", key + "@")):
+            return url
+    return None
 
 
 def rank_order(frame: pd.DataFrame, metric: str) -> pd.Series:
@@ -121,8 +140,8 @@ def board_table(
     numbers["Kind"] = order["kind"].map(lambda k: KIND_LABELS.get(k, k)).to_numpy()
     numbers["Where"] = order["origins"].to_numpy()
     papers = [
-        (citation_url(c) or "") if s == "reported" else ""
-        for c, s in zip(order["citation"], order["source"], strict=True)
+        model_url(m) or (citation_url(c) if s == "reported" else None) or ""
+        for m, c, s in zip(order.get("model", order["name"]), order["citation"], order["source"], strict=True)
     ]
     if any(papers):
         numbers["Paper"] = papers

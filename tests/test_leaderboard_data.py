@@ -142,6 +142,11 @@ def test_board_table_ranks_best_first_with_value_and_interval_in_one_cell(board:
     reported = numbers.index[numbers["Model"] == "FakeVLM"][0]
     assert text.at[reported, "Acc"] == f"{by_model.loc['FakeVLM', 'acc']:.3f}"  # no empty interval
     assert numbers.at[reported, "Paper"] == "https://arxiv.org/abs/2503.14905"
+    from leaderboard.views import model_url
+
+    assert model_url("npr-demo") == model_url("NPR") == "https://arxiv.org/abs/2312.10461"  # its architecture
+    assert model_url("univfd@threshold=0.3") == "https://arxiv.org/abs/2302.10174"
+    assert model_url("linear-probe") is None and model_url("nprx") is None
     _, plain = board_table(frame, ["acc"], "acc", show_ci=False)
     assert "±" not in "".join(plain["Acc"])
     assert text.shape == numbers.shape

@@ -21,7 +21,7 @@ from leaderboard.tabs.context import ALL, NOTICE, BoardContext
 from leaderboard.ties import PairP, has_paired_test, tie_p_value, tie_p_values
 from leaderboard.views import bar_chart, board_table, citation_url, md_escape
 
-MORE_COLUMNS = ("Kind", "Where", "Paper")
+MORE_COLUMNS = ("Kind", "Where")
 """Columns shown on request, so that the default table fits 1400 px without scrolling."""
 EMPTY = (
     "No results yet. Run `make demo` (or `spotfake run --model NAME --task TASK`) to create local runs in "
@@ -104,7 +104,12 @@ def _column_config(numbers: pd.DataFrame, shown: list[str], rank_by: str) -> dic
         "n": st.column_config.NumberColumn("n", width=56, help="samples scored"),
         "Kind": st.column_config.TextColumn("Kind", width=112),
         "Where": st.column_config.TextColumn("Where", width=150, help="committed results/ or local runs/"),
-        "Paper": st.column_config.LinkColumn("Paper", width=110, display_text=r"https://arxiv\.org/abs/(.*)"),
+        "Paper": st.column_config.LinkColumn(
+            "Paper",
+            width=96,
+            display_text=r"https://arxiv\.org/abs/(.*)",
+            help="the model's paper (of its architecture for models trained here); a reported row's source",
+        ),
     }
     for m in shown:
         config[lb.metric_label(m)] = st.column_config.NumberColumn(
@@ -158,7 +163,9 @@ def render(ctx: BoardContext) -> None:
         help="rows are sorted best first in this metric's direction",
     )
     rank_by = rank_by or headline
-    extra = more.toggle("More", key="board_more_columns", help="also show Kind, Where and the paper link")
+    extra = more.toggle(
+        "More", key="board_more_columns", help="also show each row's model kind and where its files are"
+    )
     tied: dict[str, float] = {}
     if f.category == ALL and has_paired_test(rank_by):
         try:

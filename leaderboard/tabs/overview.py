@@ -36,14 +36,15 @@ def render(ctx: BoardContext) -> None:
             "No results yet. Run `make demo` (or `spotfake run --model NAME --task TASK`) to create some."
         )
         return
-    view = overview(ctx.all_entries, ctx.board.tasks())
+    view = overview([e for e in ctx.all_entries if not e.perturbation], ctx.board.tasks())
     if view.frame.empty:
         st.info("No result matches the filters: widen Model kind, Source or Where in the sidebar.")
         return
     st.caption(
         "One headline metric per task (the first metric its definition lists); a model's best run on the "
-        "task. **reported** rows are the papers' own numbers on their own data, kept apart from spotfake's "
-        "runs. Avg rank: mean rank over the tasks a row has. Click a task's cell to open that task."
+        "task (perturbed robustness runs are on the Detector curves tab). **reported** rows are the papers' own numbers on their own data, kept apart from spotfake's "
+        "runs and ranked among themselves. Avg rank: mean rank over the tasks a row has. Click a task's cell to "
+        "open that task."
     )
     config = {
         label: st.column_config.NumberColumn(label, format="%.3f", width=118, help=f"{metric} on {task}")
