@@ -8,7 +8,7 @@ breakdowns and the task's list of held-out values.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -34,7 +34,16 @@ CURVE_METRICS = (
     "ece",
     "brier",
 )
-"""Metrics offered for robustness curves, in this order, when the results have them."""
+"""Metrics offered first, in this order, when the results have them (then any other registered one)."""
+
+
+def _offered(values: Iterable[Mapping[str, object]]) -> list[str]:
+    """Registered metrics with a value in ``values``: :data:`CURVE_METRICS` first, then the others."""
+    from harness.metrics import metric_names
+
+    present = {k for v in values for k, x in v.items() if x is not None}
+    others = sorted((present & set(metric_names())) - set(CURVE_METRICS))
+    return [m for m in CURVE_METRICS if m in present] + others
 
 
 def _label(metric: str) -> str:
@@ -132,7 +141,7 @@ def _robustness_section(entries: Sequence[lb.RunEntry], task: str) -> None:
             f"{md_escape(task)} --perturb 'jpeg:95,85,75,60,50'` makes one sweep."
         )
         return
-    metrics = [m for m in CURVE_METRICS if any(r["metrics"].get(m) is not None for r in perturbed)]
+    metrics = _offered(r["metrics"] for r in perturbed)
     if not metrics:
         st.info("The perturbed runs have no metric to draw.")
         return
@@ -173,11 +182,7 @@ def _generators_section(entries: Sequence[lb.RunEntry], task: str) -> None:
     default = fields.index("generator") if "generator" in fields else 0
     left, right = st.columns(2)
     field = left.selectbox("Bars by", fields, index=default, key=f"det_gen_field:{task}") or fields[default]
-    metrics = [
-        m
-        for m in CURVE_METRICS
-        if any(m in g for e in clean for g in e.results["breakdowns"][field].values())
-    ]
+    metrics = _offered(g for e in clean for g in e.results["breakdowns"].get(field, {}).values())
     metric = right.selectbox(
         "Bar metric", metrics or ["acc"], format_func=_label, key=f"det_gen_metric:{task}"
     )
