@@ -32,7 +32,7 @@ def leaderboard_table(results: Sequence[Results], columns: Sequence[str] = DEFAU
     body = [
         [
             r["model"]["name"],
-            r["task"]["name"],
+            r["task"]["name"] + (f"@{r['perturbation']['slug']}" if "perturbation" in r else ""),
             *[format_value(r["metrics"].get(c), r.get("ci", {}).get(c)) for c in shown],
             format_value(r["metrics"].get("unparsed_rate"), None),
             str(r["metrics"].get("n", "")),

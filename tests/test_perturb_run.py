@@ -120,3 +120,14 @@ def test_bad_perturbation_exits_2_before_any_model_is_built(
     assert code == 2
     assert len(err.splitlines()) == 1 and "valid: jpeg:QUALITY" in err
     assert not any(tmp_path.iterdir())
+
+
+def test_the_terminal_table_names_the_perturbation(tmp_path: Path) -> None:
+    from harness.table import leaderboard_table
+
+    task = load_task(str(TOY_TASK), data_root=toy_images(tmp_path / "imgs", 4), task_args={"n": 4})
+    clean = run(Pixels(), {}, task, options(tmp_path / "runs", None))
+    blurred = run(Pixels(), {}, task, options(tmp_path / "runs", "blur:2"))
+    assert clean.results is not None and blurred.results is not None
+    rows = leaderboard_table([clean.results, blurred.results]).splitlines()[2:]
+    assert sorted(row.split()[1] for row in rows) == ["toy", "toy@blur2"]
