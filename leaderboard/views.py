@@ -177,12 +177,19 @@ def _source_scale(present: Sequence[str]) -> alt.Scale:
     return alt.Scale(domain=domain, range=[SOURCE_COLOURS[s] for s in domain])
 
 
+def _row_names(frame: pd.DataFrame) -> pd.Series:
+    """Model names for chart rows; ``name · source`` where a name appears more than once."""
+    names = frame["name"]
+    repeated = names.duplicated(keep=False)
+    return names.where(~repeated, names + " · " + frame["source"])
+
+
 def bar_chart(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
     """Horizontal bars of one metric per result, best first, with 95% intervals where there are any and
     the coin-flip line for metrics that have one."""
     data = pd.DataFrame(
         {
-            "row": frame["name"] + " · " + frame["source"],
+            "row": _row_names(frame),
             "model": frame["name"],
             "source": frame["source"],
             "value": frame[metric],
@@ -217,7 +224,9 @@ def bar_chart(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
     with_ci = data.dropna(subset=["low", "high"])
     if len(with_ci):
         layers.append(
-            alt.Chart(with_ci).mark_errorbar(ticks=True, color="black").encode(x="low:Q", x2="high:Q", y=y)
+            alt.Chart(with_ci)
+            .mark_errorbar(ticks=True, color="black")
+            .encode(x=alt.X("low:Q", title=title), x2="high:Q", y=y)
         )
     if metric in CHANCE:
         chance = pd.DataFrame({"chance": [CHANCE[metric]], "what": [f"coin flip ({CHANCE[metric]:g})"]})

@@ -11,7 +11,7 @@ from leaderboard.views import heatmap, md_escape
 
 def render(ctx: BoardContext) -> None:
     """Models x groups of the chosen breakdown field, coloured by one metric."""
-    entries = ctx.entries
+    entries = ctx.clean_entries  # perturbed runs are on the detector tab
     if ctx.task is None or not entries:
         st.info("No result matches the filters.")
         return
@@ -20,7 +20,8 @@ def render(ctx: BoardContext) -> None:
     if not fields:
         st.info("No per-category values for these results.")
         return
-    by = st.selectbox("Break down by", fields, key=f"breakdown_by:{task}") or fields[0]
+    left, right, _ = st.columns([2, 2, 3])
+    by = left.selectbox("Break down by", fields, key=f"breakdown_by:{task}") or fields[0]
     long = lb.breakdown_frame(entries, by)
     metrics = [
         m
@@ -31,7 +32,7 @@ def render(ctx: BoardContext) -> None:
         st.info(f"No values by {md_escape(by)} for these results.")
         return
     metric = (
-        st.selectbox("Heat map metric", metrics, format_func=lb.metric_label, key=f"heatmap_metric:{task}")
+        right.selectbox("Heat map metric", metrics, format_func=lb.metric_label, key=f"heatmap_metric:{task}")
         or metrics[0]
     )
     st.altair_chart(heatmap(long, metric, by), width="stretch")

@@ -39,13 +39,13 @@ def _compare(
 
 
 def default_pair(runs: list[lb.RunEntry], frame: pd.DataFrame, metric: str) -> tuple[int, int]:
-    """Indices of the two best runs that are not baselines (baselines only when nothing else is there)."""
+    """Indices of the two best runs that are neither baselines nor perturbed (others only to fill in)."""
     keys = [e.key for e in runs]
     ranked = frame[frame["key"].isin(keys)].sort_values(
         metric, ascending=not higher_is_better(metric), na_position="last", kind="stable"
     )
-    kinds = {e.key: e.kind for e in runs}
-    preferred = [k for k in ranked["key"] if kinds[k] != "baseline"]
+    plain = {e.key: e.kind != "baseline" and not e.perturbation for e in runs}
+    preferred = [k for k in ranked["key"] if plain[k]]
     order = preferred + [k for k in ranked["key"] if k not in preferred]
     first, second = (order + keys)[:2] if len(order) >= 2 else keys[:2]
     return keys.index(first), keys.index(second)

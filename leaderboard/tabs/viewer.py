@@ -49,10 +49,11 @@ def explains(entry: lb.RunEntry) -> bool:
 
 def default_models(runs: list[lb.RunEntry]) -> list[str]:
     """Up to three runs that explain (best ROUGE-L first); runs that only classify fill the rest."""
+    clean = [e for e in runs if not e.perturbation]
     talking = sorted(
-        (e for e in runs if explains(e)), key=lambda e: -float(e.results["metrics"].get("rouge_l") or 0.0)
+        (e for e in clean if explains(e)), key=lambda e: -float(e.results["metrics"].get("rouge_l") or 0.0)
     )
-    rest = [e for e in runs if e not in talking and e.kind != "baseline"]
+    rest = [e for e in clean if e not in talking and e.kind != "baseline"]
     return [e.key for e in [*talking, *rest, *runs]][:3] if runs else []
 
 
