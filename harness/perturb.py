@@ -28,6 +28,7 @@ import numpy as np
 from PIL import Image
 
 from harness.errors import SpotfakeError
+from harness.results_contract import Perturbation as PerturbationEntry
 
 SOCIAL_LONGEST_SIDE = 1080
 SOCIAL_JPEG_QUALITY = 75
@@ -98,7 +99,7 @@ class Perturbation:
         """Canonical spec text, e.g. ``resize:0.5+jpeg:75``."""
         return "+".join(s.text for s in self.steps)
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> PerturbationEntry:
         """What ``results.json['perturbation']`` records."""
         return {
             "spec": self.spec,
@@ -119,7 +120,8 @@ class Perturbation:
 
 
 def _fmt(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else format(value, "g")
+    """Shortest exact text of a strength (``75``, ``0.5``), so distinct strengths never share a key."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def _seed(sample_id: str, index: int, position: int, step: Step) -> int:

@@ -200,3 +200,12 @@ def test_chains_apply_left_to_right() -> None:
     assert chain is not None and chain.apply("s", img).size == (16, 16)
     reverse = parse_perturbation("crop:16+resize:0.5")
     assert reverse is not None and reverse.apply("s", img).size == (8, 8)
+
+
+def test_close_strengths_keep_distinct_specs_slugs_and_keys() -> None:
+    a, b = parse_perturbation("blur:0.1234567"), parse_perturbation("blur:0.1234568")
+    assert a is not None and b is not None
+    assert a.spec == "blur:0.1234567" and b.spec == "blur:0.1234568"
+    assert perturbation_slug(a) != perturbation_slug(b)
+    assert perturbed_key("k", a) != perturbed_key("k", b)
+    assert parse_perturbation(a.spec) == a  # the canonical text parses back to the same strength
