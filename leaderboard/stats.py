@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,7 +71,7 @@ def binomial_two_sided_p(k: int, n: int) -> float:
     return float(min(1.0, 2.0 * binom.cdf(low, n, 0.5)))
 
 
-def mcnemar(correct_a: Sequence[bool], correct_b: Sequence[bool]) -> McNemarResult:
+def mcnemar(correct_a: npt.ArrayLike, correct_b: npt.ArrayLike) -> McNemarResult:
     """Exact McNemar test; ``correct_a[i]`` and ``correct_b[i]`` are the outcomes on the same sample ``i``."""
     a = np.asarray(correct_a, dtype=bool)
     b = np.asarray(correct_b, dtype=bool)
@@ -93,8 +92,8 @@ def mcnemar(correct_a: Sequence[bool], correct_b: Sequence[bool]) -> McNemarResu
 
 
 def paired_bootstrap(
-    values_a: Sequence[float],
-    values_b: Sequence[float],
+    values_a: npt.ArrayLike,
+    values_b: npt.ArrayLike,
     *,
     resamples: int = 10_000,
     seed: int = 0,
