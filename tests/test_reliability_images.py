@@ -90,3 +90,30 @@ def test_good_images_decode_to_rgb(tmp_path: Path) -> None:
     Image.new("L", (8, 4), 7).save(tmp_path / "g.webp")
     image = load_image(tmp_path / "g.webp", sample_id="g")
     assert image.mode == "RGB" and image.size == (8, 4)
+
+
+def test_a_large_real_png_is_refused_before_decoding(tmp_path: Path) -> None:
+    """A real 12000x12000 PNG (a few hundred KB) never gets its 144 Mpx decoded: memory stays small."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "huge.png"
+    Image.new("1", (12_000, 12_000), 0).save(path)  # a 1-bit image: 18 MB in memory, tiny on disk
+    assert path.stat().st_size < 2_000_000
+    probe = (
+        "import resource, sys\n"
+        "from pathlib import Path\n"
+        "from harness.images import load_image\n"
+        "from harness.types import SampleError\n"
+        "try:\n"
+        f"    load_image(Path({str(path)!r}), sample_id='big')\n"
+        "except SampleError as exc:\n"
+        "    print(exc)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    message, peak_mb = out.stdout.strip().splitlines()
+    assert "12000x12000 = 144.0 Mpx, over the cap of 89.5 Mpx" in message and "huge.png" in message
+    assert int(peak_mb) < 250  # decoding it as RGB alone would take 432 MB
