@@ -65,6 +65,8 @@ def load_image(path: Path, *, sample_id: str, max_pixels: int = DEFAULT_MAX_PIXE
     from PIL import Image
 
     _quiet_bomb_warning()
+    if Image.MAX_IMAGE_PIXELS is not None and max_pixels > Image.MAX_IMAGE_PIXELS:
+        Image.MAX_IMAGE_PIXELS = max_pixels  # a cap raised on purpose: PIL's own check must not undercut it
     fd = _open_regular(path, sample_id)
     where = f"image {path} (sample {sample_id})"
     with os.fdopen(fd, "rb") as handle:
