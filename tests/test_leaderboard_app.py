@@ -357,3 +357,28 @@ def test_an_empty_board_says_how_to_get_results(tmp_path: Path) -> None:
     ).run()
     assert not at.exception
     assert any("make demo" in i.value for i in at.info)
+
+
+def _two_images(small: str, large: str) -> None:
+    from pathlib import Path
+
+    from leaderboard.tabs.viewer import show_images
+
+    show_images([Path(small), Path(large), Path(small + ".missing")], "s1", "zoom")
+
+
+def test_several_images_share_one_zoom_that_never_grows_past_2048_px(tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (32, 32), (200, 10, 10)).save(tmp_path / "small.png")
+    Image.new("RGB", (600, 400), (10, 200, 10)).save(tmp_path / "large.png")
+    at = AppTest.from_function(
+        _two_images, args=(str(tmp_path / "small.png"), str(tmp_path / "large.png")), default_timeout=60
+    ).run()
+    assert not at.exception
+    (slider,) = at.select_slider
+    assert slider.options == ["1", "2", "3"]  # 600 px x 4 would be 2,400 px
+    assert [i.proto.imgs[0].caption for i in at.image] == ["32x32 px, shown at 1x", "600x400 px, shown at 1x"]
+    assert any("image not found" in c.value for c in at.caption)  # the missing one is one line
+    slider.set_value(3).run()
+    assert [i.proto.imgs[0].caption for i in at.image][1] == "600x400 px, shown at 3x"

@@ -8,6 +8,7 @@ and shown as PNG; untrusted text (responses, ids, metadata) is shown with ``st.t
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -83,37 +84,43 @@ def _step(key: str, ids: list[str], delta: int) -> None:
     st.session_state[key] = ids[(at + delta) % len(ids)]
 
 
-def show_image(path: Path, sample_id: str, zoom_key: str) -> bool:
-    """The image at a whole-number zoom (nearest neighbour); False when it cannot be shown."""
+ZOOMS = (1, 2, 3, 4, 6, 8)
+MAX_SHOWN_PX = 2048
+"""No zoom makes an image wider or taller than this (an 8x zoom of a large photograph would not fit)."""
+
+
+def show_images(paths: Sequence[Path], sample_id: str, zoom_key: str) -> bool:
+    """The sample's images at one whole-number zoom (nearest neighbour); False when none can be shown."""
     from PIL import Image
 
     from harness.images import load_image
 
-    try:
-        image = load_image(path, sample_id=sample_id)
-    except Exception as exc:  # a missing or hostile image is a caption, never a crash
-        st.caption(md_escape(str(exc).splitlines()[0] if str(exc) else exc))
+    images = []
+    for path in paths:
+        try:
+            images.append(load_image(path, sample_id=sample_id))
+        except Exception as exc:  # a missing or hostile image is a caption, never a crash
+            st.caption(md_escape(str(exc).splitlines()[0] if str(exc) else exc))
+    if not images:
         return False
-    width, height = image.size
-    auto = max(1, min(8, TARGET_PX // max(width, height, 1)))
+    side = max(max(image.size) for image in images)
+    options = [z for z in ZOOMS if side * z <= MAX_SHOWN_PX] or [1]
+    auto = max(1, TARGET_PX // max(side, 1))
     zoom = st.select_slider(
-        "Zoom",
-        options=[1, 2, 3, 4, 6, 8],
-        value=min([1, 2, 3, 4, 6, 8], key=lambda z: abs(z - auto)),
-        key=zoom_key,
+        "Zoom", options=options, value=min(options, key=lambda z: abs(z - auto)), key=zoom_key
     )
-    big = image.resize((width * zoom, height * zoom), Image.Resampling.NEAREST) if zoom > 1 else image
-    st.image(big, output_format="PNG", width=big.width, caption=f"{width}x{height} px, shown at {zoom}x")
+    zoom = zoom if zoom in options else options[-1]
+    for image in images:
+        width, height = image.size
+        big = image.resize((width * zoom, height * zoom), Image.Resampling.NEAREST) if zoom > 1 else image
+        st.image(big, output_format="PNG", width=big.width, caption=f"{width}x{height} px, shown at {zoom}x")
     return True
 
 
 def _sample_panel(sample: Sample | None, problem: str, row: pd.Series, zoom_key: str) -> None:
     left, right = st.columns([1, 2])
     with left:
-        shown = False
-        if sample is not None:
-            for path in sample.images:
-                shown = show_image(Path(path), sample.id, zoom_key) or shown
+        shown = sample is not None and show_images([Path(p) for p in sample.images], sample.id, zoom_key)
         if not shown:
             st.caption("No image at hand" + (" (the task's data was not found)." if sample is None else "."))
     with right:
