@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 from fixtures.leaderboard.board import Explainer, copy_run, register_task, run_models, write_fakeclue_data
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from harness.errors import SpotfakeError
 from harness.results import read_results
-from leaderboard.received import files_from_folder
+from leaderboard.received import SubmissionFiles, files_from_folder
 from leaderboard.submission import check_submission, submission_folder, submit
 from leaderboard.submission.store import store, submission_lock
 
@@ -122,3 +124,53 @@ def test_two_concurrent_submits_store_once_and_refuse_the_other(honest: Path, tm
     folder = submission_folder(results_dir, "hostile-model", TASK)
     assert read_results(folder / "results.json")["source"] == "submitted"
     assert sorted(p.name for p in folder.parent.iterdir()) == [TASK]
+
+
+# ---------------------------------------------------------------------------------------------- fuzzing
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def _only_refused(files: SubmissionFiles) -> None:
+    """The checker either accepts or refuses with one SpotfakeError line: never another exception."""
+    try:
+        check_submission(files)
+    except SpotfakeError as exc:
+        assert "\n" not in str(exc)
+
+
+@FUZZ
+@given(results=st.binary(max_size=300), samples=st.binary(max_size=300))
+def test_random_bytes_are_refused_in_one_line(results: bytes, samples: bytes) -> None:
+    _only_refused(SubmissionFiles(results=results, samples=samples, origin="fuzz"))
+
+
+@FUZZ
+@given(lines=st.lists(JSON, min_size=1, max_size=4))
+def test_random_json_records_are_refused_in_one_line(honest: Path, lines: list[object]) -> None:
+    samples = "".join(json.dumps(line) + "\n" for line in lines).encode()
+    _only_refused(SubmissionFiles((honest / "results.json").read_bytes(), samples, "fuzz"))
+
+
+@FUZZ
+@given(path=st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=3), value=JSON)
+def test_a_random_value_anywhere_in_results_is_refused_or_checked(
+    honest: Path, path: list[str], value: object
+) -> None:
+    results: Any = json.loads((honest / "results.json").read_text())
+    node = results
+    keys = list(results)
+    for step in path[:-1]:
+        key = keys[sum(map(ord, step)) % len(keys)] if isinstance(node, dict) and keys else step
+        if not isinstance(node, dict) or not isinstance(node.get(key), dict):
+            break
+        node, keys = node[key], list(node[key])
+    if isinstance(node, dict):
+        node[keys[sum(map(ord, path[-1])) % len(keys)] if keys else path[-1]] = value
+    files = SubmissionFiles(json.dumps(results).encode(), (honest / "samples.jsonl").read_bytes(), "fuzz")
+    _only_refused(files)
