@@ -239,6 +239,10 @@ def test_identical_runs_in_both_roots_are_one_row_listing_both(board: BoardPaths
     assert len(explainers) == 1
     assert explainers[0].origins == ("committed", "local") and explainers[0].origin == "committed"
     assert len([e for e in loaded.entries if e.model == "scorer"]) == 2  # records differ: both kept
+    from leaderboard.tabs.context import Filters
+
+    assert Filters(TASK, origins=("local",)).keeps(explainers[0])  # shown under either place
+    assert Filters(TASK, origins=("committed",)).keeps(explainers[0])
 
 
 def test_tie_marks_come_from_mcnemar_against_the_best_run_with_records(board: BoardPaths) -> None:

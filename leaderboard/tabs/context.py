@@ -52,7 +52,11 @@ class Filters:
 
     def keeps(self, entry: lb.RunEntry) -> bool:
         """Whether a row passes the kind, source and origin filters (whatever its task)."""
-        return entry.kind in self.kinds and entry.source in self.sources and entry.origin in self.origins
+        return (
+            entry.kind in self.kinds
+            and entry.source in self.sources
+            and any(origin in self.origins for origin in entry.origins)  # a merged run lives in both
+        )
 
 
 @dataclass
