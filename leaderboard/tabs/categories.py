@@ -13,12 +13,18 @@ def render(ctx: BoardContext) -> None:
     """Models x groups of the chosen breakdown field, coloured by one metric."""
     entries = ctx.clean_entries  # perturbed runs are on the detector tab
     if ctx.task is None or not entries:
-        st.info("No result matches the filters.")
+        st.info(
+            "No result matches the filters: widen Model kind, Source or Where in the sidebar, or run a model "
+            "with `spotfake run --model NAME --task TASK`."
+        )
         return
     task = ctx.task
     fields = lb.breakdown_fields(entries)
     if not fields:
-        st.info("No per-category values for these results.")
+        st.info(
+            "No per-category values for these results: reported rows have none, and a run has them when its "
+            "task's samples carry categories or the task lists `breakdowns:` (re-score with `spotfake run`)."
+        )
         return
     left, right, _ = st.columns([2, 2, 3])
     by = left.selectbox("Break down by", fields, key=f"breakdown_by:{task}") or fields[0]
