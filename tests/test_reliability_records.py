@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import math
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from conftest import TOY_TASK
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from harness.errors import SpotfakeError
 from harness.model import Item, Model
+from harness.record_store import read_tolerant
 from harness.results import read_records
 from harness.runner import RunOptions, run
 from harness.scoring import ScoringOptions
@@ -47,3 +52,23 @@ def test_odd_responses_become_storable_records(tmp_path: Path) -> None:
     assert records["s00004"].error == "boom \ufffd"
     again = Odd()
     assert run(again, {}, task, options).n_reused == 2  # the three error records are retried
+
+
+@settings(derandomize=True, database=None, deadline=None, max_examples=150)
+@given(
+    st.lists(
+        st.binary(max_size=60) | st.sampled_from([b'{"id": "a"}', b'{"id": "b", "score": 0.5}']), max_size=6
+    )
+)
+def test_fuzz_records_files_are_repaired_or_refused_in_one_line(lines: list[bytes]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "samples.jsonl"
+        path.write_bytes(b"\n".join(lines))
+        try:
+            records = read_tolerant(path)
+        except SpotfakeError as exc:
+            assert "\n" not in str(exc) and str(path) in str(exc)
+            return
+        assert all(r.id for r in records)
+        again = read_tolerant(path)  # what is left after a repair reads cleanly, the same records
+        assert [r.to_json() for r in again] == [r.to_json() for r in records]
