@@ -157,14 +157,15 @@ def test_record_from_json_round_trips_and_checks_types() -> None:
         **{"answer": None, "css": None, "error": None, "latency_s": None, "bleu_stats": [1.0, 2.5]},
     }
     assert record_from_json({"id": "b"}, where="s").label is None
-    for bad, message in [
+    cases: list[tuple[dict[str, object], str]] = [
         ({"label": "maybe"}, "'label' must be 'real', 'fake' or null"),
         ({"metadata": None}, "'metadata' must be an object of strings, got null"),
         ({"response": 5}, "'response' must be a string or null"),
         ({"score": "high"}, "'score' must be a finite number"),
         ({"correct": 1}, "'correct' must be true, false or null"),
         ({"bleu_stats": ["x"]}, "'bleu_stats' must be an array of numbers"),
-    ]:
+    ]
+    for bad, message in cases:
         with pytest.raises(SpotfakeError, match=r"^samples\.jsonl line 3 \(sample 'a'\): ") as info:
             record_from_json({"id": "a", **bad}, where="samples.jsonl line 3")
         assert message in str(info.value)

@@ -219,7 +219,7 @@ def test_each_earlier_run_key_keeps_its_own_file(tmp_path: Path) -> None:
     keys = []
     for variant in ("a", "b", "c"):
         model = Flaky()
-        model.settings = lambda v=variant: {"variant": v}  # type: ignore[method-assign]
+        model.settings = lambda v=variant: {"variant": v}  # type: ignore[method-assign,misc]
         outcome = run(model, {}, task, options(tmp_path))
         assert outcome.results is not None
         keys.append(outcome.results["run_key"])
