@@ -150,10 +150,14 @@ def run(
 
 
 def _identity(
-    model: Model | LazyModel, model_args: Mapping[str, Any], task: LoadedTask, options: RunOptions
+    model: Model | LazyModel,
+    model_args: Mapping[str, Any],
+    task: LoadedTask,
+    options: RunOptions,
+    folder: Path,
 ) -> tuple[ModelInfo, str, str | None, dict[str, Any] | None]:
-    """``(model identity, run key, launch signature)``: from the folder's launch index when it knows this
-    launch (nothing built), else from the model itself."""
+    """``(model identity, run key, launch signature, index entry)``: from the folder's launch index when
+    it knows this launch (nothing built), else from the model itself (entry None)."""
     signature = None
     if isinstance(model, LazyModel):
         identity = {
@@ -165,15 +169,7 @@ def _identity(
         }
         signature = launch_signature(model.name, model.args, model.target, identity)
         if options.resume:
-            known = recall(
-                run_folder(
-                    options.output_dir,
-                    model.name,
-                    model_args,
-                    perturbed_task_folder(task.spec.name, options.perturbation),
-                ),
-                signature,
-            )
+            known = recall(folder, signature)
             if known is not None:
                 return known[0], known[1], signature, known[2]
     built = model.get() if isinstance(model, LazyModel) else model
@@ -216,7 +212,7 @@ def _run_locked(
     ctx: distributed.DistContext,
 ) -> RunOutcome:
     seed_everything(options.seed)
-    info, key, signature, entry = _identity(model, model_args, task, options)
+    info, key, signature, entry = _identity(model, model_args, task, options, folder)
     parser = parser_of(task.args)
     todo, n_reused, n_retried = _plan(folder, key, task, options, ctx)
     if todo and isinstance(model, LazyModel) and entry is not None:
