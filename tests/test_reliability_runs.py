@@ -19,6 +19,7 @@ from harness.cli import main
 from harness.errors import SpotfakeError
 from harness.locking import FolderLock
 from harness.model import Item, LazyModel, Model
+from harness.record_store import read_tolerant
 from harness.results import read_records
 from harness.runner import RunOptions, run
 from harness.scoring import ScoringOptions
@@ -246,3 +247,33 @@ def test_the_launch_index_never_decides_when_the_model_is_built(
     assert again.model_built and again.n_predicted == 6  # the new fingerprint's key: nothing reused
     assert again.results is not None and again.results["run_key"] != first.results["run_key"]
     assert (first.folder / f"samples.previous-{first.results['run_key']}.jsonl").is_file()
+
+
+def test_two_real_runs_into_one_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Issue case 1 end to end: while one `spotfake run` writes a folder, a second (other batch size) is
+    refused with the first's pid and writes nothing; killing the first releases the folder."""
+    import time
+
+    runs = tmp_path / "runs"
+    base = ["run", "--model", "random", "--task", str(TOY_TASK), "--task-args", "n=200000"]
+    base += ["--output-dir", str(runs), "--quiet", "--bootstrap", "0"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TOY_TASK.parent), *sys.path])}
+    first = subprocess.Popen([sys.executable, "-m", "harness.cli", *base, "--batch-size", "64"], env=env)
+    lock = runs / "random" / "toy" / ".spotfake.lock"
+    records = runs / "random" / "toy" / "samples.jsonl"
+    try:
+        deadline = time.monotonic() + 120
+        while not (records.exists() and records.stat().st_size > 0) and time.monotonic() < deadline:
+            assert first.poll() is None, "the first run ended before it could be raced"
+            time.sleep(0.1)
+        assert lock.read_text().startswith(f"{first.pid} ")
+        small = [a if a != "n=200000" else "n=5" for a in base]  # same folder: model, args, task
+        code, _, err = cli(capsys, *small, "--batch-size", "8")
+        assert code == 2 and f"in use by pid {first.pid}" in err and len(err.strip().splitlines()) == 1
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+    assert not (runs / "random" / "toy" / "results.json").exists()
+    assert read_tolerant(records)  # the killed run's records are there for the next run to reuse
+    with FolderLock(lock.parent, what="run folder") as taken:  # and its lock died with it
+        assert taken.held
