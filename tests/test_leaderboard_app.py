@@ -382,3 +382,29 @@ def test_several_images_share_one_zoom_that_never_grows_past_2048_px(tmp_path: P
     assert any("image not found" in c.value for c in at.caption)  # the missing one is one line
     slider.set_value(3).run()
     assert [i.proto.imgs[0].caption for i in at.image][1] == "600x400 px, shown at 3x"
+
+
+def _committed(results_dir: str, runs_dir: str, arena_db: str) -> None:
+    from pathlib import Path
+
+    from leaderboard.app import AppConfig, main
+
+    main(AppConfig(results_dir=Path(results_dir), runs_dir=Path(runs_dir), arena_db=arena_db))
+
+
+def test_every_tab_renders_the_committed_board(tmp_path: Path) -> None:
+    """The repository's own results (demo runs, their perturbed sweeps, reported rows) on every tab."""
+    results = Path(__file__).resolve().parents[1] / "results"
+    at = AppTest.from_function(
+        _committed,
+        args=(str(results), str(tmp_path / "runs"), str(tmp_path / "arena.sqlite3")),
+        default_timeout=120,
+    ).run()
+    assert not at.exception
+    at.selectbox(key="task").set_value("demo").run()
+    table = _table(at)
+    assert table["Model"].is_unique and "linear-probe" in set(table["Model"])  # perturbed runs left aside
+    for label, _ in TABS:
+        at.session_state["tab"] = label
+        at.run()
+        assert not at.exception, (label, [e.value for e in at.exception])
