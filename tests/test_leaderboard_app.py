@@ -76,6 +76,8 @@ def test_the_table_ranks_every_model_best_first(board: BoardPaths) -> None:
     assert table["Source"].iloc[-1] == "reported"  # listed after the ranked runs
     assert table["Rank"].iloc[0] == 1 and table["vs best"].iloc[0] == "best"
     assert any("reported row" in i.value and "not on spotfake's samples" in i.value for i in at.info)
+    (grid,) = [d for d in at.dataframe if "Rank" in d.value.columns]
+    assert "rgba(255, 193, 7" not in grid.proto.arrow_data.styler.styles  # nothing new to highlight
     assert len(at.get("vega_lite_chart")) == 1  # the bar chart; other tabs are not computed
     at.session_state["tab"] = "Per category"
     at.run()
@@ -287,6 +289,10 @@ def test_an_honest_upload_is_accepted_and_appears_in_the_table(
     assert at.selectbox(key="task").options == [f"{TASK} (7 results)"]
     table = _table(at)
     assert ((table["Model"] == "scorer") & (table["Source"] == "submitted")).any()
+    (grid,) = [d for d in at.dataframe if "Rank" in d.value.columns]
+    from leaderboard.styling import NEW_ROW
+
+    assert NEW_ROW.split(": ")[1] in grid.proto.arrow_data.styler.styles  # the new row is coloured
 
 
 def test_an_upload_of_a_task_this_server_cannot_check_is_refused_for_the_uploader(
