@@ -49,3 +49,16 @@ def test_no_any_in_public_signatures_of_results_scoring_and_submission_code(modu
     tree = ast.parse((REPO_ROOT / module).read_text())
     untyped = [f"{name}({sig})" for name, sig in _public_signatures(tree) if "Any" in sig]
     assert untyped == []
+
+
+def test_docs_architecture_names_every_module() -> None:
+    doc = (REPO_ROOT / "docs" / "architecture.md").read_text()
+    missing = [
+        str(p.relative_to(REPO_ROOT))
+        for p in python_files()
+        if p.name != "__init__.py"
+        and "evaluate_modules" not in p.parts
+        and str(p.relative_to(REPO_ROOT)) not in doc
+        and f"`{p.name}`" not in doc.split(f"`{p.parent.relative_to(REPO_ROOT)}/`", 1)[-1][:2000]
+    ]
+    assert missing == []
