@@ -192,20 +192,33 @@ def scan(root: Path, origin: str, seen: set[tuple[int, int]] | None = None) -> B
     return board
 
 
-def _digest(path: Path) -> str:
+ANSWER_FIELDS = ("id", "response", "score", "verdict", "error")
+"""What a run answered: two runs with the same key and these fields are the same run (timings differ)."""
+
+
+def _digest(entry: RunEntry) -> str:
+    """A hash of the run's answers (not of its timings) and of its metric values (to 9 decimals)."""
+    import json
+
+    from harness.errors import SpotfakeError
+    from harness.jsonio import iter_json_lines
+
     sha = hashlib.sha256()
     try:
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                sha.update(block)
-    except OSError:
-        return f"unreadable:{path}"
+        for _, obj in iter_json_lines(entry.samples_path, what="records file"):
+            row = obj if isinstance(obj, dict) else {}
+            sha.update(json.dumps([row.get(k) for k in ANSWER_FIELDS]).encode())
+    except (OSError, SpotfakeError):
+        return f"unreadable:{entry.folder}"
+    metrics = entry.results.get("metrics", {})
+    rounded = {k: round(v, 9) if isinstance(v, float) else v for k, v in sorted(metrics.items())}
+    sha.update(json.dumps(rounded).encode())
     return sha.hexdigest()
 
 
 def merge_identical(entries: list[RunEntry]) -> list[RunEntry]:
-    """One row per run: entries with the same run key and byte-identical records are merged (committed
-    first), the others kept as they are. Only entries that share a run key are hashed."""
+    """One row per run: entries with the same run key, the same answers and the same metric values are
+    merged (committed first), the others kept as they are. Only entries that share a run key are hashed."""
     groups: dict[str, list[int]] = {}
     for i, e in enumerate(entries):
         key = e.results.get("run_key")
@@ -218,7 +231,7 @@ def merge_identical(entries: list[RunEntry]) -> list[RunEntry]:
             continue
         by_digest: dict[str, list[int]] = {}
         for i in members:
-            by_digest.setdefault(_digest(entries[i].samples_path), []).append(i)
+            by_digest.setdefault(_digest(entries[i]), []).append(i)
         for same in by_digest.values():
             if len(same) < 2:
                 continue

@@ -265,3 +265,21 @@ def test_tie_marks_come_from_mcnemar_against_the_best_run_with_records(board: Bo
     apart = frame.set_index("key")
     for key in set(runs["key"].iloc[1:]) - set(p):  # left out only when the intervals do not overlap
         assert apart.at[key, "acc_hi"] < apart.at[best, "acc_lo"]
+
+
+def test_a_rerun_that_differs_only_in_timings_is_the_same_row(board: BoardPaths, tmp_path: Path) -> None:
+    import json
+
+    results = tmp_path / "results"
+    shutil.copytree(board.runs_dir / "explainer", results / "reproduced" / "explainer")
+    samples = results / "reproduced" / "explainer" / TASK / "samples.jsonl"
+    rows = [json.loads(line) for line in samples.read_text().splitlines()]
+    for row in rows:
+        row["latency_s"] = 123.0  # a fresh run of the same model never has the same timings
+    samples.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    loaded = lb.load_board(results, board.runs_dir)
+    assert len([e for e in loaded.entries if e.model == "explainer"]) == 1
+    rows[0]["response"] = "something else entirely"
+    samples.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    loaded = lb.load_board(results, board.runs_dir)
+    assert len([e for e in loaded.entries if e.model == "explainer"]) == 2
