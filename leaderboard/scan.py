@@ -9,7 +9,6 @@ fails as a whole. Runs found twice (same run key and byte-identical records, e.g
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 import threading
@@ -192,33 +191,52 @@ def scan(root: Path, origin: str, seen: set[tuple[int, int]] | None = None) -> B
     return board
 
 
-ANSWER_FIELDS = ("id", "response", "score", "verdict", "error")
-"""What a run answered: two runs with the same key and these fields are the same run (timings differ)."""
+ANSWER_FIELDS = ("id", "response", "verdict", "error")
+"""What a run answered: two runs with the same key, these fields, scores within :data:`SCORE_TOLERANCE`
+and metric values within :data:`METRIC_TOLERANCE` are the same run. Timings always differ, and the same
+weights give scores that differ in the 7th digit from one machine or thread count to another."""
+SCORE_TOLERANCE = 1e-5
+METRIC_TOLERANCE = 1e-6
+
+Answers = tuple[list[tuple[object, ...]], list[float | None], dict[str, object]]
 
 
-def _digest(entry: RunEntry) -> str:
-    """A hash of the run's answers (not of its timings) and of its metric values (to 9 decimals)."""
-    import json
-
+def _answers(entry: RunEntry) -> Answers | None:
+    """The run's answers, scores and metric values; None when its records cannot be read."""
     from harness.errors import SpotfakeError
     from harness.jsonio import iter_json_lines
 
-    sha = hashlib.sha256()
+    fields: list[tuple[object, ...]] = []
+    scores: list[float | None] = []
     try:
         for _, obj in iter_json_lines(entry.samples_path, what="records file"):
             row = obj if isinstance(obj, dict) else {}
-            sha.update(json.dumps([row.get(k) for k in ANSWER_FIELDS]).encode())
+            fields.append(tuple(row.get(k) for k in ANSWER_FIELDS))
+            score = row.get("score")
+            scores.append(float(score) if isinstance(score, (int, float)) else None)
     except (OSError, SpotfakeError):
-        return f"unreadable:{entry.folder}"
-    metrics = entry.results.get("metrics", {})
-    rounded = {k: round(v, 9) if isinstance(v, float) else v for k, v in sorted(metrics.items())}
-    sha.update(json.dumps(rounded).encode())
-    return sha.hexdigest()
+        return None
+    return fields, scores, dict(entry.results.get("metrics", {}))
+
+
+def _close(a: object, b: object, tolerance: float) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return abs(float(a) - float(b)) <= tolerance
+    return a == b
+
+
+def same_run(a: Answers | None, b: Answers | None) -> bool:
+    """Whether two runs of one run key answered the same (see :data:`ANSWER_FIELDS`)."""
+    if a is None or b is None or a[0] != b[0] or a[2].keys() != b[2].keys():
+        return False
+    if not all(_close(x, y, SCORE_TOLERANCE) for x, y in zip(a[1], b[1], strict=True)):
+        return False
+    return all(_close(a[2][k], b[2][k], METRIC_TOLERANCE) for k in a[2])
 
 
 def merge_identical(entries: list[RunEntry]) -> list[RunEntry]:
-    """One row per run: entries with the same run key, the same answers and the same metric values are
-    merged (committed first), the others kept as they are. Only entries that share a run key are hashed."""
+    """One row per run: entries with the same run key that answered the same (:func:`same_run`) are
+    merged (committed first), the others kept as they are. Only entries that share a run key are read."""
     groups: dict[str, list[int]] = {}
     for i, e in enumerate(entries):
         key = e.results.get("run_key")
@@ -229,18 +247,18 @@ def merge_identical(entries: list[RunEntry]) -> list[RunEntry]:
     for members in groups.values():
         if len(members) < 2:
             continue
-        by_digest: dict[str, list[int]] = {}
-        for i in members:
-            by_digest.setdefault(_digest(entries[i]), []).append(i)
-        for same in by_digest.values():
-            if len(same) < 2:
-                continue
-            same.sort(key=lambda i: (entries[i].origin != COMMITTED, str(entries[i].folder)))
-            keep, *rest = same
-            out[keep] = replace(
-                entries[keep], also=tuple((entries[i].origin, entries[i].folder) for i in rest)
-            )
-            drop.update(rest)
+        members.sort(key=lambda i: (entries[i].origin != COMMITTED, str(entries[i].folder)))
+        answers = {i: _answers(entries[i]) for i in members}
+        left = list(members)
+        while left:
+            keep, *rest = left
+            same = [i for i in rest if same_run(answers[keep], answers[i])]
+            if same:
+                out[keep] = replace(
+                    entries[keep], also=tuple((entries[i].origin, entries[i].folder) for i in same)
+                )
+                drop.update(same)
+            left = [i for i in rest if i not in same]
     return [e for i, e in enumerate(out) if i not in drop]
 
 

@@ -276,6 +276,8 @@ def test_a_rerun_that_differs_only_in_timings_is_the_same_row(board: BoardPaths,
     rows = [json.loads(line) for line in samples.read_text().splitlines()]
     for row in rows:
         row["latency_s"] = 123.0  # a fresh run of the same model never has the same timings
+        if isinstance(row.get("score"), float):
+            row["score"] += 1e-7  # nor, on another machine, the same last digits of its scores
     samples.write_text("".join(json.dumps(r) + "\n" for r in rows))
     loaded = lb.load_board(results, board.runs_dir)
     assert len([e for e in loaded.entries if e.model == "explainer"]) == 1
