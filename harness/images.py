@@ -9,11 +9,11 @@ header is checked before any pixel is decoded, and only the first frame is read.
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.jsonio import non_regular_kind
 from harness.types import SampleError
 
 DEFAULT_MAX_PIXELS = 89_478_485
@@ -45,16 +45,9 @@ def _open_regular(path: Path, sample_id: str) -> int:
         raise SampleError(f"{where} is a directory, not an image file") from None
     except OSError as exc:
         raise SampleError(f"cannot open {where}: {exc.strerror or exc}") from None
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
+    kind = non_regular_kind(os.fstat(fd).st_mode)
+    if kind is not None:
         os.close(fd)
-        kind = (
-            "a FIFO (named pipe)"
-            if stat.S_ISFIFO(mode)
-            else "a directory"
-            if stat.S_ISDIR(mode)
-            else "a device"
-        )
         raise SampleError(f"{where} is {kind}, not a regular file")
     os.set_blocking(fd, True)
     return fd

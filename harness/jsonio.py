@@ -57,6 +57,16 @@ def describe_json_error(exc: json.JSONDecodeError, where: str) -> str:
     return f"{where}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
 
 
+def non_regular_kind(mode: int) -> str | None:
+    """What a file of ``mode`` is when it is not a regular file ("a directory", "a FIFO (named pipe)",
+    "a device or socket"); None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    return "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a device or socket"
+
+
 def open_regular(path: Path, *, what: str) -> IO[bytes]:
     """Open ``path`` for binary reading only if it is a regular file (never blocks on a FIFO).
 
@@ -72,17 +82,10 @@ def open_regular(path: Path, *, what: str) -> IO[bytes]:
         raise SpotfakeError(f"{what} {path}: permission denied") from None
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
         raise SpotfakeError(f"{what} {path!s:.200}: cannot open ({exc})") from None
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
+    kind = non_regular_kind(os.fstat(fd).st_mode)
+    if kind is not None:
         os.close(fd)
-        kind = (
-            "a directory"
-            if stat.S_ISDIR(mode)
-            else "a FIFO (named pipe)"
-            if stat.S_ISFIFO(mode)
-            else "not a regular file"
-        )
-        raise SpotfakeError(f"{what} {path} is {kind}; give the path of a regular file")
+        raise SpotfakeError(f"{what} {path} is {kind}, not a regular file; give the path of a regular file")
     os.set_blocking(fd, True)
     return os.fdopen(fd, "rb")
 
