@@ -42,3 +42,15 @@ def render(ctx: BoardContext) -> None:
         or metrics[0]
     )
     st.altair_chart(heatmap(long, metric, by), width="stretch")
+    if metric_def_needs_scores(metric):
+        st.caption(
+            f"{lb.metric_label(metric)} of a group that holds fakes but no real image (a generator, a fake "
+            "source) compares that group with all real samples of the task (one group vs all reals)."
+        )
+
+
+def metric_def_needs_scores(name: str) -> bool:
+    """Whether a metric is a score metric (its fake-only groups are compared with all reals)."""
+    from harness.metrics.registry import METRICS, metric_def
+
+    return name in METRICS and metric_def(name).needs == "scores"
