@@ -1,10 +1,12 @@
-"""Where a run lives on disk: ``<output-dir>/<model>[@<args>]/<task>[@<perturbation>]/``.
+"""Where a run lives on disk: ``<output-dir>/<model>[@<args>]/<task>[@<task args>][@<perturbation>]/``.
 
 Runs of one adapter with other ``--model-args`` (another seed, another checkpoint, another API model) get
 folders of their own, so none overwrites another's ``results.json`` and every one shows on the board. The
 folder name is readable (``random@seed=1``, ``openai@model=gpt-4o``); values that are paths or URLs, or
 that name secrets, are left out of the readable part and a short hash of all the arguments is added, so
-two different argument sets never share a folder and no secret is ever written into a path.
+two different argument sets never share a folder and no secret is ever written into a path. The same
+holds for ``--task-args`` that differ from the task's defaults (another split, compression or verdict
+parser: ``loki-judgment@parser=loki``).
 """
 
 from __future__ import annotations
@@ -70,3 +72,11 @@ def run_folder(output_dir: Path, model_name: str, args: Mapping[str, object], ta
     """The folder of one (model, model arguments, task[@perturbation]) run."""
     safe_task = task_folder.replace("/", "__").replace("\\", "__")
     return output_dir / model_folder(model_name, args) / safe_task
+
+
+def task_folder(name: str, defaults: Mapping[str, object], args: Mapping[str, object]) -> str:
+    """``<task>``, or ``<task>@<slug>`` of the task arguments that differ from the task's defaults."""
+    given = {k: v for k, v in args.items() if k not in defaults or str(defaults[k]) != str(v)}
+    slug = args_slug(given)
+    base = name.replace("/", "__").replace("\\", "__")
+    return f"{base}@{slug}" if slug else base

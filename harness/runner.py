@@ -48,7 +48,7 @@ from harness.redaction import public_args
 from harness.results import RESULTS_FILE, SAMPLES_FILE, ModelInfo, write_records, write_results
 from harness.results_contract import Perturbation as PerturbationEntry
 from harness.results_contract import Results
-from harness.run_folders import run_folder
+from harness.run_folders import run_folder, task_folder
 from harness.scoring import (
     ScoringOptions,
     build_results,
@@ -142,7 +142,7 @@ def run(
         options.output_dir,
         model.name,
         model_args,
-        perturbed_task_folder(task.spec.name, options.perturbation),
+        perturbed_task_folder(task_folder(task.spec.name, task.spec.args, task.args), options.perturbation),
     )
     lock_name = LOCK_FILE if ctx.rank == 0 else f"{LOCK_FILE}.rank{ctx.rank}"
     with FolderLock(folder, what="run folder", name=lock_name):

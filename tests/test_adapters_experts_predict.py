@@ -154,7 +154,8 @@ def test_spotfake_run_end_to_end_with_an_expert(
     )
     out = capsys.readouterr().out
     assert code == 0 and "npr" in out
-    (folder,) = (tmp_path / "runs").glob("npr@*/imagefolder")  # one folder per --model-args
+    # one folder per --model-args and per --task-args (paths show by their last part, plus a hash)
+    (folder,) = (tmp_path / "runs").glob("npr@*/imagefolder@cache_dir=cache-*")
     records = [json.loads(line) for line in (folder / "samples.jsonl").read_text().splitlines()]
     assert len(records) == 8
     assert all(r["error"] is None and 0.0 <= r["score"] <= 1.0 for r in records)

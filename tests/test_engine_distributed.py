@@ -54,20 +54,20 @@ def test_two_processes_match_one(tmp_path: Path) -> None:
     assert one.returncode == 0, one.stderr
     two = spotfake([*common, "--output-dir", "two", "--batch-size", "3"], 2, tmp_path)
     assert two.returncode == 0, two.stderr
-    rec1, res1 = load(tmp_path / "one" / "random" / "toy")
-    rec2, res2 = load(tmp_path / "two" / "random" / "toy")
+    rec1, res1 = load(tmp_path / "one" / "random" / "toy@n=41")
+    rec2, res2 = load(tmp_path / "two" / "random" / "toy@n=41")
     strip = ("latency_s",)
     assert [{k: v for k, v in r.items() if k not in strip} for r in rec1] == [
         {k: v for k, v in r.items() if k not in strip} for r in rec2
     ]
     assert res1["metrics"] == res2["metrics"] and res1["ci"] == res2["ci"]
     assert res2["timing"]["world_size"] == 2
-    assert not list((tmp_path / "two" / "random" / "toy").glob("samples.rank*.jsonl"))
+    assert not list((tmp_path / "two" / "random" / "toy@n=41").glob("samples.rank*.jsonl"))
 
 
 @pytest.mark.slow
 def test_resume_after_changing_the_number_of_ranks(tmp_path: Path) -> None:
-    out = tmp_path / "runs" / "random" / "toy"
+    out = tmp_path / "runs" / "random" / "toy@n=10"
     common = [
         "run",
         "--model",

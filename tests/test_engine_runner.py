@@ -71,11 +71,12 @@ def test_killed_run_resumes_without_asking_again(tmp_path: Path) -> None:
     dying = Echo(truth, die_after=2)
     with pytest.raises(KeyboardInterrupt):
         run(dying, {}, task, options(tmp_path, batch_size=4))
-    partial = (tmp_path / "runs" / "echo" / "toy" / "samples.jsonl").read_text().splitlines()
+    partial = (tmp_path / "runs" / "echo" / "toy@n=25" / "samples.jsonl").read_text().splitlines()
     assert len(partial) == 8  # two whole batches were flushed before the kill
 
     again = Echo(truth)
     outcome = run(again, {}, task, options(tmp_path, batch_size=4))
+    assert outcome.folder == tmp_path / "runs" / "echo" / "toy@n=25"
     assert set(again.seen).isdisjoint(dying.seen)
     assert len(again.seen) == 17
     assert outcome.n_reused == 8
@@ -89,8 +90,7 @@ def test_killed_run_resumes_without_asking_again(tmp_path: Path) -> None:
 def test_torn_last_line_is_dropped_and_redone(tmp_path: Path) -> None:
     task = load_task(str(TOY_TASK), task_args={"n": 6})
     truth = {s.id for s in task.samples if s.label == "fake"}
-    run(Echo(truth), {}, task, options(tmp_path, batch_size=2))
-    path = tmp_path / "runs" / "echo" / "toy" / "samples.jsonl"
+    path = run(Echo(truth), {}, task, options(tmp_path, batch_size=2)).folder / "samples.jsonl"
     lines = path.read_text().splitlines(keepends=True)
     path.write_text("".join(lines[:3]) + lines[3][: len(lines[3]) // 2])
     again = Echo(truth)

@@ -71,8 +71,8 @@ def test_perturbed_runs_are_identical_and_apart_from_clean_runs(tmp_path: Path) 
     first = run(Pixels(), {}, task, options(tmp_path / "runs", "jpeg:50"))
     second = run(Pixels(), {}, task, options(tmp_path / "again", "jpeg:50"))
 
-    assert clean.folder == tmp_path / "runs" / "pixels" / "toy"
-    assert first.folder == tmp_path / "runs" / "pixels" / "toy@jpeg50"
+    assert clean.folder == tmp_path / "runs" / "pixels" / "toy@n=8"
+    assert first.folder == tmp_path / "runs" / "pixels" / "toy@n=8@jpeg50"
     assert records_of(first.folder) == records_of(second.folder)
     clean_scores = [r["score"] for r in records_of(clean.folder)]
     jpeg_scores = [r["score"] for r in records_of(first.folder)]

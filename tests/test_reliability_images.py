@@ -59,7 +59,9 @@ def test_each_hostile_image_is_one_error_record(capsys: pytest.CaptureFixture[st
     code = main([*argv, "--quiet", "--bootstrap", "0", "--workers", "2"])
     _, err = capsys.readouterr()
     assert code == 0, err
-    records = {r.id: r for r in read_records(tmp_path / "runs" / "linear-probe" / "toy" / "samples.jsonl")}
+    records = {
+        r.id: r for r in read_records(tmp_path / "runs" / "linear-probe" / "toy@n=7" / "samples.jsonl")
+    }
     for index, message in expected.items():
         error = records[f"s{index:05d}"].error or ""
         assert message in error and f"img_{index}.png" in error, (index, error)
@@ -74,7 +76,7 @@ def test_the_pixel_cap_is_configurable(capsys: pytest.CaptureFixture[str], tmp_p
     argv = ["run", "--model", "linear-probe", "--task", str(TOY_TASK), "--task-args", "n=2"]
     argv += ["--data-root", str(root), "--output-dir", str(tmp_path / "runs"), "--quiet", "--bootstrap", "0"]
     assert main([*argv, "--max-megapixels", "0.01"]) == 0
-    records = read_records(tmp_path / "runs" / "linear-probe" / "toy" / "samples.jsonl")
+    records = read_records(tmp_path / "runs" / "linear-probe" / "toy@n=2" / "samples.jsonl")
     assert all("200x100 = 0.0 Mpx, over the cap of 0.0 Mpx" in (r.error or "") for r in records)
     assert main([*argv, "--max-megapixels", "0"]) == 2
     assert "--max-megapixels must be > 0" in capsys.readouterr().err

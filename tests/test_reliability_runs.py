@@ -144,6 +144,30 @@ def test_runs_with_other_arguments_never_overwrite_each_other(
     assert back.results is not None and back.results["run_key"] == zero["run_key"]
 
 
+def test_runs_with_other_task_arguments_never_overwrite_each_other(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    def go(*task_args: str) -> None:
+        argv = ["run", "--model", "random", "--task", str(TOY_TASK), *task_args]
+        assert cli(capsys, *argv, "--output-dir", str(tmp_path), "--quiet", "--bootstrap", "0")[0] == 0
+
+    go()
+    default = (tmp_path / "random" / "toy" / "results.json").read_bytes()
+    go("--task-args", "n=7")
+    seven = (tmp_path / "random" / "toy@n=7" / "results.json").read_bytes()
+    go("--task-args", "n=20")  # the task's default value: the default run, in the default folder
+    assert sorted(p.name for p in (tmp_path / "random").iterdir()) == ["toy", "toy@n=7"]
+    assert (tmp_path / "random" / "toy" / "results.json").read_bytes() == default
+    assert (tmp_path / "random" / "toy@n=7" / "results.json").read_bytes() == seven
+    results = {name: json.loads(b) for name, b in (("toy", default), ("toy@n=7", seven))}
+    assert results["toy"]["run_key"] != results["toy@n=7"]["run_key"]
+    assert (results["toy"]["task"]["n"], results["toy@n=7"]["task"]["n"]) == (20, 7)
+    task = load_task(str(TOY_TASK), task_args={"n": "7"})
+    back = run(LazyModel("random", {}), {}, task, RunOptions(output_dir=tmp_path, progress=False))
+    assert back.folder == tmp_path / "random" / "toy@n=7" and back.n_predicted == 0 and not back.model_built
+    assert back.results is not None and back.results["run_key"] == results["toy@n=7"]["run_key"]
+
+
 def test_a_bad_line_in_the_middle_is_quarantined_and_the_rest_kept(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -259,21 +283,22 @@ def test_two_real_runs_into_one_folder(capsys: pytest.CaptureFixture[str], tmp_p
     base += ["--output-dir", str(runs), "--quiet", "--bootstrap", "0"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TOY_TASK.parent), *sys.path])}
     first = subprocess.Popen([sys.executable, "-m", "harness.cli", *base, "--batch-size", "64"], env=env)
-    lock = runs / "random" / "toy" / ".spotfake.lock"
-    records = runs / "random" / "toy" / "samples.jsonl"
+    folder = runs / "random" / "toy@n=200000"  # the task folder carries the non-default task args
+    lock = folder / ".spotfake.lock"
+    records = folder / "samples.jsonl"
     try:
         deadline = time.monotonic() + 120
         while not (records.exists() and records.stat().st_size > 0) and time.monotonic() < deadline:
             assert first.poll() is None, "the first run ended before it could be raced"
             time.sleep(0.1)
         assert lock.read_text().startswith(f"{first.pid} ")
-        small = [a if a != "n=200000" else "n=5" for a in base]  # same folder: model, args, task
-        code, _, err = cli(capsys, *small, "--batch-size", "8")
+        # The same folder: same model, model args, task and task args (only the batch size differs).
+        code, _, err = cli(capsys, *base, "--batch-size", "8")
         assert code == 2 and f"in use by pid {first.pid}" in err and len(err.strip().splitlines()) == 1
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)
-    assert not (runs / "random" / "toy" / "results.json").exists()
+    assert not (folder / "results.json").exists()
     assert read_tolerant(records)  # the killed run's records are there for the next run to reuse
     with FolderLock(lock.parent, what="run folder") as taken:  # and its lock died with it
         assert taken.held

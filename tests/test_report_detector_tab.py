@@ -112,7 +112,7 @@ def test_the_threshold_table_matches_the_records(runs_dir: Path, threshold: floa
     at = _app(runs_dir, threshold)
     assert not at.exception
     (table,) = [d.value for d in at.dataframe if "acc (real)" in d.value.columns]
-    labels, scores = _samples(runs_dir / "grain-a" / "toy")
+    labels, scores = _samples(runs_dir / "grain-a" / "toy@n=24")
     op = operating_point(labels, scores, threshold)
     assert op is not None
     row: Any = table.loc[[i for i in table.index if i.startswith("grain-a")][0]]
@@ -132,10 +132,10 @@ def test_the_robustness_curve_carries_each_runs_value_and_interval(runs_dir: Pat
     assert sorted(set(swept["strength"])) == [30.0, 60.0, 90.0]
     for model in ("grain-a", "grain-b"):
         for quality in (30, 60, 90):
-            saved = json.loads((runs_dir / model / f"toy@jpeg{quality}" / "results.json").read_text())
+            saved = json.loads((runs_dir / model / f"toy@n=24@jpeg{quality}" / "results.json").read_text())
             row = swept[(swept["model"] == model) & (swept["strength"] == quality)].iloc[0]
             assert row["Acc"] == saved["metrics"]["acc"]
             assert [row["low"], row["high"]] == saved["ci"]["acc"]
     clean = next(f for f in frames if "strength" not in f.columns)
-    saved = json.loads((runs_dir / "grain-b" / "toy" / "results.json").read_text())
+    saved = json.loads((runs_dir / "grain-b" / "toy@n=24" / "results.json").read_text())
     assert clean.set_index("model").loc["grain-b", "Acc"] == saved["metrics"]["acc"]

@@ -78,9 +78,9 @@ def test_sweep_runs_each_point_once_and_reuses_finished_ones(tmp_path: Path) -> 
     assert model.asked == 36
     assert seen == [("clean", 12), ("jpeg:90", 12), ("jpeg:30", 12)]
     assert sorted(p.name for p in (tmp_path / "runs" / "smooth").iterdir()) == [
-        "toy",
-        "toy@jpeg30",
-        "toy@jpeg90",
+        "toy@n=12",
+        "toy@n=12@jpeg30",
+        "toy@n=12@jpeg90",
     ]
 
     again = Smoothness()

@@ -211,7 +211,8 @@ def test_cli_trains_and_the_folder_evaluates_as_fakevlm(
          "--bootstrap", "20", "--quiet"]
     )  # fmt: skip
     assert code == 0
-    results = json.loads(next(runs.glob("*/fakeclue/results.json")).read_text())
+    (found,) = runs.glob("*/fakeclue@split=train/results.json")  # the task folder names the split
+    results = json.loads(found.read_text())
     # Evaluated in the format it was trained in: the checkpoint's chat template around the question.
     settings = results["model"]["settings"]
     assert (
@@ -308,7 +309,8 @@ def test_ddvqa_train_split_trains_on_its_own_questions_and_evaluates(
          "--quiet"]
     )  # fmt: skip
     assert code == 0
-    metrics = json.loads(next(runs.glob("*/ddvqa/results.json")).read_text())["metrics"]
+    (found,) = runs.glob("*/ddvqa@split=train/results.json")  # the task folder names the split
+    metrics = json.loads(found.read_text())["metrics"]
     assert metrics["n"] == 18 and metrics["n_errors"] == 0
 
 

@@ -386,8 +386,14 @@ def test_parser_is_part_of_the_run_key_and_of_results(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     keys = {}
-    for args in ("n=6", "n=6,parser=spotfake", "n=6,parser=fakevlm", "n=6,parser=fakevlm,parser_seed=2"):
-        out = tmp_path / args.replace(",", "_").replace("=", "-")
+    out = tmp_path / "runs"  # one output folder for all: the task folder tells the parsers apart
+    folders = {
+        "n=6": "toy@n=6",
+        "n=6,parser=spotfake": "toy@n=6",  # the default parser is dropped: the same run, the same folder
+        "n=6,parser=fakevlm": "toy@n=6,parser=fakevlm",
+        "n=6,parser=fakevlm,parser_seed=2": "toy@n=6,parser=fakevlm,parser_seed=2",
+    }
+    for args, folder in folders.items():
         code = main(
             [
                 "run",
@@ -403,10 +409,16 @@ def test_parser_is_part_of_the_run_key_and_of_results(
             + ["--bootstrap", "0", "--quiet"]
         )
         assert code == 0
-        results = json.loads((out / "always-fake" / "toy" / "results.json").read_text())
+        results = json.loads((out / "always-fake" / folder / "results.json").read_text())
         keys[args] = results["run_key"]
         assert results["scoring"]["parser"] == ("fakevlm" if "fakevlm" in args else "spotfake")
         assert results["scoring"]["n_random_picks"] == 0  # "This is a fake image." always names a label
     capsys.readouterr()
     assert keys["n=6"] == keys["n=6,parser=spotfake"]
     assert len({keys["n=6"], keys["n=6,parser=fakevlm"], keys["n=6,parser=fakevlm,parser_seed=2"]}) == 3
+    # The parser runs and the default run live apart, and no run overwrote another's results.json.
+    assert sorted(p.name for p in (out / "always-fake").iterdir()) == sorted(set(folders.values()))
+    for args, folder in folders.items():
+        results = json.loads((out / "always-fake" / folder / "results.json").read_text())
+        assert results["run_key"] == keys[args]
+        assert results["scoring"]["parser"] == ("fakevlm" if "fakevlm" in args else "spotfake")
