@@ -98,7 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         "met": ratio <= 0.05,
         "boards_identical": first_board == second_board,
         "third_party_progress_in_second_run": any(n in second_err for n in NOISE),
-        "second_run_stderr": second_err.strip().splitlines()[-3:],
+        "second_run_stderr": [
+            line.replace(str(output_dir), "<output-dir>") for line in second_err.strip().splitlines()[-3:]
+        ],
         "reproduces_results_reproduced": reproduced,
         "load_average_before_first": round(load_before, 2),
         "cpus": os.cpu_count(),
