@@ -68,15 +68,18 @@ class RunEntry:
     @property
     def variant(self) -> str:
         """What tells this run from other runs of the model on the task: the model arguments of its
-        folder (``runs/random@seed=1/demo``) and its perturbation (``@jpeg75``); "" for neither."""
+        folder (``runs/random@seed=1/demo``), its task arguments (``demo@split=train``) and its
+        perturbation (``@jpeg75``); "" for none."""
         out = ""
         parent = self.folder.parent.name
         if parent.startswith(self.model + "@"):
             out += parent[len(self.model) :]
+        suffix = self.folder.name[len(self.task) :] if self.folder.name.startswith(self.task + "@") else ""
         if self.perturbation:
-            out += "@" + self.perturbation
-        elif self.folder.name.startswith(self.task + "@"):
-            out += self.folder.name[len(self.task) :]
+            tail = "@" + self.perturbation
+            out += (suffix[: -len(tail)] if suffix.endswith(tail) else "") + tail
+        else:
+            out += suffix
         return out
 
     @property

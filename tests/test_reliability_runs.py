@@ -168,6 +168,25 @@ def test_runs_with_other_task_arguments_never_overwrite_each_other(
     assert back.results is not None and back.results["run_key"] == results["toy@n=7"]["run_key"]
 
 
+def test_the_board_names_runs_with_other_task_arguments_apart() -> None:
+    from leaderboard.scan import RunEntry
+
+    def name(folder: str, perturbation: str | None = None) -> str:
+        results: dict[str, object] = {"model": {"name": "random"}, "task": {"name": "toy"}}
+        if perturbation:
+            results["perturbation"] = {"slug": perturbation}
+        return RunEntry(Path(folder), "local", results).name  # type: ignore[arg-type]
+
+    names = [
+        name("runs/random/toy"),
+        name("runs/random/toy@n=7"),
+        name("runs/random/toy@jpeg50", "jpeg50"),
+        name("runs/random/toy@n=7@jpeg50", "jpeg50"),
+        name("runs/random@seed=1/toy@n=7@jpeg50", "jpeg50"),
+    ]
+    assert names == ["random", "random@n=7", "random@jpeg50", "random@n=7@jpeg50", "random@seed=1@n=7@jpeg50"]
+
+
 def test_a_bad_line_in_the_middle_is_quarantined_and_the_rest_kept(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
