@@ -16,7 +16,7 @@ from harness.locking import FolderLock
 from harness.record_store import read_tolerant, record_files
 from harness.results import RESULTS_FILE, ModelInfo
 from harness.results_contract import Results
-from harness.run_folders import check_plain_name, run_folder
+from harness.run_folders import check_plain_name, run_folder, task_folder
 from harness.runner import finalize
 from harness.scoring import ScoringOptions, records_from_responses, run_key
 from harness.task import LoadedTask
@@ -66,7 +66,7 @@ def score_predictions(
         fingerprint=fingerprint,
     )
     key = run_key(info, task)
-    folder = run_folder(output_dir, model_name, {}, task.spec.name)
+    folder = run_folder(output_dir, model_name, {}, task_folder(task.spec.name, task.spec.args, task.args))
     with FolderLock(folder, what="run folder"):
         if not replace and _holds_another_run(folder, key):
             raise SpotfakeError(
