@@ -85,7 +85,7 @@ def open_regular(path: Path, *, what: str) -> IO[bytes]:
     kind = non_regular_kind(os.fstat(fd).st_mode)
     if kind is not None:
         os.close(fd)
-        raise SpotfakeError(f"{what} {path} is {kind}, not a regular file; give the path of a regular file")
+        raise SpotfakeError(f"{what} {path} is {kind}; give the path of a regular file")
     os.set_blocking(fd, True)
     return os.fdopen(fd, "rb")
 
