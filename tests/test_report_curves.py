@@ -128,3 +128,13 @@ def test_generator_bars_tell_seen_from_held_out_only_when_the_task_says() -> Non
     unknown = {b.group: b.status for b in generator_bars(res, "acc", "generator", {})}
     assert unknown == {"real": "real", "dcgan": None, "ddpm": None}
     assert generator_bars(res, "acc", "source", {}) == []
+
+
+def test_sweeps_of_one_model_with_other_settings_are_separate_lines() -> None:
+    clean = results("random", None, 0.5)
+    other_seed = results("random", None, 0.48)
+    other_seed["model"]["args"] = {"seed": "1"}
+    other_split = results("random", "jpeg:50", 0.47, [{"name": "jpeg", "value": 50.0}])
+    other_split["task"] = {"name": "demo", "version": "1", "args": {"split": "train"}}
+    labels = sorted({p.model for p in robustness_points([clean, other_seed, other_split], "acc")})
+    assert labels == ["random", "random@seed=1", "random@split=train"]

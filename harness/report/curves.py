@@ -152,8 +152,31 @@ def sweep_axis(results: Results) -> tuple[str, float | None] | None:
     return steps[0]["name"], None if value is None else float(value)
 
 
+def run_label(results: Results) -> str:
+    """The model's name with the arguments that tell its runs apart: ``random@seed=1``, and the task
+    arguments that differ from the task's defaults (``npr@...@split=val``), so one curve is one setting."""
+    from harness.run_folders import args_slug
+
+    label = results["model"]["name"]
+    model_args = args_slug(results["model"].get("args") or {})
+    if model_args:
+        label += f"@{model_args}"
+    from harness.errors import SpotfakeError
+    from harness.registry import TASKS
+
+    task = results.get("task") or {}
+    try:
+        defaults = TASKS.get(str(task.get("name"))).args
+    except SpotfakeError:  # a task given as a YAML file, or a plugin that is not installed here
+        return label
+    given = {k: v for k, v in (task.get("args") or {}).items() if str(defaults.get(k)) != str(v)}
+    task_args = args_slug(given)
+    return f"{label}@{task_args}" if task_args else label
+
+
 def robustness_points(results: Sequence[Results], metric: str) -> list[RobustnessPoint]:
-    """The metric of every clean and one-step perturbed run (chains are left out of curves)."""
+    """The metric of every clean and one-step perturbed run (chains are left out of curves), one line per
+    :func:`run_label`."""
     points = []
     for r in results:
         axis = sweep_axis(r)
@@ -163,7 +186,7 @@ def robustness_points(results: Sequence[Results], metric: str) -> list[Robustnes
         ci = r.get("ci", {}).get(metric) or [None, None]
         points.append(
             RobustnessPoint(
-                model=r["model"]["name"],
+                model=run_label(r),
                 perturbation=axis[0],
                 strength=axis[1],
                 value=None if value is None else float(value),
