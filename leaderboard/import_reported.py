@@ -6,7 +6,8 @@ Usage::
 
     python -m leaderboard.import_reported [CSV] [--out results/reported] [--check]
 
-``CSV`` (default ``../shared/reference/paper_results.csv`` beside the repository) has the columns
+``CSV`` (default ``reference/paper_results.csv`` in ``$SPOTFAKE_SHARED``, else in ``../shared`` beside the
+repository) has the columns
 ``source, table, dataset, model, acc, f1, rouge_l, css, auc, notes``; empty cells are metrics the
 publication does not give. ``--check`` writes nothing and exits 1 when a file would change.
 A file whose content is unchanged keeps its ``created`` time, so re-running changes nothing.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import re
 import sys
 from collections.abc import Iterable, Mapping
@@ -28,7 +30,8 @@ from harness.errors import SpotfakeError
 from harness.io import atomic_write_json
 from harness.results import RESULTS_FILE, SCHEMA_VERSION, utc_now, validate_results
 
-DEFAULT_CSV = Path(__file__).resolve().parents[2] / "shared" / "reference" / "paper_results.csv"
+SHARED = Path(os.environ.get("SPOTFAKE_SHARED") or Path(__file__).resolve().parents[2] / "shared")
+DEFAULT_CSV = SHARED / "reference" / "paper_results.csv"
 DEFAULT_OUT = Path("results") / "reported"
 METRIC_COLUMNS = ("acc", "f1", "rouge_l", "css", "auc")
 REQUIRED_COLUMNS = ("source", "table", "dataset", "model", *METRIC_COLUMNS, "notes")
