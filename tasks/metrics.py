@@ -66,8 +66,9 @@ def majority(verdicts: Sequence[str | None]) -> str | None:
     return "fake" if fake > real else "real"
 
 
-def video_table(records: Sequence[Record]) -> VideoTable:
-    """Group frame records by video: mean p(fake) and majority verdict per video (pure)."""
+def video_table(records: Sequence[Record], scores: FloatArray) -> VideoTable:
+    """Group frame records by video: mean p(fake) and majority verdict per video (pure). ``scores`` is
+    p(fake) per record with a missing score already :data:`MISSING_SCORE` (``MetricInputs.scores``)."""
     index: dict[str, int] = {}
     rows = np.zeros(len(records), dtype=np.int64)
     for i, record in enumerate(records):
@@ -76,7 +77,6 @@ def video_table(records: Sequence[Record]) -> VideoTable:
     member = np.zeros((len(records), n_videos))
     member[np.arange(len(records)), rows] = 1.0
     n_frames = member.sum(axis=0)
-    scores = np.array([_finite(r.score) for r in records], dtype=np.float64)
     mean_score = np.divide(
         scores @ member, n_frames, out=np.full(n_videos, MISSING_SCORE), where=n_frames > 0
     )
@@ -131,7 +131,7 @@ class _Cached:
 
     def __call__(self, inputs: MetricInputs) -> VideoTable:
         if self._inputs is not inputs or self._table is None:
-            self._table = video_table(inputs.records)
+            self._table = video_table(inputs.records, inputs.scores)
             self._inputs = inputs
         return self._table
 
@@ -227,10 +227,3 @@ def register_task_metrics() -> None:
     """Entry point ``spotfake.metrics: tasks``."""
     for metric in task_metrics():
         register_metric(metric)
-
-
-def _finite(score: float | None) -> float:
-    if score is None:
-        return MISSING_SCORE
-    value = float(score)
-    return value if np.isfinite(value) else MISSING_SCORE

@@ -45,7 +45,7 @@ def test_majority_and_video_table() -> None:
         rec(3, "B", "real", 0.1, "real"),
         rec(4, None, "real", 0.4, None),
     ]
-    table = video_table(records)
+    table = video_table(records, MetricInputs(records, "verdict").scores)
     assert len(table.videos) == 3
     assert table.mean_score.tolist() == pytest.approx([(0.9 + 0.2 + 0.5) / 3, 0.1, 0.4])
     assert table.vote == ("fake", "real", None)
