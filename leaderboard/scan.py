@@ -204,22 +204,49 @@ METRIC_TOLERANCE = 1e-6
 Answers = tuple[list[tuple[object, ...]], list[float | None], dict[str, object]]
 
 
-def _answers(entry: RunEntry) -> Answers | None:
-    """The run's answers, scores and metric values; None when its records cannot be read."""
+_Records = tuple[list[tuple[object, ...]], list[float | None]] | None
+_records_cache: dict[str, tuple[int, int, _Records]] = {}
+
+
+def _records(path: Path) -> _Records:
+    """The answer fields and scores of a records file, None when it cannot be read; cached by mtime and
+    size like :func:`read_cached` (a page load re-reads only records that changed)."""
     from harness.errors import SpotfakeError
     from harness.jsonio import iter_json_lines
 
+    name = os.fspath(path)
+    try:
+        info = os.stat(name)
+    except OSError:
+        return None
+    stamp = (info.st_mtime_ns, info.st_size)
+    with _lock:
+        hit = _records_cache.get(name)
+    if hit is not None and hit[:2] == stamp:
+        return hit[2]
     fields: list[tuple[object, ...]] = []
     scores: list[float | None] = []
+    value: _Records
     try:
-        for _, obj in iter_json_lines(entry.samples_path, what="records file"):
+        for _, obj in iter_json_lines(path, what="records file"):
             row = obj if isinstance(obj, dict) else {}
             fields.append(tuple(row.get(k) for k in ANSWER_FIELDS))
             score = row.get("score")
             scores.append(float(score) if isinstance(score, (int, float)) else None)
+        value = (fields, scores)
     except (OSError, SpotfakeError):
+        value = None
+    with _lock:
+        _records_cache[name] = (*stamp, value)
+    return value
+
+
+def _answers(entry: RunEntry) -> Answers | None:
+    """The run's answers, scores and metric values; None when its records cannot be read."""
+    records = _records(entry.samples_path)
+    if records is None:
         return None
-    return fields, scores, dict(entry.results.get("metrics", {}))
+    return records[0], records[1], dict(entry.results.get("metrics", {}))
 
 
 def _close(a: object, b: object, tolerance: float) -> bool:

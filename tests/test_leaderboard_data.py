@@ -245,6 +245,36 @@ def test_identical_runs_in_both_roots_are_one_row_listing_both(board: BoardPaths
     assert Filters(TASK, origins=("committed",)).keeps(explainers[0])
 
 
+def test_records_of_merged_runs_are_read_again_only_when_they_change(
+    board: BoardPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import harness.jsonio
+    from leaderboard import scan
+
+    results = tmp_path / "results"
+    shutil.copytree(board.runs_dir / "explainer", results / "reproduced" / "explainer")
+    reads: list[Path] = []
+    original = harness.jsonio.iter_json_lines
+
+    def counting(path: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        reads.append(Path(path))
+        return original(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(harness.jsonio, "iter_json_lines", counting)
+    monkeypatch.setattr(scan, "_records_cache", {})  # earlier tests read the local copy already
+    assert len([e for e in lb.load_board(results, board.runs_dir).entries if e.model == "explainer"]) == 1
+    assert len(reads) == 2  # both copies read once to tell they are the same run
+    assert len([e for e in lb.load_board(results, board.runs_dir).entries if e.model == "explainer"]) == 1
+    assert len(reads) == 2  # a second page load reads no records file again
+    copy = results / "reproduced" / "explainer" / TASK / "samples.jsonl"
+    lines = copy.read_text().splitlines()
+    copy.write_text("\n".join(reversed(lines)) + "\n")
+    loaded = lb.load_board(results, board.runs_dir)
+    assert len(reads) == 3 and copy in reads  # the changed copy is read again, the other is not
+    assert len([e for e in loaded.entries if e.model == "explainer"]) == 2
+    assert scan._records(copy) is scan._records(copy)
+
+
 def test_tie_marks_come_from_mcnemar_against_the_best_run_with_records(board: BoardPaths) -> None:
     from leaderboard.stats import mcnemar
     from leaderboard.ties import pair_p_value, tie_p_values
