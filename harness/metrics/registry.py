@@ -5,8 +5,9 @@ weights to b values: a row of ones gives the point estimate, a 0/1 row a breakdo
 bootstrap draw counts one resample. So point values, per-category values and confidence intervals of
 every metric, built-in or plugged in, come from the same function, and nothing is special-cased.
 
-Third-party metrics plug in through the entry-point group ``spotfake.metrics``: the entry point names
-a callable that calls :func:`register_metric` (as tasks and models do). The CLI table, task validation,
+Every metric plugs in through the entry-point group ``spotfake.metrics``, spotfake's own included (its
+``builtin`` entry point, loaded first): the entry point names a callable that calls
+:func:`register_metric`, as tasks and models do. The CLI table, task validation,
 the leaderboard and ``spotfake report`` read labels and directions from here.
 """
 
@@ -63,39 +64,24 @@ class MetricDef:
 METRICS: Registry[MetricDef] = Registry("metric", "spotfake.metrics")
 """Every metric a task may ask for, by name (built-ins plus ``spotfake.metrics`` plugins)."""
 
-_builtins_loaded = False
-
-
-def _ensure_builtins() -> None:
-    global _builtins_loaded
-    if not _builtins_loaded:
-        _builtins_loaded = True
-        from harness.metrics.builtin import register_builtin_metrics
-
-        register_builtin_metrics()
-
 
 def register_metric(metric: MetricDef, *, replace: bool = False) -> None:
     """Add a metric to the registry (a name registered twice is an error unless ``replace``)."""
-    _ensure_builtins()
     METRICS.register(metric.name, metric, description=metric.card, replace=replace)
 
 
 def metric_def(name: str) -> MetricDef:
     """The metric called ``name``; SpotfakeError with the closest names when it is unknown."""
-    _ensure_builtins()
     return METRICS.get(name)
 
 
 def metric_names() -> list[str]:
     """All registered metric names, sorted."""
-    _ensure_builtins()
     return METRICS.names()
 
 
 def iter_metrics() -> Iterator[MetricDef]:
     """All registered metrics, sorted by name."""
-    _ensure_builtins()
     return (entry.load() for entry in METRICS)
 
 
@@ -103,7 +89,6 @@ def metric_label(name: str) -> str:
     """The label tables show for a metric or a count (``unparsed_rate`` -> ``Unparsed``)."""
     if name in COUNT_LABELS:
         return COUNT_LABELS[name]
-    _ensure_builtins()
     return metric_def(name).label if name in METRICS else name.replace("_", " ")
 
 
@@ -111,20 +96,16 @@ def higher_is_better(name: str) -> bool:
     """The direction of a metric or count (``unparsed_rate`` and error counts: lower is better)."""
     if name in COUNT_LABELS:
         return False
-    _ensure_builtins()
     return metric_def(name).higher_is_better if name in METRICS else True
 
 
 def check_metric_names(names: Sequence[str], source: str = "") -> None:
     """Raise SpotfakeError naming ``source`` for a metric name that no built-in or plugin registers."""
-    _ensure_builtins()
     for name in names:
-        if name not in METRICS:
-            try:
-                METRICS.entry(name)
-            except SpotfakeError as exc:
-                prefix = f"{source}: " if source else ""
-                raise SpotfakeError(f"{prefix}{exc}") from None
+        try:
+            METRICS.entry(name)
+        except SpotfakeError as exc:
+            raise SpotfakeError(f"{source}: {exc}" if source else str(exc)) from None
 
 
 COUNTS = ("n", "n_missing", "n_errors", "n_unparsed", "unparsed_rate", "n_with_reference")
