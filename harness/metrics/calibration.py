@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from harness.metrics.definitions import ratio
 from harness.metrics.inputs import MetricInputs
 from harness.metrics.types import FloatArray
 
@@ -20,12 +21,6 @@ N_BINS = 15
 def calibration_bins(scores: FloatArray) -> FloatArray:
     """The bin of each p(fake): ``min(floor(15 p), 14)`` after clipping to [0, 1] (p = 1 is in the last)."""
     return np.minimum((np.clip(scores, 0.0, 1.0) * N_BINS).astype(int), N_BINS - 1)
-
-
-def _divide(num: FloatArray, den: FloatArray) -> FloatArray:
-    out = np.full(np.broadcast(num, den).shape, np.nan)
-    np.divide(num, den, out=out, where=den > 0)
-    return out
 
 
 def expected_calibration_error(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
@@ -51,7 +46,7 @@ def expected_calibration_error(inputs: MetricInputs, weights: FloatArray) -> Flo
     fakes_in_bin = np.add.reduceat(fakes, starts, axis=1)
     score_sum_in_bin = np.add.reduceat(total * scores, starts, axis=1)
     gap = np.abs(fakes_in_bin - score_sum_in_bin).sum(axis=1)
-    return _divide(gap, total.sum(axis=1))
+    return ratio(gap, total.sum(axis=1))
 
 
 def brier_score(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
@@ -65,4 +60,4 @@ def brier_score(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
     fakes, reals = inputs.roc_counts(weights)
     scores = inputs.group_scores
     squared = fakes @ (1.0 - scores) ** 2 + reals @ scores**2
-    return _divide(squared, (fakes + reals).sum(axis=1))
+    return ratio(squared, (fakes + reals).sum(axis=1))

@@ -31,7 +31,8 @@ from harness.metrics.columns import (
 from harness.metrics.types import FloatArray
 
 
-def _ratio(num: FloatArray, den: FloatArray) -> FloatArray:
+def ratio(num: FloatArray, den: FloatArray) -> FloatArray:
+    """``num / den`` elementwise, NaN (undefined) where ``den`` is not positive."""
     out = np.full(np.broadcast(num, den).shape, np.nan)
     np.divide(num, den, out=out, where=den > 0)
     return out
@@ -47,7 +48,7 @@ def accuracy(s: FloatArray) -> FloatArray:
     Citation: standard accuracy, as reported by FakeVLM (Wen et al., arXiv 2503.14905), whose released
         evaluation, unlike this one, guesses at random when it cannot read an answer.
     """
-    return _ratio(s[..., CORRECT], s[..., LABELED])
+    return ratio(s[..., CORRECT], s[..., LABELED])
 
 
 def f1_real(s: FloatArray) -> FloatArray:
@@ -61,7 +62,7 @@ def f1_real(s: FloatArray) -> FloatArray:
     Citation: van Rijsbergen, "Information Retrieval", 1979; FakeVLM, arXiv 2503.14905 (table 2).
     """
     tp = s[..., REAL_AS_REAL]
-    return _ratio(2 * tp, 2 * tp + s[..., FAKE_AS_REAL] + (s[..., REAL] - tp))
+    return ratio(2 * tp, 2 * tp + s[..., FAKE_AS_REAL] + (s[..., REAL] - tp))
 
 
 def f1_fake(s: FloatArray) -> FloatArray:
@@ -74,7 +75,7 @@ def f1_fake(s: FloatArray) -> FloatArray:
     Citation: van Rijsbergen, "Information Retrieval", 1979.
     """
     tp = s[..., FAKE_AS_FAKE]
-    return _ratio(2 * tp, 2 * tp + s[..., REAL_AS_FAKE] + (s[..., FAKE] - tp))
+    return ratio(2 * tp, 2 * tp + s[..., REAL_AS_FAKE] + (s[..., FAKE] - tp))
 
 
 def f1_macro(s: FloatArray) -> FloatArray:
@@ -97,12 +98,12 @@ def balanced_accuracy(s: FloatArray) -> FloatArray:
     Arguments: ``s``, column sums (``weights @ record_columns(records)``), any leading shape.
     Citation: Brodersen et al., "The balanced accuracy and its posterior distribution", ICPR 2010.
     """
-    recall_real = _ratio(s[..., REAL_AS_REAL], s[..., REAL])
-    recall_fake = _ratio(s[..., FAKE_AS_FAKE], s[..., FAKE])
+    recall_real = ratio(s[..., REAL_AS_REAL], s[..., REAL])
+    recall_fake = ratio(s[..., FAKE_AS_FAKE], s[..., FAKE])
     both = np.stack([recall_real, recall_fake])
     present = ~np.isnan(both)
     total = np.where(present, both, 0.0).sum(axis=0)
-    return _ratio(total, present.sum(axis=0).astype(np.float64))
+    return ratio(total, present.sum(axis=0).astype(np.float64))
 
 
 def mean_rouge_l(s: FloatArray) -> FloatArray:
@@ -113,7 +114,7 @@ def mean_rouge_l(s: FloatArray) -> FloatArray:
     Arguments: ``s``, column sums (``weights @ record_columns(records)``), any leading shape.
     Citation: Lin, "ROUGE: A Package for Automatic Evaluation of Summaries", 2004.
     """
-    return _ratio(s[..., ROUGE_SUM], s[..., ROUGE_N])
+    return ratio(s[..., ROUGE_SUM], s[..., ROUGE_N])
 
 
 def mean_css(s: FloatArray) -> FloatArray:
@@ -124,7 +125,7 @@ def mean_css(s: FloatArray) -> FloatArray:
     Arguments: ``s``, column sums (``weights @ record_columns(records)``), any leading shape.
     Citation: FakeVLM, Wen et al., arXiv 2503.14905; Reimers and Gurevych, Sentence-BERT, 2019.
     """
-    return _ratio(s[..., CSS_SUM], s[..., CSS_N])
+    return ratio(s[..., CSS_SUM], s[..., CSS_N])
 
 
 def corpus_bleu4(s: FloatArray) -> FloatArray:
@@ -145,7 +146,7 @@ def accuracy_real(s: FloatArray) -> FloatArray:
     Citation: Ojha et al., "Towards Universal Fake Image Detectors that Generalize Across Generative
         Models" (UnivFD), CVPR 2023 (real accuracy); Wang et al., CNNSpot, CVPR 2020.
     """
-    return _ratio(s[..., REAL_AS_REAL], s[..., REAL])
+    return ratio(s[..., REAL_AS_REAL], s[..., REAL])
 
 
 def accuracy_fake(s: FloatArray) -> FloatArray:
@@ -156,7 +157,7 @@ def accuracy_fake(s: FloatArray) -> FloatArray:
     Arguments: ``s``, column sums (``weights @ record_columns(records)``), any leading shape.
     Citation: Ojha et al., UnivFD, CVPR 2023 (fake accuracy).
     """
-    return _ratio(s[..., FAKE_AS_FAKE], s[..., FAKE])
+    return ratio(s[..., FAKE_AS_FAKE], s[..., FAKE])
 
 
 def mean_rouge_l_gated(s: FloatArray) -> FloatArray:
@@ -169,7 +170,7 @@ def mean_rouge_l_gated(s: FloatArray) -> FloatArray:
     Arguments: ``s``, column sums (``weights @ record_columns(records)``), any leading shape.
     Citation: Lin, ROUGE, 2004; gating as in explanation evaluation that scores only correct decisions.
     """
-    return _ratio(s[..., ROUGE_GATED_SUM], s[..., ROUGE_N])
+    return ratio(s[..., ROUGE_GATED_SUM], s[..., ROUGE_N])
 
 
 def mean_css_gated(s: FloatArray) -> FloatArray:
@@ -182,4 +183,4 @@ def mean_css_gated(s: FloatArray) -> FloatArray:
     Arguments: ``s``, column sums (``weights @ record_columns(records)``), any leading shape.
     Citation: FakeVLM, arXiv 2503.14905 (CSS); gating by the verdict is spotfake's.
     """
-    return _ratio(s[..., CSS_GATED_SUM], s[..., CSS_N])
+    return ratio(s[..., CSS_GATED_SUM], s[..., CSS_N])

@@ -13,20 +13,15 @@ from collections.abc import Callable
 
 import numpy as np
 
+from harness.metrics.definitions import ratio
 from harness.metrics.inputs import MetricInputs
 from harness.metrics.types import FloatArray
-
-
-def _divide(num: FloatArray, den: FloatArray) -> FloatArray:
-    out = np.full(np.broadcast(num, den).shape, np.nan)
-    np.divide(num, den, out=out, where=den > 0)
-    return out
 
 
 def roc_points(inputs: MetricInputs, weights: FloatArray) -> tuple[FloatArray, FloatArray]:
     """(fpr, tpr), each (b, G + 1), starting at (0, 0): one point per distinct score, highest first."""
     tp, fp = inputs.cumulative_counts(weights)
-    return _divide(fp, fp[:, -1:]), _divide(tp, tp[:, -1:])
+    return ratio(fp, fp[:, -1:]), ratio(tp, tp[:, -1:])
 
 
 def auc(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
@@ -43,7 +38,7 @@ def auc(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
     total_reals = fp[:, -1:]
     reals_below = total_reals - fp[:, 1:]
     wins = (fakes * (reals_below + 0.5 * reals)).sum(axis=1)
-    return _divide(wins, tp[:, -1] * total_reals[:, 0])
+    return ratio(wins, tp[:, -1] * total_reals[:, 0])
 
 
 def average_precision(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
@@ -62,7 +57,7 @@ def average_precision(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
     precision = np.zeros_like(tp)
     np.divide(tp, tp + fp, out=precision, where=(tp + fp) > 0)
     total = tp[:, -1] if tp.shape[1] else np.zeros(tp.shape[0])
-    return _divide((fakes * precision).sum(axis=1), total)
+    return ratio((fakes * precision).sum(axis=1), total)
 
 
 def equal_error_rate(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
