@@ -9,14 +9,16 @@ cost one matrix product and one sort.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
 from harness.metrics.types import BoolArray, FloatArray
 from harness.types import Record
+
+T = TypeVar("T")
 
 MISSING_SCORE = 0.5
 """The p(fake) given to a labelled record without a finite score (a failed or missing sample): a coin."""
@@ -28,12 +30,8 @@ class MetricInputs:
     def __init__(self, records: Sequence[Record], answer_kind: str) -> None:
         self.records = records
         self.answer_kind = answer_kind
-        self._sums_key: object = None
-        self._sums: FloatArray | None = None
-        self._roc_key: object = None
-        self._roc: tuple[FloatArray, FloatArray] | None = None
-        self._cum_key: object = None
-        self._cum: tuple[FloatArray, FloatArray] | None = None
+        self._last: dict[str, tuple[object, Any]] = {}
+        """name -> (the weights object, what was computed from it): one entry per derived quantity."""
 
     def __len__(self) -> int:
         return len(self.records)
@@ -45,12 +43,20 @@ class MetricInputs:
 
         return record_columns(self.records, self.answer_kind)
 
+    def _for_weights(self, name: str, weights: FloatArray, compute: Callable[[], T]) -> T:
+        """``compute()``, remembered for the last ``weights`` object under ``name`` (all metrics of one
+        bootstrap chunk get the same weights object, so each quantity is computed once per chunk)."""
+        key, value = self._last.get(name, (None, None))
+        if key is not weights:
+            value = compute()
+            self._last[name] = (weights, value)
+        return cast(T, value)
+
     def sums(self, weights: FloatArray) -> FloatArray:
-        """``weights @ columns`` (b, N_COLUMNS), cached for the last ``weights`` object."""
-        if self._sums is None or self._sums_key is not weights:
-            self._sums = np.asarray(weights, dtype=np.float64) @ self.columns
-            self._sums_key = weights
-        return self._sums
+        """``weights @ columns`` (b, N_COLUMNS), computed once per ``weights`` object."""
+        return self._for_weights(
+            "sums", weights, lambda: np.asarray(weights, dtype=np.float64) @ self.columns
+        )
 
     @cached_property
     def has_scores(self) -> bool:
@@ -99,28 +105,29 @@ class MetricInputs:
     def roc_counts(self, weights: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Weighted (fakes, reals) per distinct score, highest score first: two (b, G) matrices.
 
-        Cached for the last ``weights`` object; the ROC metrics (AUC, AP, EER, TPR at FPR) and the
+        Computed once per ``weights`` object; the ROC metrics (AUC, AP, EER, TPR at FPR) and the
         calibration metrics (ECE, Brier) are all functions of these counts.
         """
-        if self._roc is not None and self._roc_key is weights:
-            return self._roc
-        fake_groups, real_groups, _ = self._groups
-        w = np.asarray(weights, dtype=np.float64)
-        self._roc = (np.asarray(w @ fake_groups), np.asarray(w @ real_groups))
-        self._roc_key = weights
-        return self._roc
+
+        def compute() -> tuple[FloatArray, FloatArray]:
+            fake_groups, real_groups, _ = self._groups
+            w = np.asarray(weights, dtype=np.float64)
+            return np.asarray(w @ fake_groups), np.asarray(w @ real_groups)
+
+        return self._for_weights("roc", weights, compute)
 
     def cumulative_counts(self, weights: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Weighted (true positives, false positives) of calling "fake" every sample scored at least each
-        distinct score, with a leading 0 column: two (b, G + 1) matrices, cached for the last ``weights``."""
-        if self._cum is not None and self._cum_key is weights:
-            return self._cum
-        fakes, reals = self.roc_counts(weights)
-        zeros = np.zeros((fakes.shape[0], 1))
-        tp = np.concatenate([zeros, np.cumsum(fakes, axis=1)], axis=1)
-        fp = np.concatenate([zeros, np.cumsum(reals, axis=1)], axis=1)
-        self._cum, self._cum_key = (tp, fp), weights
-        return self._cum
+        distinct score, with a leading 0 column: two (b, G + 1) matrices, once per ``weights`` object."""
+
+        def compute() -> tuple[FloatArray, FloatArray]:
+            fakes, reals = self.roc_counts(weights)
+            zeros = np.zeros((fakes.shape[0], 1))
+            tp = np.concatenate([zeros, np.cumsum(fakes, axis=1)], axis=1)
+            fp = np.concatenate([zeros, np.cumsum(reals, axis=1)], axis=1)
+            return tp, fp
+
+        return self._for_weights("cumulative", weights, compute)
 
     @property
     def group_scores(self) -> FloatArray:
