@@ -56,9 +56,16 @@ def _voter() -> str:
     return f"name:{name[:150]}" if name else str(st.session_state["arena_session"])
 
 
-def _ratings(store: ArenaStore, task: str) -> tuple[list[Vote], list[Rating]]:
+@st.cache_data(max_entries=32, show_spinner=False)
+def _fit(url: str, task: str, n_votes: int, last_vote: str, _votes: list[Vote]) -> list[Rating]:
+    """The bootstrap fit, redone only when a vote was added: votes are only ever appended, so the count
+    and the last vote name the set (``_votes`` itself is not hashed)."""
+    return bradley_terry(_votes, n_bootstrap=BOOTSTRAP, seed=0)
+
+
+def _ratings(store: ArenaStore, url: str, task: str) -> tuple[list[Vote], list[Rating]]:
     votes = store.votes(task)
-    return votes, bradley_terry(votes, n_bootstrap=BOOTSTRAP, seed=0)
+    return votes, _fit(url, task, len(votes), repr(votes[-1]) if votes else "", votes)
 
 
 def _vote(store: ArenaStore, catalog: Catalog, task: str, matchup: Matchup, winner: str) -> None:
@@ -178,7 +185,7 @@ def render(ctx: BoardContext) -> None:
     )
     task_catalog = catalog.tasks.get(task)
     st.text_input("Your name (optional; otherwise an anonymous session id)", key="arena_name", max_chars=150)
-    votes, ratings = _ratings(store, task)
+    votes, ratings = _ratings(store, url, task)
     if task_catalog is None:
         st.info("The arena needs at least two runs on this task with explanations in their records.")
     else:
