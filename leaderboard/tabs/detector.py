@@ -46,15 +46,6 @@ def _offered(values: Iterable[Mapping[str, object]]) -> list[str]:
     return [m for m in CURVE_METRICS if m in present] + others
 
 
-def _label(metric: str) -> str:
-    from harness.metrics import metric_def
-
-    try:
-        return metric_def(metric).label
-    except SpotfakeError:
-        return metric
-
-
 def _is_clean(entry: lb.RunEntry) -> bool:
     return entry.results.get("perturbation") is None
 
@@ -146,7 +137,8 @@ def _robustness_section(entries: Sequence[lb.RunEntry], task: str) -> None:
         st.info("The perturbed runs have no metric to draw.")
         return
     metric = (
-        st.selectbox("Robustness metric", metrics, format_func=_label, key=f"det_rob:{task}") or metrics[0]
+        st.selectbox("Robustness metric", metrics, format_func=lb.metric_label, key=f"det_rob:{task}")
+        or metrics[0]
     )
     points = curves.robustness_points(results, metric)
     names = sorted({p.perturbation for p in points} - {"clean"})
@@ -156,7 +148,9 @@ def _robustness_section(entries: Sequence[lb.RunEntry], task: str) -> None:
         if not any(p.strength is not None and p.value is not None for p in of_axis if p.perturbation == name):
             continue
         title = STRENGTH_LABELS.get(name, f"{name} strength")
-        chart = charts.robustness_chart(of_axis, _label(metric), title, reverse=name in ("jpeg", "webp"))
+        chart = charts.robustness_chart(
+            of_axis, lb.metric_label(metric), title, reverse=name in ("jpeg", "webp")
+        )
         columns[i % len(columns)].altair_chart(chart, width="stretch")
     chains = sorted({r["perturbation"]["spec"] for r in perturbed if len(r["perturbation"]["steps"]) != 1})
     if chains:
@@ -184,14 +178,14 @@ def _generators_section(entries: Sequence[lb.RunEntry], task: str) -> None:
     field = left.selectbox("Bars by", fields, index=default, key=f"det_gen_field:{task}") or fields[default]
     metrics = _offered(g for e in clean for g in e.results["breakdowns"].get(field, {}).values())
     metric = right.selectbox(
-        "Bar metric", metrics or ["acc"], format_func=_label, key=f"det_gen_metric:{task}"
+        "Bar metric", metrics or ["acc"], format_func=lb.metric_label, key=f"det_gen_metric:{task}"
     )
     bars = {e.label: curves.generator_bars(e.results, metric or "acc", field, held_out) for e in clean}
     bars = {k: v for k, v in bars.items() if v}
     if not bars:
         st.info("No values to draw.")
         return
-    st.altair_chart(charts.generator_chart(bars, _label(metric or "acc"), field), width="stretch")
+    st.altair_chart(charts.generator_chart(bars, lb.metric_label(metric or "acc"), field), width="stretch")
     if field in held_out:
         st.caption(
             f"The task names {md_escape(', '.join(held_out[field]))} as held out: never seen in training. "
