@@ -109,6 +109,7 @@ def test_fingerprint_follows_threshold_and_weights_but_not_batch_size(weights: P
     ("args", "message"),
     [
         ({"threshold": "1.5"}, "threshold"),
+        ({"threshold": "nan"}, "threshold='nan': expected a finite number"),
         ({"batch_size": "0"}, "batch_size"),
         ({"device": "tpu9"}, "device"),
         ({"resize": "big"}, "resize"),

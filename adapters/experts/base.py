@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from adapters.devices import choose_device  # one device rule for every adapter
+from adapters.model_args import float_arg, int_arg
 from harness.errors import SpotfakeError
 from harness.model import Item, Model
 from harness.types import Response
@@ -29,33 +30,11 @@ FAKE_TEXT = "This is a fake image."
 REAL_TEXT = "This is a real image."
 
 
-def parse_float(value: str | float, key: str, low: float | None = None, high: float | None = None) -> float:
-    """A ``--model-args`` number, checked against an optional closed range."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise SpotfakeError(f"--model-args {key}={value!r}: expected a number") from None
-    if (low is not None and number < low) or (high is not None and number > high):
-        raise SpotfakeError(f"--model-args {key}={value!r}: expected a value in [{low}, {high}]")
-    return number
-
-
-def parse_int(value: str | int, key: str, low: int = 1) -> int:
-    """A ``--model-args`` integer, at least ``low``."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise SpotfakeError(f"--model-args {key}={value!r}: expected an integer") from None
-    if number < low:
-        raise SpotfakeError(f"--model-args {key}={value!r}: expected an integer >= {low}")
-    return number
-
-
-def parse_size(value: str | int | None, key: str) -> int | None:
+def parse_size(owner: str, value: str | int | None, key: str) -> int | None:
     """An image size in pixels, or None for ``none``/``0``/empty (keep the image as it is)."""
     if value is None or (isinstance(value, str) and value.strip().lower() in {"", "none", "0", "no", "off"}):
         return None
-    size = parse_int(value, key, low=0)
+    size = int_arg(owner, key, value, minimum=0)
     return size or None
 
 
@@ -107,9 +86,12 @@ class ClassifierAdapter(Model):
     def __init__(
         self, threshold: str | float = 0.5, device: str = "auto", batch_size: str | int = 32
     ) -> None:
-        self.threshold = parse_float(threshold, "threshold", 0.0, 1.0)
+        owner = self.name or type(self).__name__.lower()
+        self.threshold = float_arg(owner, "threshold", threshold, minimum=0.0)
+        if self.threshold > 1.0:
+            raise SpotfakeError(f"{owner}: --model-args threshold={threshold!r}: must be at most 1")
         self.device = choose_device(device)
-        self.batch_size = parse_int(batch_size, "batch_size")
+        self.batch_size = int_arg(owner, "batch_size", batch_size, minimum=1)
         self.weight_files = []
         self._weights_hash: str | None = None
 
@@ -128,7 +110,7 @@ class ClassifierAdapter(Model):
         self.config = merge_config(defaults, read_config(weights, metadata), arch, str(weights))
         for key, value in (sizes or {}).items():
             if value is not None:
-                self.config[key] = parse_size(value, key)
+                self.config[key] = parse_size(arch, value, key)
         self.weight_files = [weights]
         return weights, obj
 
