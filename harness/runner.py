@@ -235,7 +235,6 @@ def _run_locked(
     batch_size = _batch_size(model, options, entry)
     if todo:
         predictor = model.get() if isinstance(model, LazyModel) else model
-        batch_size = options.batch_size or predictor.batch_size
         from tqdm import tqdm
 
         bar = tqdm(
@@ -285,8 +284,8 @@ def _run_locked(
     if ctx.is_main:
         settings = {**options.recorded(), "batch_size": batch_size, "world_size": ctx.world_size}
         scoring = scoring_signature(options.scoring, task.spec, len(task.samples), settings, key)
-        known = recall(folder, signature) if not todo else None
-        if known is not None and results_unchanged(folder, known[2], scoring):
+        # the index entry recalled above still holds: the folder is locked
+        if not todo and entry is not None and results_unchanged(folder, entry, scoring):
             # nothing new: the file this run wrote (and validated) last time stands, byte for byte
             results = cast(Results, read_json_strict(folder / RESULTS_FILE, what="results file"))
         else:
