@@ -284,8 +284,9 @@ def _run_locked(
     if ctx.is_main:
         settings = {**options.recorded(), "batch_size": batch_size, "world_size": ctx.world_size}
         scoring = scoring_signature(options.scoring, task.spec, len(task.samples), settings, key)
-        # the index entry recalled above still holds: the folder is locked
-        if not todo and entry is not None and results_unchanged(folder, entry, scoring):
+        # nothing new here nor from another rank (per-rank files exist only until a merge)
+        merged = all(p.name in (SAMPLES_FILE, UNSCORED_FILE) for p in record_files(folder))
+        if not todo and merged and entry is not None and results_unchanged(folder, entry, scoring):
             # nothing new: the file this run wrote (and validated) last time stands, byte for byte
             results = cast(Results, read_json_strict(folder / RESULTS_FILE, what="results file"))
         else:

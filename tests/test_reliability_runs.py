@@ -21,7 +21,7 @@ from harness.locking import FolderLock
 from harness.model import Item, LazyModel, Model
 from harness.record_store import read_tolerant
 from harness.results import read_records
-from harness.runner import RunOptions, run
+from harness.runner import RunOptions, RunOutcome, run
 from harness.scoring import ScoringOptions
 from harness.task import load_task
 from harness.types import Response
@@ -321,3 +321,26 @@ def test_two_real_runs_into_one_folder(capsys: pytest.CaptureFixture[str], tmp_p
     assert read_tolerant(records)  # the killed run's records are there for the next run to reuse
     with FolderLock(lock.parent, what="run folder") as taken:  # and its lock died with it
         assert taken.held
+
+
+def test_records_another_rank_added_are_merged_when_rank_0_had_nothing_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness import distributed
+
+    task = load_task(str(TOY_TASK), task_args={"n": 6})
+    opts = RunOptions(output_dir=tmp_path, progress=False, scoring=FAST)
+    monkeypatch.setattr(distributed, "barrier", lambda ctx: None)
+
+    def as_rank(rank: int) -> RunOutcome:
+        monkeypatch.setattr(distributed, "current", lambda: distributed.DistContext(rank=rank, world_size=2))
+        return run(LazyModel("random", {"seed": "0"}), {"seed": "0"}, task, opts)
+
+    first = as_rank(0)  # rank 1 never came: its half is missing
+    assert first.results is not None and first.n_predicted == 3
+    assert as_rank(1).n_predicted == 3  # rank 1's half, in its own records file
+    again = as_rank(0)
+    assert again.n_predicted == 0 and again.results is not None
+    assert not list(again.folder.glob("samples.rank*.jsonl"))  # merged
+    records = read_records(again.folder / "samples.jsonl")
+    assert len(records) == 6 and all(r.response is not None or r.score is not None for r in records)
