@@ -108,6 +108,17 @@ def _row_name(row: Row) -> str:
     return row.name if row.perturbation is None else f"{row.name} ({row.perturbation})"
 
 
+def _cell_text(cell: Cell, *, missing: str, bold: str, interval: str) -> str:
+    """A cell in one markup: ``missing`` when empty, the value through ``bold`` when best, then
+    ``interval`` (value, low, high) when the cell has a CI."""
+    if cell.value is None:
+        return missing
+    value = bold.format(_fmt(cell.value)) if cell.best else _fmt(cell.value)
+    if cell.low is None or cell.high is None:
+        return value
+    return interval.format(value, _fmt(cell.low), _fmt(cell.high))
+
+
 # ---- Markdown ---------------------------------------------------------------------------------------------
 
 
@@ -118,12 +129,7 @@ def _md(text: str) -> str:
 
 
 def _md_cell(cell: Cell) -> str:
-    if cell.value is None:
-        return "–"
-    value = f"**{_fmt(cell.value)}**" if cell.best else _fmt(cell.value)
-    if cell.low is None or cell.high is None:
-        return value
-    return f"{value} [{_fmt(cell.low)}, {_fmt(cell.high)}]"
+    return _cell_text(cell, missing="–", bold="**{}**", interval="{} [{}, {}]")
 
 
 def to_markdown(tables: Sequence[Table]) -> str:
@@ -167,12 +173,7 @@ def latex_escape(text: str) -> str:
 
 
 def _tex_cell(cell: Cell) -> str:
-    if cell.value is None:
-        return "--"
-    value = rf"\textbf{{{_fmt(cell.value)}}}" if cell.best else _fmt(cell.value)
-    if cell.low is None or cell.high is None:
-        return value
-    return rf"{value} {{\scriptsize[{_fmt(cell.low)}, {_fmt(cell.high)}]}}"
+    return _cell_text(cell, missing="--", bold=r"\textbf{{{}}}", interval=r"{} {{\scriptsize[{}, {}]}}")
 
 
 def to_latex(tables: Sequence[Table]) -> str:
