@@ -8,18 +8,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import REPO_ROOT
-from test_leaderboard_browser import CHROMIUM_FLAGS, chromium_path, free_port
+from test_leaderboard_browser import CHROMIUM_FLAGS, board_server, chromium_path
 
 from leaderboard.arena.store import ArenaStore
-from leaderboard.cli import wait_until_healthy
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("leaderboard_browser")]
 MODELS = ("fakevlm-demo", "always-fake", "random")
@@ -33,26 +29,9 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
             REPO_ROOT / "results" / "reproduced" / model / "demo", results / "reproduced" / model / "demo"
         )
     db = tmp_path / "arena.sqlite3"
-    port = free_port()
-    log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "harness.cli", "leaderboard", "--no-browser", "--port", str(port),
-         "--results-dir", str(results), "--runs-dir", str(tmp_path / "runs"), "--arena-db", str(db)],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        if not wait_until_healthy(url, timeout_s=120):
-            pytest.fail(f"the app did not start: {(tmp_path / 'server.log').read_text()[-2000:]}")
+    options = ["--results-dir", str(results), "--runs-dir", str(tmp_path / "runs"), "--arena-db", str(db)]
+    with board_server(options, tmp_path) as url:
         yield url, db
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
-        log.close()
 
 
 def test_voting_in_the_arena_changes_the_ratings(server: tuple[str, Path], tmp_path: Path) -> None:

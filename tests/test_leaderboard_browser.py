@@ -3,6 +3,7 @@ Debian's Chromium. Skips only when Chromium is absent and ``CI`` is not set; in 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -56,16 +57,13 @@ def board(tmp_path: Path) -> BoardPaths:
     return paths
 
 
-@pytest.fixture
-def server(board: BoardPaths, tmp_path: Path) -> Iterator[str]:
-    """``spotfake leaderboard`` in its own process group, stopped after the test."""
+@contextlib.contextmanager
+def board_server(options: list[str], tmp_path: Path) -> Iterator[str]:
+    """``spotfake leaderboard OPTIONS`` on a free port in its own process group; its URL, stopped after."""
     port = free_port()
     log = (tmp_path / "server.log").open("wb")
     process = subprocess.Popen(
-        [
-            sys.executable, "-m", "harness.cli", "leaderboard", "--no-browser", "--port", str(port),
-            "--results-dir", str(board.results_dir), "--runs-dir", str(board.runs_dir),
-        ],
+        [sys.executable, "-m", "harness.cli", "leaderboard", "--no-browser", "--port", str(port), *options],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -81,6 +79,15 @@ def server(board: BoardPaths, tmp_path: Path) -> Iterator[str]:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture
+def server(board: BoardPaths, tmp_path: Path) -> Iterator[str]:
+    """``spotfake leaderboard`` over the toy board, stopped after the test."""
+    with board_server(
+        ["--results-dir", str(board.results_dir), "--runs-dir", str(board.runs_dir)], tmp_path
+    ) as url:
+        yield url
 
 
 def _grid_rows(grid: Any) -> list[list[str]]:
