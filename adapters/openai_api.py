@@ -222,18 +222,30 @@ class OpenAIChatModel(Model):
             self._session.close()
             self._session = None
 
-    def _secrets(self) -> list[str]:
+    def _request_parts(self) -> tuple[str, dict[str, str], list[str]]:
+        """The URL, the headers (with the key from the environment) and the secrets to mask, shared by
+        every request of a batch; a key no HTTP header can carry is a :class:`FatalApiError`."""
         key = os.environ.get(self.api_key_env) or ""
-        return [key, *url_secrets(self.base_url)] if key else url_secrets(self.base_url)
+        headers = {"Content-Type": "application/json"}
+        if not key:
+            return chat_url(self.base_url), headers, url_secrets(self.base_url)
+        if not (key.isascii() and key.isprintable()) or " " in key:
+            raise FatalApiError(
+                f"openai: {self.api_key_env} holds characters an HTTP header cannot carry "
+                "(spaces, line breaks or non-ASCII); set it to the key alone"
+            )
+        headers["Authorization"] = f"Bearer {key}"
+        return chat_url(self.base_url), headers, [key, *url_secrets(self.base_url)]
 
     async def _answer_all(self, session: Session, items: list[Item]) -> list[Response]:
         """Every item's response; stops (cancelling the rest) when the server looks down."""
         gate = asyncio.Semaphore(self.concurrency)
         first_wave = min(self.concurrency, len(items))
+        url, headers, secrets = self._request_parts()
 
         async def one(item: Item) -> tuple[Response, str]:
             async with gate:
-                return await self._answer(session, item)
+                return await self._answer(session, item, url, headers, secrets)
 
         tasks = [asyncio.ensure_future(one(item)) for item in items]
         try:
@@ -247,24 +259,15 @@ class OpenAIChatModel(Model):
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
 
-    async def _answer(self, session: Session, item: Item) -> tuple[Response, str]:
+    async def _answer(
+        self, session: Session, item: Item, url: str, headers: dict[str, str], secrets: list[str]
+    ) -> tuple[Response, str]:
         """Send one sample with retries; a per-sample failure comes back as ``Response(error=...)``."""
-        key = os.environ.get(self.api_key_env) or ""
-        secrets = self._secrets()
         try:
             content = await session.in_thread(self.encoded_body, item)
         except Exception as exc:  # an image PIL cannot encode
             message = f"cannot encode the images of sample {item.sample.id}: {exc}"
             return Response(error=stored_text(message, secrets, ERROR_TEXT_LIMIT)), LOCAL_FAILED
-        headers = {"Content-Type": "application/json"}
-        if key:
-            if not (key.isascii() and key.isprintable()) or " " in key:
-                raise FatalApiError(
-                    f"openai: {self.api_key_env} holds characters an HTTP header cannot carry "
-                    "(spaces, line breaks or non-ASCII); set it to the key alone"
-                )
-            headers["Authorization"] = f"Bearer {key}"
-        url = chat_url(self.base_url)
         outcome = await post_with_retries(
             session.client(),
             url,
