@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from harness.perturb import STRENGTH_LABELS
@@ -42,7 +43,11 @@ def _threshold(run: RunData) -> float:
     return float(value) if isinstance(value, (int, float)) else 0.5
 
 
-def _scored(runs: Sequence[RunData]) -> list[tuple[RunData, np.ndarray, np.ndarray]]:
+Scored = tuple[RunData, np.ndarray, np.ndarray]
+"""A run with its labels and scores, both classes present."""
+
+
+def _scored(runs: Sequence[RunData]) -> list[Scored]:
     out = []
     for run in runs:
         labels, scores = run.scored()
@@ -51,13 +56,14 @@ def _scored(runs: Sequence[RunData]) -> list[tuple[RunData, np.ndarray, np.ndarr
     return out
 
 
-def roc_figure(runs: Sequence[RunData], task: str) -> Figure | None:
-    """ROC curves, one per run with scores, the threshold's operating point as a dot."""
-    scored = _scored(runs)
-    if not scored:
-        return None
+def _square() -> tuple[Figure, Axes]:
     fig = Figure(figsize=(4.2, 4.0))
-    ax = fig.subplots()
+    return fig, fig.subplots()
+
+
+def roc_figure(scored: Sequence[Scored], task: str) -> Figure:
+    """ROC curves, one per run with scores, the threshold's operating point as a dot."""
+    fig, ax = _square()
     for run, labels, scores in scored:
         roc = curves.roc_points(labels, scores)
         op = curves.operating_point(labels, scores, _threshold(run))
@@ -71,13 +77,9 @@ def roc_figure(runs: Sequence[RunData], task: str) -> Figure | None:
     return fig
 
 
-def pr_figure(runs: Sequence[RunData], task: str) -> Figure | None:
+def pr_figure(scored: Sequence[Scored], task: str) -> Figure:
     """Precision-recall curves (fake = positive) with the operating point."""
-    scored = _scored(runs)
-    if not scored:
-        return None
-    fig = Figure(figsize=(4.2, 4.0))
-    ax = fig.subplots()
+    fig, ax = _square()
     for run, labels, scores in scored:
         pr = curves.pr_points(labels, scores)
         op = curves.operating_point(labels, scores, _threshold(run))
@@ -91,13 +93,9 @@ def pr_figure(runs: Sequence[RunData], task: str) -> Figure | None:
     return fig
 
 
-def reliability_figure(runs: Sequence[RunData], task: str) -> Figure | None:
+def reliability_figure(scored: Sequence[Scored], task: str) -> Figure:
     """Share of fakes against mean p(fake) per bin (15 equal-width bins); the diagonal is calibration."""
-    scored = _scored(runs)
-    if not scored:
-        return None
-    fig = Figure(figsize=(4.2, 4.0))
-    ax = fig.subplots()
+    fig, ax = _square()
     ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=1, label="calibrated")
     for run, labels, scores in scored:
         bins = [b for b in curves.reliability_bins(labels, scores) if b.count]
@@ -110,11 +108,8 @@ def reliability_figure(runs: Sequence[RunData], task: str) -> Figure | None:
     return fig
 
 
-def histogram_figure(runs: Sequence[RunData], task: str) -> Figure | None:
+def histogram_figure(scored: Sequence[Scored], task: str) -> Figure:
     """p(fake) histograms of real and fake samples, one panel per run."""
-    scored = _scored(runs)
-    if not scored:
-        return None
     fig = Figure(figsize=(3.2 * len(scored), 2.8))
     axes = np.atleast_1d(fig.subplots(1, len(scored), sharey=True))
     for ax, (run, labels, scores) in zip(axes, scored, strict=True):
@@ -210,20 +205,20 @@ def write_figures(
     for task in dict.fromkeys(r.task for r in runs):
         of_task = [r for r in runs if r.task == task]
         clean = [r for r in of_task if r.perturbation is None and not r.is_reported]
-        for kind, make in (
+        scored = _scored(clean)  # runs with both classes scored; none, no curve figures
+        curve_figures = (
             ("roc", roc_figure),
             ("pr", pr_figure),
             ("reliability", reliability_figure),
             ("scores", histogram_figure),
-        ):
-            fig = make(clean, task)
-            if fig is not None:
-                written += _save(fig, out_dir, f"{task}-{kind}", formats)
+        )
+        for kind, make in curve_figures if scored else ():
+            written += _save(make(scored, task), out_dir, f"{task}-{kind}", formats)
         for metric, label in metric_labels.items():
             for name, fig in robustness_figures(of_task, metric, label).items():
                 written += _save(fig, out_dir, f"{task}-robustness-{metric}-{name}", formats)
         if "acc" in metric_labels or not metric_labels:
-            fig = generator_figure(clean, "acc", metric_labels.get("acc", "Acc"), held_out.get(task, {}))
-            if fig is not None:
-                written += _save(fig, out_dir, f"{task}-generators-acc", formats)
+            bars = generator_figure(clean, "acc", metric_labels.get("acc", "Acc"), held_out.get(task, {}))
+            if bars is not None:
+                written += _save(bars, out_dir, f"{task}-generators-acc", formats)
     return written
