@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from harness.judge.client import retry_after_seconds
+from harness.judge.client import backoff_delay, retry_after_seconds
 from harness.redaction import stored_text
 
 log = logging.getLogger(__name__)
@@ -132,13 +132,6 @@ class Session:
         if self._threads is not None:
             self._threads.shutdown(wait=False, cancel_futures=True)
             self._threads = None
-
-
-def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random) -> float:
-    """Exponential backoff with "equal jitter": half of ``min(cap, base * 2**attempt)`` plus a random
-    share of the other half, so parallel workers do not retry in lockstep."""
-    ceiling = min(cap, base * (2**attempt))
-    return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
 
 def error_message(reply: Reply) -> str:

@@ -74,6 +74,13 @@ def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) ->
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random) -> float:
+    """Exponential backoff with "equal jitter": half of ``min(cap, base * 2**attempt)`` plus a random
+    share of the other half, so parallel workers do not retry in lockstep."""
+    ceiling = min(cap, base * (2**attempt))
+    return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
 @dataclass
 class Completion:
     """One answered request: the reply text (None on a per-request failure), the error, token usage."""
@@ -126,12 +133,11 @@ class JudgeClient:
 
     def _delay(self, attempt: int, asked: float | None) -> float:
         with self._rng_lock:
+            if asked is None:
+                return backoff_delay(attempt, self.options.backoff, self.options.backoff_max, self._rng)
             jitter = self._rng.random()
-        if asked is not None:
-            wait = min(asked, self.options.max_retry_after)
-            return wait + 0.1 * wait * jitter
-        ceiling = min(self.options.backoff_max, self.options.backoff * 2**attempt)
-        return ceiling / 2 + jitter * ceiling / 2
+        wait = min(asked, self.options.max_retry_after)
+        return wait + 0.1 * wait * jitter
 
     def complete(self, body: Mapping[str, Any]) -> Completion:
         """Send ``body`` with retries; a request-level failure is ``Completion(text=None, error=...)``.
