@@ -16,6 +16,7 @@ from pathlib import Path
 
 from harness import __version__
 from harness.errors import SpotfakeError
+from harness.images import DEFAULT_MAX_PIXELS
 from harness.run_folders import PLAIN_NAME
 from harness.scoring import ScoringOptions
 
@@ -85,8 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument(
         "--max-megapixels",
         type=float,
-        default=89.48,
-        help="refuse (as an error record) images larger than this many megapixels (default 89.48)",
+        help="refuse (as an error record) images larger than this many megapixels "
+        f"(default {DEFAULT_MAX_PIXELS / 1e6:.2f}, PIL's own limit)",
     )
     p_run.add_argument(
         "--perturb",
@@ -216,7 +217,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     tasks = _split(args.task) or [DEFAULT_TASK]
     if args.batch_size is not None and args.batch_size < 1:
         raise SpotfakeError(f"--batch-size must be >= 1, got {args.batch_size}")
-    if not args.max_megapixels > 0:
+    if args.max_megapixels is not None and not args.max_megapixels > 0:
         raise SpotfakeError(f"--max-megapixels must be > 0, got {args.max_megapixels}")
     _quiet_third_party()
     model_args = parse_model_args(args.model_args)
@@ -234,7 +235,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         scoring=_scoring_options(args),
         perturbation=perturbation,
         retry_errors=not args.no_retry_errors,
-        max_pixels=int(args.max_megapixels * 1e6),
+        max_pixels=None if args.max_megapixels is None else int(args.max_megapixels * 1e6),
     )
     from harness.judge.cli import judge_folder, judge_settings
 
