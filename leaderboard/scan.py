@@ -117,9 +117,11 @@ class Board:
     problems: list[str] = field(default_factory=list)
 
     def tasks(self) -> list[str]:
-        """Task names with at least one row, local runs' tasks first, then alphabetical."""
+        """Task names with at least one row: local runs' tasks first, then tasks with a run of spotfake's
+        own (not only reported rows, which have no records for the other tabs), each alphabetical."""
         local = {e.task for e in self.entries if LOCAL in e.origins}
-        return sorted({e.task for e in self.entries}, key=lambda t: (t not in local, t))
+        measured = {e.task for e in self.entries if e.source != "reported"}
+        return sorted({e.task for e in self.entries}, key=lambda t: (t not in local, t not in measured, t))
 
     def for_task(self, task: str) -> list[RunEntry]:
         """The rows of one task."""

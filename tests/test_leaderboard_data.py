@@ -212,6 +212,19 @@ def test_a_folder_named_results_json_and_a_deep_file_are_listed_not_fatal(
     assert all("\n" not in p for p in loaded.problems)
 
 
+def test_tasks_with_runs_of_their_own_come_before_reported_only_tasks(board: BoardPaths) -> None:
+    from dataclasses import replace
+
+    loaded = lb.load_board(board.results_dir, None)
+    reported = next(e for e in loaded.entries if e.source == "reported")
+    only = replace(reported, results={**reported.results, "task": {**reported.results["task"], "name": "aa"}})
+    measured = next(e for e in loaded.entries if e.source != "reported")
+    later = replace(
+        measured, results={**measured.results, "task": {**measured.results["task"], "name": "zz"}}
+    )
+    assert lb.Board(entries=[only, later, *loaded.entries]).tasks() == [TASK, "zz", "aa"]
+
+
 def test_reading_is_cached_until_the_file_changes(board: BoardPaths, tmp_path: Path) -> None:
     folder = tmp_path / "run"
     shutil.copytree(board.runs_dir / "explainer" / TASK, folder)
