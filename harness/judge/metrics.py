@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from harness.metrics.bootstrap import percentile_interval, resample_counts
+from harness.metrics.definitions import ratio
 from harness.metrics.inputs import MetricInputs
 from harness.metrics.registry import MetricDef, metric_def, register_metric
 from harness.metrics.types import FloatArray
@@ -66,12 +67,10 @@ def judge_columns(records: Sequence[Record], values: Mapping[str, float | None])
 
 def judge_values_of(sums: FloatArray) -> dict[str, FloatArray]:
     """``judge`` and ``judge_gated`` from column sums of any leading shape (NaN where undefined)."""
-    out = {}
-    for name, (num, den) in {"judge": (SUM, N), "judge_gated": (GATED_SUM, GATED_N)}.items():
-        value = np.full(sums[..., den].shape, np.nan)
-        np.divide(sums[..., num], sums[..., den], out=value, where=sums[..., den] > 0)
-        out[name] = value
-    return out
+    return {
+        "judge": ratio(sums[..., SUM], sums[..., N]),
+        "judge_gated": ratio(sums[..., GATED_SUM], sums[..., GATED_N]),
+    }
 
 
 class JudgeInputs(MetricInputs):
