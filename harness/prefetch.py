@@ -50,17 +50,14 @@ def decoded_batches(
             yield [_skip(s) for s in samples[start : start + batch_size]]
         return
     window = max(1, (lookahead + 1) * batch_size)
+    decode = partial(_decode, transform=transform, max_pixels=max_pixels)
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="spotfake-decode") as pool:
         pending: deque[Future[Decoded]] = deque()
         position = 0
         batch: list[Decoded] = []
         while position < len(samples) or pending:
             while position < len(samples) and len(pending) < window:
-                pending.append(
-                    pool.submit(
-                        partial(_decode, transform=transform, max_pixels=max_pixels), samples[position]
-                    )
-                )
+                pending.append(pool.submit(decode, samples[position]))
                 position += 1
             batch.append(pending.popleft().result())
             if len(batch) == batch_size or (position >= len(samples) and not pending):
