@@ -68,6 +68,8 @@ STRENGTH_LABELS = {
     "noise": "noise sigma (0-255)",
 }
 """Axis titles of robustness curves, per perturbation name."""
+STRONGER_WHEN_LOWER = frozenset({"jpeg", "webp"})
+"""Perturbations whose strength grows as the value falls (quality): their curves run from high to low."""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 from harness.errors import SpotfakeError
 from harness.model import LazyModel, Model
-from harness.perturb import Perturbation, parse_sweep
+from harness.perturb import STRONGER_WHEN_LOWER, Perturbation, parse_sweep
 from harness.report.curves import RobustnessPoint, robustness_points
 from harness.results_contract import Results
 from harness.runner import RunOptions, RunOutcome, run
@@ -79,7 +79,7 @@ def robustness_tables(results: Sequence[Results], metric: str, label: str) -> st
     for name in sorted({p.perturbation for p in points} - {"clean"}):
         axis = [p for p in points if p.perturbation == name]
         strengths = sorted(
-            {p.strength for p in axis if p.strength is not None}, reverse=name in ("jpeg", "webp")
+            {p.strength for p in axis if p.strength is not None}, reverse=name in STRONGER_WHEN_LOWER
         )
         models = list(dict.fromkeys(p.model for p in axis))
         header = ["model", "clean", *(f"{name}:{_strength(s)}" for s in strengths)]

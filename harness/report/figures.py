@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from harness.perturb import STRENGTH_LABELS
+from harness.perturb import STRENGTH_LABELS, STRONGER_WHEN_LOWER
 from harness.report import curves
 from harness.report.runs import RunData
 
@@ -147,7 +147,7 @@ def robustness_figures(runs: Sequence[RunData], metric: str, label: str) -> dict
                 ax.fill_between(x, low, high, color=line.get_color(), alpha=0.18, lw=0)
             if model in clean:
                 ax.axhline(clean[model].value, color=line.get_color(), ls="--", lw=1)  # type: ignore[arg-type]
-        if name == "jpeg" or name == "webp":
+        if name in STRONGER_WHEN_LOWER:
             ax.invert_xaxis()
         ax.set(xlabel=STRENGTH_LABELS.get(name, f"{name} strength"), ylabel=label)
         ax.set_title(f"{label} vs {name} (dashed: clean; band: 95% CI)", fontsize=10)
