@@ -74,9 +74,13 @@ def run_folder(output_dir: Path, model_name: str, args: Mapping[str, object], ta
     return output_dir / model_folder(model_name, args) / safe_task
 
 
+def non_default_args(defaults: Mapping[str, object], args: Mapping[str, object]) -> dict[str, object]:
+    """The arguments of ``args`` that a task's ``defaults`` do not already say (compared as text)."""
+    return {k: v for k, v in args.items() if k not in defaults or str(defaults[k]) != str(v)}
+
+
 def task_folder(name: str, defaults: Mapping[str, object], args: Mapping[str, object]) -> str:
     """``<task>``, or ``<task>@<slug>`` of the task arguments that differ from the task's defaults."""
-    given = {k: v for k, v in args.items() if k not in defaults or str(defaults[k]) != str(v)}
-    slug = args_slug(given)
+    slug = args_slug(non_default_args(defaults, args))
     base = name.replace("/", "__").replace("\\", "__")
     return f"{base}@{slug}" if slug else base

@@ -155,7 +155,7 @@ def sweep_axis(results: Results) -> tuple[str, float | None] | None:
 def run_label(results: Results) -> str:
     """The model's name with the arguments that tell its runs apart: ``random@seed=1``, and the task
     arguments that differ from the task's defaults (``npr@...@split=val``), so one curve is one setting."""
-    from harness.run_folders import args_slug
+    from harness.run_folders import args_slug, non_default_args
 
     label = results["model"]["name"]
     model_args = args_slug(results["model"].get("args") or {})
@@ -169,8 +169,7 @@ def run_label(results: Results) -> str:
         defaults = TASKS.get(str(task.get("name"))).args
     except SpotfakeError:  # a task given as a YAML file, or a plugin that is not installed here
         return label
-    given = {k: v for k, v in (task.get("args") or {}).items() if str(defaults.get(k)) != str(v)}
-    task_args = args_slug(given)
+    task_args = args_slug(non_default_args(defaults, task.get("args") or {}))
     return f"{label}@{task_args}" if task_args else label
 
 
