@@ -63,7 +63,8 @@ def load_run(
             f"{wanted}); pass the --data-root the run used"
         )
     found = {r.id: r for r in read_records(folder / SAMPLES_FILE)}
-    unknown = next((sid for sid in found if sid not in {s.id for s in task.samples}), None)
+    known = {s.id for s in task.samples}
+    unknown = next((sid for sid in found if sid not in known), None)
     if unknown is not None:
         raise SpotfakeError(f"{folder / SAMPLES_FILE}: sample {unknown!r} is not in task {info['name']}")
     return results, complete_records(task, found, results.get("run_key")), task
