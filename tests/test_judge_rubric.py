@@ -168,3 +168,13 @@ def test_a_perturbed_run_shows_the_judge_the_perturbed_image(tmp_path) -> None:
     assert url.startswith("data:image/png;base64,")
     assert url != grader.body(jpeg)["messages"][0]["content"][0]["image_url"]["url"]
     assert grader.body(clean) == grader.body(clean)  # deterministic bytes
+
+
+def test_an_unreadable_image_is_a_sample_error_without_a_request(tmp_path) -> None:
+    from harness.judge.grader import Grader, Job
+
+    grader = Grader(parse_judge("openai", "model=m,base_url=http://127.0.0.1:9/v1"), tmp_path / "cache")
+    for image in (tmp_path / "missing.png", tmp_path):
+        entry = grader.grade(Job("s1", "fake", "x", ("ref",), (image,)))
+        assert entry["status"] == "error" and "s1" in entry["error"] and str(image) in entry["error"]
+    assert grader.tally.requests == 0 and len(grader.cache) == 0

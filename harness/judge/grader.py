@@ -19,6 +19,7 @@ from harness.judge.cache import JudgeCache, cache_key
 from harness.judge.client import JudgeClient
 from harness.judge.rubric import RESPONSE_SCHEMA, RUBRIC_VERSION, parse_grade, prompt_sha256, render_prompt
 from harness.judge.settings import JudgeSettings
+from harness.types import SampleError
 
 GRADE_ATTEMPTS = 2
 """A reply that is not a valid grade is asked once more, then recorded as a judge failure."""
@@ -57,14 +58,10 @@ class Tally:
 
 def image_data_urls(job: Job) -> list[str]:
     """The job's images as PNG ``data:`` URLs, perturbed as the model saw them (same input, same bytes)."""
-    from PIL import Image
-
+    from harness.images import load_images
     from harness.perturb import parse_perturbation
 
-    images = []
-    for path in job.images:
-        with Image.open(path) as img:
-            images.append(img.convert("RGB"))
+    images = load_images(job.images, sample_id=job.sample_id)
     perturbation = parse_perturbation(job.perturbation)
     if perturbation is not None:
         images = perturbation.apply_all(job.sample_id, images)
@@ -120,10 +117,10 @@ class Grader:
             return {**hit, "cached": True}
         try:
             body = self.body(job)
-        except OSError as exc:
+        except SampleError as exc:
             return {
                 "status": "error",
-                "error": f"cannot read the image of {job.sample_id}: {exc}",
+                "error": str(exc),
                 "cached": False,
             }
         usage: dict[str, int] = {}
