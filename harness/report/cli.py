@@ -65,7 +65,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.figures:
         from harness.report.figures import write_figures
 
-        chosen = labels or _metric_labels([m for m in ("acc", "auc") if m in default_metrics(results)])
+        available = default_metrics(results)
+        chosen = labels or _metric_labels([m for m in DEFAULT_ROBUSTNESS_METRICS if m in available])
         tasks = list(dict.fromkeys(r.task for r in runs))
         written = write_figures(runs, Path(args.figures), metric_labels=chosen, held_out=_held_out(tasks))
         print(f"wrote {len(written)} figure file(s) to {args.figures}", file=sys.stderr)
@@ -125,7 +126,7 @@ def cmd_robustness(args: argparse.Namespace) -> int:
 
     results = []
     for name in models:
-        model = LazyModel(name, model_args if len(models) == 1 or args.model_args else {})
+        model = LazyModel(name, model_args)
 
         def report(point: Perturbation | None, outcome: RunOutcome, who: str = name) -> None:
             spec = "clean" if point is None else point.spec
