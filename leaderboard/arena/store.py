@@ -62,9 +62,7 @@ class ArenaStore:
             )
             if (recent or 0) >= limit:
                 raise SpotfakeError(f"vote refused: at most {limit} votes per {window:g} s; wait a moment")
-            if self._existing(session, [vote]):
-                raise SpotfakeError("vote refused: this voter already voted on this sample and pair")
-            session.add(_row(vote, now))
+            session.add(_row(vote, now))  # the unique index refuses a second vote on the same pair
             try:
                 session.flush()
             except IntegrityError:
@@ -113,7 +111,7 @@ class ArenaStore:
 
     def _existing(self, session: Session, votes: Sequence[Vote]) -> Vote | None:
         """The first of ``votes`` already stored (same voter, task, sample and pair), or None."""
-        if len(votes) <= 8:  # the tab's path: exact look-ups on the unique index
+        if len(votes) <= 8:  # a few votes: exact look-ups on the unique index
             for vote in votes:
                 voter, task, sample, lo, hi = vote.key
                 stored = session.scalar(
