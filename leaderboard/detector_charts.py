@@ -23,6 +23,11 @@ from harness.report.curves import (
 
 SCHEME: Literal["category10"] = "category10"
 """A categorical palette whose colours stay apart (the theme's default nominal colours are close blues)."""
+LEGEND = alt.Legend(orient="bottom", columns=2, labelLimit=0)
+"""Model legend of the half-width charts: under the chart, in full (run labels ``model (source, origin)``
+are long and the default legend cuts them off)."""
+WIDE_LEGEND = alt.Legend(labelLimit=0)
+"""Model legend of the full-width charts: at the right, in full (under the chart it would eat its height)."""
 MAX_POINTS = 1500
 """Curves are thinned to at most this many points per model for drawing (the numbers are exact)."""
 
@@ -51,7 +56,7 @@ def _curve_chart(
         .encode(
             x=alt.X(f"{x}:Q", scale=scale),
             y=alt.Y(f"{y}:Q", scale=scale),
-            color=alt.Color("model:N", scale=alt.Scale(scheme=SCHEME)),
+            color=alt.Color("model:N", scale=alt.Scale(scheme=SCHEME), legend=LEGEND),
             order="i:Q",
         )
     )
@@ -63,7 +68,7 @@ def _curve_chart(
             .encode(
                 x=f"{x}:Q",
                 y=f"{y}:Q",
-                color=alt.Color("model:N", scale=alt.Scale(scheme=SCHEME)),
+                color=alt.Color("model:N", scale=alt.Scale(scheme=SCHEME), legend=LEGEND),
                 tooltip=["model:N", f"{x}:Q", f"{y}:Q"],
             )
         )
@@ -136,7 +141,7 @@ def reliability_chart(bins: Mapping[str, Sequence[ReliabilityBin]]) -> alt.Layer
         .encode(
             x=alt.X("mean p(fake):Q", scale=scale),
             y=alt.Y("share of fakes:Q", scale=scale),
-            color=alt.Color("model:N", scale=alt.Scale(scheme=SCHEME)),
+            color=alt.Color("model:N", scale=alt.Scale(scheme=SCHEME), legend=LEGEND),
             tooltip=["model:N", "mean p(fake):Q", "share of fakes:Q", "samples:Q"],
         )
     )
@@ -169,7 +174,7 @@ def robustness_chart(
         ]
     )
     models = sorted(set(swept["model"]))
-    color = alt.Color("model:N", scale=alt.Scale(domain=models, scheme=SCHEME))
+    color = alt.Color("model:N", scale=alt.Scale(domain=models, scheme=SCHEME), legend=WIDE_LEGEND)
     x = alt.X("strength:Q", title=axis_title, scale=alt.Scale(zero=False, reverse=reverse))
     band = (
         alt.Chart(swept.dropna(subset=["low", "high"]))
@@ -216,10 +221,11 @@ def generator_chart(bars: Mapping[str, Sequence[GeneratorBar]], label: str, fiel
             x=alt.X("group:N", sort=groups, title=field, axis=alt.Axis(labelAngle=0)),
             xOffset="model:N",
             y=alt.Y(f"{label}:Q", scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color("model:N", scale=alt.Scale(scheme=SCHEME)),
+            color=alt.Color("model:N", scale=alt.Scale(scheme=SCHEME), legend=WIDE_LEGEND),
             opacity=alt.Opacity(
                 "status:N",
                 scale=alt.Scale(domain=["real", "seen", "unknown", "held-out"], range=[1, 1, 1, 0.45]),
+                legend=None,  # the group names say "(held-out)"; black swatches would say nothing
             ),
             tooltip=["model:N", "group:N", "status:N", f"{label}:Q", "n:Q"],
         )
