@@ -62,8 +62,11 @@ class Model(ABC):
         """Release resources (HTTP sessions, GPU memory)."""
 
 
-def parse_model_args(text: str | None) -> dict[str, str]:
-    """Parse ``key=value,key=value`` into a dict; values stay strings for the adapter to convert."""
+def parse_model_args(
+    text: str | None, flag: str = "--model-args", example: str = "path=/models/x,batch_size=8"
+) -> dict[str, str]:
+    """Parse ``key=value,key=value`` (given as ``flag``) into a dict; values stay strings for the adapter to
+    convert."""
     args: dict[str, str] = {}
     if not text:
         return args
@@ -72,9 +75,7 @@ def parse_model_args(text: str | None) -> dict[str, str]:
             continue
         key, sep, value = part.partition("=")
         if not sep or not key.strip():
-            raise SpotfakeError(
-                f"--model-args: expected key=value, got {part!r} (e.g. path=/models/x,batch_size=8)"
-            )
+            raise SpotfakeError(f"{flag}: expected key=value, got {part!r} (e.g. {example})")
         args[key.strip()] = value.strip()
     return args
 

@@ -8,6 +8,7 @@ from typing import Any
 from harness.errors import SpotfakeError
 from harness.judge.client import ClientOptions, endpoint_host
 from harness.judge.rubric import RUBRIC_VERSION, prompt_sha256
+from harness.model import parse_model_args
 
 BACKENDS = ("openai",)
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -65,21 +66,12 @@ def parse_judge(backend: str | None, args_text: str | None) -> JudgeSettings:
     """Settings from ``--judge-model`` and ``--judge-args key=value,...``; bad input is one clear line."""
     if backend not in BACKENDS:
         raise SpotfakeError(f"--judge-model must be one of {', '.join(BACKENDS)} (got {backend!r})")
-    args: dict[str, str] = {}
-    for part in (args_text or "").split(","):
-        if not part.strip():
-            continue
-        key, sep, value = part.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise SpotfakeError(
-                f"--judge-args: expected key=value, got {part!r} (e.g. base_url=URL,model=NAME)"
-            )
+    args = parse_model_args(args_text, "--judge-args", "base_url=URL,model=NAME")
+    for key in args:
         if key in ("api_key", "key"):
             raise SpotfakeError("--judge-args: the key comes from SPOTFAKE_JUDGE_API_KEY or OPENAI_API_KEY")
         if key not in KNOWN_ARGS:
             raise SpotfakeError(f"--judge-args: unknown key {key!r} (known: {', '.join(KNOWN_ARGS)})")
-        args[key] = value.strip()
     if not args.get("model"):
         raise SpotfakeError("--judge-args needs model=NAME (the judge model's name on the endpoint)")
     base_url = args.get("base_url", DEFAULT_BASE_URL)
