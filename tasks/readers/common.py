@@ -11,7 +11,7 @@ from __future__ import annotations
 import codecs
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -50,6 +50,14 @@ def check_args(spec: TaskSpec, args: Mapping[str, Any], known: Iterable[str]) ->
         raise SpotfakeError(
             f"task {spec.name}: unknown task argument(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})"
         )
+
+
+def choice_arg(spec: TaskSpec, key: str, value: Any, allowed: Sequence[str]) -> str:
+    """A task argument that must be one of ``allowed``; anything else is a one-line error naming them."""
+    text = str(value)
+    if text not in allowed:
+        raise SpotfakeError(f"task {spec.name}: {key} must be one of {', '.join(allowed)}, got {text!r}")
+    return text
 
 
 def arg_path(root: Path, value: Any, split: str | None = None) -> Path:

@@ -23,6 +23,7 @@ from harness.types import Sample
 from tasks.readers.common import (
     arg_path,
     check_args,
+    choice_arg,
     natural_key,
     read_json_file,
     require_data_root,
@@ -117,11 +118,7 @@ def read_ddvqa(spec: TaskSpec, data_root: Path | None, args: dict[str, Any]) -> 
     pattern = str(args.get("frames", DEFAULT_FRAMES))
     check_pattern(pattern, spec)
     frames_root = arg_path(root, args.get("frames_root", "."))
-    pick = str(args.get("frame_pick", "name"))
-    if pick not in FRAME_PICKS:
-        raise SpotfakeError(
-            f"task {spec.name}: frame_pick must be one of {', '.join(FRAME_PICKS)}, got {pick!r}"
-        )
+    pick = choice_arg(spec, "frame_pick", args.get("frame_pick", "name"), FRAME_PICKS)
     frame_of = KthFrame() if pick == "sorted" else None
     samples: list[Sample] = []
     files: list[Path] = []

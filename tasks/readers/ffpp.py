@@ -23,7 +23,14 @@ from typing import Any
 from harness.errors import SpotfakeError
 from harness.task import TaskData, TaskSpec
 from harness.types import Label, Sample
-from tasks.readers.common import arg_path, check_args, natural_key, read_json_file, require_data_root
+from tasks.readers.common import (
+    arg_path,
+    check_args,
+    choice_arg,
+    natural_key,
+    read_json_file,
+    require_data_root,
+)
 from tasks.readers.imagefolder import EXTENSIONS, file_size, write_listing
 
 METHODS = ("Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures", "FaceShifter")
@@ -72,8 +79,8 @@ def read_ffpp(spec: TaskSpec, data_root: Path | None, args: dict[str, Any]) -> T
     ``frames_dir``, ``frames_per_video``, ``cache_dir``)."""
     check_args(spec, args, ARGS)
     root = require_data_root(spec, data_root, LAYOUT)
-    compression = _choice(spec, "compression", args.get("compression", "c23"), COMPRESSIONS)
-    split = _choice(spec, "split", args.get("split", "test"), SPLITS)
+    compression = choice_arg(spec, "compression", args.get("compression", "c23"), COMPRESSIONS)
+    split = choice_arg(spec, "split", args.get("split", "test"), SPLITS)
     methods = _methods(spec, args.get("methods", ",".join(METHODS)))
     frames_dir = str(args.get("frames_dir", "images"))
     per_video = _count(spec, args.get("frames_per_video", 0))
@@ -144,13 +151,6 @@ def _video_folders(base: Path) -> list[str]:
 
 def _label(value: str) -> Label:
     return "real" if value == "real" else "fake"
-
-
-def _choice(spec: TaskSpec, key: str, value: Any, allowed: tuple[str, ...]) -> str:
-    text = str(value)
-    if text not in allowed:
-        raise SpotfakeError(f"task {spec.name}: {key} must be one of {', '.join(allowed)}, got {text!r}")
-    return text
 
 
 def _methods(spec: TaskSpec, value: Any) -> list[str]:

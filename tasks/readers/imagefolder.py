@@ -23,7 +23,14 @@ from typing import Any
 from harness.errors import SpotfakeError
 from harness.task import TaskData, TaskSpec
 from harness.types import Label, Sample
-from tasks.readers.common import arg_path, cache_root, check_args, require_data_root, write_atomic
+from tasks.readers.common import (
+    arg_path,
+    cache_root,
+    check_args,
+    choice_arg,
+    require_data_root,
+    write_atomic,
+)
 
 LAYOUTS: dict[str, dict[str, Label]] = {
     "0_real/1_fake": {"0_real": "real", "1_fake": "fake"},
@@ -91,11 +98,7 @@ def read_imagefolder(spec: TaskSpec, data_root: Path | None, args: dict[str, Any
     root = require_data_root(spec, data_root, "a folder with real/fake sub-folders (e.g. 0_real/1_fake)")
     layout = str(args.get("layout", "auto"))
     names = label_names(layout, spec)
-    mode = str(args.get("category", "top"))
-    if mode not in CATEGORY_MODES:
-        raise SpotfakeError(
-            f"task {spec.name}: category must be one of {', '.join(CATEGORY_MODES)}, got {mode!r}"
-        )
+    mode = choice_arg(spec, "category", args.get("category", "top"), CATEGORY_MODES)
     scan = arg_path(root, args.get("subdir", "."))
     if not scan.is_dir():
         raise SpotfakeError(f"task {spec.name}: folder not found: {scan} (task argument subdir)")
