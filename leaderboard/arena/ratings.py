@@ -114,19 +114,13 @@ def rank_agreement(
     ``metrics``: metric name -> model -> value. The sign is oriented by the metric registry's direction,
     so positive always means "humans and the metric order models alike". None with fewer than 3 models.
     """
-    from scipy.stats import kendalltau
-
+    from harness.judge.check import kendall_tau
     from harness.metrics.registry import higher_is_better
 
     human = {r.model: r.rating for r in ratings}
     out: dict[str, float | None] = {}
     for name, values in metrics.items():
         models = [m for m in human if values.get(m) is not None]
-        xs = [human[m] for m in models]
-        ys = [float(values[m]) for m in models]  # type: ignore[arg-type]
-        if len(models) < 3 or len(set(ys)) < 2 or len(set(xs)) < 2:
-            out[name] = None
-            continue
-        tau = float(kendalltau(xs, ys).statistic)
-        out[name] = None if math.isnan(tau) else (tau if higher_is_better(name) else -tau)
+        tau = kendall_tau([human[m] for m in models], [float(values[m]) for m in models])  # type: ignore[arg-type]
+        out[name] = None if tau is None else (tau if higher_is_better(name) else -tau)
     return out
