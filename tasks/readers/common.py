@@ -16,8 +16,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from harness.errors import SpotfakeError
-from harness.io import atomic_write_bytes
-from harness.io import cache_root as io_cache_root
+from harness.io import cache_root as cache_root  # where readers keep listings and unpacked images
 from harness.jsonio import MAX_FILE_BYTES, loads_strict, open_regular
 from harness.task import TaskSpec
 
@@ -180,14 +179,3 @@ def get_field(record: Any, key: str, kind: type | tuple[type, ...], *, source: P
 
 def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
     return kind if isinstance(kind, tuple) else (kind,)
-
-
-def cache_root(value: Any = None) -> Path:
-    """Where readers keep derived files (listings, images unpacked from datasets): the ``cache_dir`` task
-    argument when given, else spotfake's cache folder (:func:`harness.io.cache_root`)."""
-    return io_cache_root(value)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` through a temporary file and a rename (:func:`harness.io.atomic_write_bytes`)."""
-    atomic_write_bytes(path, data)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import SpotfakeError
+from harness.io import atomic_write_bytes
 from harness.task import TaskData, TaskSpec
 from harness.types import Label, Sample
 from tasks.readers.common import (
@@ -29,7 +30,6 @@ from tasks.readers.common import (
     require_data_root,
     safe_join,
     strip_image_tokens,
-    write_atomic,
 )
 from tasks.readers.fakeclue import conversation_turns, parse_label, source_of
 
@@ -191,7 +191,7 @@ def _embedded_image(
         suffix = posixpath.splitext(name or "")[1].lower()
         path = cache / digest[:2] / (digest + (suffix if suffix in IMAGE_SUFFIXES else ".img"))
         if not path.is_file():
-            write_atomic(path, data)
+            atomic_write_bytes(path, data)
         return path, name
     if not name:
         raise SpotfakeError(f"{origin} {where}: image has neither bytes nor a path")

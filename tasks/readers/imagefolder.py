@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import SpotfakeError
+from harness.io import atomic_write_bytes
 from harness.task import TaskData, TaskSpec
 from harness.types import Label, Sample
 from tasks.readers.common import (
@@ -29,7 +30,6 @@ from tasks.readers.common import (
     check_args,
     choice_arg,
     require_data_root,
-    write_atomic,
 )
 
 LAYOUTS: dict[str, dict[str, Label]] = {
@@ -151,5 +151,5 @@ def write_listing(kind: str, root: Path, text: str, cache_dir: Any) -> Path:
     ``kind`` names the reader (one cache folder each)."""
     key = hashlib.sha256(str(root).encode()).hexdigest()[:16]
     path = cache_root(cache_dir) / kind / key / "listing.tsv"
-    write_atomic(path, text.encode())
+    atomic_write_bytes(path, text.encode())
     return path
