@@ -222,11 +222,8 @@ def generator_chart(bars: Mapping[str, Sequence[GeneratorBar]], label: str, fiel
             xOffset="model:N",
             y=alt.Y(f"{label}:Q", scale=alt.Scale(domain=[0, 1])),
             color=alt.Color("model:N", scale=alt.Scale(scheme=SCHEME), legend=WIDE_LEGEND),
-            opacity=alt.Opacity(
-                "status:N",
-                scale=alt.Scale(domain=["real", "seen", "unknown", "held-out"], range=[1, 1, 1, 0.45]),
-                legend=None,  # the group names say "(held-out)"; black swatches would say nothing
-            ),
+            # a condition, not a scale: the group names say "(held-out)", no legend is needed
+            opacity=alt.condition(alt.datum.status == "held-out", alt.value(0.45), alt.value(1.0)),
             tooltip=["model:N", "group:N", "status:N", f"{label}:Q", "n:Q"],
         )
         .properties(height=320, title=f"{label} per {field} (faded: held out in training)")
