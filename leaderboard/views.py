@@ -39,13 +39,6 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
 
 
-def format_ci(low: float | None, high: float | None) -> str:
-    """``[0.871, 0.912]``, or an empty string when the interval is unknown (reported rows)."""
-    if low is None or high is None or _missing(low) or _missing(high):
-        return ""
-    return f"[{low:.3f}, {high:.3f}]"
-
-
 def format_value(value: float | None, low: float | None = None, high: float | None = None) -> str:
     """``0.971 ±0.015`` (half the interval's width), ``0.986`` without an interval, "" without a value."""
     if value is None or _missing(value):
