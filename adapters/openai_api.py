@@ -28,8 +28,6 @@ Authorization header cannot put the key into samples.jsonl.
 from __future__ import annotations
 
 import asyncio
-import base64
-import io
 import json
 import os
 import random
@@ -48,6 +46,7 @@ from adapters.chat_http import (
 )
 from adapters.model_args import choice_arg, float_arg, int_arg
 from harness.errors import SpotfakeError
+from harness.images import image_data_url
 from harness.model import Item, Model
 from harness.redaction import public_url, stored_text, url_secrets
 from harness.types import Response
@@ -74,19 +73,6 @@ class FatalApiError(SpotfakeError):
 class ApiUnavailableError(SpotfakeError):
     """The server looks down (the first requests all failed, or ``max_failures`` requests in a row
     failed): the run stops instead of recording a result made of errors."""
-
-
-def image_data_url(image: Any, image_format: str = "png", jpeg_quality: int = 90) -> str:
-    """An RGB PIL image as a ``data:`` URL (PNG, or JPEG at ``jpeg_quality``); same image, same bytes."""
-    buffer = io.BytesIO()
-    rgb = image.convert("RGB")
-    if image_format == "jpeg":
-        rgb.save(buffer, format="JPEG", quality=jpeg_quality)
-        mime = "image/jpeg"
-    else:
-        rgb.save(buffer, format="PNG")
-        mime = "image/png"
-    return f"data:{mime};base64,{base64.b64encode(buffer.getvalue()).decode('ascii')}"
 
 
 class OpenAIChatModel(Model):

@@ -8,6 +8,8 @@ header is checked before any pixel is decoded, and only the first frame is read.
 
 from __future__ import annotations
 
+import base64
+import io
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -85,3 +87,16 @@ def load_image(path: Path, *, sample_id: str, max_pixels: int = DEFAULT_MAX_PIXE
 def load_images(paths: Sequence[Path], *, sample_id: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[Any]:
     """Decode every image of one sample (see :func:`load_image`)."""
     return [load_image(path, sample_id=sample_id, max_pixels=max_pixels) for path in paths]
+
+
+def image_data_url(image: Any, image_format: str = "png", jpeg_quality: int = 90) -> str:
+    """An RGB PIL image as a ``data:`` URL (PNG, or JPEG at ``jpeg_quality``); same image, same bytes."""
+    buffer = io.BytesIO()
+    rgb = image.convert("RGB")
+    if image_format == "jpeg":
+        rgb.save(buffer, format="JPEG", quality=jpeg_quality)
+        mime = "image/jpeg"
+    else:
+        rgb.save(buffer, format="PNG")
+        mime = "image/png"
+    return f"data:{mime};base64,{base64.b64encode(buffer.getvalue()).decode('ascii')}"

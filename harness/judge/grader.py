@@ -6,8 +6,6 @@
 
 from __future__ import annotations
 
-import base64
-import io
 import threading
 from collections.abc import Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
@@ -58,19 +56,14 @@ class Tally:
 
 def image_data_urls(job: Job) -> list[str]:
     """The job's images as PNG ``data:`` URLs, perturbed as the model saw them (same input, same bytes)."""
-    from harness.images import load_images
+    from harness.images import image_data_url, load_images
     from harness.perturb import parse_perturbation
 
     images = load_images(job.images, sample_id=job.sample_id)
     perturbation = parse_perturbation(job.perturbation)
     if perturbation is not None:
         images = perturbation.apply_all(job.sample_id, images)
-    urls = []
-    for image in images:
-        buffer = io.BytesIO()
-        image.convert("RGB").save(buffer, format="PNG")
-        urls.append("data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii"))
-    return urls
+    return [image_data_url(image) for image in images]
 
 
 class Grader:
