@@ -106,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_score.add_argument("--predictions", required=True, help="JSONL file, one prediction per line")
     p_score.add_argument("--model-name", help="name for the results (default: the file's stem)")
     p_score.add_argument(
+        "--model-kind",
+        choices=["lmm", "expert", "baseline"],
+        help="what answered (decides whether explanation metrics apply; default: lmm when the file has "
+        "text answers, else expert)",
+    )
+    p_score.add_argument(
         "--replace",
         action="store_true",
         help="score into a folder that holds another run (its records are kept as samples.previous-*)",
@@ -320,6 +326,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         source_file=str(path),
         fingerprint=fingerprint,
         replace=args.replace,
+        model_kind=args.model_kind,
     )
     print(leaderboard_table([results]), flush=True)
     print(f"spotfake: wrote {folder}; open the leaderboard with: spotfake leaderboard", file=sys.stderr)

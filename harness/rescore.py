@@ -43,10 +43,13 @@ def score_predictions(
     source_file: str,
     fingerprint: str,
     replace: bool = False,
+    model_kind: str | None = None,
 ) -> tuple[Path, Results]:
     """Re-score saved predictions through the same code as a fresh run; returns the folder and results.
 
     Ids absent from ``responses`` count as missing; ids the task does not have are an error naming a few.
+    ``model_kind`` (lmm, expert, baseline) decides, as in a run, whether explanation metrics apply; by
+    default an answer file with text is an LMM's and one with scores only an expert's.
     """
     check_plain_name(model_name)
     task_ids = {s.id for s in task.samples}
@@ -57,10 +60,11 @@ def score_predictions(
             f"{source_file}: {len(unknown)} id(s) are not in task {task.spec.name!r} (e.g. {shown}); "
             "check --task, --data-root and --task-args"
         )
-    has_text = any(r.text for r in responses.values())
+    if model_kind is None:
+        model_kind = "lmm" if any(r.text for r in responses.values()) else "expert"
     info = ModelInfo(
         name=model_name,
-        kind="lmm" if has_text else "expert",
+        kind=model_kind,
         args={"predictions": Path(source_file).name},
         settings={"source": "predictions file"},
         fingerprint=fingerprint,

@@ -155,10 +155,13 @@ def test_rescoring_saved_predictions_matches_the_run(tmp_path: Path) -> None:
         scoring_options=FAST,
         source_file=str(preds),
         fingerprint="x",
+        model_kind=outcome.results["model"]["kind"] if outcome.results else None,
     )
     assert outcome.results is not None
-    for key in ("acc", "f1", "f1_fake", "balanced_acc"):
+    for key in ("acc", "f1", "f1_fake", "balanced_acc", "rouge_l"):
         assert rescored["metrics"][key] == outcome.results["metrics"][key]
+    floor = outcome.results.get("verdict_only_floor", {})  # a baseline's sentence: its ROUGE-L is the floor
+    assert floor.get("rouge_l") is not None and rescored.get("verdict_only_floor") == floor
     assert rescored["ci"]["acc"] == outcome.results["ci"]["acc"]
 
 
