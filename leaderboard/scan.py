@@ -9,6 +9,8 @@ fails as a whole. Runs found twice (same run key and byte-identical records, e.g
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import stat
 import threading
@@ -203,16 +205,18 @@ weights give scores that differ in the 7th digit from one machine or thread coun
 SCORE_TOLERANCE = 1e-5
 METRIC_TOLERANCE = 1e-6
 
-Answers = tuple[list[tuple[object, ...]], list[float | None], dict[str, object]]
+Answers = tuple[str, list[float | None], dict[str, object]]
+"""A digest of the answer fields of every record (in order), the scores and the metric values."""
 
 
-_Records = tuple[list[tuple[object, ...]], list[float | None]] | None
+_Records = tuple[str, list[float | None]] | None
 _records_cache: dict[str, tuple[int, int, _Records]] = {}
 
 
 def _records(path: Path) -> _Records:
-    """The answer fields and scores of a records file, None when it cannot be read; cached by mtime and
-    size like :func:`read_cached` (a page load re-reads only records that changed)."""
+    """A digest of the answer fields and the scores of a records file, None when it cannot be read; cached
+    by mtime and size like :func:`read_cached` (a page load re-reads only records that changed; the digest
+    keeps long responses out of memory)."""
     from harness.errors import SpotfakeError
     from harness.jsonio import iter_json_lines
 
@@ -226,16 +230,16 @@ def _records(path: Path) -> _Records:
         hit = _records_cache.get(name)
     if hit is not None and hit[:2] == stamp:
         return hit[2]
-    fields: list[tuple[object, ...]] = []
+    fields = hashlib.sha256()
     scores: list[float | None] = []
     value: _Records
     try:
         for _, obj in iter_json_lines(path, what="records file"):
             row = obj if isinstance(obj, dict) else {}
-            fields.append(tuple(row.get(k) for k in ANSWER_FIELDS))
+            fields.update(json.dumps([row.get(k) for k in ANSWER_FIELDS], sort_keys=True).encode() + b"\n")
             score = row.get("score")
             scores.append(float(score) if isinstance(score, (int, float)) else None)
-        value = (fields, scores)
+        value = (fields.hexdigest(), scores)
     except (OSError, SpotfakeError):
         value = None
     with _lock:
