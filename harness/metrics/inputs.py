@@ -43,7 +43,7 @@ class MetricInputs:
 
         return record_columns(self.records, self.answer_kind)
 
-    def _for_weights(self, name: str, weights: FloatArray, compute: Callable[[], T]) -> T:
+    def for_weights(self, name: str, weights: FloatArray, compute: Callable[[], T]) -> T:
         """``compute()``, remembered for the last ``weights`` object under ``name`` (all metrics of one
         bootstrap chunk get the same weights object, so each quantity is computed once per chunk)."""
         key, value = self._last.get(name, (None, None))
@@ -54,9 +54,7 @@ class MetricInputs:
 
     def sums(self, weights: FloatArray) -> FloatArray:
         """``weights @ columns`` (b, N_COLUMNS), computed once per ``weights`` object."""
-        return self._for_weights(
-            "sums", weights, lambda: np.asarray(weights, dtype=np.float64) @ self.columns
-        )
+        return self.for_weights("sums", weights, lambda: np.asarray(weights, dtype=np.float64) @ self.columns)
 
     @cached_property
     def has_scores(self) -> bool:
@@ -84,23 +82,17 @@ class MetricInputs:
         return np.array([_finite_score(r.score) for r in self.records], dtype=np.float64)
 
     @cached_property
-    def _groups(self) -> tuple[Any, Any, FloatArray]:
-        """Sparse (n, G) indicators of fake and of real records per distinct score, and the scores.
-
-        Groups are the distinct p(fake) values of labelled records, highest first.
-        """
+    def _groups(self) -> tuple[Any, FloatArray]:
+        """A sparse (n, 2G) indicator: record i counts in column g if it is a fake scored at the g-th
+        distinct score (highest first), in column G + g if it is a real one; and the G scores."""
         from scipy import sparse
 
         idx = np.flatnonzero(self.labelled)
         values, inverse = np.unique(-self.scores[idx], return_inverse=True)
         n, g = len(self.records), len(values)
-        fake = self.fake[idx]
-
-        def indicator(keep: BoolArray) -> Any:
-            rows, cols = idx[keep], inverse[keep]
-            return sparse.csc_matrix((np.ones(rows.size), (rows, cols)), shape=(n, g))
-
-        return indicator(fake), indicator(~fake), -values
+        cols = inverse + np.where(self.fake[idx], 0, g)
+        indicator = sparse.csc_matrix((np.ones(idx.size), (idx, cols)), shape=(n, 2 * g))
+        return indicator, -values
 
     def roc_counts(self, weights: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Weighted (fakes, reals) per distinct score, highest score first: two (b, G) matrices.
@@ -110,11 +102,11 @@ class MetricInputs:
         """
 
         def compute() -> tuple[FloatArray, FloatArray]:
-            fake_groups, real_groups, _ = self._groups
-            w = np.asarray(weights, dtype=np.float64)
-            return np.asarray(w @ fake_groups), np.asarray(w @ real_groups)
+            indicator, scores = self._groups
+            counts = np.asarray(np.asarray(weights, dtype=np.float64) @ indicator)
+            return counts[:, : scores.size], counts[:, scores.size :]
 
-        return self._for_weights("roc", weights, compute)
+        return self.for_weights("roc", weights, compute)
 
     def cumulative_counts(self, weights: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Weighted (true positives, false positives) of calling "fake" every sample scored at least each
@@ -127,12 +119,12 @@ class MetricInputs:
             fp = np.concatenate([zeros, np.cumsum(reals, axis=1)], axis=1)
             return tp, fp
 
-        return self._for_weights("cumulative", weights, compute)
+        return self.for_weights("cumulative", weights, compute)
 
     @property
     def group_scores(self) -> FloatArray:
         """The distinct p(fake) of labelled records, highest first (the columns of :meth:`roc_counts`)."""
-        scores: FloatArray = self._groups[2]
+        scores: FloatArray = self._groups[1]
         return scores
 
 

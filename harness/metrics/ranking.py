@@ -15,13 +15,18 @@ import numpy as np
 
 from harness.metrics.definitions import ratio
 from harness.metrics.inputs import MetricInputs
-from harness.metrics.types import FloatArray
+from harness.metrics.types import BoolArray, FloatArray
 
 
 def roc_points(inputs: MetricInputs, weights: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """(fpr, tpr), each (b, G + 1), starting at (0, 0): one point per distinct score, highest first."""
-    tp, fp = inputs.cumulative_counts(weights)
-    return ratio(fp, fp[:, -1:]), ratio(tp, tp[:, -1:])
+    """(fpr, tpr), each (b, G + 1), starting at (0, 0): one point per distinct score, highest first;
+    computed once per ``weights`` object (EER and both TPR@FPR metrics share it)."""
+
+    def compute() -> tuple[FloatArray, FloatArray]:
+        tp, fp = inputs.cumulative_counts(weights)
+        return ratio(fp, fp[:, -1:]), ratio(tp, tp[:, -1:])
+
+    return inputs.for_weights("roc_points", weights, compute)
 
 
 def auc(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
@@ -71,12 +76,12 @@ def equal_error_rate(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
     Citation: the usual biometric / deepfake-detection EER, e.g. DeepfakeBench (Yan et al., NeurIPS 2023).
     """
     fpr, tpr = roc_points(inputs, weights)
-    gap = fpr - (1.0 - tpr)
     out = np.full(fpr.shape[0], np.nan)
-    ok = ~np.isnan(gap).any(axis=1)
+    ok = _both_classes(inputs, weights)
     if not ok.any():
         return out
-    gap, fpr = gap[ok], fpr[ok]
+    fpr, tpr = fpr[ok], tpr[ok]
+    gap = fpr + tpr - 1.0  # FPR - FNR, non-decreasing along the curve
     k = np.argmax(gap >= 0.0, axis=1)
     rows = np.arange(gap.shape[0])
     prev = np.maximum(k - 1, 0)
@@ -87,15 +92,21 @@ def equal_error_rate(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
     return out
 
 
+def _both_classes(inputs: MetricInputs, weights: FloatArray) -> BoolArray:
+    """Rows of ``weights`` that weigh at least one fake and one real (the ROC is defined)."""
+    tp, fp = inputs.cumulative_counts(weights)
+    return (tp[:, -1] > 0) & (fp[:, -1] > 0)
+
+
 def tpr_at_fpr(max_fpr: float) -> Callable[[MetricInputs, FloatArray], FloatArray]:
     """A metric function: the highest TPR among the ROC's thresholds whose FPR is at most ``max_fpr``."""
 
     def metric(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
         fpr, tpr = roc_points(inputs, weights)
-        allowed = fpr <= max_fpr + 1e-12
-        best = np.where(allowed, tpr, -np.inf).max(axis=1, initial=-np.inf)
-        bad = np.isnan(fpr).any(axis=1) | np.isnan(tpr).any(axis=1)
-        return np.where(bad | ~np.isfinite(best), np.nan, best)
+        # both rates only grow along the curve: the best allowed point is the last one with FPR <= x
+        last = (fpr <= max_fpr + 1e-12).sum(axis=1) - 1
+        best = tpr[np.arange(tpr.shape[0]), np.maximum(last, 0)]
+        return np.where(_both_classes(inputs, weights), best, np.nan)
 
     percent = f"{100 * max_fpr:g}"
     metric.__doc__ = f"""Metric card: tpr_at_fpr{percent}.
