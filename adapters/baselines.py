@@ -6,8 +6,8 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from harness.model import Item, Model
-from harness.types import Response, Sample
+from spotfake.harness.model import Item, Model
+from spotfake.harness.types import Response, Sample
 
 
 def claim(sample: Sample, verdict: str) -> str:

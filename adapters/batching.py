@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from adapters.devices import is_oom, release_memory
+from spotfake.adapters.devices import is_oom, release_memory
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ from typing import Any, TypeVar
 
 import httpx
 
-from harness.judge.client import backoff_delay, retry_after_seconds
-from harness.redaction import stored_text
+from spotfake.harness.judge.client import backoff_delay, retry_after_seconds
+from spotfake.harness.redaction import stored_text
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from typing import Any
 
 import torch
 
-from adapters.experts.base import ClassifierAdapter
-from adapters.experts.checkpoints import load_into, unwrap_state_dict
-from adapters.experts.npr import DEFAULT_CONFIG as NPR_CONFIG
-from adapters.experts.npr import NPR
-from adapters.experts.probe import (
+from spotfake.adapters.experts.base import ClassifierAdapter
+from spotfake.adapters.experts.checkpoints import load_into, unwrap_state_dict
+from spotfake.adapters.experts.npr import DEFAULT_CONFIG as NPR_CONFIG
+from spotfake.adapters.experts.npr import NPR
+from spotfake.adapters.experts.probe import (
     BACKBONE,
     CROP,
     FEATURE_DIM,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import gc
 from typing import TYPE_CHECKING
 
-from harness import distributed
-from harness.errors import SpotfakeError
+from spotfake.harness import distributed
+from spotfake.harness.errors import SpotfakeError
 
 if TYPE_CHECKING:
     import torch

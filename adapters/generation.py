@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from adapters.load_errors import load_errors, load_failure
-from harness.errors import SpotfakeError
+from spotfake.adapters.load_errors import load_errors, load_failure
+from spotfake.harness.errors import SpotfakeError
 
 if TYPE_CHECKING:
     import torch

@@ -15,14 +15,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from adapters.batching import HalvingBatcher, sorted_order
-from adapters.devices import choose_device, choose_dtype, dtype_name, release_memory
-from adapters.generation import GreedySettings, LocalGenerator, load_pretrained, model_id
-from adapters.model_args import int_arg
-from adapters.weights_hash import weights_hash_for
-from harness.errors import SpotfakeError
-from harness.model import Item, Model
-from harness.types import Response
+from spotfake.adapters.batching import HalvingBatcher, sorted_order
+from spotfake.adapters.devices import choose_device, choose_dtype, dtype_name, release_memory
+from spotfake.adapters.generation import GreedySettings, LocalGenerator, load_pretrained, model_id
+from spotfake.adapters.model_args import int_arg
+from spotfake.adapters.weights_hash import weights_hash_for
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.model import Item, Model
+from spotfake.harness.types import Response
 
 IMAGE_TAG = re.compile(r"<image>\s*")
 """LLaVA-style image placeholders in a task's prompt; the chat template places images itself."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.errors import SpotfakeError
+from spotfake.harness.errors import SpotfakeError
 
 
 def int_arg(owner: str, key: str, value: str | int, *, minimum: int | None = None) -> int:

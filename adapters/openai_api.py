@@ -35,7 +35,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from adapters.chat_http import (
+from spotfake.adapters.chat_http import (
     ERROR_TEXT_LIMIT,
     GaveUp,
     Limits,
@@ -44,12 +44,12 @@ from adapters.chat_http import (
     error_message,
     post_with_retries,
 )
-from adapters.model_args import choice_arg, float_arg, int_arg
-from harness.errors import SpotfakeError
-from harness.images import image_data_url
-from harness.model import Item, Model
-from harness.redaction import public_url, stored_text, url_secrets
-from harness.types import Response
+from spotfake.adapters.model_args import choice_arg, float_arg, int_arg
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.images import image_data_url
+from spotfake.harness.model import Item, Model
+from spotfake.harness.redaction import public_url, stored_text, url_secrets
+from spotfake.harness.types import Response
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 FATAL_STATUSES = {

@@ -2,74 +2,79 @@
 
 from __future__ import annotations
 
-from harness.registry import MODELS
+from spotfake.harness.registry import MODELS
 
 BUILTIN_MODELS: list[tuple[str, str, str, str]] = [
     # name, "module:factory", kind, one-line description
     (
         "always-fake",
-        "adapters.baselines:AlwaysFake",
+        "spotfake.adapters.baselines:AlwaysFake",
         "baseline",
         "answers 'fake' for every image (never reads it)",
     ),
     (
         "always-real",
-        "adapters.baselines:AlwaysReal",
+        "spotfake.adapters.baselines:AlwaysReal",
         "baseline",
         "answers 'real' for every image (never reads it)",
     ),
     (
         "random",
-        "adapters.baselines:RandomGuess",
+        "spotfake.adapters.baselines:RandomGuess",
         "baseline",
         "seeded coin flip per sample id (never reads the image)",
     ),
     (
         "fakevlm",
-        "adapters.fakevlm.adapter:FakeVLM",
+        "spotfake.adapters.fakevlm.adapter:FakeVLM",
         "lmm",
         "FakeVLM (LLaVA-1.5 fine-tuned on FakeClue), published protocol",
     ),
     (
         "hf",
-        "adapters.hf_lmm:HFImageTextModel",
+        "spotfake.adapters.hf_lmm:HFImageTextModel",
         "lmm",
         "any transformers image-text-to-text model with its chat template",
     ),
     (
         "openai",
-        "adapters.openai_api:OpenAIChatModel",
+        "spotfake.adapters.openai_api:OpenAIChatModel",
         "lmm",
         "OpenAI-compatible chat completions API (GPT-4o, vLLM, ...)",
     ),
     (
         "cnnspot",
-        "adapters.experts.cnnspot:CNNSpot",
+        "spotfake.adapters.experts.cnnspot:CNNSpot",
         "expert",
         "CNNSpot: ResNet-50 real/fake classifier (Wang et al. 2020)",
     ),
     (
         "univfd",
-        "adapters.experts.univfd:UnivFD",
+        "spotfake.adapters.experts.univfd:UnivFD",
         "expert",
         "UnivFD: frozen CLIP ViT-L/14 + linear head (Ojha et al. 2023)",
     ),
     (
         "npr",
-        "adapters.experts.npr:NPR",
+        "spotfake.adapters.experts.npr:NPR",
         "expert",
         "NPR: neighbouring pixel relationships ResNet (Tan et al. 2024)",
     ),
     (
         "linear-probe",
-        "adapters.demo_models:LinearProbe",
+        "spotfake.adapters.demo_models:LinearProbe",
         "expert",
         "frozen EfficientNet-Lite0 + logistic head, trained on demo",
     ),
-    ("npr-demo", "adapters.demo_models:NPRDemo", "expert", "small NPR-style CNN trained on the demo suite"),
+    (
+        "npr-demo",
+        "spotfake.adapters.demo_models:NPRDemo",
+        "expert",
+        "small NPR-style CNN trained on the demo suite",
+    ),
     (
         "fakevlm-demo",
-        "adapters.fakevlm.demo:FakeVLMDemo",
+        "spotfake.adapters.fakevlm.demo:FakeVLMDemo",
         "lmm",
         "small LLaVA-style FakeVLM trained here on the demo suite",
     ),

@@ -34,8 +34,8 @@ def synthetic_items(n: int, size: int) -> list[Any]:
     import numpy as np
     from PIL import Image
 
-    from harness.model import Item
-    from harness.types import Sample
+    from spotfake.harness.model import Item
+    from spotfake.harness.types import Sample
 
     rng = np.random.RandomState(0)
     return [
@@ -78,9 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     import transformers
 
-    from adapters.fakevlm.adapter import FakeVLM
-    from adapters.fakevlm.tiny import LLAVA_CHAT_TEMPLATE, build_tiny_llava, build_tiny_qwen2_vl
-    from adapters.hf_lmm import HFImageTextModel
+    from spotfake.adapters.fakevlm.adapter import FakeVLM
+    from spotfake.adapters.fakevlm.tiny import LLAVA_CHAT_TEMPLATE, build_tiny_llava, build_tiny_qwen2_vl
+    from spotfake.adapters.hf_lmm import HFImageTextModel
 
     torch.set_num_threads(args.threads)
     batch_sizes = [int(b) for b in args.batch_sizes.split(",")]

@@ -99,9 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     import numpy as np
     from PIL import Image
 
-    from adapters.openai_api import OpenAIChatModel
-    from harness.model import Item
-    from harness.types import Sample
+    from spotfake.adapters.openai_api import OpenAIChatModel
+    from spotfake.harness.model import Item
+    from spotfake.harness.types import Sample
 
     os.environ.setdefault("OPENAI_API_KEY", "sk-bench-not-a-real-key")
     rng = np.random.RandomState(0)

@@ -31,7 +31,7 @@ sys.path.insert(0, str(TESTS))
 
 def load(url: str, processes: int, n: int, mode: str) -> dict[str, object]:
     """Run ``processes`` writers of ``n`` votes each at once; votes/s over the wall time."""
-    from leaderboard.arena.store import ArenaStore
+    from spotfake.leaderboard.arena.store import ArenaStore
 
     ArenaStore(url).close()
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{TESTS}"}

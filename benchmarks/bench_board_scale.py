@@ -96,7 +96,7 @@ def write_run(root: Path, model: int, task: int, n: int, rng: np.random.Generato
 def _app_script(results_dir: str, runs_dir: str) -> None:
     from pathlib import Path
 
-    from leaderboard.app import AppConfig, main
+    from spotfake.leaderboard.app import AppConfig, main
 
     main(AppConfig(results_dir=Path(results_dir), runs_dir=Path(runs_dir)))
 

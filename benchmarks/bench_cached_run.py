@@ -32,7 +32,7 @@ NOISE = ("Loading weights", "it/s]", "Batches:")
 
 
 def _run(output_dir: Path, models: str | None) -> tuple[float, str, str]:
-    argv = [sys.executable, "-m", "harness.cli", "run", "--output-dir", str(output_dir)]
+    argv = [sys.executable, "-m", "spotfake.harness.cli", "run", "--output-dir", str(output_dir)]
     if models:
         argv += ["--model", models]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}

@@ -38,7 +38,7 @@ def main() -> None:
 
     import torch
 
-    from harness.metrics import CssScorer
+    from spotfake.harness.metrics import CssScorer
 
     torch.set_num_threads(args.threads)
     responses_a, references = make_pairs(args.pairs, args.seed)

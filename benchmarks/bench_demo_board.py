@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn.preprocessing import StandardScaler
     from torch import nn
 
-    from tasks.demo import DATA_DIR
+    from spotfake.tasks.demo import DATA_DIR
 
     root = args.data_root or DATA_DIR
     train_records, train_x, train_y, _ = _load(root, "train")

@@ -31,10 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, default=None, help="build here instead of a temporary folder")
     args = parser.parse_args(argv)
 
-    from tasks.demo import DATA_DIR
-    from tasks.demo.build import build
-    from tasks.demo.config import full
-    from tasks.demo.manifest import MANIFEST_NAME, read_manifest, verify
+    from spotfake.tasks.demo import DATA_DIR
+    from spotfake.tasks.demo.build import build
+    from spotfake.tasks.demo.config import full
+    from spotfake.tasks.demo.manifest import MANIFEST_NAME, read_manifest, verify
 
     committed = read_manifest(DATA_DIR / MANIFEST_NAME)
     lines: list[str] = []

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.jsonio import iter_json_lines
-from harness.runner import score_predictions
-from harness.scoring import ScoringOptions, responses_from_predictions
-from harness.task import LoadedTask, TaskSpec
-from harness.types import Sample
+from spotfake.harness.jsonio import iter_json_lines
+from spotfake.harness.runner import score_predictions
+from spotfake.harness.scoring import ScoringOptions, responses_from_predictions
+from spotfake.harness.task import LoadedTask, TaskSpec
+from spotfake.harness.types import Sample
 
 BEFORE = ("acc", "f1", "f1_fake", "f1_macro", "balanced_acc", "auc")
 ADDED = ("acc_real", "acc_fake", "ap", "eer", "tpr_at_fpr5", "tpr_at_fpr1", "ece", "brier")

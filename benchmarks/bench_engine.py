@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.model import Item, Model
-from harness.runner import RunOptions, run
-from harness.scoring import ScoringOptions
-from harness.task import LoadedTask, TaskSpec
-from harness.types import Response, Sample
+from spotfake.harness.model import Item, Model
+from spotfake.harness.runner import RunOptions, run
+from spotfake.harness.scoring import ScoringOptions
+from spotfake.harness.task import LoadedTask, TaskSpec
+from spotfake.harness.types import Response, Sample
 
 
 class Constant(Model):

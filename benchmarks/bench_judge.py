@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 def main() -> None:
     from judge_server import JudgeServer, JudgeServerState
 
-    from harness.judge.run import judge_run
-    from harness.judge.settings import parse_judge
+    from spotfake.harness.judge.run import judge_run
+    from spotfake.harness.judge.settings import parse_judge
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--latency", type=float, default=0.05)

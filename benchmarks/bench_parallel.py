@@ -27,11 +27,11 @@ def free_port() -> int:
 
 def timed_run(procs: int, args: list[str], out: Path) -> float:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
-    launcher = [sys.executable, "-m", "harness.cli"]
+    launcher = [sys.executable, "-m", "spotfake.harness.cli"]
     if procs > 1:
         launcher = [
             sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(procs),
-            "--master_addr", "127.0.0.1", "--master_port", str(free_port()), "-m", "harness.cli",
+            "--master_addr", "127.0.0.1", "--master_port", str(free_port()), "-m", "spotfake.harness.cli",
         ]  # fmt: skip
     started = time.perf_counter()
     subprocess.run([*launcher, *args, "--output-dir", str(out), "--quiet"], check=True, env=env)

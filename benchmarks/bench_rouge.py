@@ -148,7 +148,7 @@ def main() -> None:
 
     from rouge_score import rouge_scorer
 
-    from harness.metrics import rouge_l_scores
+    from spotfake.harness.metrics import rouge_l_scores
 
     responses, references = make_pairs(args.pairs, args.seed)
     words = sum(len(t.split()) for t in responses + references) / (2 * len(responses))

@@ -27,9 +27,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.types import Sample  # noqa: E402
-from harness.verdict import PARSER_VERSION, parse_verdict  # noqa: E402
-from harness.verdict.published import ParserChoice, read_published  # noqa: E402
+from spotfake.harness.types import Sample  # noqa: E402
+from spotfake.harness.verdict import PARSER_VERSION, parse_verdict  # noqa: E402
+from spotfake.harness.verdict.published import ParserChoice, read_published  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

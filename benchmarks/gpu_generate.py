@@ -180,7 +180,7 @@ def run_setting(
     """Time one setting batch by batch until its samples or the time budget run out."""
     import torch
 
-    from adapters.generation import GreedySettings, new_token_counts
+    from spotfake.adapters.generation import GreedySettings, new_token_counts
 
     n_image_tokens = (shape.image_size // shape.patch_size) ** 2
     config = GreedySettings(new_tokens, min_new_tokens=new_tokens).generation_config(model, None)

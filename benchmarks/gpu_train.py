@@ -123,7 +123,7 @@ def measure(setting: Setting, on_gpu: bool, peak: float | None) -> dict[str, Any
     from accelerate import Accelerator
     from transformers import LlavaForConditionalGeneration
 
-    from adapters.fakevlm.train import (
+    from spotfake.adapters.fakevlm.train import (
         TrainConfig,
         configure_trainable,
         freeze_unused_vision_layers,

@@ -14,11 +14,11 @@ import resource
 import sys
 import time
 
-from harness.errors import SpotfakeError
-from harness.model import Item, Model
-from harness.prefetch import Decoded
-from harness.redaction import clean_text
-from harness.types import Response
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.model import Item, Model
+from spotfake.harness.prefetch import Decoded
+from spotfake.harness.redaction import clean_text
+from spotfake.harness.types import Response
 
 log = logging.getLogger("spotfake")
 

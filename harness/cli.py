@@ -14,11 +14,11 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from harness import __version__
-from harness.errors import SpotfakeError
-from harness.images import DEFAULT_MAX_PIXELS
-from harness.run_folders import PLAIN_NAME
-from harness.scoring import ScoringOptions
+from spotfake.harness import __version__
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.images import DEFAULT_MAX_PIXELS
+from spotfake.harness.run_folders import PLAIN_NAME
+from spotfake.harness.scoring import ScoringOptions
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="perturb images before the model, e.g. jpeg:75 or resize:0.5+jpeg:75 (docs/robustness.md)",
     )
     _add_scoring_args(p_run)
-    from harness.judge.cli import add_judge_args
+    from spotfake.harness.judge.cli import add_judge_args
 
     add_judge_args(p_run, required=False)
     p_run.set_defaults(handler=cmd_run)
@@ -165,10 +165,10 @@ def _unavailable(name: str, exc: Exception) -> Handler:
 def cmd_list(args: argparse.Namespace) -> int:
     """Print tasks (description, metrics, size when the data is at hand), models (kind, description) or
     metrics (label, direction, what they need, one-line card)."""
-    from harness.registry import MODELS, TASKS
+    from spotfake.harness.registry import MODELS, TASKS
 
     if args.what == "metrics":
-        from harness.metrics.registry import metric_def, metric_names
+        from spotfake.harness.metrics.registry import metric_def, metric_names
 
         for name in metric_names():
             if fnmatch.fnmatchcase(name, args.pattern):
@@ -181,7 +181,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             entry = MODELS.entry(name)
             print(f"{name:<16} {entry.meta.get('kind', ''):<9} {entry.description}")
         return 0
-    from harness.task import load_task
+    from spotfake.harness.task import load_task
 
     for name in TASKS.names(args.pattern):
         spec = TASKS.get(name)
@@ -204,19 +204,19 @@ def _scoring_options(args: argparse.Namespace) -> ScoringOptions:
 
 
 def _embedded_models() -> list[str]:
-    from harness.registry import MODELS
+    from spotfake.harness.registry import MODELS
 
     return [e.name for e in MODELS if e.meta.get("embedded")]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Evaluate each model on each task; print a leaderboard table at the end."""
-    from harness import distributed
-    from harness.model import LazyModel, parse_model_args
-    from harness.perturb import parse_perturbation
-    from harness.runner import RunOptions, run
-    from harness.table import leaderboard_table
-    from harness.task import load_task, parse_task_args
+    from spotfake.harness import distributed
+    from spotfake.harness.model import LazyModel, parse_model_args
+    from spotfake.harness.perturb import parse_perturbation
+    from spotfake.harness.runner import RunOptions, run
+    from spotfake.harness.table import leaderboard_table
+    from spotfake.harness.task import load_task, parse_task_args
 
     perturbation = parse_perturbation(args.perturb)
     models = _split(args.model) or _embedded_models()
@@ -243,7 +243,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         retry_errors=not args.no_retry_errors,
         max_pixels=None if args.max_megapixels is None else int(args.max_megapixels * 1e6),
     )
-    from harness.judge.cli import judge_folder, judge_settings
+    from spotfake.harness.judge.cli import judge_folder, judge_settings
 
     judge = judge_settings(args)  # bad --judge-args fail before any work
     results = []
@@ -293,12 +293,12 @@ def _where(output_dir: Path, n: int) -> None:
 
 def cmd_score(args: argparse.Namespace) -> int:
     """Re-score a predictions file through the same code as a fresh run."""
-    from harness.jsonio import iter_json_lines, open_regular
-    from harness.rescore import score_predictions
-    from harness.run_folders import check_plain_name
-    from harness.scoring import responses_from_predictions
-    from harness.table import leaderboard_table
-    from harness.task import load_task, parse_task_args
+    from spotfake.harness.jsonio import iter_json_lines, open_regular
+    from spotfake.harness.rescore import score_predictions
+    from spotfake.harness.run_folders import check_plain_name
+    from spotfake.harness.scoring import responses_from_predictions
+    from spotfake.harness.table import leaderboard_table
+    from spotfake.harness.task import load_task, parse_task_args
 
     path = Path(args.predictions)
     if args.model_name is not None:

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from harness.errors import SpotfakeError
-from harness.jsonio import iter_json_lines, read_json_strict
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.jsonio import iter_json_lines, read_json_strict
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)

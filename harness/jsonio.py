@@ -25,7 +25,7 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import IO
 
-from harness.errors import SpotfakeError
+from spotfake.harness.errors import SpotfakeError
 
 MAX_DEPTH = 64
 """Deepest nesting of arrays/objects accepted (results files need 5)."""

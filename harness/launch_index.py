@@ -29,10 +29,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from harness.errors import SpotfakeError
-from harness.io import atomic_write_json
-from harness.jsonio import read_json_strict
-from harness.results import RESULTS_FILE, ModelInfo
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.io import atomic_write_json
+from spotfake.harness.jsonio import read_json_strict
+from spotfake.harness.results import RESULTS_FILE, ModelInfo
 
 INDEX_FILE = ".spotfake-launches.json"
 MAX_ENTRIES = 32
@@ -109,8 +109,10 @@ def launch_signature(
 
 
 def _package_dir(module: str) -> Path:
-    """The folder of the top-level package of ``module``, found without importing it."""
-    spec = importlib.util.find_spec(module.split(".")[0])
+    """The folder of the top-level package of ``module`` (``spotfake.<folder>`` for spotfake's own), found
+    without importing it."""
+    parts = module.split(".")
+    spec = importlib.util.find_spec(".".join(parts[:2]) if parts[0] == "spotfake" else parts[0])
     if spec is None:
         raise ImportError(module)
     if spec.submodule_search_locations:

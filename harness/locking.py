@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from harness.errors import SpotfakeError
+from spotfake.harness.errors import SpotfakeError
 
 LOCK_FILE = ".spotfake.lock"
 """The lock file inside a locked folder (holds the holder's pid and host, for the message)."""

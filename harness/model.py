@@ -9,9 +9,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from harness.errors import SpotfakeError
-from harness.registry import MODELS
-from harness.types import Response, Sample
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.registry import MODELS
+from spotfake.harness.types import Response, Sample
 
 ModelKind = Literal["lmm", "expert", "baseline"]
 

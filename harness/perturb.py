@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from harness.errors import SpotfakeError
-from harness.results_contract import Perturbation as PerturbationEntry
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.results_contract import Perturbation as PerturbationEntry
 
 SOCIAL_LONGEST_SIDE = 1080
 SOCIAL_JPEG_QUALITY = 75

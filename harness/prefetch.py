@@ -8,7 +8,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
-from harness.types import Sample, SampleError
+from spotfake.harness.types import Sample, SampleError
 
 Decoded = tuple[Sample, list[Any] | None, str | None]
 """A sample, its decoded images (None on failure) and the failure message."""

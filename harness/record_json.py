@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from harness.errors import SpotfakeError
-from harness.types import LABELS, Label, Record, Response
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.types import LABELS, Label, Record, Response
 
 
 def _object(obj: object, where: str, what: str) -> Mapping[str, object]:

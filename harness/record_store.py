@@ -21,13 +21,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
-from harness.errors import SpotfakeError
-from harness.io import atomic_write_text
-from harness.jsonio import MAX_LINE_BYTES, loads_strict, open_regular
-from harness.record_json import record_from_json
-from harness.redaction import clean_text
-from harness.results import SAMPLES_FILE
-from harness.types import Record
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.io import atomic_write_text
+from spotfake.harness.jsonio import MAX_LINE_BYTES, loads_strict, open_regular
+from spotfake.harness.record_json import record_from_json
+from spotfake.harness.redaction import clean_text
+from spotfake.harness.results import SAMPLES_FILE
+from spotfake.harness.types import Record
 
 log = logging.getLogger("spotfake")
 
@@ -179,7 +179,7 @@ def load_existing(folder: Path, key: str) -> tuple[dict[str, Record], list[Recor
 def keep_previous(folder: Path, key: str, other: list[Record]) -> None:
     """Write records of keys other than ``key`` into one ``samples.previous-<key>.jsonl`` per key and drop
     the kept file of ``key`` itself (its records now live in the current files)."""
-    from harness.results import write_records
+    from spotfake.harness.results import write_records
 
     by_key: dict[str, dict[str, Record]] = {}
     for rec in other:

@@ -16,14 +16,21 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar
 
-from harness.errors import SpotfakeError
+from spotfake.harness.errors import SpotfakeError
 
 T = TypeVar("T")
+
+
+LEGACY_TOP_LEVEL = ("harness", "adapters", "tasks", "leaderboard")
+"""Import names spotfake used before it installed under one ``spotfake`` namespace: a target such as
+``tasks.readers.loki:read_loki`` in a user's task YAML still resolves (to ``spotfake.tasks...``)."""
 
 
 def import_object(target: str) -> Any:
     """Import ``"package.module:attr"``; raise SpotfakeError naming the target when it does not exist."""
     module_name, _, attr = target.partition(":")
+    if module_name.split(".")[0] in LEGACY_TOP_LEVEL:
+        module_name = f"spotfake.{module_name}"
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

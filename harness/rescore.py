@@ -10,17 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from harness.errors import SpotfakeError
-from harness.jsonio import read_json_strict
-from harness.locking import FolderLock
-from harness.record_store import read_tolerant, record_files
-from harness.results import RESULTS_FILE, ModelInfo
-from harness.results_contract import Results
-from harness.run_folders import check_plain_name, run_folder, task_folder
-from harness.runner import finalize
-from harness.scoring import ScoringOptions, records_from_responses, run_key
-from harness.task import LoadedTask
-from harness.types import Response
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.jsonio import read_json_strict
+from spotfake.harness.locking import FolderLock
+from spotfake.harness.record_store import read_tolerant, record_files
+from spotfake.harness.results import RESULTS_FILE, ModelInfo
+from spotfake.harness.results_contract import Results
+from spotfake.harness.run_folders import check_plain_name, run_folder, task_folder
+from spotfake.harness.runner import finalize
+from spotfake.harness.scoring import ScoringOptions, records_from_responses, run_key
+from spotfake.harness.task import LoadedTask
+from spotfake.harness.types import Response
 
 
 def _holds_another_run(folder: Path, key: str) -> bool:

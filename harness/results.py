@@ -14,10 +14,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
-from harness.errors import SpotfakeError
-from harness.io import atomic_write_json, iter_jsonl, read_json
-from harness.results_contract import Results
-from harness.types import Record
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.io import atomic_write_json, iter_jsonl, read_json
+from spotfake.harness.results_contract import Results
+from spotfake.harness.types import Record
 
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).parent / "schema" / "results.schema.json"
@@ -75,7 +75,7 @@ def run_dir(output_dir: Path, model_name: str, task_name: str) -> Path:
 
 def write_records(path: Path, records: list[Record]) -> None:
     """Atomically write records as JSONL, one ``Record.to_json()`` per line."""
-    from harness.io import atomic_write_text
+    from spotfake.harness.io import atomic_write_text
 
     lines = [json.dumps(r.to_json(), ensure_ascii=False, allow_nan=False) for r in records]
     atomic_write_text(path, "\n".join(lines) + ("\n" if lines else ""))
@@ -84,7 +84,7 @@ def write_records(path: Path, records: list[Record]) -> None:
 def read_records(path: Path) -> list[Record]:
     """Read a samples.jsonl file strictly: a malformed line or a wrong-typed field is an error naming the
     file and line (:mod:`harness.jsonio`, :func:`harness.record_json.record_from_json`)."""
-    from harness.record_json import record_from_json
+    from spotfake.harness.record_json import record_from_json
 
     return [
         record_from_json(obj, where=f"{path} line {number}")

@@ -11,13 +11,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from harness.errors import SpotfakeError
-from harness.model import LazyModel, Model
-from harness.perturb import STRONGER_WHEN_LOWER, Perturbation, parse_sweep
-from harness.report.curves import RobustnessPoint, robustness_points
-from harness.results_contract import Results
-from harness.runner import RunOptions, RunOutcome, run
-from harness.task import LoadedTask
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.model import LazyModel, Model
+from spotfake.harness.perturb import STRONGER_WHEN_LOWER, Perturbation, parse_sweep
+from spotfake.harness.report.curves import RobustnessPoint, robustness_points
+from spotfake.harness.results_contract import Results
+from spotfake.harness.runner import RunOptions, RunOutcome, run
+from spotfake.harness.task import LoadedTask
 
 
 def plan(sweeps: Sequence[str]) -> list[Perturbation | None]:

@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from harness.errors import SpotfakeError
+from spotfake.harness.errors import SpotfakeError
 
 PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")
 """A model name usable as one folder name (the same rule as submissions)."""

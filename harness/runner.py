@@ -19,23 +19,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from harness import distributed
-from harness.batch import peak_memory_mb, predict_batch
-from harness.errors import SpotfakeError
-from harness.jsonio import read_json_strict
-from harness.launch_index import launch_signature, recall, remember, results_unchanged, scoring_signature
-from harness.locking import LOCK_FILE, FolderLock
-from harness.model import LazyModel, Model
-from harness.perturb import (
+from spotfake.harness import distributed
+from spotfake.harness.batch import peak_memory_mb, predict_batch
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.jsonio import read_json_strict
+from spotfake.harness.launch_index import (
+    launch_signature,
+    recall,
+    remember,
+    results_unchanged,
+    scoring_signature,
+)
+from spotfake.harness.locking import LOCK_FILE, FolderLock
+from spotfake.harness.model import LazyModel, Model
+from spotfake.harness.perturb import (
     Perturbation,
     image_transform,
     perturbation_slug,
     perturbed_key,
     perturbed_task_folder,
 )
-from harness.prefetch import decoded_batches
-from harness.provenance import environment
-from harness.record_store import (
+from spotfake.harness.prefetch import decoded_batches
+from spotfake.harness.provenance import environment
+from spotfake.harness.record_store import (
     UNSCORED_FILE,
     RecordWriter,
     counts_as_done,
@@ -44,12 +50,12 @@ from harness.record_store import (
     rank_file,
     record_files,
 )
-from harness.redaction import public_args
-from harness.results import RESULTS_FILE, SAMPLES_FILE, ModelInfo, write_records, write_results
-from harness.results_contract import Perturbation as PerturbationEntry
-from harness.results_contract import Results
-from harness.run_folders import run_folder, task_folder
-from harness.scoring import (
+from spotfake.harness.redaction import public_args
+from spotfake.harness.results import RESULTS_FILE, SAMPLES_FILE, ModelInfo, write_records, write_results
+from spotfake.harness.results_contract import Perturbation as PerturbationEntry
+from spotfake.harness.results_contract import Results
+from spotfake.harness.run_folders import run_folder, task_folder
+from spotfake.harness.scoring import (
     ScoringOptions,
     build_results,
     complete_records,
@@ -57,10 +63,10 @@ from harness.scoring import (
     run_key,
     score_and_summarize,
 )
-from harness.seeding import seed_everything
-from harness.task import LoadedTask
-from harness.types import Record, Sample
-from harness.verdict.published import parser_of
+from spotfake.harness.seeding import seed_everything
+from spotfake.harness.task import LoadedTask
+from spotfake.harness.types import Record, Sample
+from spotfake.harness.verdict.published import parser_of
 
 log = logging.getLogger("spotfake")
 
@@ -365,7 +371,7 @@ def finalize(
 def __getattr__(name: str) -> Any:
     """``score_predictions`` moved to :mod:`harness.rescore`; still importable from here."""
     if name == "score_predictions":
-        from harness.rescore import score_predictions
+        from spotfake.harness.rescore import score_predictions
 
         return score_predictions
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,15 +9,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
-from harness import __version__
-from harness.metrics.summary import Summary
-from harness.results import SCHEMA_VERSION, ModelInfo, utc_now
-from harness.results_contract import Results, Source
-from harness.task import LoadedTask
-from harness.types import Record, Response, Sample
+from spotfake.harness import __version__
+from spotfake.harness.metrics.summary import Summary
+from spotfake.harness.results import SCHEMA_VERSION, ModelInfo, utc_now
+from spotfake.harness.results_contract import Results, Source
+from spotfake.harness.task import LoadedTask
+from spotfake.harness.types import Record, Response, Sample
 
 if TYPE_CHECKING:
-    from harness.verdict.published import ParserChoice
+    from spotfake.harness.verdict.published import ParserChoice
 
 
 @dataclass
@@ -49,7 +49,7 @@ def _parse(
     text: str, kind: str, question: str, yes_means: str | None, choices: tuple[str, ...]
 ) -> str | None:
     """The verdict parser behind a cache: it is a pure function, and answers repeat a lot in practice."""
-    from harness.verdict import parse_verdict
+    from spotfake.harness.verdict import parse_verdict
 
     return parse_verdict(text, kind=kind, question=question, yes_means=yes_means, choices=choices)  # type: ignore[arg-type]
 
@@ -68,7 +68,7 @@ def verdict_of(
     if response.error is not None:
         return None
     if parser is not None and parser.published and response.text is not None:
-        from harness.verdict.published import read_published
+        from spotfake.harness.verdict.published import read_published
 
         return read_published(parser, response.text, sample, answer_kind).verdict
     if response.text is not None and response.text.strip():
@@ -110,7 +110,7 @@ def records_from_responses(
     task: LoadedTask, responses: Mapping[str, Response], threshold: float, key: str | None
 ) -> dict[str, Record]:
     """Records for the given responses, keyed by sample id (ids must be the task's: callers check)."""
-    from harness.verdict.published import parser_of
+    from spotfake.harness.verdict.published import parser_of
 
     by_id = {s.id: s for s in task.samples}
     parser = parser_of(task.args)
@@ -153,8 +153,8 @@ def score_and_summarize(
     ``model_kind`` decides whether explanation metrics apply (:func:`model_explains`); for models that
     do not explain their values go to ``verdict_only_floor`` instead.
     """
-    from harness import metrics as m
-    from harness.verdict import PARSER_VERSION
+    from spotfake.harness import metrics as m
+    from spotfake.harness.verdict import PARSER_VERSION
 
     spec = task.spec
     references = {s.id: s.references for s in task.samples if s.references}
@@ -188,7 +188,7 @@ def score_and_summarize(
         },
         "f1_positive_class": "real",
     }
-    from harness.verdict.published import parser_of, scoring_info
+    from spotfake.harness.verdict.published import parser_of, scoring_info
 
     scoring.update(scoring_info(parser_of(task.args), task.samples, records, spec.answer_kind))
     return summary, scoring
@@ -249,8 +249,8 @@ def responses_from_predictions(rows: Iterable[tuple[int, object]], source: str) 
     Every field is type-checked (:func:`harness.record_json.response_from_json`); duplicate ids, rows
     without an answer and a file without any row are one-line errors naming ``source`` (and the line).
     """
-    from harness.errors import SpotfakeError
-    from harness.record_json import record_id, response_from_json
+    from spotfake.harness.errors import SpotfakeError
+    from spotfake.harness.record_json import record_id, response_from_json
 
     out: dict[str, Response] = {}
     for line, row in rows:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from harness.metrics.registry import metric_label
-from harness.results_contract import Results
+from spotfake.harness.metrics.registry import metric_label
+from spotfake.harness.results_contract import Results
 
 DEFAULT_COLUMNS = ("acc", "f1", "auc", "ap", "eer", "rouge_l", "css", "bleu4")
 

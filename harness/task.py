@@ -10,9 +10,9 @@ from typing import Any
 
 import yaml
 
-from harness.errors import SpotfakeError
-from harness.registry import TASKS, import_object
-from harness.types import AnswerKind, Sample
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.registry import TASKS, import_object
+from spotfake.harness.types import AnswerKind, Sample
 
 DEFAULT_METRICS = (
     *("acc", "f1", "f1_fake", "f1_macro", "balanced_acc", "acc_real", "acc_fake"),
@@ -67,7 +67,7 @@ class TaskSpec:
         if "held_out" in values:
             values["held_out"] = _held_out(values["held_out"], source)
         if "metrics" in values:
-            from harness.metrics.registry import check_metric_names
+            from spotfake.harness.metrics.registry import check_metric_names
 
             check_metric_names(values["metrics"], source or str(values["name"]))
         return cls(**values)
@@ -146,7 +146,7 @@ def fingerprint_files(paths: list[Path]) -> str:
 
 def parse_task_args(text: str | None) -> dict[str, str]:
     """Parse ``--task-args key=value,key=value``."""
-    from harness.model import parse_model_args
+    from spotfake.harness.model import parse_model_args
 
     try:
         return parse_model_args(text)
@@ -167,7 +167,7 @@ def load_task(
     else:
         spec = TASKS.get(name)
     args = {**spec.args, **(task_args or {})}
-    from harness.verdict.published import PARSER_ARGS, check_parser_args
+    from spotfake.harness.verdict.published import PARSER_ARGS, check_parser_args
 
     check_parser_args(spec.name, spec.answer_kind, args)  # before any data is read or model built
     root: Path | None

@@ -47,7 +47,7 @@ class Sample:
     def load_images(self, max_pixels: int | None = None) -> list[Any]:
         """Open this sample's images as RGB PIL images (:mod:`harness.images`: regular files, real image
         formats, at most ``max_pixels`` each); raise SampleError naming the path on failure."""
-        from harness.images import DEFAULT_MAX_PIXELS, load_images
+        from spotfake.harness.images import DEFAULT_MAX_PIXELS, load_images
 
         limit = DEFAULT_MAX_PIXELS if max_pixels is None else max_pixels
         return load_images(self.images, sample_id=self.id, max_pixels=limit)

@@ -16,22 +16,22 @@ import sys
 
 import streamlit as st
 
-from leaderboard import data as lb
-from leaderboard.config import AppConfig, parse_args
-from leaderboard.sidebar import sidebar
-from leaderboard.tabs.context import HIGHLIGHT, PENDING, BoardContext
+from spotfake.leaderboard import data as lb
+from spotfake.leaderboard.config import AppConfig, parse_args
+from spotfake.leaderboard.sidebar import sidebar
+from spotfake.leaderboard.tabs.context import HIGHLIGHT, PENDING, BoardContext
 
 __all__ = ["TABS", "AppConfig", "main", "parse_args"]
 
 TABS: tuple[tuple[str, str], ...] = (
-    ("Leaderboard", "leaderboard.tabs.board"),
-    ("Overview", "leaderboard.tabs.overview"),
-    ("Per category", "leaderboard.tabs.categories"),
-    ("Detector curves", "leaderboard.tabs.detector"),
-    ("Explanations", "leaderboard.tabs.viewer"),
-    ("Compare two models", "leaderboard.tabs.compare"),
-    ("Arena", "leaderboard.tabs.arena"),
-    ("Submit", "leaderboard.tabs.submit"),
+    ("Leaderboard", "spotfake.leaderboard.tabs.board"),
+    ("Overview", "spotfake.leaderboard.tabs.overview"),
+    ("Per category", "spotfake.leaderboard.tabs.categories"),
+    ("Detector curves", "spotfake.leaderboard.tabs.detector"),
+    ("Explanations", "spotfake.leaderboard.tabs.viewer"),
+    ("Compare two models", "spotfake.leaderboard.tabs.compare"),
+    ("Arena", "spotfake.leaderboard.tabs.arena"),
+    ("Submit", "spotfake.leaderboard.tabs.submit"),
 )
 """(label, module) of every tab, in order; a module's ``render(ctx)`` draws the tab."""
 TAB_KEY = "tab"

@@ -15,7 +15,7 @@ import urllib.request
 import webbrowser
 from pathlib import Path
 
-from harness.errors import SpotfakeError
+from spotfake.harness.errors import SpotfakeError
 
 APP = Path(__file__).with_name("app.py")
 HOST = "127.0.0.1"
@@ -69,7 +69,7 @@ def register_submit(parser: argparse.ArgumentParser) -> None:
 
 def streamlit_command(args: argparse.Namespace) -> list[str]:
     """The ``streamlit run`` command line: headless, loopback only, no telemetry, no file watching."""
-    from leaderboard.received import Limits
+    from spotfake.leaderboard.received import Limits
 
     upload_mb = max(1, Limits().archive_bytes // 2**20)
     command = [
@@ -194,10 +194,10 @@ def stop_server(process: subprocess.Popen[bytes], timeout_s: float = 4.0) -> Non
 
 def cmd_submit(args: argparse.Namespace) -> int:
     """Check ``RUN_DIR`` and store it under ``--results-dir``; a refusal is one line naming the reason."""
-    from leaderboard.data import DEFAULT_SHOWN
-    from leaderboard.received import files_from_folder
-    from leaderboard.submission import submit
-    from leaderboard.views import summary_text
+    from spotfake.leaderboard.data import DEFAULT_SHOWN
+    from spotfake.leaderboard.received import files_from_folder
+    from spotfake.leaderboard.submission import submit
+    from spotfake.leaderboard.views import summary_text
 
     try:
         files = files_from_folder(Path(args.run_dir))

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from leaderboard.received import Limits
+from spotfake.leaderboard.received import Limits
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.errors import SpotfakeError
-from harness.metrics.registry import COUNT_LABELS, METRICS, higher_is_better, metric_def, metric_label
-from harness.results import SAMPLES_FILE
-from harness.types import Record
-from leaderboard.scan import COMMITTED, LOCAL, ORIGIN_LABELS, Board, RunEntry, load_board, scan
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.metrics.registry import (
+    COUNT_LABELS,
+    METRICS,
+    higher_is_better,
+    metric_def,
+    metric_label,
+)
+from spotfake.harness.results import SAMPLES_FILE
+from spotfake.harness.types import Record
+from spotfake.leaderboard.scan import COMMITTED, LOCAL, ORIGIN_LABELS, Board, RunEntry, load_board, scan
 
 __all__ = [
     "COMMITTED",
@@ -51,7 +57,7 @@ def is_count(key: str) -> bool:
 @cache
 def metric_order() -> dict[str, int]:
     """Position of each registered metric in tables: the built-ins in their table order, then plugins."""
-    from harness.metrics.builtin import builtin_metrics
+    from spotfake.harness.metrics.builtin import builtin_metrics
 
     names = [m.name for m in builtin_metrics()]
     names += sorted(set(METRICS.names()) - set(names))
@@ -82,7 +88,7 @@ def metric_keys(entries: Iterable[RunEntry]) -> list[str]:
 
 def task_metrics(task: str) -> tuple[str, ...]:
     """The metrics the task's definition lists, in its order (empty for a task not registered here)."""
-    from harness.registry import TASKS
+    from spotfake.harness.registry import TASKS
 
     if task not in TASKS:
         return ()
@@ -94,7 +100,7 @@ def task_metrics(task: str) -> tuple[str, ...]:
 
 def task_description(task: str) -> str:
     """The one-line description of a registered task ("" for others)."""
-    from harness.registry import TASKS
+    from spotfake.harness.registry import TASKS
 
     if task not in TASKS:
         return ""
@@ -226,7 +232,7 @@ def breakdown_frame(entries: Sequence[RunEntry], by: str = "category") -> pd.Dat
 
 def load_samples(folder: Path) -> pd.DataFrame:
     """The records of one run folder as a frame indexed by sample id (strict: a bad line is an error)."""
-    from harness.results import read_records
+    from spotfake.harness.results import read_records
 
     records = read_records(folder / SAMPLES_FILE)
     rows = [{c: getattr(r, c) for c in SAMPLE_COLUMNS} for r in records]

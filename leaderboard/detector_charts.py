@@ -13,7 +13,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from harness.report.curves import (
+from spotfake.harness.report.curves import (
     Curve,
     GeneratorBar,
     OperatingPoint,

@@ -25,10 +25,10 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from harness import __version__
-from harness.errors import SpotfakeError
-from harness.io import atomic_write_json
-from harness.results import RESULTS_FILE, SCHEMA_VERSION, utc_now, validate_results
+from spotfake.harness import __version__
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.io import atomic_write_json
+from spotfake.harness.results import RESULTS_FILE, SCHEMA_VERSION, utc_now, validate_results
 
 SHARED = Path(os.environ.get("SPOTFAKE_SHARED") or Path(__file__).resolve().parents[2] / "shared")
 DEFAULT_CSV = SHARED / "reference" / "paper_results.csv"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from harness.types import Sample
-from leaderboard import data as lb
+from spotfake.harness.types import Sample
+from spotfake.leaderboard import data as lb
 
 
 def mtime_ns(path: Path) -> int:
@@ -35,8 +35,8 @@ def samples_of(entry: lb.RunEntry) -> pd.DataFrame:
 
 @st.cache_resource(max_entries=16, show_spinner="Loading the task's samples ...")
 def _task(name: str, data_root: str | None) -> tuple[Mapping[str, Sample] | None, str]:
-    from harness.registry import TASKS
-    from harness.task import load_task
+    from spotfake.harness.registry import TASKS
+    from spotfake.harness.task import load_task
 
     if name not in TASKS:  # only registered tasks: a name from a result file is never a path to a task file
         return None, f"task {name!r} is not registered in this installation"
@@ -58,7 +58,7 @@ JUDGE_FILE = "judge.jsonl"
 
 @st.cache_resource(max_entries=256, show_spinner=False)
 def _judged(path: str, mtime: int) -> dict[str, int]:
-    from harness.jsonio import iter_json_lines
+    from spotfake.harness.jsonio import iter_json_lines
 
     scores: dict[str, int] = {}
     for _, obj in iter_json_lines(Path(path), what="judge file"):

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from harness.metrics.registry import higher_is_better, metric_label
-from leaderboard import data as lb
+from spotfake.harness.metrics.registry import higher_is_better, metric_label
+from spotfake.leaderboard import data as lb
 
 
 @dataclass(frozen=True)

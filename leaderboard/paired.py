@@ -16,11 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.metrics.bootstrap import resample_counts
-from harness.metrics.inputs import MetricInputs
-from harness.metrics.registry import metric_def
-from harness.types import Record
-from leaderboard.stats import delong, mcnemar
+from spotfake.harness.metrics.bootstrap import resample_counts
+from spotfake.harness.metrics.inputs import MetricInputs
+from spotfake.harness.metrics.registry import metric_def
+from spotfake.harness.types import Record
+from spotfake.leaderboard.stats import delong, mcnemar
 
 RESAMPLES = 2_000
 CONFIDENCE = 0.95

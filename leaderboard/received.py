@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import SpotfakeError
-from harness.results import RESULTS_FILE, SAMPLES_FILE
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.results import RESULTS_FILE, SAMPLES_FILE
 
 _IGNORED_IN_ZIP = re.compile(r"(^|/)(__MACOSX/|\._|\.DS_Store$)")
 

@@ -18,8 +18,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from harness.results import RESULTS_FILE, SAMPLES_FILE, read_results
-from harness.results_contract import Results
+from spotfake.harness.results import RESULTS_FILE, SAMPLES_FILE, read_results
+from spotfake.harness.results_contract import Results
 
 COMMITTED = "committed"
 LOCAL = "local"
@@ -217,8 +217,8 @@ def _records(path: Path) -> _Records:
     """A digest of the answer fields and the scores of a records file, None when it cannot be read; cached
     by mtime and size like :func:`read_cached` (a page load re-reads only records that changed; the digest
     keeps long responses out of memory)."""
-    from harness.errors import SpotfakeError
-    from harness.jsonio import iter_json_lines
+    from spotfake.harness.errors import SpotfakeError
+    from spotfake.harness.jsonio import iter_json_lines
 
     name = os.fspath(path)
     try:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from leaderboard import data as lb
-from leaderboard.config import AppConfig
-from leaderboard.tabs.context import ALL, Filters
-from leaderboard.views import md_escape
+from spotfake.leaderboard import data as lb
+from spotfake.leaderboard.config import AppConfig
+from spotfake.leaderboard.tabs.context import ALL, Filters
+from spotfake.leaderboard.views import md_escape
 
 TASK_KEY = "task"
 

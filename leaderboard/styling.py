@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from leaderboard.views import BEST, TIED
+from spotfake.leaderboard.views import BEST, TIED
 
 BEST_CELL = "background-color: rgba(44, 160, 44, 0.16)"
 TIED_CELL = "background-color: rgba(44, 160, 44, 0.08)"

@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from leaderboard import data as lb
-from leaderboard.stats import delong, mcnemar, paired_bootstrap
+from spotfake.leaderboard import data as lb
+from spotfake.leaderboard.stats import delong, mcnemar, paired_bootstrap
 
 TIE_RESAMPLES = 2_000
 """Bootstrap resamples for the board's tie marks."""

@@ -17,8 +17,8 @@ from typing import Literal
 import altair as alt
 import pandas as pd
 
-from harness.metrics.registry import higher_is_better, metric_label
-from leaderboard.data import KIND_LABELS, SOURCES
+from spotfake.harness.metrics.registry import higher_is_better, metric_label
+from spotfake.leaderboard.data import KIND_LABELS, SOURCES
 
 SOURCE_COLOURS = {"reproduced": "#1f77b4", "reported": "#9a9a9a", "submitted": "#2ca02c"}
 CHANCE = {"acc": 0.5, "balanced_acc": 0.5, "auc": 0.5}

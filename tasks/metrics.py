@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.metrics.inputs import MISSING_SCORE, MetricInputs
-from harness.metrics.registry import MetricDef, register_metric
-from harness.metrics.types import FloatArray
-from harness.types import Record
+from spotfake.harness.metrics.inputs import MISSING_SCORE, MetricInputs
+from spotfake.harness.metrics.registry import MetricDef, register_metric
+from spotfake.harness.metrics.types import FloatArray
+from spotfake.harness.types import Record
 
 VIDEO_FIELD = "video"
 """The metadata field that names a record's video."""

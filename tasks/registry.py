@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.task import register_task_dir
+from spotfake.harness.task import register_task_dir
 
 DEFINITIONS = Path(__file__).parent / "definitions"
 

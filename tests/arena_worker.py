@@ -13,9 +13,9 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from leaderboard.arena.catalog import load_catalog
-from leaderboard.arena.store import ArenaStore
-from leaderboard.arena.votes import Vote
+from spotfake.leaderboard.arena.catalog import load_catalog
+from spotfake.leaderboard.arena.store import ArenaStore
+from spotfake.leaderboard.arena.votes import Vote
 
 
 def worker_votes(catalog_root: Path, worker: int, n: int) -> tuple[list[Vote], object]:

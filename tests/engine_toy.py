@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.errors import SpotfakeError
-from harness.task import TaskData, TaskSpec
-from harness.types import Sample
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.task import TaskData, TaskSpec
+from spotfake.harness.types import Sample
 
 CATEGORIES = ("animal", "object", "scene")
 

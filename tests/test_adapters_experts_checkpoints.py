@@ -13,12 +13,12 @@ import pytest
 import torch
 from PIL import Image
 
-from adapters.experts import cnnspot, npr, univfd
-from adapters.experts.base import IMAGENET_MEAN, IMAGENET_STD, ClassifierAdapter
-from adapters.experts.checkpoints import read_config, save_weights
-from adapters.experts.preprocess import resize_crop_normalize
-from harness.errors import SpotfakeError
-from harness.model import Model, build_model
+from spotfake.adapters.experts import cnnspot, npr, univfd
+from spotfake.adapters.experts.base import IMAGENET_MEAN, IMAGENET_STD, ClassifierAdapter
+from spotfake.adapters.experts.checkpoints import read_config, save_weights
+from spotfake.adapters.experts.preprocess import resize_crop_normalize
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.model import Model, build_model
 
 
 def _image(height: int = 40, width: int = 36, seed: int = 0) -> Image.Image:

@@ -9,11 +9,11 @@ import pytest
 import torch
 from safetensors import safe_open
 
-from adapters.demo_models import LINEAR_PROBE_WEIGHTS, NPR_DEMO_WEIGHTS
-from adapters.experts.base import ClassifierAdapter
-from adapters.experts.checkpoints import read_config
-from harness.model import Item, build_model
-from harness.task import load_task
+from spotfake.adapters.demo_models import LINEAR_PROBE_WEIGHTS, NPR_DEMO_WEIGHTS
+from spotfake.adapters.experts.base import ClassifierAdapter
+from spotfake.adapters.experts.checkpoints import read_config
+from spotfake.harness.model import Item, build_model
+from spotfake.harness.task import load_task
 
 REPRODUCED = Path(__file__).resolve().parent.parent / "results" / "reproduced"
 
@@ -67,8 +67,8 @@ def test_npr_demo_loads_its_committed_weights_by_default() -> None:
 
 
 def test_random_weights_would_not_pass_the_committed_run_check(tmp_path: Path) -> None:
-    from adapters.experts.checkpoints import save_weights
-    from adapters.experts.npr import build_network
+    from spotfake.adapters.experts.checkpoints import save_weights
+    from spotfake.adapters.experts.npr import build_network
 
     with safe_open(str(NPR_DEMO_WEIGHTS), framework="pt") as handle:
         config = read_config(NPR_DEMO_WEIGHTS, handle.metadata())

@@ -11,14 +11,14 @@ import pytest
 import torch
 from PIL import Image
 
-from adapters.experts import npr
-from adapters.experts.base import FAKE_TEXT, REAL_TEXT
-from adapters.experts.checkpoints import save_weights
-from harness.cli import main
-from harness.errors import SpotfakeError
-from harness.model import Item, build_model
-from harness.registry import MODELS
-from harness.types import Sample
+from spotfake.adapters.experts import npr
+from spotfake.adapters.experts.base import FAKE_TEXT, REAL_TEXT
+from spotfake.adapters.experts.checkpoints import save_weights
+from spotfake.harness.cli import main
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.model import Item, build_model
+from spotfake.harness.registry import MODELS
+from spotfake.harness.types import Sample
 
 TINY = {**npr.DEFAULT_CONFIG, "layers": [1, 1], "width": 8, "resize": None}
 
@@ -42,9 +42,9 @@ def _items(sizes: list[tuple[int, int]], seed: int = 0) -> list[Item]:
 
 
 def test_registered_names_build_expert_adapters() -> None:
-    from adapters.demo_models import LinearProbe, NPRDemo
-    from adapters.experts.cnnspot import CNNSpot
-    from adapters.experts.univfd import UnivFD
+    from spotfake.adapters.demo_models import LinearProbe, NPRDemo
+    from spotfake.adapters.experts.cnnspot import CNNSpot
+    from spotfake.adapters.experts.univfd import UnivFD
 
     expected = {
         "cnnspot": CNNSpot,

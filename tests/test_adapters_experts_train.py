@@ -12,11 +12,11 @@ import torch
 from PIL import Image
 from safetensors import safe_open
 
-from adapters.experts.train import TrainOptions, train_classifier
-from harness.cli import main
-from harness.errors import SpotfakeError
-from harness.model import build_model
-from harness.task import load_task
+from spotfake.adapters.experts.train import TrainOptions, train_classifier
+from spotfake.harness.cli import main
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.model import build_model
+from spotfake.harness.task import load_task
 
 SIZE = 32
 

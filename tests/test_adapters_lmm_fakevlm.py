@@ -15,12 +15,12 @@ import pytest
 import torch
 from PIL import Image
 
-from adapters.fakevlm.adapter import PROMPT, SCORE_CONTEXT, FakeVLM, continuation_token
-from adapters.fakevlm.prompts import FORMAT_FILE
-from adapters.fakevlm.tiny import LLAVA_CHAT_TEMPLATE, build_tiny_llava
-from harness.errors import SpotfakeError
-from harness.model import Item, build_model
-from harness.types import Sample
+from spotfake.adapters.fakevlm.adapter import PROMPT, SCORE_CONTEXT, FakeVLM, continuation_token
+from spotfake.adapters.fakevlm.prompts import FORMAT_FILE
+from spotfake.adapters.fakevlm.tiny import LLAVA_CHAT_TEMPLATE, build_tiny_llava
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.model import Item, build_model
+from spotfake.harness.types import Sample
 
 IMAGE_SIZE, PATCH = 32, 8
 
@@ -142,7 +142,7 @@ def test_continuation_token_handles_sentencepiece_and_byte_level_spaces() -> Non
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
-    from adapters.fakevlm.tiny import DEFAULT_CORPUS
+    from spotfake.adapters.fakevlm.tiny import DEFAULT_CORPUS
 
     spm = Tokenizer(models.BPE(unk_token="<unk>"))
     spm.pre_tokenizer = pre_tokenizers.Metaspace()
@@ -253,7 +253,7 @@ def test_a_missing_folder_names_the_path(tmp_path: Path) -> None:
 def test_runs_end_to_end_through_spotfake_run(
     tiny_llava: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from harness.cli import main
+    from spotfake.harness.cli import main
 
     for label in ("real", "fake"):
         (tmp_path / "data" / label).mkdir(parents=True)

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from adapters.batching import HalvingBatcher
-from adapters.devices import choose_device, choose_dtype, is_oom
-from adapters.generation import GreedySettings, load_pretrained, looks_local, new_token_counts
-from adapters.model_args import choice_arg, float_arg, int_arg
-from adapters.weights_hash import hash_weights, weights_hash_for
-from harness.errors import SpotfakeError
+from spotfake.adapters.batching import HalvingBatcher
+from spotfake.adapters.devices import choose_device, choose_dtype, is_oom
+from spotfake.adapters.generation import GreedySettings, load_pretrained, looks_local, new_token_counts
+from spotfake.adapters.model_args import choice_arg, float_arg, int_arg
+from spotfake.adapters.weights_hash import hash_weights, weights_hash_for
+from spotfake.harness.errors import SpotfakeError
 
 
 def test_model_args_are_converted_with_clear_errors() -> None:

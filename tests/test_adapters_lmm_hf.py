@@ -12,11 +12,11 @@ import pytest
 import torch
 from PIL import Image
 
-from adapters.fakevlm.tiny import LLAVA_CHAT_TEMPLATE, build_tiny_llava, build_tiny_qwen2_vl
-from adapters.hf_lmm import HFImageTextModel, build_messages
-from harness.errors import SpotfakeError
-from harness.model import Item
-from harness.types import Sample
+from spotfake.adapters.fakevlm.tiny import LLAVA_CHAT_TEMPLATE, build_tiny_llava, build_tiny_qwen2_vl
+from spotfake.adapters.hf_lmm import HFImageTextModel, build_messages
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.model import Item
+from spotfake.harness.types import Sample
 
 
 @pytest.fixture(scope="session")
@@ -169,7 +169,7 @@ def test_path_is_required() -> None:
 
 
 def test_runs_end_to_end_through_spotfake_run(tiny_models: dict[str, Path], tmp_path: Path) -> None:
-    from harness.cli import main
+    from spotfake.harness.cli import main
 
     for label in ("real", "fake"):
         (tmp_path / "data" / label).mkdir(parents=True)

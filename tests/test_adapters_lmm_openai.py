@@ -23,12 +23,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from adapters.chat_http import retry_after_seconds
-from adapters.openai_api import ApiUnavailableError, OpenAIChatModel
-from harness.errors import SpotfakeError
-from harness.model import Item, build_model
-from harness.redaction import public_args, public_url, redact, stored_text, url_secrets
-from harness.types import Sample
+from spotfake.adapters.chat_http import retry_after_seconds
+from spotfake.adapters.openai_api import ApiUnavailableError, OpenAIChatModel
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.model import Item, build_model
+from spotfake.harness.redaction import public_args, public_url, redact, stored_text, url_secrets
+from spotfake.harness.types import Sample
 
 SECRET = "sk-test-9Zq4SECRETkeyDoNotLeak0042"
 MODEL = "tiny-vision-1"
@@ -350,7 +350,7 @@ def test_bad_model_args(args: dict[str, str], message: str) -> None:
 
 
 def test_a_killed_run_resumes_without_asking_again(server: FakeOpenAI, tmp_path: Path) -> None:
-    from harness.cli import main
+    from spotfake.harness.cli import main
 
     for label in ("real", "fake"):
         (tmp_path / "data" / label).mkdir(parents=True)

@@ -21,10 +21,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from adapters.openai_api import ApiUnavailableError, OpenAIChatModel
-from harness.cli import main
-from harness.model import Item
-from harness.types import Sample
+from spotfake.adapters.openai_api import ApiUnavailableError, OpenAIChatModel
+from spotfake.harness.cli import main
+from spotfake.harness.model import Item
+from spotfake.harness.types import Sample
 
 KEY = "k3y-echoed-7f6e5d4c3b2a"  # not shaped like an OpenAI key: only knowing it can mask it
 MODEL = "tiny-vision-1"
@@ -183,8 +183,8 @@ def test_a_100_mb_reply_is_capped_and_not_stored(hostile: Hostile) -> None:
 
 @pytest.mark.parametrize("hostile", ["surrogate"], indirect=True)
 def test_a_lone_surrogate_is_replaced_before_anything_is_written(hostile: Hostile, tmp_path: Path) -> None:
-    from harness.record_store import RecordWriter
-    from harness.types import Record
+    from spotfake.harness.record_store import RecordWriter
+    from spotfake.harness.types import Record
 
     (response,) = client(hostile).predict([item()])
     assert response.error is None and response.text == "fake \ufffd image"
@@ -310,7 +310,7 @@ def test_ctrl_c_stops_within_two_seconds_and_keeps_finished_records(hostile: Hos
     hostile.answer_first = 2  # the first batch is answered, the second hangs
     _image_folder(tmp_path / "data", 3)
     env = {**os.environ, "OPENAI_API_KEY": KEY, "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, "-m", "harness.cli", *_argv(hostile.base_url, tmp_path)]
+    command = [sys.executable, "-m", "spotfake.harness.cli", *_argv(hostile.base_url, tmp_path)]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     records = tmp_path / "runs"
     try:

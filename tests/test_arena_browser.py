@@ -15,7 +15,7 @@ import pytest
 from conftest import REPO_ROOT
 from test_leaderboard_browser import CHROMIUM_FLAGS, board_server, chromium_path
 
-from leaderboard.arena.store import ArenaStore
+from spotfake.leaderboard.arena.store import ArenaStore
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("leaderboard_browser")]
 MODELS = ("fakevlm-demo", "always-fake", "random")

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.cli import main
-from leaderboard.arena.pairing import next_matchup, pair_weight
-from leaderboard.arena.ratings import Rating, bradley_terry, rank_agreement
-from leaderboard.arena.store import ArenaStore
-from leaderboard.arena.votes import TaskCatalog, Vote
+from spotfake.harness.cli import main
+from spotfake.leaderboard.arena.pairing import next_matchup, pair_weight
+from spotfake.leaderboard.arena.ratings import Rating, bradley_terry, rank_agreement
+from spotfake.leaderboard.arena.store import ArenaStore
+from spotfake.leaderboard.arena.votes import TaskCatalog, Vote
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 

@@ -16,11 +16,11 @@ import pytest
 from conftest import REPO_ROOT, TESTS_DIR
 from postgres import postgres_url  # noqa: F401  (fixture)
 
-from harness.cli import main
-from harness.errors import SpotfakeError
-from leaderboard.arena.catalog import load_catalog
-from leaderboard.arena.store import ArenaStore
-from leaderboard.arena.votes import Catalog, Vote
+from spotfake.harness.cli import main
+from spotfake.harness.errors import SpotfakeError
+from spotfake.leaderboard.arena.catalog import load_catalog
+from spotfake.leaderboard.arena.store import ArenaStore
+from spotfake.leaderboard.arena.votes import Catalog, Vote
 
 RESULTS = REPO_ROOT / "results"
 T0 = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from harness.errors import SpotfakeError
-from tasks.demo.build import build
-from tasks.demo.cli import register_build, register_verify
-from tasks.demo.config import small
-from tasks.demo.manifest import MANIFEST_NAME, read_manifest, verify
+from spotfake.harness.errors import SpotfakeError
+from spotfake.tasks.demo.build import build
+from spotfake.tasks.demo.cli import register_build, register_verify
+from spotfake.tasks.demo.config import small
+from spotfake.tasks.demo.manifest import MANIFEST_NAME, read_manifest, verify
 
 pytestmark = pytest.mark.slow
 

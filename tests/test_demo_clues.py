@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tasks.demo import clues
-from tasks.demo.measure import PROPERTIES
+from spotfake.tasks.demo import clues
+from spotfake.tasks.demo.measure import PROPERTIES
 
 
 @pytest.fixture()
@@ -73,7 +73,7 @@ def test_wording_varies_with_the_seed_and_repeats_with_it(stats: dict[str, clues
 
 
 def test_every_category_has_subjects() -> None:
-    from tasks.demo.sources import SOURCES
+    from spotfake.tasks.demo.sources import SOURCES
 
     assert {s.category for s in SOURCES} <= set(clues.SUBJECTS)
 

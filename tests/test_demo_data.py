@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from harness.task import load_task, resolve_package_path
-from tasks.demo import DATA_DIR
-from tasks.demo.manifest import MANIFEST_NAME, read_manifest, verify
+from spotfake.harness.task import load_task, resolve_package_path
+from spotfake.tasks.demo import DATA_DIR
+from spotfake.tasks.demo.manifest import MANIFEST_NAME, read_manifest, verify
 
 pytestmark = pytest.mark.skipif(not (DATA_DIR / MANIFEST_NAME).exists(), reason="demo data not built")
 
@@ -27,7 +27,7 @@ def test_committed_files_match_the_manifest() -> None:
 
 
 def test_task_definition_resolves_to_the_committed_folder() -> None:
-    assert resolve_package_path("tasks.demo:data") == DATA_DIR
+    assert resolve_package_path("spotfake.tasks.demo:data") == DATA_DIR
 
 
 def test_size_counts_and_images() -> None:

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from tasks.demo.config import TrainConfig
-from tasks.demo.generators import FAMILIES
-from tasks.demo.generators.common import batches, deterministic_torch, to_tensor, to_uint8
-from tasks.demo.measure import measure
+from spotfake.tasks.demo.config import TrainConfig
+from spotfake.tasks.demo.generators import FAMILIES
+from spotfake.tasks.demo.generators.common import batches, deterministic_torch, to_tensor, to_uint8
+from spotfake.tasks.demo.measure import measure
 
 TINY = {
     "dcgan": TrainConfig(steps=3, batch_size=8, lr=4e-4, width=32),

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tasks.demo.measure import PROPERTIES, measure
+from spotfake.tasks.demo.measure import PROPERTIES, measure
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import TOY_TASK
 
-from harness.cli import main
+from spotfake.harness.cli import main
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

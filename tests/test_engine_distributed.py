@@ -22,11 +22,11 @@ def free_port() -> int:
 def spotfake(args: list[str], procs: int, tmp: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(TESTS_DIR), "OMP_NUM_THREADS": "1"}
     if procs == 1:
-        cmd = [sys.executable, "-m", "harness.cli", *args]
+        cmd = [sys.executable, "-m", "spotfake.harness.cli", *args]
     else:
         cmd = [
             sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(procs),
-            "--master_addr", "127.0.0.1", "--master_port", str(free_port()), "-m", "harness.cli", *args,
+            "--master_addr", "127.0.0.1", "--master_port", str(free_port()), "-m", "spotfake.harness.cli", *args,
         ]  # fmt: skip
     return subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp, timeout=300)
 

@@ -10,14 +10,14 @@ import pytest
 from conftest import TOY_TASK
 from PIL import Image
 
-from harness.errors import SpotfakeError
-from harness.model import Item, Model, build_model
-from harness.rescore import score_predictions
-from harness.results import read_records, read_results
-from harness.runner import RunOptions, run
-from harness.scoring import ScoringOptions
-from harness.task import load_task
-from harness.types import Response
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.model import Item, Model, build_model
+from spotfake.harness.rescore import score_predictions
+from spotfake.harness.results import read_records, read_results
+from spotfake.harness.runner import RunOptions, run
+from spotfake.harness.scoring import ScoringOptions
+from spotfake.harness.task import load_task
+from spotfake.harness.types import Response
 
 FAST = ScoringOptions(n_bootstrap=200)
 
@@ -144,8 +144,8 @@ def test_rescoring_saved_predictions_matches_the_run(tmp_path: Path) -> None:
     records = read_records(outcome.folder / "samples.jsonl")
     preds = tmp_path / "preds.jsonl"
     preds.write_text("".join(json.dumps({"id": r.id, "response": r.response}) + "\n" for r in records))
-    from harness.io import iter_jsonl
-    from harness.scoring import responses_from_predictions
+    from spotfake.harness.io import iter_jsonl
+    from spotfake.harness.scoring import responses_from_predictions
 
     _, rescored = score_predictions(
         task,

@@ -12,8 +12,8 @@ from pathlib import Path
 from conftest import TOY_TASK
 
 PLUGIN = """
-from harness.model import Item, Model
-from harness.types import Response
+from spotfake.harness.model import Item, Model
+from spotfake.harness.types import Response
 
 
 class MyDetector(Model):
@@ -32,7 +32,7 @@ class MyDetector(Model):
 
 
 def register() -> None:
-    from harness.registry import MODELS
+    from spotfake.harness.registry import MODELS
 
     MODELS.register("my-detector", MyDetector, description="my detector", kind="expert")
 """
@@ -53,7 +53,7 @@ def spotfake(args: list[str], tmp: Path, extra_path: Path | None = None) -> subp
     paths = [str(TOY_TASK.parent)] + ([str(extra_path)] if extra_path else [])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     return subprocess.run(
-        [sys.executable, "-m", "harness.cli", *args],
+        [sys.executable, "-m", "spotfake.harness.cli", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -93,7 +93,7 @@ def test_a_predictions_file_is_scored(tmp_path: Path) -> None:
 METRIC_PLUGIN = """
 import numpy as np
 
-from harness.metrics import MetricDef, register_metric
+from spotfake.harness.metrics import MetricDef, register_metric
 
 
 def fake_rate(inputs, weights):

@@ -8,7 +8,7 @@ import pytest
 from conftest import REPO_ROOT
 from judge_server import JudgeServer
 
-from harness.cli import main
+from spotfake.harness.cli import main
 
 DEMO_RUN = REPO_ROOT / "results" / "reproduced" / "fakevlm-demo" / "demo"
 

@@ -7,14 +7,14 @@ import json
 import numpy as np
 import pytest
 
-from harness.errors import SpotfakeError
-from harness.judge.cache import JudgeCache, cache_key
-from harness.judge.check import kendall_tau, separation_auc
-from harness.judge.client import endpoint_host, retry_after_seconds
-from harness.judge.metrics import judge_columns, judge_summary
-from harness.judge.rubric import RUBRIC_VERSION, parse_grade, prompt_sha256, render_prompt
-from harness.judge.settings import parse_judge
-from harness.types import Record
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.judge.cache import JudgeCache, cache_key
+from spotfake.harness.judge.check import kendall_tau, separation_auc
+from spotfake.harness.judge.client import endpoint_host, retry_after_seconds
+from spotfake.harness.judge.metrics import judge_columns, judge_summary
+from spotfake.harness.judge.rubric import RUBRIC_VERSION, parse_grade, prompt_sha256, render_prompt
+from spotfake.harness.judge.settings import parse_judge
+from spotfake.harness.types import Record
 
 
 @pytest.mark.parametrize(
@@ -144,8 +144,8 @@ def test_separation_auc_and_tau() -> None:
 
 
 def test_judge_metrics_are_in_the_one_registry() -> None:
-    from harness.metrics.inputs import MetricInputs
-    from harness.metrics.registry import higher_is_better, metric_def, metric_label
+    from spotfake.harness.metrics.inputs import MetricInputs
+    from spotfake.harness.metrics.registry import higher_is_better, metric_def, metric_label
 
     assert metric_label("judge") == "Judge" and metric_label("judge_gated") == "Judge (gated)"
     assert higher_is_better("judge") and "wrong" in metric_def("judge_gated").card
@@ -154,8 +154,8 @@ def test_judge_metrics_are_in_the_one_registry() -> None:
 
 
 def test_a_perturbed_run_shows_the_judge_the_perturbed_image(tmp_path) -> None:
-    from harness.judge.grader import Grader, Job
-    from harness.task import load_task
+    from spotfake.harness.judge.grader import Grader, Job
+    from spotfake.harness.task import load_task
 
     sample = next(s for s in load_task("demo").samples if s.references)
     clean = Job(sample.id, sample.label, "x", tuple(sample.references), tuple(sample.images))
@@ -171,7 +171,7 @@ def test_a_perturbed_run_shows_the_judge_the_perturbed_image(tmp_path) -> None:
 
 
 def test_an_unreadable_image_is_a_sample_error_without_a_request(tmp_path) -> None:
-    from harness.judge.grader import Grader, Job
+    from spotfake.harness.judge.grader import Grader, Job
 
     grader = Grader(parse_judge("openai", "model=m,base_url=http://127.0.0.1:9/v1"), tmp_path / "cache")
     for image in (tmp_path / "missing.png", tmp_path):

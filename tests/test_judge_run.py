@@ -15,10 +15,10 @@ import pytest
 from conftest import REPO_ROOT, TOY_TASK
 from judge_server import JudgeServer, JudgeServerState
 
-from harness.cli import main
-from harness.errors import SpotfakeError
-from harness.judge.run import judge_run
-from harness.judge.settings import parse_judge
+from spotfake.harness.cli import main
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.judge.run import judge_run
+from spotfake.harness.judge.settings import parse_judge
 
 DEMO_RUN = REPO_ROOT / "results" / "reproduced" / "fakevlm-demo" / "demo"
 SECRET = "sk-test-Judge0123456789secret"
@@ -116,7 +116,7 @@ def test_a_killed_judge_resumes_and_judges_every_sample_once(run_dir: Path, tmp_
     state = JudgeServerState(delay_s=0.01)
     with JudgeServer(state) as server:
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-        argv = [sys.executable, "-m", "harness.cli", "judge", str(run_dir), "--judge-model", "openai",
+        argv = [sys.executable, "-m", "spotfake.harness.cli", "judge", str(run_dir), "--judge-model", "openai",
                 "--judge-args", _args(server, ",concurrency=2"), "--judge-cache", str(cache)]  # fmt: skip
         process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         cache_file = cache / "judge-cache.jsonl"
@@ -185,7 +185,7 @@ def test_a_judge_that_keeps_failing_gives_counted_errors_not_grades(run_dir: Pat
 
 
 def test_without_judge_gives_back_the_results_before_judging(run_dir: Path, tmp_path: Path) -> None:
-    from harness.judge.metrics import without_judge
+    from spotfake.harness.judge.metrics import without_judge
 
     before = json.loads((run_dir / "results.json").read_text())
     with JudgeServer() as server:

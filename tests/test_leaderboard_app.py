@@ -13,7 +13,7 @@ import pytest
 from fixtures.leaderboard.board import BoardPaths, build_board, copy_run
 from streamlit.testing.v1 import AppTest
 
-from leaderboard.app import TABS
+from spotfake.leaderboard.app import TABS
 
 pytestmark = pytest.mark.xdist_group("leaderboard_app")
 TASK = "lbtoy-app"
@@ -22,7 +22,7 @@ TASK = "lbtoy-app"
 def _script(results_dir: str, runs_dir: str, data_root: str) -> None:
     from pathlib import Path
 
-    from leaderboard.app import AppConfig, main
+    from spotfake.leaderboard.app import AppConfig, main
 
     main(AppConfig(results_dir=Path(results_dir), runs_dir=Path(runs_dir), data_roots={"": Path(data_root)}))
 
@@ -106,7 +106,7 @@ def test_the_overview_has_every_task_and_a_cell_opens_its_task(private_board: Bo
     for part in (table[~reported], table[reported]):  # each ranked among its own kind
         assert part["Avg rank"].tolist() == sorted(part["Avg rank"].tolist())
         assert part["Avg rank"].min() == 1.0
-    from leaderboard.tabs.overview import FIRST_TAB, task_of_cells
+    from spotfake.leaderboard.tabs.overview import FIRST_TAB, task_of_cells
 
     columns = {f"{TASK} · Acc": (TASK, "acc"), "fakeclue · Acc": ("fakeclue", "acc")}
     assert task_of_cells([(0, "fakeclue · Acc")], columns) == "fakeclue"  # what a click on a cell opens
@@ -290,7 +290,7 @@ def test_an_honest_upload_is_accepted_and_appears_in_the_table(
     table = _table(at)
     assert ((table["Model"] == "scorer") & (table["Source"] == "submitted")).any()
     (grid,) = [d for d in at.dataframe if "Rank" in d.value.columns]
-    from leaderboard.styling import NEW_ROW
+    from spotfake.leaderboard.styling import NEW_ROW
 
     assert NEW_ROW.split(": ")[1] in grid.proto.arrow_data.styler.styles  # the new row is coloured
 
@@ -368,7 +368,7 @@ def test_an_empty_board_says_how_to_get_results(tmp_path: Path) -> None:
 def _two_images(small: str, large: str) -> None:
     from pathlib import Path
 
-    from leaderboard.tabs.viewer import show_images
+    from spotfake.leaderboard.tabs.viewer import show_images
 
     show_images([Path(small), Path(large), Path(small + ".missing")], "s1", "zoom")
 
@@ -393,7 +393,7 @@ def test_several_images_share_one_zoom_that_never_grows_past_2048_px(tmp_path: P
 def _committed(results_dir: str, runs_dir: str, arena_db: str) -> None:
     from pathlib import Path
 
-    from leaderboard.app import AppConfig, main
+    from spotfake.leaderboard.app import AppConfig, main
 
     main(AppConfig(results_dir=Path(results_dir), runs_dir=Path(runs_dir), arena_db=arena_db))
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from fixtures.leaderboard.board import BoardPaths, build_board
 
-from leaderboard.cli import wait_until_healthy
+from spotfake.leaderboard.cli import wait_until_healthy
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("leaderboard_browser")]
 TASK = "lbtoy-browser"
@@ -63,7 +63,7 @@ def board_server(options: list[str], tmp_path: Path) -> Iterator[str]:
     port = free_port()
     log = (tmp_path / "server.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "harness.cli", "leaderboard", "--no-browser", "--port", str(port), *options],
+        [sys.executable, "-m", "spotfake.harness.cli", "leaderboard", "--no-browser", "--port", str(port), *options],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"

@@ -17,10 +17,10 @@ import pytest
 from fixtures.leaderboard.board import Explainer, copy_run, register_task, run_models, write_fakeclue_data
 from fixtures.shared import SharedData
 
-from harness.cli import main
-from harness.results import read_results
-from leaderboard import import_reported
-from leaderboard.cli import streamlit_command, wait_until_healthy
+from spotfake.harness.cli import main
+from spotfake.harness.results import read_results
+from spotfake.leaderboard import import_reported
+from spotfake.leaderboard.cli import streamlit_command, wait_until_healthy
 
 pytestmark = pytest.mark.xdist_group("leaderboard_cli")
 TASK = "lbtoy-cli"
@@ -67,14 +67,15 @@ def test_submit_names_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_the_streamlit_command_is_headless_on_loopback(tmp_path: Path) -> None:
-    from harness.cli import build_parser
+    from spotfake.harness.cli import build_parser
 
     args = build_parser().parse_args(
         ["leaderboard", "--port", "9123", "--results-dir", str(tmp_path), "--data-root", "loki=data/LOKI"]
     )
     command = streamlit_command(args)
     flags = dict(zip(command[5::2], command[6::2], strict=False))
-    assert command[1:5] == ["-m", "streamlit", "run", str(REPO / "leaderboard" / "app.py")]
+    assert command[1:4] == ["-m", "streamlit", "run"]
+    assert Path(command[4]).resolve() == REPO / "leaderboard" / "app.py"
     assert flags["--server.headless"] == "true"
     assert flags["--server.address"] == "127.0.0.1"
     assert flags["--server.port"] == "9123"
@@ -85,8 +86,8 @@ def test_the_streamlit_command_is_headless_on_loopback(tmp_path: Path) -> None:
 
 
 def test_a_host_and_a_read_only_board_reach_the_app(tmp_path: Path) -> None:
-    from harness.cli import build_parser
-    from leaderboard.config import parse_args
+    from spotfake.harness.cli import build_parser
+    from spotfake.leaderboard.config import parse_args
 
     args = build_parser().parse_args(
         ["leaderboard", "--host", "0.0.0.0", "--no-submissions", "--results-dir", str(tmp_path)]
@@ -116,7 +117,7 @@ def free_port() -> int:
 def test_spotfake_leaderboard_serves_the_app_on_localhost(run: Path, tmp_path: Path) -> None:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "harness.cli", "leaderboard", "--no-browser", "--port", str(port),
+        [sys.executable, "-m", "spotfake.harness.cli", "leaderboard", "--no-browser", "--port", str(port),
          "--results-dir", str(tmp_path / "results"), "--runs-dir", str(run.parents[1])],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
@@ -147,7 +148,7 @@ def test_sigterm_to_spotfake_leaderboard_frees_its_port_within_5_s(run: Path, tm
     it must stop its Streamlit child itself."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "harness.cli", "leaderboard", "--no-browser", "--port", str(port),
+        [sys.executable, "-m", "spotfake.harness.cli", "leaderboard", "--no-browser", "--port", str(port),
          "--results-dir", str(tmp_path / "results"), "--runs-dir", str(run.parents[1])],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip

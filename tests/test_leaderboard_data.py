@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 from fixtures.leaderboard.board import BoardPaths, build_board
 
-from harness.errors import SpotfakeError
-from harness.results import read_results
-from leaderboard import data as lb
-from leaderboard.scan import read_cached
-from leaderboard.views import BEST, bar_chart, board_table, heatmap, md_escape
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.results import read_results
+from spotfake.leaderboard import data as lb
+from spotfake.leaderboard.scan import read_cached
+from spotfake.leaderboard.views import BEST, bar_chart, board_table, heatmap, md_escape
 
 pytestmark = pytest.mark.xdist_group("leaderboard_data")
 TASK = "lbtoy-data"
@@ -142,7 +142,7 @@ def test_board_table_ranks_best_first_with_value_and_interval_in_one_cell(board:
     reported = numbers.index[numbers["Model"] == "FakeVLM"][0]
     assert text.at[reported, "Acc"] == f"{by_model.loc['FakeVLM', 'acc']:.3f}"  # no empty interval
     assert numbers.at[reported, "Paper"] == "https://arxiv.org/abs/2503.14905"
-    from leaderboard.views import model_url
+    from spotfake.leaderboard.views import model_url
 
     assert model_url("npr-demo") == model_url("NPR") == "https://arxiv.org/abs/2312.10461"  # its architecture
     assert model_url("univfd@threshold=0.3") == "https://arxiv.org/abs/2302.10174"
@@ -252,7 +252,7 @@ def test_identical_runs_in_both_roots_are_one_row_listing_both(board: BoardPaths
     assert len(explainers) == 1
     assert explainers[0].origins == ("committed", "local") and explainers[0].origin == "committed"
     assert len([e for e in loaded.entries if e.model == "scorer"]) == 2  # records differ: both kept
-    from leaderboard.tabs.context import Filters
+    from spotfake.leaderboard.tabs.context import Filters
 
     assert Filters(TASK, origins=("local",)).keeps(explainers[0])  # shown under either place
     assert Filters(TASK, origins=("committed",)).keeps(explainers[0])
@@ -261,19 +261,19 @@ def test_identical_runs_in_both_roots_are_one_row_listing_both(board: BoardPaths
 def test_records_of_merged_runs_are_read_again_only_when_they_change(
     board: BoardPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import harness.jsonio
-    from leaderboard import scan
+    from spotfake.harness import jsonio
+    from spotfake.leaderboard import scan
 
     results = tmp_path / "results"
     shutil.copytree(board.runs_dir / "explainer", results / "reproduced" / "explainer")
     reads: list[Path] = []
-    original = harness.jsonio.iter_json_lines
+    original = jsonio.iter_json_lines
 
     def counting(path: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
         reads.append(Path(path))
         return original(path, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(harness.jsonio, "iter_json_lines", counting)
+    monkeypatch.setattr(jsonio, "iter_json_lines", counting)
     monkeypatch.setattr(scan, "_records_cache", {})  # earlier tests read the local copy already
     assert len([e for e in lb.load_board(results, board.runs_dir).entries if e.model == "explainer"]) == 1
     assert len(reads) == 2  # both copies read once to tell they are the same run
@@ -289,8 +289,8 @@ def test_records_of_merged_runs_are_read_again_only_when_they_change(
 
 
 def test_tie_marks_come_from_mcnemar_against_the_best_run_with_records(board: BoardPaths) -> None:
-    from leaderboard.stats import mcnemar
-    from leaderboard.ties import pair_p_value, tie_p_values
+    from spotfake.leaderboard.stats import mcnemar
+    from spotfake.leaderboard.ties import pair_p_value, tie_p_values
 
     loaded = lb.load_board(board.results_dir, board.runs_dir)
     frame = lb.results_frame(loaded.entries)

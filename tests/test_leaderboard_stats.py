@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from leaderboard.stats import binomial_two_sided_p, mcnemar, paired_bootstrap
+from spotfake.leaderboard.stats import binomial_two_sided_p, mcnemar, paired_bootstrap
 
 
 def _exact_p(b: int, c: int) -> float:
@@ -118,7 +118,7 @@ def test_delong_matches_its_definition_with_ties() -> None:
     from scipy.stats import norm
     from sklearn.metrics import roc_auc_score
 
-    from leaderboard.stats import delong
+    from spotfake.leaderboard.stats import delong
 
     rng = np.random.default_rng(5)
     fake = rng.uniform(size=120) < 0.4
@@ -136,7 +136,7 @@ def test_delong_matches_its_definition_with_ties() -> None:
 
 
 def test_delong_of_one_model_against_itself_is_no_difference() -> None:
-    from leaderboard.stats import delong
+    from spotfake.leaderboard.stats import delong
 
     scores = np.linspace(0, 1, 40)
     fake = np.arange(40) % 2 == 0
@@ -150,6 +150,6 @@ def test_delong_of_one_model_against_itself_is_no_difference() -> None:
     ("p", "text"), [(0.0421, "p = 0.042"), (9.999e-05, "p < 0.001"), (1.0, "p = 1.000"), (0.001, "p = 0.001")]
 )
 def test_p_values_read_the_same_everywhere(p: float, text: str) -> None:
-    from leaderboard.stats import format_p
+    from spotfake.leaderboard.stats import format_p
 
     assert format_p(p) == text

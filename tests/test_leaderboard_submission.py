@@ -19,10 +19,10 @@ from fixtures.leaderboard.board import (
     write_fakeclue_data,
 )
 
-from harness.errors import SpotfakeError
-from harness.results import read_records, read_results
-from leaderboard.received import Limits, files_from_folder, files_from_uploads, files_from_zip
-from leaderboard.submission import submission_folder, submit
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.results import read_records, read_results
+from spotfake.leaderboard.received import Limits, files_from_folder, files_from_uploads, files_from_zip
+from spotfake.leaderboard.submission import submission_folder, submit
 
 pytestmark = pytest.mark.xdist_group("leaderboard_submission")
 TASK = "lbtoy-submission"

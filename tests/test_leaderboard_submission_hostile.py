@@ -13,11 +13,11 @@ from fixtures.leaderboard.board import Explainer, copy_run, register_task, run_m
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.errors import SpotfakeError
-from harness.results import read_results
-from leaderboard.received import SubmissionFiles, files_from_folder
-from leaderboard.submission import check_submission, submission_folder, submit
-from leaderboard.submission.store import store, submission_lock
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.results import read_results
+from spotfake.leaderboard.received import SubmissionFiles, files_from_folder
+from spotfake.leaderboard.submission import check_submission, submission_folder, submit
+from spotfake.leaderboard.submission.store import store, submission_lock
 
 pytestmark = pytest.mark.xdist_group("leaderboard_submission")
 TASK = "lbtoy-hostile"

@@ -7,9 +7,9 @@ import random
 import pytest
 from nltk.translate.bleu_score import corpus_bleu
 
-from harness.metrics import score_records, summarize
-from harness.metrics.bleu import bleu_tokens, corpus_bleu4
-from harness.types import Record
+from spotfake.harness.metrics import score_records, summarize
+from spotfake.harness.metrics.bleu import bleu_tokens, corpus_bleu4
+from spotfake.harness.types import Record
 
 WORDS = [
     "the",

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.metrics import embedding_cache
-from harness.metrics.embedding_cache import EmbeddingCache, default_cache_dir, text_key
+from spotfake.harness.metrics import embedding_cache
+from spotfake.harness.metrics.embedding_cache import EmbeddingCache, default_cache_dir, text_key
 
 
 def vectors(texts: list[str], dim: int = 8) -> dict[str, np.ndarray]:

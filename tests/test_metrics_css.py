@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.errors import SpotfakeError
-from harness.metrics import CssScorer
-from harness.metrics.css import default_model_path
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.metrics import CssScorer
+from spotfake.harness.metrics.css import default_model_path
 
 pytestmark = pytest.mark.slow
 

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score, roc_curve
 
-from harness.metrics import metric_def, summarize
-from harness.metrics.bootstrap import resample_counts
-from harness.types import Record
+from spotfake.harness.metrics import metric_def, summarize
+from spotfake.harness.metrics.bootstrap import resample_counts
+from spotfake.harness.types import Record
 
 SCORE_METRICS = ["auc", "ap", "eer", "tpr_at_fpr5", "tpr_at_fpr1", "ece", "brier"]
 DETECTOR = ["acc", "acc_real", "acc_fake", *SCORE_METRICS]

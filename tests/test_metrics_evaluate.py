@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import SpotfakeError
-from harness.metrics import CssScorer, evaluate_module_path, rouge_l_scores
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.metrics import CssScorer, evaluate_module_path, rouge_l_scores
 
 PREDICTIONS = ["This is a fake image; the fingers are malformed.", "", "A real photo with natural light."]
 REFERENCES = [

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rouge_score import rouge_scorer
 
-from harness.metrics import rouge_l_scores
-from harness.metrics.rouge import lcs_length, rouge_tokens
+from spotfake.harness.metrics import rouge_l_scores
+from spotfake.harness.metrics.rouge import lcs_length, rouge_tokens
 
 SCORER = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from rouge_score import rouge_scorer
 
-from harness.errors import SpotfakeError
-from harness.metrics import CssScorer, score_records, summarize
-from harness.types import Record
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.metrics import CssScorer, score_records, summarize
+from spotfake.harness.types import Record
 
 REFS = {
     "a": ["This is a fake image. The fingers are malformed."],

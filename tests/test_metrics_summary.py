@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, roc_auc_score
 
-from harness.errors import SpotfakeError
-from harness.metrics import summarize
-from harness.metrics.bootstrap import resample_counts
-from harness.metrics.inputs import MetricInputs
-from harness.metrics.ranking import auc
-from harness.types import Record
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.metrics import summarize
+from spotfake.harness.metrics.bootstrap import resample_counts
+from spotfake.harness.metrics.inputs import MetricInputs
+from spotfake.harness.metrics.ranking import auc
+from spotfake.harness.types import Record
 
 CLASSIFICATION = ["acc", "f1", "f1_fake", "f1_macro", "balanced_acc"]
 ALL = [*CLASSIFICATION, "auc", "rouge_l", "css"]

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from harness.errors import SpotfakeError
-from harness.perturb import (
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.perturb import (
     Perturbation,
     Step,
     parse_perturbation,

@@ -11,14 +11,14 @@ import pytest
 from conftest import TOY_TASK
 from PIL import Image
 
-from harness import cli
-from harness.model import Item, Model
-from harness.perturb import parse_perturbation
-from harness.results import read_results
-from harness.runner import RunOptions, run
-from harness.scoring import ScoringOptions
-from harness.task import load_task
-from harness.types import Response
+from spotfake.harness import cli
+from spotfake.harness.model import Item, Model
+from spotfake.harness.perturb import parse_perturbation
+from spotfake.harness.results import read_results
+from spotfake.harness.runner import RunOptions, run
+from spotfake.harness.scoring import ScoringOptions
+from spotfake.harness.task import load_task
+from spotfake.harness.types import Response
 
 
 class Pixels(Model):
@@ -102,7 +102,7 @@ def test_bad_perturbation_exits_2_before_any_model_is_built(
     def no_model(*args: object, **kwargs: object) -> Model:
         raise AssertionError("a model was built")
 
-    monkeypatch.setattr("harness.model.build_model", no_model)
+    monkeypatch.setattr("spotfake.harness.model.build_model", no_model)
     code = cli.main(
         [
             "run",
@@ -123,7 +123,7 @@ def test_bad_perturbation_exits_2_before_any_model_is_built(
 
 
 def test_the_terminal_table_names_the_perturbation(tmp_path: Path) -> None:
-    from harness.table import leaderboard_table
+    from spotfake.harness.table import leaderboard_table
 
     task = load_task(str(TOY_TASK), data_root=toy_images(tmp_path / "imgs", 4), task_args={"n": 4})
     clean = run(Pixels(), {}, task, options(tmp_path / "runs", None))

@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.io import cache_root
-from harness.locking import FolderLock
-from harness.metrics.embedding_cache import EmbeddingCache, default_cache_dir
+from spotfake.harness.io import cache_root
+from spotfake.harness.locking import FolderLock
+from spotfake.harness.metrics.embedding_cache import EmbeddingCache, default_cache_dir
 
 
 def test_every_cache_honours_xdg_cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from adapters.experts.train_cli import default_cache_dir as features_dir
-    from tasks.readers.common import cache_root as readers_root
+    from spotfake.adapters.experts.train_cli import default_cache_dir as features_dir
+    from spotfake.tasks.readers.common import cache_root as readers_root
 
     monkeypatch.delenv("SPOTFAKE_CACHE", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))

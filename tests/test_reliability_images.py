@@ -11,10 +11,10 @@ import pytest
 from conftest import TOY_TASK
 from PIL import Image
 
-from harness.cli import main
-from harness.images import load_image
-from harness.results import read_records
-from harness.types import Sample, SampleError
+from spotfake.harness.cli import main
+from spotfake.harness.images import load_image
+from spotfake.harness.results import read_records
+from spotfake.harness.types import Sample, SampleError
 
 
 def png_header(width: int, height: int) -> bytes:

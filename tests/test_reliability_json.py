@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import SpotfakeError
-from harness.jsonio import (
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.jsonio import (
     MAX_DEPTH,
     describe_json_error,
     iter_json_lines,
     loads_strict,
     read_json_strict,
 )
-from harness.record_json import record_from_json, response_from_json
+from spotfake.harness.record_json import record_from_json, response_from_json
 
 
 def lines_of(path: Path) -> list[tuple[int, object]]:

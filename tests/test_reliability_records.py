@@ -11,14 +11,14 @@ from conftest import TOY_TASK
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.errors import SpotfakeError
-from harness.model import Item, Model
-from harness.record_store import read_tolerant
-from harness.results import read_records
-from harness.runner import RunOptions, run
-from harness.scoring import ScoringOptions
-from harness.task import load_task
-from harness.types import Response
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.model import Item, Model
+from spotfake.harness.record_store import read_tolerant
+from spotfake.harness.results import read_records
+from spotfake.harness.runner import RunOptions, run
+from spotfake.harness.scoring import ScoringOptions
+from spotfake.harness.task import load_task
+from spotfake.harness.types import Response
 
 ODD = [
     Response(text="fake \ud800 with a lone surrogate"),

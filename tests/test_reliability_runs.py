@@ -15,16 +15,16 @@ from pathlib import Path
 import pytest
 from conftest import TOY_TASK
 
-from harness.cli import main
-from harness.errors import SpotfakeError
-from harness.locking import FolderLock
-from harness.model import Item, LazyModel, Model
-from harness.record_store import read_tolerant
-from harness.results import read_records
-from harness.runner import RunOptions, RunOutcome, run
-from harness.scoring import ScoringOptions
-from harness.task import load_task
-from harness.types import Response
+from spotfake.harness.cli import main
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.locking import FolderLock
+from spotfake.harness.model import Item, LazyModel, Model
+from spotfake.harness.record_store import read_tolerant
+from spotfake.harness.results import read_records
+from spotfake.harness.runner import RunOptions, RunOutcome, run
+from spotfake.harness.scoring import ScoringOptions
+from spotfake.harness.task import load_task
+from spotfake.harness.types import Response
 
 FAST = ScoringOptions(n_bootstrap=50)
 
@@ -77,7 +77,7 @@ def test_a_lock_left_by_a_killed_process_is_stale(tmp_path: Path) -> None:
         f"""
         import sys, time
         from pathlib import Path
-        from harness.locking import FolderLock
+        from spotfake.harness.locking import FolderLock
         lock = FolderLock(Path({str(folder)!r}), what="run folder").acquire()
         print("held", flush=True)
         time.sleep(60)
@@ -169,7 +169,7 @@ def test_runs_with_other_task_arguments_never_overwrite_each_other(
 
 
 def test_the_board_names_runs_with_other_task_arguments_apart() -> None:
-    from leaderboard.scan import RunEntry
+    from spotfake.leaderboard.scan import RunEntry
 
     def name(folder: str, perturbation: str | None = None) -> str:
         results: dict[str, object] = {"model": {"name": "random"}, "task": {"name": "toy"}}
@@ -277,7 +277,7 @@ def test_each_earlier_run_key_keeps_its_own_file(tmp_path: Path) -> None:
 def test_the_launch_index_never_decides_when_the_model_is_built(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from adapters.baselines import RandomGuess
+    from spotfake.adapters.baselines import RandomGuess
 
     task = load_task(str(TOY_TASK), task_args={"n": 6})
     opts = RunOptions(output_dir=tmp_path, progress=False, scoring=FAST)
@@ -301,7 +301,9 @@ def test_two_real_runs_into_one_folder(capsys: pytest.CaptureFixture[str], tmp_p
     base = ["run", "--model", "random", "--task", str(TOY_TASK), "--task-args", "n=200000"]
     base += ["--output-dir", str(runs), "--quiet", "--bootstrap", "0"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TOY_TASK.parent), *sys.path])}
-    first = subprocess.Popen([sys.executable, "-m", "harness.cli", *base, "--batch-size", "64"], env=env)
+    first = subprocess.Popen(
+        [sys.executable, "-m", "spotfake.harness.cli", *base, "--batch-size", "64"], env=env
+    )
     folder = runs / "random" / "toy@n=200000"  # the task folder carries the non-default task args
     lock = folder / ".spotfake.lock"
     records = folder / "samples.jsonl"
@@ -326,7 +328,7 @@ def test_two_real_runs_into_one_folder(capsys: pytest.CaptureFixture[str], tmp_p
 def test_records_another_rank_added_are_merged_when_rank_0_had_nothing_to_do(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from harness import distributed
+    from spotfake.harness import distributed
 
     task = load_task(str(TOY_TASK), task_args={"n": 6})
     opts = RunOptions(output_dir=tmp_path, progress=False, scoring=FAST)

@@ -13,7 +13,7 @@ from conftest import TOY_TASK
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.cli import main
+from spotfake.harness.cli import main
 
 FUZZ = settings(derandomize=True, database=None, deadline=None, max_examples=120)
 

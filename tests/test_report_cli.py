@@ -14,13 +14,13 @@ from conftest import REPO_ROOT, TOY_TASK
 from PIL import Image
 from test_report_tables import check_latex
 
-from harness import cli
-from harness.model import Item, Model
-from harness.robustness import plan, sweep
-from harness.runner import RunOptions
-from harness.scoring import ScoringOptions
-from harness.task import load_task
-from harness.types import Response
+from spotfake.harness import cli
+from spotfake.harness.model import Item, Model
+from spotfake.harness.robustness import plan, sweep
+from spotfake.harness.runner import RunOptions
+from spotfake.harness.scoring import ScoringOptions
+from spotfake.harness.task import load_task
+from spotfake.harness.types import Response
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

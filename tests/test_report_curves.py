@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import auc, average_precision_score, roc_auc_score
 
-from harness.report.curves import (
+from spotfake.harness.report.curves import (
     generator_bars,
     operating_point,
     pr_points,

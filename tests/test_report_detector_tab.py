@@ -13,13 +13,13 @@ from conftest import TOY_TASK
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from harness.model import Item, Model
-from harness.report.curves import operating_point
-from harness.robustness import plan, sweep
-from harness.runner import RunOptions
-from harness.scoring import ScoringOptions
-from harness.task import load_task
-from harness.types import Response
+from spotfake.harness.model import Item, Model
+from spotfake.harness.report.curves import operating_point
+from spotfake.harness.robustness import plan, sweep
+from spotfake.harness.runner import RunOptions
+from spotfake.harness.scoring import ScoringOptions
+from spotfake.harness.task import load_task
+from spotfake.harness.types import Response
 
 pytestmark = pytest.mark.xdist_group("leaderboard_app")
 
@@ -64,7 +64,7 @@ def runs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _script(runs_dir: str) -> None:
     from pathlib import Path
 
-    from leaderboard.app import AppConfig, main
+    from spotfake.leaderboard.app import AppConfig, main
 
     main(AppConfig(results_dir=None, runs_dir=Path(runs_dir)))
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from harness.errors import SpotfakeError
-from harness.report.tables import build_tables, latex_escape, to_csv, to_latex, to_markdown
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.report.tables import build_tables, latex_escape, to_csv, to_latex, to_markdown
 
 
 def result(

@@ -6,8 +6,8 @@ from typing import Any, get_type_hints
 
 import pytest
 
-from harness.results import load_schema, validate_results
-from harness.results_contract import CONTRACT
+from spotfake.harness.results import load_schema, validate_results
+from spotfake.harness.results_contract import CONTRACT
 
 TOP_LEVEL_KEYS_WITHOUT_OWN_OBJECT = {"ci", "metrics", "per_category", "breakdowns"}
 
@@ -45,7 +45,7 @@ def test_every_schema_key_has_a_description() -> None:
 
 
 def test_a_minimal_results_document_validates_and_a_wrong_one_does_not() -> None:
-    from harness.errors import SpotfakeError
+    from spotfake.harness.errors import SpotfakeError
 
     doc = {
         "schema_version": 1,
@@ -70,8 +70,8 @@ def test_record_schema_names_every_record_field_and_documents_it() -> None:
     import dataclasses
     import json
 
-    from harness.results import SCHEMA_PATH
-    from harness.types import Record
+    from spotfake.harness.results import SCHEMA_PATH
+    from spotfake.harness.types import Record
 
     schema = json.loads((SCHEMA_PATH.parent / "record.schema.json").read_text())
     assert list(schema["properties"]) == [f.name for f in dataclasses.fields(Record)]
@@ -83,8 +83,8 @@ def test_records_written_by_the_engine_validate_against_the_record_schema() -> N
 
     import jsonschema
 
-    from harness.results import SCHEMA_PATH
-    from harness.types import Record
+    from spotfake.harness.results import SCHEMA_PATH
+    from spotfake.harness.types import Record
 
     schema = json.loads((SCHEMA_PATH.parent / "record.schema.json").read_text())
     record = Record(id="a.png", label="fake", metadata={"generator": "gan"}, response="fake", score=0.9)

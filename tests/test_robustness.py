@@ -11,14 +11,14 @@ import pytest
 from conftest import TOY_TASK
 from PIL import Image
 
-from harness import cli
-from harness.errors import SpotfakeError
-from harness.model import Item, Model
-from harness.robustness import plan, robustness_tables, sweep
-from harness.runner import RunOptions
-from harness.scoring import ScoringOptions
-from harness.task import load_task
-from harness.types import Response
+from spotfake.harness import cli
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.model import Item, Model
+from spotfake.harness.robustness import plan, robustness_tables, sweep
+from spotfake.harness.runner import RunOptions
+from spotfake.harness.scoring import ScoringOptions
+from spotfake.harness.task import load_task
+from spotfake.harness.types import Response
 
 
 class Smoothness(Model):
@@ -135,7 +135,7 @@ def test_bad_robustness_input_exits_2_before_a_model_is_built(
     def no_model(*args: object, **kwargs: object) -> Model:
         raise AssertionError("a model was built")
 
-    monkeypatch.setattr("harness.model.build_model", no_model)
+    monkeypatch.setattr("spotfake.harness.model.build_model", no_model)
     argv = ["robustness", "--model", "random", "--task", str(TOY_TASK), "--output-dir", str(tmp_path), *extra]
     assert cli.main(argv) == 2
     err = capsys.readouterr().err.strip()
@@ -153,7 +153,7 @@ def test_a_finished_sweep_is_reused_without_building_the_model(
     def no_model(*args: object, **kwargs: object) -> Model:
         raise AssertionError("a model was built")
 
-    monkeypatch.setattr("harness.model.build_model", no_model)
+    monkeypatch.setattr("spotfake.harness.model.build_model", no_model)
     assert cli.main(argv) == 0
     captured = capsys.readouterr()
     assert captured.out == first

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from fixtures.shared import SharedData
 
-from harness.cli import main
-from harness.task import load_task
+from spotfake.harness.cli import main
+from spotfake.harness.task import load_task
 
 FIXTURE = Path(__file__).parent / "fixtures" / "tasks" / "fakeclue_mini"
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import SpotfakeError
-from harness.task import TaskSpec
-from tasks.readers.common import (
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.task import TaskSpec
+from spotfake.tasks.readers.common import (
     arg_path,
     check_args,
     read_json_file,

@@ -14,15 +14,15 @@ import pytest
 from fixtures.shared import SharedData
 from PIL import Image
 
-from harness.errors import SpotfakeError
-from harness.model import Item, Model
-from harness.registry import import_object
-from harness.results import read_records
-from harness.runner import RunOptions, run
-from harness.scoring import ScoringOptions
-from harness.task import TaskData, load_spec_file, load_task
-from harness.types import Response, SampleError
-from tasks.registry import DEFINITIONS
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.model import Item, Model
+from spotfake.harness.registry import import_object
+from spotfake.harness.results import read_records
+from spotfake.harness.runner import RunOptions, run
+from spotfake.harness.scoring import ScoringOptions
+from spotfake.harness.task import TaskData, load_spec_file, load_task
+from spotfake.harness.types import Response, SampleError
+from spotfake.tasks.registry import DEFINITIONS
 
 METHODS = ("Deepfakes", "Face2Face", "FaceShifter", "FaceSwap", "Neuraltexture", "Original")
 

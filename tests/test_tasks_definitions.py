@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.metrics import metric_def
-from harness.registry import TASKS, import_object
-from harness.task import TaskSpec, load_spec_file
-from tasks.registry import DEFINITIONS
+from spotfake.harness.metrics import metric_def
+from spotfake.harness.registry import TASKS, import_object
+from spotfake.harness.task import TaskSpec, load_spec_file
+from spotfake.tasks.registry import DEFINITIONS
 
 FILES = sorted(DEFINITIONS.glob("*.yaml"))
 EXPECTED = {

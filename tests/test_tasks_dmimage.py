@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from harness.cli import main
-from harness.errors import SpotfakeError
-from harness.registry import import_object
-from harness.task import TaskData, load_spec_file, load_task
-from tasks.readers.dmimage import category_of, is_real_folder
-from tasks.registry import DEFINITIONS
+from spotfake.harness.cli import main
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.registry import import_object
+from spotfake.harness.task import TaskData, load_spec_file, load_task
+from spotfake.tasks.readers.dmimage import category_of, is_real_folder
+from spotfake.tasks.registry import DEFINITIONS
 
 FOLDERS = {
     "biggan_256": 2,

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from harness.errors import SpotfakeError
-from harness.registry import import_object
-from harness.task import TaskData, load_spec_file, load_task
-from tasks.registry import DEFINITIONS
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.registry import import_object
+from spotfake.harness.task import TaskData, load_spec_file, load_task
+from spotfake.tasks.registry import DEFINITIONS
 
 FIXTURE = Path(__file__).parent / "fixtures" / "tasks" / "fakeclue_mini"
 QUESTION = "Does the image looks real/fake?"
@@ -106,7 +106,7 @@ def test_a_utf16_file_with_bom_is_read_like_utf8(download: Path) -> None:
 
 
 def test_paths_with_one_component_have_no_source() -> None:
-    from tasks.readers.fakeclue import source_of
+    from spotfake.tasks.readers.fakeclue import source_of
 
     assert source_of("x.png") is None
     assert source_of("ff++/fake/x.png") == "ff++"
@@ -199,8 +199,8 @@ def test_a_typo_in_a_task_argument_is_an_error() -> None:
 
 
 def test_extra_text_fields_become_metadata_for_breakdowns(tmp_path: Path) -> None:
-    from harness.task import TaskSpec
-    from tasks.readers.fakeclue import read_fakeclue
+    from spotfake.harness.task import TaskSpec
+    from spotfake.tasks.readers.fakeclue import read_fakeclue
 
     root = tmp_path / "fc"
     (root / "data_json").mkdir(parents=True)
@@ -216,6 +216,8 @@ def test_extra_text_fields_become_metadata_for_breakdowns(tmp_path: Path) -> Non
         ],
     }
     (root / "data_json" / "test.json").write_text(json.dumps([record]))
-    spec = TaskSpec(name="x", version="1", description="x", reader="tasks.readers.fakeclue:read_fakeclue")
+    spec = TaskSpec(
+        name="x", version="1", description="x", reader="spotfake.tasks.readers.fakeclue:read_fakeclue"
+    )
     sample = read_fakeclue(spec, root, {"split": "test"}).samples[0]
     assert sample.metadata == {"source": "gen", "generator": "vae"}

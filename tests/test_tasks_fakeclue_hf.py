@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from harness.errors import SpotfakeError
-from harness.registry import import_object
-from harness.task import TaskData, load_spec_file
-from tasks.registry import DEFINITIONS
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.registry import import_object
+from spotfake.harness.task import TaskData, load_spec_file
+from spotfake.tasks.registry import DEFINITIONS
 
 datasets = pytest.importorskip("datasets")
 Image = pytest.importorskip("PIL.Image")

@@ -12,18 +12,18 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from harness.cli import main
-from harness.errors import SpotfakeError
-from harness.model import Item, Model
-from harness.registry import import_object
-from harness.results import read_results
-from harness.runner import RunOptions, run
-from harness.scoring import ScoringOptions
-from harness.task import TaskData, load_spec_file, load_task
-from harness.types import Response
-from tasks.readers.common import natural_key
-from tasks.readers.ffpp import pick_frames, split_videos
-from tasks.registry import DEFINITIONS
+from spotfake.harness.cli import main
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.model import Item, Model
+from spotfake.harness.registry import import_object
+from spotfake.harness.results import read_results
+from spotfake.harness.runner import RunOptions, run
+from spotfake.harness.scoring import ScoringOptions
+from spotfake.harness.task import TaskData, load_spec_file, load_task
+from spotfake.harness.types import Response
+from spotfake.tasks.readers.common import natural_key
+from spotfake.tasks.readers.ffpp import pick_frames, split_videos
+from spotfake.tasks.registry import DEFINITIONS
 
 FAST = ScoringOptions(n_bootstrap=20)
 PAIRS = [["000", "001"], ["002", "003"]]

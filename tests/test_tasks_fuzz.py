@@ -12,11 +12,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.errors import SpotfakeError
-from harness.registry import import_object
-from harness.task import TaskData, load_spec_file
-from tasks.readers.ddvqa import METHODS
-from tasks.registry import DEFINITIONS
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.registry import import_object
+from spotfake.harness.task import TaskData, load_spec_file
+from spotfake.tasks.readers.ddvqa import METHODS
+from spotfake.tasks.registry import DEFINITIONS
 
 FIELDS = [
     "image", "label", "cate", "conversations", "from", "value", "question", "answer", "image_path",

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from harness.errors import SpotfakeError
-from harness.registry import import_object
-from harness.task import TaskData, fingerprint_files, load_spec_file, load_task
-from tasks.registry import DEFINITIONS
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.registry import import_object
+from spotfake.harness.task import TaskData, fingerprint_files, load_spec_file, load_task
+from spotfake.tasks.registry import DEFINITIONS
 
 
 def read(task: str, root: Path | None, tmp_cache: Path, **args: Any) -> TaskData:

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from fixtures.shared import SharedData
 
-from harness.errors import SpotfakeError
-from harness.registry import import_object
-from harness.task import TaskData, load_spec_file, load_task
-from tasks.registry import DEFINITIONS
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.registry import import_object
+from spotfake.harness.task import TaskData, load_spec_file, load_task
+from spotfake.tasks.registry import DEFINITIONS
 
 CATEGORIES = {"animals", "doc", "medicine", "object", "person", "satellite", "scene"}
 
@@ -383,7 +383,7 @@ def test_bad_explanation_files_are_refused(tmp_path: Path) -> None:
 def test_loki_mc_a_claim_about_the_first_image_is_scored_as_a_verdict_on_it(loki: Path) -> None:
     """Why the label is the first image's truth: "The first image is <label>" must pick the right option
     whichever kind the question asks for, and the opposite claim the wrong one."""
-    from harness.verdict import parse_verdict
+    from spotfake.harness.verdict import parse_verdict
 
     for sample in load_task("loki-mc", loki).samples:
         other = "real" if sample.label == "fake" else "fake"

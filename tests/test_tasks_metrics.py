@@ -8,10 +8,17 @@ import random
 import numpy as np
 import pytest
 
-from harness.metrics import metric_def
-from harness.metrics.inputs import MetricInputs
-from harness.types import Record
-from tasks.metrics import auc_mean_category, majority, video_acc, video_auc, video_table, weighted_auc
+from spotfake.harness.metrics import metric_def
+from spotfake.harness.metrics.inputs import MetricInputs
+from spotfake.harness.types import Record
+from spotfake.tasks.metrics import (
+    auc_mean_category,
+    majority,
+    video_acc,
+    video_auc,
+    video_table,
+    weighted_auc,
+)
 
 
 def rec(

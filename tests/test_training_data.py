@@ -11,21 +11,21 @@ from fixtures.shared import SharedData
 from fixtures.training.fakeclue import CORPUS, PROMPT, write_fakeclue
 from PIL import Image
 
-from adapters.fakevlm.adapter import PROMPT as ADAPTER_PROMPT
-from adapters.fakevlm.adapter import SCORE_CONTEXT, continuation_token
-from adapters.fakevlm.data import (
+from spotfake.adapters.fakevlm.adapter import PROMPT as ADAPTER_PROMPT
+from spotfake.adapters.fakevlm.adapter import SCORE_CONTEXT, continuation_token
+from spotfake.adapters.fakevlm.data import (
     IGNORE_INDEX,
     ConversationDataset,
     PaddingCollator,
     answer_ids,
     encode_example,
 )
-from adapters.fakevlm.prompts import PUBLISHED_QUESTION, format_prompt, question_for, raw_prompt
-from adapters.fakevlm.tiny import LLAVA_CHAT_TEMPLATE, build_tiny_llava
-from adapters.fakevlm.train_data import base_corpus, task_conversations, with_prompts
-from harness.errors import SpotfakeError
-from harness.task import LoadedTask, TaskSpec, load_task
-from harness.types import Sample
+from spotfake.adapters.fakevlm.prompts import PUBLISHED_QUESTION, format_prompt, question_for, raw_prompt
+from spotfake.adapters.fakevlm.tiny import LLAVA_CHAT_TEMPLATE, build_tiny_llava
+from spotfake.adapters.fakevlm.train_data import base_corpus, task_conversations, with_prompts
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.task import LoadedTask, TaskSpec, load_task
+from spotfake.harness.types import Sample
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +133,7 @@ def test_chat_examples_wrap_the_question_in_the_bases_template(chat_processor, d
 
 
 def test_chat_format_needs_a_chat_template(processor, data_root: Path) -> None:
-    from adapters.fakevlm.prompts import check_format
+    from spotfake.adapters.fakevlm.prompts import check_format
 
     with pytest.raises(SpotfakeError, match="no chat template; use the raw prompt format"):
         check_format("chat", processor, where="--base tiny")

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from adapters.fakevlm.demo import DEMO_WEIGHTS, FakeVLMDemo
-from harness.errors import SpotfakeError
-from harness.model import Item, build_model
-from harness.registry import MODELS
-from harness.task import load_task
-from harness.verdict import parse_verdict
+from spotfake.adapters.fakevlm.demo import DEMO_WEIGHTS, FakeVLMDemo
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.model import Item, build_model
+from spotfake.harness.registry import MODELS
+from spotfake.harness.task import load_task
+from spotfake.harness.verdict import parse_verdict
 
 
 def test_demo_folder_is_small_and_pickle_free() -> None:

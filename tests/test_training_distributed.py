@@ -13,7 +13,7 @@ from conftest import REPO_ROOT
 from fixtures.training.fakeclue import CORPUS, write_fakeclue
 from safetensors.torch import load_file
 
-from adapters.fakevlm.tiny import build_tiny_llava
+from spotfake.adapters.fakevlm.tiny import build_tiny_llava
 
 
 @pytest.mark.slow
@@ -23,7 +23,7 @@ def test_two_cpu_processes_train_one_model(tmp_path: Path) -> None:
     out = tmp_path / "out"
     cmd = [
         sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-        "-m", "adapters.fakevlm.train_cli", "--base", str(base), "--data-root", str(data), "--output", str(out),
+        "-m", "spotfake.adapters.fakevlm.train_cli", "--base", str(base), "--data-root", str(data), "--output", str(out),
         "--max-steps", "4", "--lr", "3e-3", "--batch-size", "2", "--global-batch-size", "8", "--num-workers", "0",
         "--log-steps", "1", "--save-steps", "2", "--cpu", "--prompt-format", "raw",
     ]  # fmt: skip

@@ -13,10 +13,10 @@ from fixtures.training.ddvqa import QUESTIONS, write_ddvqa
 from fixtures.training.fakeclue import CORPUS, write_fakeclue
 from safetensors.torch import load_file
 
-from adapters.fakevlm.adapter import FakeVLM
-from adapters.fakevlm.prompts import FORMAT_FILE, format_prompt
-from adapters.fakevlm.tiny import LLAVA_CHAT_TEMPLATE, build_tiny_llava
-from adapters.fakevlm.train import (
+from spotfake.adapters.fakevlm.adapter import FakeVLM
+from spotfake.adapters.fakevlm.prompts import FORMAT_FILE, format_prompt
+from spotfake.adapters.fakevlm.tiny import LLAVA_CHAT_TEMPLATE, build_tiny_llava
+from spotfake.adapters.fakevlm.train import (
     CHECKPOINT_DIR,
     LOG_FILE,
     SUMMARY_FILE,
@@ -26,10 +26,10 @@ from adapters.fakevlm.train import (
     make_plan,
     train,
 )
-from harness.cli import main as spotfake
-from harness.errors import SpotfakeError
-from harness.model import Item
-from harness.task import load_task
+from spotfake.harness.cli import main as spotfake
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.model import Item
+from spotfake.harness.task import load_task
 
 
 @pytest.fixture(scope="module")
@@ -317,7 +317,7 @@ def test_ddvqa_train_split_trains_on_its_own_questions_and_evaluates(
 def test_the_split_comes_from_split_or_task_args_never_both() -> None:
     import argparse
 
-    from adapters.fakevlm.train_cli import config_from_args, register
+    from spotfake.adapters.fakevlm.train_cli import config_from_args, register
 
     parser = argparse.ArgumentParser()
     register(parser)

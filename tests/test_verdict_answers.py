@@ -13,9 +13,9 @@ import pytest
 from conftest import TOY_TASK
 from fixtures.verdict import readings
 
-import harness.verdict
-from harness.cli import main
-from harness.verdict import PARSER_VERSION, parse_verdict, question_label
+from spotfake.harness import verdict as verdict_module
+from spotfake.harness.cli import main
+from spotfake.harness.verdict import PARSER_VERSION, parse_verdict, question_label
 
 FAKECLUE_Q = "<image>Does the image looks real/fake?"
 LOKI_AI_Q = (
@@ -367,7 +367,7 @@ def test_scored_run_records_the_parser_version_it_used(
     preds.write_text(json.dumps({"id": "s00001", "response": "This is a fake image."}) + "\n")
     argv = ["score", "--task", str(TOY_TASK), "--predictions", str(preds), "--bootstrap", "0"]
     for version in (PARSER_VERSION, "spotfake-verdict-test"):
-        monkeypatch.setattr(harness.verdict, "PARSER_VERSION", version)
+        monkeypatch.setattr(verdict_module, "PARSER_VERSION", version)
         assert main([*argv, "--output-dir", str(tmp_path / version)]) == 0
         results = json.loads((tmp_path / version / "preds" / "toy" / "results.json").read_text())
         assert results["scoring"]["verdict_parser"] == version

@@ -10,11 +10,16 @@ import numpy as np
 import pytest
 from fixtures.shared import SharedData
 
-from harness.metrics.inputs import MetricInputs
-from harness.metrics.loki_overall import evaluate_loki_overall
-from harness.scoring import ScoringOptions, complete_records, records_from_responses, score_and_summarize
-from harness.task import load_task
-from harness.types import Label, Record, Response
+from spotfake.harness.metrics.inputs import MetricInputs
+from spotfake.harness.metrics.loki_overall import evaluate_loki_overall
+from spotfake.harness.scoring import (
+    ScoringOptions,
+    complete_records,
+    records_from_responses,
+    score_and_summarize,
+)
+from spotfake.harness.task import load_task
+from spotfake.harness.types import Label, Record, Response
 
 
 def aggregate_results(results: list[dict[str, object]]) -> float:

@@ -10,7 +10,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.verdict import parse_verdict
+from spotfake.harness.verdict import parse_verdict
 
 FIXED = settings(derandomize=True, database=None, deadline=None, max_examples=300)
 

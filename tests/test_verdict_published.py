@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fixtures.shared import SharedData
 
-from harness.verdict import parse_verdict
+from spotfake.harness.verdict import parse_verdict
 
 
 def _ddvqa_answers(test_set: Path) -> list[tuple[str, str, str]]:

@@ -10,13 +10,18 @@ from pathlib import Path
 import pytest
 from conftest import TOY_TASK
 
-from harness.cli import main
-from harness.errors import SpotfakeError
-from harness.scoring import ScoringOptions, complete_records, records_from_responses, score_and_summarize
-from harness.task import load_task
-from harness.types import Label, Response, Sample
-from harness.verdict.loki_rule import loki_choice, loki_yes_no, options_from_prompt
-from harness.verdict.published import ParserChoice, check_parser_args, read_published
+from spotfake.harness.cli import main
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.scoring import (
+    ScoringOptions,
+    complete_records,
+    records_from_responses,
+    score_and_summarize,
+)
+from spotfake.harness.task import load_task
+from spotfake.harness.types import Label, Response, Sample
+from spotfake.harness.verdict.loki_rule import loki_choice, loki_yes_no, options_from_prompt
+from spotfake.harness.verdict.published import ParserChoice, check_parser_args, read_published
 
 # ------------------------------------------------------------------ FakeVLM: scripts/eval.py, lines 148-167
 FAKEVLM_PROMPT = "USER: \nDoes the image looks real/fake? ASSISTANT:"
@@ -366,12 +371,12 @@ def test_default_parser_named_explicitly_changes_nothing() -> None:
 def test_unknown_parser_exits_2_before_any_model_is_built(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import harness.model
+    from spotfake.harness import model as harness_model
 
     def no_model(*args: object, **kwargs: object) -> None:
         raise AssertionError("a model was built")
 
-    monkeypatch.setattr(harness.model, "build_model", no_model)
+    monkeypatch.setattr(harness_model, "build_model", no_model)
     code = main(
         ["run", "--model", "always-fake", "--task", str(TOY_TASK), "--task-args", "parser=fakevml"]
         + ["--output-dir", str(tmp_path)]

@@ -13,11 +13,11 @@ from typing import Any
 
 import torch
 
-from adapters.devices import choose_device  # one device rule for every adapter
-from adapters.model_args import float_arg, int_arg
-from harness.errors import SpotfakeError
-from harness.model import Item, Model
-from harness.types import Response
+from spotfake.adapters.devices import choose_device  # one device rule for every adapter
+from spotfake.adapters.model_args import float_arg, int_arg
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.model import Item, Model
+from spotfake.harness.types import Response
 
 from .checkpoints import load_checkpoint, read_config, resolve_weights
 
@@ -131,7 +131,7 @@ class ClassifierAdapter(Model):
 
     def weights_hash(self) -> str | None:
         if self._weights_hash is None and self.weight_files:
-            from adapters.weights_hash import weights_hash_for
+            from spotfake.adapters.weights_hash import weights_hash_for
 
             parts = [f"{Path(p).name}:{weights_hash_for(str(p))}" for p in self.weight_files]
             self._weights_hash = hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]

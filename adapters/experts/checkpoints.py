@@ -15,9 +15,9 @@ from typing import Any
 
 import torch
 
-from adapters.load_errors import load_failure, unpickler_reason
-from harness.errors import SpotfakeError
-from harness.jsonio import loads_strict
+from spotfake.adapters.load_errors import load_failure, unpickler_reason
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.jsonio import loads_strict
 
 CONFIG_METADATA_KEY = "spotfake_config"
 """safetensors metadata key holding the architecture config as JSON."""

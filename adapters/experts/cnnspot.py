@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from harness.errors import SpotfakeError
+from spotfake.harness.errors import SpotfakeError
 
 from .base import IMAGENET_MEAN, IMAGENET_STD, ClassifierAdapter
 from .checkpoints import load_into, module_state_dict

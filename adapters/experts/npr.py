@@ -27,7 +27,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from harness.errors import SpotfakeError
+from spotfake.harness.errors import SpotfakeError
 
 from .base import IMAGENET_MEAN, IMAGENET_STD, ClassifierAdapter
 from .checkpoints import load_into, module_state_dict

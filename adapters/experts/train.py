@@ -26,9 +26,9 @@ from typing import Any
 
 import torch
 
-from harness.errors import SpotfakeError
-from harness.seeding import seed_everything
-from harness.types import Sample
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.seeding import seed_everything
+from spotfake.harness.types import Sample
 
 from .checkpoints import CONFIG_FILE, WEIGHTS_FILE, save_weights
 from .train_fit import fit_network, fit_probe_head

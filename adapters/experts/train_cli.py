@@ -16,7 +16,7 @@ ARCHS = ("cnnspot", "univfd", "npr", "npr-demo", "linear-probe")
 def default_cache_dir() -> Path:
     """Where the linear probe caches features: ``features/`` in spotfake's cache folder
     (:func:`harness.io.cache_root`: ``$SPOTFAKE_CACHE``, else ``$XDG_CACHE_HOME/spotfake``)."""
-    from harness.io import cache_root
+    from spotfake.harness.io import cache_root
 
     return cache_root() / "features"
 
@@ -71,7 +71,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the task, train, print a one-line summary as JSON on stdout."""
-    from harness.task import load_task, parse_task_args
+    from spotfake.harness.task import load_task, parse_task_args
 
     from .train import TrainOptions, train_classifier
 

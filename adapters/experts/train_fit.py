@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from adapters.devices import choose_device
-from harness.errors import SpotfakeError
+from spotfake.adapters.devices import choose_device
+from spotfake.harness.errors import SpotfakeError
 
 from .base import CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_STD
 from .train_images import TrainImages, check_sizes, load_rgb
@@ -53,7 +53,7 @@ def build_for_training(
         if opts.arch == "npr":
             config = with_overrides(npr.DEFAULT_CONFIG, opts)
         else:
-            from adapters.demo_models import NPR_DEMO_CONFIG
+            from spotfake.adapters.demo_models import NPR_DEMO_CONFIG
 
             config = with_overrides(NPR_DEMO_CONFIG, opts)
         # Evaluate the way it was trained: the same square resize (the authors' test uses loadSize).
@@ -127,7 +127,7 @@ def fit_probe_head(
     paths: list[Path], targets: list[int], opts: TrainOptions, dataset: str, log: Log
 ) -> Fitted:
     """Frozen EfficientNet-Lite0 features (cached per ``dataset``) and a cross-validated logistic regression."""
-    from adapters.demo_models import LINEAR_PROBE_CONFIG
+    from spotfake.adapters.demo_models import LINEAR_PROBE_CONFIG
 
     from .probe import BACKBONE, FeatureCache, extract_features, fit_probe
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from harness.errors import SpotfakeError
+from spotfake.harness.errors import SpotfakeError
 
 from .preprocess import resize_shorter, resize_square
 from .train_options import TrainOptions

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import SpotfakeError
+from spotfake.harness.errors import SpotfakeError
 
 from .train_cli import ARCHS
 

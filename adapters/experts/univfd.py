@@ -26,8 +26,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from adapters.load_errors import load_errors, load_failure
-from harness.errors import SpotfakeError
+from spotfake.adapters.load_errors import load_errors, load_failure
+from spotfake.harness.errors import SpotfakeError
 
 from .base import CLIP_MEAN, CLIP_STD, ClassifierAdapter
 from .checkpoints import load_into, module_state_dict

@@ -22,9 +22,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from adapters.batching import HalvingBatcher
-from adapters.devices import choose_device, choose_dtype, dtype_name
-from adapters.fakevlm.prompts import (
+from spotfake.adapters.batching import HalvingBatcher
+from spotfake.adapters.devices import choose_device, choose_dtype, dtype_name
+from spotfake.adapters.fakevlm.prompts import (
     PROMPT_FORMATS,
     PUBLISHED_QUESTION,
     QUESTION_CHOICES,
@@ -34,12 +34,12 @@ from adapters.fakevlm.prompts import (
     recorded_prompt_format,
     template_sha256,
 )
-from adapters.generation import GreedySettings, LocalGenerator, load_pretrained, model_id
-from adapters.model_args import choice_arg, int_arg
-from adapters.weights_hash import weights_hash_for
-from harness.errors import SpotfakeError
-from harness.model import Item, Model
-from harness.types import Response
+from spotfake.adapters.generation import GreedySettings, LocalGenerator, load_pretrained, model_id
+from spotfake.adapters.model_args import choice_arg, int_arg
+from spotfake.adapters.weights_hash import weights_hash_for
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.model import Item, Model
+from spotfake.harness.types import Response
 
 PROMPT = "<image>Does the image looks real/fake?"
 """The exact prompt of FakeVLM's evaluation scripts (grammar included), with no chat template."""
@@ -212,7 +212,7 @@ class FakeVLM(Model):
 
     def close(self) -> None:
         """Drop the model so its memory can be reclaimed."""
-        from adapters.devices import release_memory
+        from spotfake.adapters.devices import release_memory
 
         self.engine.model = None
         release_memory()

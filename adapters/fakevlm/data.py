@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import SpotfakeError
+from spotfake.harness.errors import SpotfakeError
 
 IGNORE_INDEX = -100
 """Label value that the loss skips (PyTorch's ``CrossEntropyLoss`` default ``ignore_index``)."""

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from adapters.fakevlm.adapter import FakeVLM
-from harness.errors import SpotfakeError
+from spotfake.adapters.fakevlm.adapter import FakeVLM
+from spotfake.harness.errors import SpotfakeError
 
 DEMO_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "fakevlm-demo"
 """The committed demo model folder."""

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from harness.errors import SpotfakeError
-from harness.jsonio import loads_strict
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.jsonio import loads_strict
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def build_base(
         LlavaProcessor,
     )
 
-    from adapters.fakevlm.tiny import TowerShape, llava_config, save_new_llava, train_byte_bpe
+    from spotfake.adapters.fakevlm.tiny import TowerShape, llava_config, save_new_llava, train_byte_bpe
 
     shape = load_base_config(config) if isinstance(config, str) else config
     if shape.image_size % shape.patch_size:

@@ -27,9 +27,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from harness.errors import SpotfakeError
-from harness.jsonio import read_json_strict
-from harness.types import Sample
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.jsonio import read_json_strict
+from spotfake.harness.types import Sample
 
 PROMPT_FORMATS = ("chat", "raw")
 TRAIN_DEFAULT_FORMAT = "chat"

@@ -20,7 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from adapters.fakevlm.train_config import (
+from spotfake.adapters.fakevlm.train_config import (
     CHECKPOINT_DIR,
     LOG_FILE,
     SUMMARY_FILE,
@@ -34,14 +34,14 @@ from adapters.fakevlm.train_config import (
     make_plan,
     mixed_precision,
 )
-from adapters.fakevlm.train_loop import Progress, Session, run_loop
-from adapters.fakevlm.train_model import (
+from spotfake.adapters.fakevlm.train_loop import Progress, Session, run_loop
+from spotfake.adapters.fakevlm.train_model import (
     configure_trainable,
     freeze_unused_vision_layers,
     param_groups,
     set_checkpointing,
 )
-from adapters.fakevlm.train_save import (
+from spotfake.adapters.fakevlm.train_save import (
     checkpoint_dirs,
     load_checkpoint,
     save_checkpoint,
@@ -49,7 +49,7 @@ from adapters.fakevlm.train_save import (
     step_name,
     write_summary,
 )
-from harness.errors import SpotfakeError
+from spotfake.harness.errors import SpotfakeError
 
 __all__ = [
     "CHECKPOINT_DIR",
@@ -76,9 +76,9 @@ def train(config: TrainConfig, log: Callable[[str], None] | None = None) -> Trai
     from torch.utils.data import DataLoader  # noqa: F401
     from transformers import AutoProcessor, LlavaForConditionalGeneration, get_scheduler  # noqa: F401
 
-    from adapters.fakevlm.train_data import base_corpus, load_training_task, task_conversations
-    from adapters.fakevlm.train_model import resolve_base
-    from adapters.fakevlm.train_save import refuse_overwrite
+    from spotfake.adapters.fakevlm.train_data import base_corpus, load_training_task, task_conversations
+    from spotfake.adapters.fakevlm.train_model import resolve_base
+    from spotfake.adapters.fakevlm.train_save import refuse_overwrite
 
     # The stack is imported above, before the clock starts: wall times and samples/s measure the run.
     started = time.perf_counter()
@@ -106,10 +106,10 @@ def _prepare(
     """Accelerator, processor, model, data loader, optimizer and scheduler, prepared together."""
     from accelerate.utils import set_seed
 
-    from adapters.fakevlm.adapter import complete_llava_processor
-    from adapters.fakevlm.prompts import check_format
-    from adapters.fakevlm.train_data import make_loader, with_prompts
-    from adapters.fakevlm.train_model import build_model, load_processor
+    from spotfake.adapters.fakevlm.adapter import complete_llava_processor
+    from spotfake.adapters.fakevlm.prompts import check_format
+    from spotfake.adapters.fakevlm.train_data import make_loader, with_prompts
+    from spotfake.adapters.fakevlm.train_model import build_model, load_processor
 
     on_gpu = state.device.type == "cuda"
     mixed = mixed_precision(config.precision, on_gpu)

@@ -12,10 +12,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.errors import SpotfakeError
+from spotfake.harness.errors import SpotfakeError
 
 if TYPE_CHECKING:
-    from adapters.fakevlm.train_config import TrainConfig
+    from spotfake.adapters.fakevlm.train_config import TrainConfig
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -156,8 +156,8 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """Map parsed arguments onto a :class:`~adapters.fakevlm.train_config.TrainConfig`."""
-    from adapters.fakevlm.train_config import TrainConfig
-    from harness.task import parse_task_args
+    from spotfake.adapters.fakevlm.train_config import TrainConfig
+    from spotfake.harness.task import parse_task_args
 
     for name in ("batch_size", "global_batch_size", "max_length", "log_steps"):
         if getattr(args, name) < 1:
@@ -221,7 +221,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 def run(args: argparse.Namespace) -> int:
     """Handler: train, then print where the model is and how to evaluate it."""
-    from adapters.fakevlm.train import train
+    from spotfake.adapters.fakevlm.train import train
 
     result = train(config_from_args(args))
     if not result.main_process:

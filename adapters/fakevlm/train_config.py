@@ -13,8 +13,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from adapters.fakevlm.prompts import PROMPT_FORMATS, TRAIN_DEFAULT_FORMAT
-from harness.errors import SpotfakeError
+from spotfake.adapters.fakevlm.prompts import PROMPT_FORMATS, TRAIN_DEFAULT_FORMAT
+from spotfake.harness.errors import SpotfakeError
 
 PAPER_LR = 2e-5
 """FakeVLM's learning rate (the authors confirmed 2e-5; the paper's 2e-4 is a typo)."""

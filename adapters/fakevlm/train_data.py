@@ -14,12 +14,12 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any, cast
 
-from adapters.fakevlm.data import Conversation, ConversationDataset, PaddingCollator
-from adapters.fakevlm.prompts import format_prompt, question_for, raw_prompt
-from adapters.fakevlm.train_config import TrainConfig, task_args
-from harness.errors import SpotfakeError
-from harness.task import LoadedTask, load_task
-from harness.types import Sample
+from spotfake.adapters.fakevlm.data import Conversation, ConversationDataset, PaddingCollator
+from spotfake.adapters.fakevlm.prompts import format_prompt, question_for, raw_prompt
+from spotfake.adapters.fakevlm.train_config import TrainConfig, task_args
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.task import LoadedTask, load_task
+from spotfake.harness.types import Sample
 
 
 def load_training_task(config: TrainConfig) -> LoadedTask:

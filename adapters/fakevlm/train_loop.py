@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adapters.fakevlm.train_config import LOG_FILE, Plan, TrainConfig
-from adapters.fakevlm.train_save import save_checkpoint
-from harness.errors import SpotfakeError
+from spotfake.adapters.fakevlm.train_config import LOG_FILE, Plan, TrainConfig
+from spotfake.adapters.fakevlm.train_save import save_checkpoint
+from spotfake.harness.errors import SpotfakeError
 
 
 @dataclass

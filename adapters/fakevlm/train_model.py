@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from adapters.fakevlm.train_config import CHECKPOINT_DIR, TrainConfig
-from harness.errors import SpotfakeError
+from spotfake.adapters.fakevlm.train_config import CHECKPOINT_DIR, TrainConfig
+from spotfake.harness.errors import SpotfakeError
 
 LORA_TARGETS = r".*(language_model|vision_tower).*\.(q_proj|k_proj|v_proj|o_proj|out_proj|gate_proj|up_proj|down_proj|fc1|fc2)$"
 """Linear layers of the language model and the vision tower that LoRA adapts; the projector trains fully."""
@@ -26,7 +26,7 @@ def resolve_base(config: TrainConfig, corpus: Sequence[str], output: Path, state
                 f"--base {config.base}: no such folder; pass a LLaVA model folder (model + processor)"
             )
         return str(config.base)
-    from adapters.fakevlm.demo_base import build_base
+    from spotfake.adapters.fakevlm.demo_base import build_base
 
     if config.from_scratch is None:
         raise SpotfakeError("give exactly one of --base PATH (a LLaVA folder) or --from-scratch CONFIG")

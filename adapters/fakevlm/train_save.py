@@ -18,9 +18,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from adapters.fakevlm.prompts import write_prompt_format
-from adapters.fakevlm.train_config import CHECKPOINT_DIR, STATE_FILE, SUMMARY_FILE, Plan, TrainConfig
-from harness.errors import SpotfakeError
+from spotfake.adapters.fakevlm.prompts import write_prompt_format
+from spotfake.adapters.fakevlm.train_config import CHECKPOINT_DIR, STATE_FILE, SUMMARY_FILE, Plan, TrainConfig
+from spotfake.harness.errors import SpotfakeError
 
 
 def checkpoint_dirs(output: Path) -> list[Path]:
@@ -119,7 +119,7 @@ def save_final(accelerator: Any, model: Any, processor: Any, config: TrainConfig
         unwrapped = unwrapped.merge_and_unload()
         state_dict = None
     dtype = save_dtype_of(config, mixed)
-    from adapters.fakevlm.train_model import set_checkpointing
+    from spotfake.adapters.fakevlm.train_model import set_checkpointing
 
     set_checkpointing(unwrapped, False)
     unwrapped.config.use_cache = True

@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from harness.errors import SpotfakeError
-from harness.judge.grader import Grader, Job
-from harness.judge.settings import JudgeSettings
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.judge.grader import Grader, Job
+from spotfake.harness.judge.settings import JudgeSettings
 
 KINDS = ("reference", "model", "mismatched")
 OPPOSITE = {"real": "fake", "fake": "real"}
@@ -79,9 +79,9 @@ def judge_check(
     css: bool,
 ) -> dict[str, Any]:
     """Grade reference / model / mismatched explanations and report separation and agreement."""
-    from harness.judge.run import load_run
-    from harness.metrics import rouge_l_scores
-    from harness.task import load_task
+    from spotfake.harness.judge.run import load_run
+    from spotfake.harness.metrics import rouge_l_scores
+    from spotfake.harness.task import load_task
 
     if limit < 1:
         raise SpotfakeError(f"--limit must be >= 1, got {limit}")
@@ -108,7 +108,7 @@ def judge_check(
     judged = [v for _, v in compared]
     tau: dict[str, float | None] = {"rouge_l": kendall_tau(judged, rouge_l_scores(texts, refs))}
     if css:
-        from harness.metrics import CssScorer
+        from spotfake.harness.metrics import CssScorer
 
         tau["css"] = kendall_tau(judged, CssScorer().score(texts, refs)) if texts else None
     return {

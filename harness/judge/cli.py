@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.errors import SpotfakeError
+from spotfake.harness.errors import SpotfakeError
 
 if TYPE_CHECKING:
-    from harness.judge.settings import JudgeSettings
-    from harness.results_contract import Results
-    from harness.task import LoadedTask
+    from spotfake.harness.judge.settings import JudgeSettings
+    from spotfake.harness.results_contract import Results
+    from spotfake.harness.task import LoadedTask
 
 
 def default_cache_dir() -> Path:
@@ -66,8 +66,8 @@ def register_check(parser: argparse.ArgumentParser) -> None:
 
 def cmd_judge(args: argparse.Namespace) -> int:
     """Judge each run folder; one line per folder with the new values."""
-    from harness.judge.run import judge_run
-    from harness.judge.settings import parse_judge
+    from spotfake.harness.judge.run import judge_run
+    from spotfake.harness.judge.settings import parse_judge
 
     settings = parse_judge(args.judge_model, args.judge_args)
     cache = Path(args.judge_cache) if args.judge_cache else default_cache_dir()
@@ -90,8 +90,8 @@ def cmd_judge(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Print the judge-check report (table or JSON)."""
-    from harness.judge.check import judge_check
-    from harness.judge.settings import parse_judge
+    from spotfake.harness.judge.check import judge_check
+    from spotfake.harness.judge.settings import parse_judge
 
     settings = parse_judge(args.judge_model, args.judge_args)
     report = judge_check(
@@ -124,7 +124,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def judge_settings(args: argparse.Namespace) -> JudgeSettings | None:
     """The judge of ``spotfake run --judge-model ...``, or None without ``--judge-model``."""
-    from harness.judge.settings import parse_judge
+    from spotfake.harness.judge.settings import parse_judge
 
     if not getattr(args, "judge_model", None):
         if getattr(args, "judge_args", None):
@@ -137,8 +137,8 @@ def judge_folder(
     settings: JudgeSettings, args: argparse.Namespace, folder: Path, task: LoadedTask | None = None
 ) -> Results:
     """Judge a run folder that ``spotfake run`` just wrote (of ``task``); its updated results."""
-    from harness.judge.run import judge_run
-    from harness.results import RESULTS_FILE, read_results
+    from spotfake.harness.judge.run import judge_run
+    from spotfake.harness.results import RESULTS_FILE, read_results
 
     cache = Path(args.judge_cache) if args.judge_cache else default_cache_dir()
     outcome = judge_run(folder, settings, cache_dir=cache, data_root=args.data_root, task=task)

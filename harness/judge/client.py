@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from harness.errors import SpotfakeError
+from spotfake.harness.errors import SpotfakeError
 
 KEY_VARIABLES = ("SPOTFAKE_JUDGE_API_KEY", "OPENAI_API_KEY")
 RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})

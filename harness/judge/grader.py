@@ -13,11 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.judge.cache import JudgeCache, cache_key
-from harness.judge.client import JudgeClient
-from harness.judge.rubric import RESPONSE_SCHEMA, RUBRIC_VERSION, parse_grade, prompt_sha256, render_prompt
-from harness.judge.settings import JudgeSettings
-from harness.types import SampleError
+from spotfake.harness.judge.cache import JudgeCache, cache_key
+from spotfake.harness.judge.client import JudgeClient
+from spotfake.harness.judge.rubric import (
+    RESPONSE_SCHEMA,
+    RUBRIC_VERSION,
+    parse_grade,
+    prompt_sha256,
+    render_prompt,
+)
+from spotfake.harness.judge.settings import JudgeSettings
+from spotfake.harness.types import SampleError
 
 GRADE_ATTEMPTS = 2
 """A reply that is not a valid grade is asked once more, then recorded as a judge failure."""
@@ -56,8 +62,8 @@ class Tally:
 
 def image_data_urls(job: Job) -> list[str]:
     """The job's images as PNG ``data:`` URLs, perturbed as the model saw them (same input, same bytes)."""
-    from harness.images import image_data_url, load_images
-    from harness.perturb import parse_perturbation
+    from spotfake.harness.images import image_data_url, load_images
+    from spotfake.harness.perturb import parse_perturbation
 
     images = load_images(job.images, sample_id=job.sample_id)
     perturbation = parse_perturbation(job.perturbation)
@@ -91,7 +97,7 @@ class Grader:
 
     def body(self, job: Job) -> dict[str, Any]:
         """The chat-completions request for ``job``."""
-        from harness.judge.client import chat_body
+        from spotfake.harness.judge.client import chat_body
 
         prompt = render_prompt(
             job.verdict, job.explanation, job.references, with_image=self.settings.image and bool(job.images)

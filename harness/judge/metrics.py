@@ -26,12 +26,12 @@ from typing import Any
 
 import numpy as np
 
-from harness.metrics.bootstrap import percentile_interval, resample_counts
-from harness.metrics.definitions import ratio
-from harness.metrics.inputs import MetricInputs
-from harness.metrics.registry import MetricDef, metric_def, register_metric
-from harness.metrics.types import FloatArray
-from harness.types import Record
+from spotfake.harness.metrics.bootstrap import percentile_interval, resample_counts
+from spotfake.harness.metrics.definitions import ratio
+from spotfake.harness.metrics.inputs import MetricInputs
+from spotfake.harness.metrics.registry import MetricDef, metric_def, register_metric
+from spotfake.harness.metrics.types import FloatArray
+from spotfake.harness.types import Record
 
 JUDGE_METRICS = ("judge", "judge_gated")
 JUDGE_COUNTS = ("n_judged", "n_judge_failures")

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import SpotfakeError
-from harness.judge.grader import Grader, Job
-from harness.judge.metrics import has_explanation, judge_summary
-from harness.judge.settings import JudgeSettings
-from harness.results_contract import Results
-from harness.task import LoadedTask
-from harness.types import Record
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.judge.grader import Grader, Job
+from spotfake.harness.judge.metrics import has_explanation, judge_summary
+from spotfake.harness.judge.settings import JudgeSettings
+from spotfake.harness.results_contract import Results
+from spotfake.harness.task import LoadedTask
+from spotfake.harness.types import Record
 
 JUDGE_FILE = "judge.jsonl"
 
@@ -42,9 +42,9 @@ def load_run(
 ) -> tuple[Results, list[Record], LoadedTask]:
     """``(results, complete records in task order, loaded task)`` of a run folder. ``task``: the task
     (loaded, or a name or YAML path) when the run's own task name is not registered (a task YAML file)."""
-    from harness.results import RESULTS_FILE, SAMPLES_FILE, read_records, read_results
-    from harness.scoring import complete_records
-    from harness.task import load_task
+    from spotfake.harness.results import RESULTS_FILE, SAMPLES_FILE, read_records, read_results
+    from spotfake.harness.scoring import complete_records
+    from spotfake.harness.task import load_task
 
     if not (folder / RESULTS_FILE).is_file() or not (folder / SAMPLES_FILE).is_file():
         raise SpotfakeError(f"{folder}: not a run folder (needs {RESULTS_FILE} and {SAMPLES_FILE})")
@@ -111,8 +111,8 @@ def judge_run(
     task: LoadedTask | str | None = None,
 ) -> JudgeOutcome:
     """Grade the explanations of one run folder and update its ``results.json`` (see the module doc)."""
-    from harness.io import atomic_write_text
-    from harness.results import write_results
+    from spotfake.harness.io import atomic_write_text
+    from spotfake.harness.results import write_results
 
     results, records, task = load_run(folder, data_root, task)
     perturbation = results.get("perturbation")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.errors import SpotfakeError
-from harness.judge.client import ClientOptions, endpoint_host
-from harness.judge.rubric import RUBRIC_VERSION, prompt_sha256
-from harness.model import parse_model_args
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.judge.client import ClientOptions, endpoint_host
+from spotfake.harness.judge.rubric import RUBRIC_VERSION, prompt_sha256
+from spotfake.harness.model import parse_model_args
 
 BACKENDS = ("openai",)
 DEFAULT_BASE_URL = "https://api.openai.com/v1"

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.errors import SpotfakeError
-from harness.metrics.columns import is_correct
-from harness.metrics.css import CssScorer
-from harness.metrics.inputs import MetricInputs
-from harness.metrics.registry import (
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.metrics.columns import is_correct
+from spotfake.harness.metrics.css import CssScorer
+from spotfake.harness.metrics.inputs import MetricInputs
+from spotfake.harness.metrics.registry import (
     COUNTS,
     METRICS,
     MetricDef,
@@ -28,9 +28,9 @@ from harness.metrics.registry import (
     metric_names,
     register_metric,
 )
-from harness.metrics.rouge import rouge_l_scores
-from harness.metrics.scoring import score_records
-from harness.metrics.summary import Summary, summarize
+from spotfake.harness.metrics.rouge import rouge_l_scores
+from spotfake.harness.metrics.scoring import score_records
+from spotfake.harness.metrics.summary import Summary, summarize
 
 EVALUATE_MODULES = ("spotfake_rouge_l", "spotfake_css")
 

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from harness.metrics.types import FloatArray
+from spotfake.harness.metrics.types import FloatArray
 
 TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 N_STATS = 10

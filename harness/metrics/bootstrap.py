@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from harness.metrics.types import FloatArray, IntArray
+from spotfake.harness.metrics.types import FloatArray, IntArray
 
 MAX_CELLS = 2_000_000
 

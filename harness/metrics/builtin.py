@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from harness.metrics import calibration as c
-from harness.metrics import definitions as d
-from harness.metrics import ranking as r
-from harness.metrics.inputs import MetricInputs
-from harness.metrics.loki_overall import LOKI_OVERALL
-from harness.metrics.registry import METRICS, MetricDef
-from harness.metrics.types import FloatArray
+from spotfake.harness.metrics import calibration as c
+from spotfake.harness.metrics import definitions as d
+from spotfake.harness.metrics import ranking as r
+from spotfake.harness.metrics.inputs import MetricInputs
+from spotfake.harness.metrics.loki_overall import LOKI_OVERALL
+from spotfake.harness.metrics.registry import METRICS, MetricDef
+from spotfake.harness.metrics.types import FloatArray
 
 
 def from_sums(fn: Callable[[FloatArray], FloatArray]) -> Callable[[MetricInputs, FloatArray], FloatArray]:

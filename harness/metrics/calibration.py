@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.metrics.definitions import ratio
-from harness.metrics.inputs import MetricInputs
-from harness.metrics.types import FloatArray
+from spotfake.harness.metrics.definitions import ratio
+from spotfake.harness.metrics.inputs import MetricInputs
+from spotfake.harness.metrics.types import FloatArray
 
 N_BINS = 15
 """Equal-width bins of p(fake) over [0, 1]."""

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from harness.metrics.types import FloatArray
-from harness.types import Record
+from spotfake.harness.metrics.types import FloatArray
+from spotfake.harness.types import Record
 
 # Column indices of the per-record matrix.
 LABELED = 0  # the record has a label (choice tasks: a correct option)

@@ -34,9 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from harness.errors import SpotfakeError
-from harness.metrics.embedding_cache import EmbeddingCache, default_cache_dir, text_key
-from harness.metrics.types import FloatArray
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.metrics.embedding_cache import EmbeddingCache, default_cache_dir, text_key
+from spotfake.harness.metrics.types import FloatArray
 
 DEFAULT_EMBEDDER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")

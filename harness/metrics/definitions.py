@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.metrics.columns import (
+from spotfake.harness.metrics.columns import (
     BLEU_N,
     BLEU_STATS,
     CORRECT,
@@ -28,7 +28,7 @@ from harness.metrics.columns import (
     ROUGE_N,
     ROUGE_SUM,
 )
-from harness.metrics.types import FloatArray
+from spotfake.harness.metrics.types import FloatArray
 
 
 def ratio(num: FloatArray, den: FloatArray) -> FloatArray:
@@ -131,7 +131,7 @@ def mean_css(s: FloatArray) -> FloatArray:
 def corpus_bleu4(s: FloatArray) -> FloatArray:
     """Metric card: bleu4 (corpus BLEU-4 over the samples that have a reference); full card in
     :mod:`harness.metrics.bleu`. NaN (None) when no sample has a reference."""
-    from harness.metrics.bleu import bleu4
+    from spotfake.harness.metrics.bleu import bleu4
 
     value = bleu4(s[..., BLEU_STATS])
     return np.where(s[..., BLEU_N] > 0, value, np.nan)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.metrics.types import FloatArray
+from spotfake.harness.metrics.types import FloatArray
 
 MAX_SHARDS = 32
 """When a folder holds more shards than this, they are merged into one."""
@@ -28,7 +28,7 @@ MAX_SHARDS = 32
 def default_cache_dir() -> Path:
     """``embeddings/`` in spotfake's cache folder (:func:`harness.io.cache_root`: ``$SPOTFAKE_CACHE``,
     else ``$XDG_CACHE_HOME/spotfake``, else ``~/.cache/spotfake``)."""
-    from harness.io import cache_root
+    from spotfake.harness.io import cache_root
 
     return cache_root() / "embeddings"
 
@@ -72,8 +72,8 @@ class EmbeddingCache:
         order = {k: i for i, k in enumerate(fresh)}
         matrix = matrix[[order[k] for k in keys.tolist()]]
         name = hashlib.sha256("".join(keys.tolist()).encode()).hexdigest()[:24]
-        from harness.errors import SpotfakeError
-        from harness.locking import FolderLock
+        from spotfake.harness.errors import SpotfakeError
+        from spotfake.harness.locking import FolderLock
 
         try:
             with FolderLock(self.directory, what="embedding cache", wait_s=60):

@@ -15,8 +15,8 @@ from typing import Any, TypeVar, cast
 
 import numpy as np
 
-from harness.metrics.types import BoolArray, FloatArray
-from harness.types import Record
+from spotfake.harness.metrics.types import BoolArray, FloatArray
+from spotfake.harness.types import Record
 
 T = TypeVar("T")
 
@@ -39,7 +39,7 @@ class MetricInputs:
     @cached_property
     def columns(self) -> FloatArray:
         """The (n, N_COLUMNS) indicator/value matrix of :func:`harness.metrics.columns.record_columns`."""
-        from harness.metrics.columns import record_columns
+        from spotfake.harness.metrics.columns import record_columns
 
         return record_columns(self.records, self.answer_kind)
 

@@ -19,11 +19,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from harness.metrics.columns import is_correct
-from harness.metrics.inputs import MetricInputs
-from harness.metrics.registry import MetricDef
-from harness.metrics.types import FloatArray
-from harness.types import Record
+from spotfake.harness.metrics.columns import is_correct
+from spotfake.harness.metrics.inputs import MetricInputs
+from spotfake.harness.metrics.registry import MetricDef
+from spotfake.harness.metrics.types import FloatArray
+from spotfake.harness.types import Record
 
 _GROUPS: weakref.WeakKeyDictionary[MetricInputs, tuple[FloatArray, FloatArray, FloatArray]]
 _GROUPS = weakref.WeakKeyDictionary()

@@ -13,9 +13,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from harness.metrics.definitions import ratio
-from harness.metrics.inputs import MetricInputs
-from harness.metrics.types import BoolArray, FloatArray
+from spotfake.harness.metrics.definitions import ratio
+from spotfake.harness.metrics.inputs import MetricInputs
+from spotfake.harness.metrics.types import BoolArray, FloatArray
 
 
 def roc_points(inputs: MetricInputs, weights: FloatArray) -> tuple[FloatArray, FloatArray]:

@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from harness.errors import SpotfakeError
-from harness.metrics.inputs import MetricInputs
-from harness.metrics.types import FloatArray
-from harness.registry import Registry
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.metrics.inputs import MetricInputs
+from spotfake.harness.metrics.types import FloatArray
+from spotfake.harness.registry import Registry
 
 Needs = Literal["verdicts", "labels", "scores", "references", "options"]
 """What a metric needs to have a value:

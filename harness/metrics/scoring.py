@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from harness.metrics.bleu import bleu_stats
-from harness.metrics.columns import is_correct
-from harness.metrics.css import CssScorer
-from harness.metrics.registry import check_metric_names, metric_def
-from harness.metrics.rouge import rouge_l_scores
-from harness.types import Record
+from spotfake.harness.metrics.bleu import bleu_stats
+from spotfake.harness.metrics.columns import is_correct
+from spotfake.harness.metrics.css import CssScorer
+from spotfake.harness.metrics.registry import check_metric_names, metric_def
+from spotfake.harness.metrics.rouge import rouge_l_scores
+from spotfake.harness.types import Record
 
 
 def reference_texts(refs: Sequence[str] | str | None) -> tuple[str, ...]:

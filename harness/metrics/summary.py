@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from harness.metrics.bootstrap import percentile_interval, resample_counts
-from harness.metrics.inputs import MetricInputs
-from harness.metrics.registry import MetricDef, check_metric_names, metric_def
-from harness.metrics.types import BoolArray, FloatArray
-from harness.types import Record
+from spotfake.harness.metrics.bootstrap import percentile_interval, resample_counts
+from spotfake.harness.metrics.inputs import MetricInputs
+from spotfake.harness.metrics.registry import MetricDef, check_metric_names, metric_def
+from spotfake.harness.metrics.types import BoolArray, FloatArray
+from spotfake.harness.types import Record
 
 Value = float | int | None
 

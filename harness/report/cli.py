@@ -8,25 +8,25 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.errors import SpotfakeError
-from harness.perturb import Perturbation
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.perturb import Perturbation
 
 if TYPE_CHECKING:
-    from harness.runner import RunOutcome
+    from spotfake.harness.runner import RunOutcome
 
 DEFAULT_ROBUSTNESS_METRICS = ("acc", "auc")
 
 
 def _metric_labels(names: Sequence[str]) -> dict[str, str]:
     """Registry labels of ``names`` (unknown names: SpotfakeError with the closest ones)."""
-    from harness.metrics import metric_def
+    from spotfake.harness.metrics import metric_def
 
     return {name: metric_def(name).label for name in names}
 
 
 def _held_out(tasks: Sequence[str]) -> dict[str, Mapping[str, Sequence[str]]]:
     """What each registered task says was held out in training (empty for unknown tasks)."""
-    from harness.registry import TASKS
+    from spotfake.harness.registry import TASKS
 
     out: dict[str, Mapping[str, Sequence[str]]] = {}
     for task in tasks:
@@ -49,8 +49,8 @@ def register_report(parser: argparse.ArgumentParser) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Build the tables (and figures) of every run folder given."""
-    from harness.report.runs import load_runs
-    from harness.report.tables import RENDERERS, build_tables, default_metrics
+    from spotfake.harness.report.runs import load_runs
+    from spotfake.harness.report.tables import RENDERERS, build_tables, default_metrics
 
     metrics = [m.strip() for m in (args.metrics or "").split(",") if m.strip()]
     labels = _metric_labels(metrics)
@@ -63,7 +63,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     if args.figures:
-        from harness.report.figures import write_figures
+        from spotfake.harness.report.figures import write_figures
 
         available = default_metrics(results)
         chosen = labels or _metric_labels([m for m in DEFAULT_ROBUSTNESS_METRICS if m in available])
@@ -75,7 +75,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def register_robustness(parser: argparse.ArgumentParser) -> None:
     """Run a model clean and under each perturbation strength; print metric-vs-strength tables."""
-    from harness.cli import _add_scoring_args
+    from spotfake.harness.cli import _add_scoring_args
 
     parser.add_argument("--model", required=True, help="model name(s), comma-separated")
     parser.add_argument("--model-args", help="key=value,key=value passed to the model")
@@ -100,11 +100,11 @@ def register_robustness(parser: argparse.ArgumentParser) -> None:
 
 def cmd_robustness(args: argparse.Namespace) -> int:
     """The sweep: parse everything first, then run (or reuse) each point of each model."""
-    from harness.cli import _scoring_options, _split
-    from harness.model import LazyModel, parse_model_args
-    from harness.robustness import plan, robustness_tables, sweep
-    from harness.runner import RunOptions
-    from harness.task import load_task, parse_task_args
+    from spotfake.harness.cli import _scoring_options, _split
+    from spotfake.harness.model import LazyModel, parse_model_args
+    from spotfake.harness.robustness import plan, robustness_tables, sweep
+    from spotfake.harness.runner import RunOptions
+    from spotfake.harness.task import load_task, parse_task_args
 
     points = plan(args.perturb)
     metrics = _split(args.metrics) or list(DEFAULT_ROBUSTNESS_METRICS)

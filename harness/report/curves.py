@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.results_contract import Results
+from spotfake.harness.results_contract import Results
 
 RELIABILITY_BINS = 15
 """Equal-width bins over [0, 1] for the reliability diagram (the same binning as the ``ece`` metric)."""
@@ -155,14 +155,14 @@ def sweep_axis(results: Results) -> tuple[str, float | None] | None:
 def run_label(results: Results) -> str:
     """The model's name with the arguments that tell its runs apart: ``random@seed=1``, and the task
     arguments that differ from the task's defaults (``npr@...@split=val``), so one curve is one setting."""
-    from harness.run_folders import args_slug, non_default_args
+    from spotfake.harness.run_folders import args_slug, non_default_args
 
     label = results["model"]["name"]
     model_args = args_slug(results["model"].get("args") or {})
     if model_args:
         label += f"@{model_args}"
-    from harness.errors import SpotfakeError
-    from harness.registry import TASKS
+    from spotfake.harness.errors import SpotfakeError
+    from spotfake.harness.registry import TASKS
 
     task = results.get("task") or {}
     try:

@@ -16,9 +16,9 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from harness.perturb import STRENGTH_LABELS, STRONGER_WHEN_LOWER
-from harness.report import curves
-from harness.report.runs import RunData
+from spotfake.harness.perturb import STRENGTH_LABELS, STRONGER_WHEN_LOWER
+from spotfake.harness.report import curves
+from spotfake.harness.report.runs import RunData
 
 FORMATS = ("png", "svg")
 HELD_OUT_HATCH = "//"

@@ -9,9 +9,9 @@ from typing import cast
 
 import numpy as np
 
-from harness.errors import SpotfakeError
-from harness.results import RESULTS_FILE, SAMPLES_FILE, read_records, read_results
-from harness.results_contract import Results
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.results import RESULTS_FILE, SAMPLES_FILE, read_records, read_results
+from spotfake.harness.results_contract import Results
 
 FloatArray = np.ndarray
 

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from harness.results_contract import Results
+from spotfake.harness.results_contract import Results
 
 DIGITS = 3
 REPORTED_MARK = "†"
@@ -63,7 +63,7 @@ def _number(value: object) -> float | None:
 
 def default_metrics(results: Sequence[Results]) -> list[str]:
     """Registered metrics with a value in at least one result, in the order results list them."""
-    from harness.metrics import metric_names
+    from spotfake.harness.metrics import metric_names
 
     known = set(metric_names())
     ordered = dict.fromkeys(k for r in results for k, v in r["metrics"].items() if v is not None)
@@ -72,7 +72,7 @@ def default_metrics(results: Sequence[Results]) -> list[str]:
 
 def build_tables(results: Sequence[Results], metrics: Sequence[str] | None = None) -> list[Table]:
     """One table per task (in order of first appearance); ``metrics`` default to those with values."""
-    from harness.metrics import metric_def
+    from spotfake.harness.metrics import metric_def
 
     tasks = list(dict.fromkeys(r["task"]["name"] for r in results))
     tables = []

@@ -67,11 +67,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from harness.types import AnswerKind, Label
-from harness.verdict.choices import DEFAULT_CHOICES, read_choice
-from harness.verdict.questions import asked_about, question_label, question_label_cached
-from harness.verdict.realfake import read_verdict
-from harness.verdict.text import split_chunks
+from spotfake.harness.types import AnswerKind, Label
+from spotfake.harness.verdict.choices import DEFAULT_CHOICES, read_choice
+from spotfake.harness.verdict.questions import asked_about, question_label, question_label_cached
+from spotfake.harness.verdict.realfake import read_verdict
+from spotfake.harness.verdict.text import split_chunks
 
 __all__ = ["PARSER_VERSION", "parse_verdict", "question_label"]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from harness.types import Label
-from harness.verdict.claims import claims_in, clauses
-from harness.verdict.questions import question_label
-from harness.verdict.text import make_sentence, split_sentences
-from harness.verdict.vocabulary import RELATIVE, word_set
+from spotfake.harness.types import Label
+from spotfake.harness.verdict.claims import claims_in, clauses
+from spotfake.harness.verdict.questions import question_label
+from spotfake.harness.verdict.text import make_sentence, split_sentences
+from spotfake.harness.verdict.vocabulary import RELATIVE, word_set
 
 DEFAULT_CHOICES = ("A", "B")
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from harness.types import Label
-from harness.verdict.text import Sentence
-from harness.verdict.vocabulary import (
+from spotfake.harness.types import Label
+from spotfake.harness.verdict.text import Sentence
+from spotfake.harness.verdict.vocabulary import (
     AGENT_FILLERS,
     AGENT_PREPS,
     AI_AGENTS,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 
-from harness.types import Label
+from spotfake.harness.types import Label
 
 COIN: tuple[int, int] = (0, 1)
 """The values eval.py draws from (``random.choice([0, 1])``): 1 = real, 0 = fake."""

@@ -25,12 +25,12 @@ from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from harness.errors import SpotfakeError
-from harness.types import Label, Record, Sample
-from harness.verdict.fakevlm_rule import fakevlm_verdict
-from harness.verdict.loki_rule import loki_choice, loki_yes_no, options_from_prompt
-from harness.verdict.questions import question_label
-from harness.verdict.vocabulary import OTHER
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.types import Label, Record, Sample
+from spotfake.harness.verdict.fakevlm_rule import fakevlm_verdict
+from spotfake.harness.verdict.loki_rule import loki_choice, loki_yes_no, options_from_prompt
+from spotfake.harness.verdict.questions import question_label
+from spotfake.harness.verdict.vocabulary import OTHER
 
 DEFAULT_PARSER = "spotfake"
 PARSER_ARGS = ("parser", "parser_seed")
@@ -163,7 +163,7 @@ def scoring_info(
     The count re-reads every recorded answer with the rule (cheap, and the same readings as the records,
     since each pick depends only on the parser, the seed and the sample id).
     """
-    from harness.verdict import PARSER_VERSION
+    from spotfake.harness.verdict import PARSER_VERSION
 
     if not choice.published:
         return {"parser": DEFAULT_PARSER, "verdict_parser": PARSER_VERSION, "n_random_picks": 0}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from harness.types import Label
-from harness.verdict.claims import disjunctions, find_words
-from harness.verdict.text import Sentence, split_sentences
-from harness.verdict.vocabulary import (
+from spotfake.harness.types import Label
+from spotfake.harness.verdict.claims import disjunctions, find_words
+from spotfake.harness.verdict.text import Sentence, split_sentences
+from spotfake.harness.verdict.vocabulary import (
     EVIDENCE,
     IMAGE_PLURALS,
     NEGATORS,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from harness.types import Label
-from harness.verdict.claims import Claim, claims_in, marker_end
-from harness.verdict.questions import lenient_echo
-from harness.verdict.text import make_sentence
-from harness.verdict.vocabulary import (
+from spotfake.harness.types import Label
+from spotfake.harness.verdict.claims import Claim, claims_in, marker_end
+from spotfake.harness.verdict.questions import lenient_echo
+from spotfake.harness.verdict.text import make_sentence
+from spotfake.harness.verdict.vocabulary import (
     CONCLUSION_RE,
     CONTRAST_START_RE,
     MARKER_NOUNS,

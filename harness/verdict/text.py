@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from harness.verdict.vocabulary import MARKER_NOUNS, TRIGGERS
+from spotfake.harness.verdict.vocabulary import MARKER_NOUNS, TRIGGERS
 
 # Normalisation: lower case, a few fixed replacements, punctuation split off, split on white space.
 # (str.replace and str.split run at C speed; a translation table with multi-character targets does not.)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from harness.types import Label
+from spotfake.harness.types import Label
 
 OTHER: dict[str, Label] = {"real": "fake", "fake": "real"}
 

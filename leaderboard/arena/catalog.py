@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.errors import SpotfakeError
-from leaderboard.arena.votes import Catalog, TaskCatalog
+from spotfake.harness.errors import SpotfakeError
+from spotfake.leaderboard.arena.votes import Catalog, TaskCatalog
 
 
 def load_catalog(roots: Sequence[Path | None]) -> Catalog:
@@ -16,7 +16,7 @@ def load_catalog(roots: Sequence[Path | None]) -> Catalog:
     rows are left out. A model's explanations are its records with text and without error; every
     recorded id counts as a sample of the task. Later roots win for a model seen twice.
     """
-    from harness.io import iter_jsonl, read_json
+    from spotfake.harness.io import iter_jsonl, read_json
 
     catalog = Catalog()
     for root in roots:

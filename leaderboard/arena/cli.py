@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from harness.errors import SpotfakeError
+from spotfake.harness.errors import SpotfakeError
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -48,8 +48,8 @@ def register_ratings(parser: argparse.ArgumentParser) -> None:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Check and store the votes of FILE in one transaction."""
-    from leaderboard.arena.catalog import load_catalog
-    from leaderboard.arena.store import ArenaStore
+    from spotfake.leaderboard.arena.catalog import load_catalog
+    from spotfake.leaderboard.arena.store import ArenaStore
 
     catalog = load_catalog([Path(args.results_dir), Path(args.runs_dir)])
     store = ArenaStore(args.db)
@@ -63,8 +63,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Print or write the stored votes as JSONL (same lines as import reads)."""
-    from harness.io import atomic_write_text
-    from leaderboard.arena.store import ArenaStore
+    from spotfake.harness.io import atomic_write_text
+    from spotfake.leaderboard.arena.store import ArenaStore
 
     store = ArenaStore(args.db, create=False)
     try:
@@ -82,8 +82,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_ratings(args: argparse.Namespace) -> int:
     """Print the ratings table or JSON."""
-    from leaderboard.arena.ratings import bradley_terry, ratings_json
-    from leaderboard.arena.store import ArenaStore
+    from spotfake.leaderboard.arena.ratings import bradley_terry, ratings_json
+    from spotfake.leaderboard.arena.store import ArenaStore
 
     if args.bootstrap < 0:
         raise SpotfakeError(f"--bootstrap must be >= 0, got {args.bootstrap}")

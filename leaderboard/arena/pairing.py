@@ -14,7 +14,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from leaderboard.arena.votes import TaskCatalog
+from spotfake.leaderboard.arena.votes import TaskCatalog
 
 
 @dataclass(frozen=True)

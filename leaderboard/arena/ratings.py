@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from leaderboard.arena.votes import Vote
+from spotfake.leaderboard.arena.votes import Vote
 
 SCALE = 400 / math.log(10)
 MEAN = 1000.0
@@ -114,8 +114,8 @@ def rank_agreement(
     ``metrics``: metric name -> model -> value. The sign is oriented by the metric registry's direction,
     so positive always means "humans and the metric order models alike". None with fewer than 3 models.
     """
-    from harness.judge.check import kendall_tau
-    from harness.metrics.registry import higher_is_better
+    from spotfake.harness.judge.check import kendall_tau
+    from spotfake.harness.metrics.registry import higher_is_better
 
     human = {r.model: r.rating for r in ratings}
     out: dict[str, float | None] = {}

@@ -16,9 +16,9 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from harness.errors import SpotfakeError
-from leaderboard.arena.db import VoteRow, database_url, make_engine
-from leaderboard.arena.votes import Catalog, Vote, vote_from_json
+from spotfake.harness.errors import SpotfakeError
+from spotfake.leaderboard.arena.db import VoteRow, database_url, make_engine
+from spotfake.leaderboard.arena.votes import Catalog, Vote, vote_from_json
 
 RATE_LIMIT = (20, 60.0)
 """At most this many votes per voter per this many seconds, through the tab."""
@@ -72,7 +72,7 @@ class ArenaStore:
 
     def import_file(self, path: Path, catalog: Catalog) -> int:
         """Import a JSONL file of votes in one transaction; refuse the whole file at its first bad line."""
-        from harness.jsonio import iter_json_lines
+        from spotfake.harness.jsonio import iter_json_lines
 
         if not path.is_file():
             raise SpotfakeError(f"votes file not found: {path}")

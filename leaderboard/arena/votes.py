@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from harness.errors import SpotfakeError
+from spotfake.harness.errors import SpotfakeError
 
 WINNERS = ("a", "b", "tie", "both_bad")
 FIELDS = ("task", "sample_id", "model_a", "model_b", "winner", "voter", "time")

@@ -28,13 +28,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.results import RESULTS_FILE, SAMPLES_FILE
-from harness.results_contract import Results
-from harness.types import Record
-from leaderboard.received import Limits, SubmissionFiles, too_big
-from leaderboard.submission.parse import MODEL_KINDS, parse_results, parse_samples
-from leaderboard.submission.store import store, stored_results, submission_folder
-from leaderboard.submission.verify import CSS_TOLERANCE, TOLERANCE, load_task_for, verify
+from spotfake.harness.results import RESULTS_FILE, SAMPLES_FILE
+from spotfake.harness.results_contract import Results
+from spotfake.harness.types import Record
+from spotfake.leaderboard.received import Limits, SubmissionFiles, too_big
+from spotfake.leaderboard.submission.parse import MODEL_KINDS, parse_results, parse_samples
+from spotfake.leaderboard.submission.store import store, stored_results, submission_folder
+from spotfake.leaderboard.submission.verify import CSS_TOLERANCE, TOLERANCE, load_task_for, verify
 
 __all__ = [
     "MODEL_KINDS",

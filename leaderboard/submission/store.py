@@ -15,14 +15,14 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import cast
 
-from harness import __version__
-from harness.errors import SpotfakeError
-from harness.metrics.summary import Summary
-from harness.results import RESULTS_FILE, SAMPLES_FILE, ModelInfo, run_dir, utc_now, validate_results
-from harness.results_contract import Results
-from harness.task import LoadedTask
-from harness.types import Record
-from leaderboard.received import SubmissionFiles
+from spotfake.harness import __version__
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.metrics.summary import Summary
+from spotfake.harness.results import RESULTS_FILE, SAMPLES_FILE, ModelInfo, run_dir, utc_now, validate_results
+from spotfake.harness.results_contract import Results
+from spotfake.harness.task import LoadedTask
+from spotfake.harness.types import Record
+from spotfake.leaderboard.received import SubmissionFiles
 
 SUBMITTED_DIR = "submitted"
 RECEIVED_PREFIX = "received."
@@ -53,7 +53,7 @@ def stored_results(
     tolerance: Mapping[str, float],
 ) -> Results:
     """The results.json to store: the engine's own numbers, ``source = "submitted"``, and provenance."""
-    from harness.scoring import build_results
+    from spotfake.harness.scoring import build_results
 
     model = claimed["model"]
     info = ModelInfo(
@@ -128,7 +128,7 @@ def submission_lock(results_dir: Path, model: str, task: str, wait_s: float = LO
 
 
 def _staged(staging: Path, results: Results, records: list[Record], files: SubmissionFiles) -> None:
-    from harness.results import write_records
+    from spotfake.harness.results import write_records
 
     text = json.dumps(results, indent=2, allow_nan=False) + "\n"
     (staging / RESULTS_FILE).write_text(text, encoding="utf-8")

@@ -8,14 +8,14 @@ import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from harness.errors import SpotfakeError
-from harness.metrics.summary import Summary
-from harness.results import RESULTS_FILE, SAMPLES_FILE
-from harness.results_contract import Results
-from harness.scoring import ScoringOptions
-from harness.task import LoadedTask
-from harness.types import Record
-from leaderboard.submission.parse import SubmittedRecord
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.metrics.summary import Summary
+from spotfake.harness.results import RESULTS_FILE, SAMPLES_FILE
+from spotfake.harness.results_contract import Results
+from spotfake.harness.scoring import ScoringOptions
+from spotfake.harness.task import LoadedTask
+from spotfake.harness.types import Record
+from spotfake.leaderboard.submission.parse import SubmittedRecord
 
 TOLERANCE = 1e-9
 CSS_TOLERANCE = 1e-6
@@ -30,8 +30,8 @@ def _examples(ids: Sequence[str]) -> str:
 def load_task_for(results: Results, data_root: Path | None) -> LoadedTask:
     """The leaderboard's own copy of the submitted task; refuses anything but a registered task name, and any
     difference in version, annotation fingerprint or task arguments."""
-    from harness.registry import TASKS
-    from harness.task import load_task
+    from spotfake.harness.registry import TASKS
+    from spotfake.harness.task import load_task
 
     claimed = results["task"]
     name = claimed["name"]
@@ -103,7 +103,7 @@ def rescore(
 ) -> tuple[list[Record], Summary, dict[str, object]]:
     """Records, summary and scoring info recomputed by the engine from the submitted answers alone
     (explanation metrics only when ``model_kind`` is one that explains)."""
-    from harness.scoring import complete_records, records_from_responses, score_and_summarize
+    from spotfake.harness.scoring import complete_records, records_from_responses, score_and_summarize
 
     responses = {rec.id: rec.response for rec in submitted if rec.response is not None}
     found = records_from_responses(task, responses, options.threshold, None)
@@ -211,7 +211,7 @@ def verify(
     claimed: Results, submitted: Sequence[SubmittedRecord], task: LoadedTask
 ) -> tuple[list[Record], Summary, dict[str, object]]:
     """Re-score the submitted answers and compare every claimed number; SpotfakeError on the first mismatch."""
-    from harness.judge.metrics import without_judge
+    from spotfake.harness.judge.metrics import without_judge
 
     claimed = without_judge(claimed)  # judge grades need the judge: not checked by recomputation
     check_ids_and_labels(task, submitted)

@@ -18,13 +18,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from harness.errors import SpotfakeError
-from leaderboard.arena.catalog import load_catalog
-from leaderboard.arena.pairing import Matchup, next_matchup
-from leaderboard.arena.ratings import Rating, bradley_terry, rank_agreement
-from leaderboard.arena.store import ArenaStore
-from leaderboard.arena.votes import Catalog, Vote
-from leaderboard.tabs.context import BoardContext
+from spotfake.harness.errors import SpotfakeError
+from spotfake.leaderboard.arena.catalog import load_catalog
+from spotfake.leaderboard.arena.pairing import Matchup, next_matchup
+from spotfake.leaderboard.arena.ratings import Rating, bradley_terry, rank_agreement
+from spotfake.leaderboard.arena.store import ArenaStore
+from spotfake.leaderboard.arena.votes import Catalog, Vote
+from spotfake.leaderboard.tabs.context import BoardContext
 
 BUTTONS = (("A is better", "a"), ("B is better", "b"), ("Tie", "tie"), ("Both bad", "both_bad"))
 SHOWN_METRICS = ("acc", "f1", "rouge_l", "css", "rouge_l_gated", "css_gated", "judge", "judge_gated")
@@ -160,7 +160,7 @@ def _ratings_view(ctx: BoardContext, task: str, votes: list[Vote], ratings: list
 
 
 def _label(name: str) -> str:
-    from harness.metrics.registry import METRICS, metric_label
+    from spotfake.harness.metrics.registry import METRICS, metric_label
 
     return metric_label(name) if name in METRICS else name
 

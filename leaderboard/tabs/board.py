@@ -13,13 +13,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from harness.metrics.registry import METRICS, higher_is_better, metric_def
-from leaderboard import data as lb
-from leaderboard.loading import mtime_ns
-from leaderboard.styling import styled_board
-from leaderboard.tabs.context import ALL, NOTICE, BoardContext
-from leaderboard.ties import PairP, has_paired_test, tie_p_value, tie_p_values
-from leaderboard.views import bar_chart, board_table, citation_url, md_escape
+from spotfake.harness.metrics.registry import METRICS, higher_is_better, metric_def
+from spotfake.leaderboard import data as lb
+from spotfake.leaderboard.loading import mtime_ns
+from spotfake.leaderboard.styling import styled_board
+from spotfake.leaderboard.tabs.context import ALL, NOTICE, BoardContext
+from spotfake.leaderboard.ties import PairP, has_paired_test, tie_p_value, tie_p_values
+from spotfake.leaderboard.views import bar_chart, board_table, citation_url, md_escape
 
 MORE_COLUMNS = ("Kind", "Where")
 """Columns shown on request, so that the default table fits 1400 px without scrolling."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from leaderboard import data as lb
-from leaderboard.tabs.context import BoardContext
-from leaderboard.views import heatmap, md_escape
+from spotfake.leaderboard import data as lb
+from spotfake.leaderboard.tabs.context import BoardContext
+from spotfake.leaderboard.views import heatmap, md_escape
 
 
 def render(ctx: BoardContext) -> None:
@@ -51,6 +51,6 @@ def render(ctx: BoardContext) -> None:
 
 def metric_def_needs_scores(name: str) -> bool:
     """Whether a metric is a score metric (its fake-only groups are compared with all reals)."""
-    from harness.metrics.registry import METRICS, metric_def
+    from spotfake.harness.metrics.registry import METRICS, metric_def
 
     return name in METRICS and metric_def(name).needs == "scores"

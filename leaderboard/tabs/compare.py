@@ -13,15 +13,15 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from harness.errors import SpotfakeError
-from harness.metrics.registry import higher_is_better
-from harness.results import read_records
-from leaderboard import data as lb
-from leaderboard.loading import mtime_ns
-from leaderboard.paired import MetricComparison, compare_runs
-from leaderboard.stats import format_p
-from leaderboard.tabs.context import BoardContext
-from leaderboard.views import md_escape
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.metrics.registry import higher_is_better
+from spotfake.harness.results import read_records
+from spotfake.leaderboard import data as lb
+from spotfake.leaderboard.loading import mtime_ns
+from spotfake.leaderboard.paired import MetricComparison, compare_runs
+from spotfake.leaderboard.stats import format_p
+from spotfake.leaderboard.tabs.context import BoardContext
+from spotfake.leaderboard.views import md_escape
 
 VIEWER_TAB = "Explanations"
 

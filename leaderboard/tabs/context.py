@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.types import Sample
-from leaderboard import data as lb
-from leaderboard.config import AppConfig
+from spotfake.harness.types import Sample
+from spotfake.leaderboard import data as lb
+from spotfake.leaderboard.config import AppConfig
 
 ALL = "All"
 """The category filter's value meaning "every category"."""
@@ -122,12 +122,12 @@ class BoardContext:
 
     def samples(self, entry: lb.RunEntry) -> pd.DataFrame:
         """The records of a run as a frame indexed by sample id (raises SpotfakeError on a bad file)."""
-        from leaderboard.loading import samples_of
+        from spotfake.leaderboard.loading import samples_of
 
         return samples_of(entry)
 
     def task_samples(self, task: str) -> tuple[Mapping[str, Sample] | None, str]:
         """The task's own samples by id, or None and why they are not at hand (no data root, ...)."""
-        from leaderboard.loading import task_samples
+        from spotfake.leaderboard.loading import task_samples
 
         return task_samples(task, self.data_root(task))

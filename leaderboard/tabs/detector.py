@@ -14,13 +14,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from harness.errors import SpotfakeError
-from harness.perturb import STRENGTH_LABELS
-from harness.report import curves
-from leaderboard import data as lb
-from leaderboard import detector_charts as charts
-from leaderboard.tabs.context import BoardContext
-from leaderboard.views import md_escape
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.perturb import STRENGTH_LABELS
+from spotfake.harness.report import curves
+from spotfake.leaderboard import data as lb
+from spotfake.leaderboard import detector_charts as charts
+from spotfake.leaderboard.tabs.context import BoardContext
+from spotfake.leaderboard.views import md_escape
 
 CURVE_METRICS = (
     "acc",
@@ -39,7 +39,7 @@ CURVE_METRICS = (
 
 def _offered(values: Iterable[Mapping[str, object]]) -> list[str]:
     """Registered metrics with a value in ``values``: :data:`CURVE_METRICS` first, then the others."""
-    from harness.metrics import metric_names
+    from spotfake.harness.metrics import metric_names
 
     present = {k for v in values for k, x in v.items() if x is not None}
     others = sorted((present & set(metric_names())) - set(CURVE_METRICS))
@@ -158,7 +158,7 @@ def _robustness_section(entries: Sequence[lb.RunEntry], task: str) -> None:
 
 
 def _held_out(task: str) -> Mapping[str, Sequence[str]]:
-    from harness.registry import TASKS
+    from spotfake.harness.registry import TASKS
 
     try:
         return TASKS.get(task).held_out if task in TASKS else {}

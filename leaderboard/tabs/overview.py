@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 
 import streamlit as st
 
-from leaderboard.overview import overview
-from leaderboard.tabs.context import BoardContext
+from spotfake.leaderboard.overview import overview
+from spotfake.leaderboard.tabs.context import BoardContext
 
 TABLE_KEY = "overview_table"
 FIRST_TAB = "Leaderboard"

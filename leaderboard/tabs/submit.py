@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from harness.errors import SpotfakeError
-from leaderboard import data as lb
-from leaderboard.received import Limits, files_from_uploads
-from leaderboard.submission import parse_results, submit
-from leaderboard.tabs.context import HIGHLIGHT, NOTICE, BoardContext, navigate
-from leaderboard.views import md_escape, summary_text
+from spotfake.harness.errors import SpotfakeError
+from spotfake.leaderboard import data as lb
+from spotfake.leaderboard.received import Limits, files_from_uploads
+from spotfake.leaderboard.submission import parse_results, submit
+from spotfake.leaderboard.tabs.context import HIGHLIGHT, NOTICE, BoardContext, navigate
+from spotfake.leaderboard.views import md_escape, summary_text
 
 
 def _mib(size: int) -> str:
@@ -32,7 +32,7 @@ def limits_text(limits: Limits) -> str:
 def verifiable_tasks(ctx: BoardContext) -> list[str]:
     """Registered tasks this server can re-score: their data is given (``--data-root``) or ships with the
     task definition, and loads. Tasks without either are not loaded at all (no download is attempted)."""
-    from harness.registry import TASKS
+    from spotfake.harness.registry import TASKS
 
     ok = []
     for name in TASKS.names():

@@ -15,12 +15,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from harness.errors import SpotfakeError
-from harness.types import Sample
-from leaderboard import data as lb
-from leaderboard.loading import judge_scores
-from leaderboard.tabs.context import ALL, BoardContext
-from leaderboard.views import md_escape
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.types import Sample
+from spotfake.leaderboard import data as lb
+from spotfake.leaderboard.loading import judge_scores
+from spotfake.leaderboard.tabs.context import ALL, BoardContext
+from spotfake.leaderboard.views import md_escape
 
 SHOW = ("all samples", "where the models disagree", "where any model is wrong")
 JUDGED_LOW = "where an explanation is judged low (1-2 of 5)"
@@ -93,7 +93,7 @@ def show_images(paths: Sequence[Path], sample_id: str, zoom_key: str) -> bool:
     """The sample's images at one whole-number zoom (nearest neighbour); False when none can be shown."""
     from PIL import Image
 
-    from harness.images import load_image
+    from spotfake.harness.images import load_image
 
     images = []
     for path in paths:

@@ -3,7 +3,7 @@
 The committed set lives in ``data/`` (FakeClue layout: ``data_json/<split>.json``, images under
 ``<split>/``); ``spotfake demo build --seed N`` rebuilds it bit for bit and ``spotfake demo verify`` checks
 it against ``data/manifest.json``. This module imports nothing heavy, so the task definition's
-``default_data_root: "tasks.demo:data"`` resolves through :data:`__file__`.
+``default_data_root: "spotfake.tasks.demo:data"`` resolves through :data:`__file__`.
 """
 
 from __future__ import annotations

@@ -24,13 +24,13 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from harness.errors import SpotfakeError
-from tasks.demo import clues
-from tasks.demo.config import BuildConfig, TrainConfig, full
-from tasks.demo.crops import SIZE, SourcePlan, allocate, draw_crop, plan_sources, real_crops
-from tasks.demo.generators import FAMILIES
-from tasks.demo.manifest import MANIFEST_NAME, write_manifest
-from tasks.demo.measure import measure
+from spotfake.harness.errors import SpotfakeError
+from spotfake.tasks.demo import clues
+from spotfake.tasks.demo.config import BuildConfig, TrainConfig, full
+from spotfake.tasks.demo.crops import SIZE, SourcePlan, allocate, draw_crop, plan_sources, real_crops
+from spotfake.tasks.demo.generators import FAMILIES
+from spotfake.tasks.demo.manifest import MANIFEST_NAME, write_manifest
+from spotfake.tasks.demo.measure import measure
 
 PROMPT = "<image>Does the image looks real/fake?"
 """FakeClue's question, verbatim."""
@@ -84,7 +84,7 @@ def train_and_sample(
     requests: dict[str, np.ndarray],
 ) -> tuple[dict[str, np.ndarray], float]:
     """Train one family and sample the requested source labels per split (runs in a worker process)."""
-    from tasks.demo.generators.common import deterministic_torch
+    from spotfake.tasks.demo.generators.common import deterministic_torch
 
     start = time.process_time()
     module = importlib.import_module(FAMILIES[family])

@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from tasks.demo import DATA_DIR
+from spotfake.tasks.demo import DATA_DIR
 
 
 def register_build(parser: argparse.ArgumentParser) -> None:
@@ -57,8 +57,8 @@ def register_verify(parser: argparse.ArgumentParser) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from tasks.demo.build import build
-    from tasks.demo.config import PROFILES
+    from spotfake.tasks.demo.build import build
+    from spotfake.tasks.demo.config import PROFILES
 
     if args.jobs < 1:
         print("--jobs must be at least 1", file=sys.stderr)
@@ -74,7 +74,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from tasks.demo.manifest import verify
+    from spotfake.tasks.demo.manifest import verify
 
     result = verify(args.data_root, args.manifest)
     for label, paths in (

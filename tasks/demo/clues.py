@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tasks.demo.measure import PROPERTIES
+from spotfake.tasks.demo.measure import PROPERTIES
 
 PERCENTILES = (5, 25, 50, 75, 95)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from tasks.demo.sources import SOURCES, PhotoSource, load_source
+from spotfake.tasks.demo.sources import SOURCES, PhotoSource, load_source
 
 SIZE = 64
 BAND_HEIGHT = 128

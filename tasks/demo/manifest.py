@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import SpotfakeError
-from harness.jsonio import loads_strict
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.jsonio import loads_strict
 
 MANIFEST_NAME = "manifest.json"
 FORMAT = "spotfake-demo-manifest/1"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.errors import SpotfakeError
+from spotfake.harness.errors import SpotfakeError
 
 
 @dataclass(frozen=True)

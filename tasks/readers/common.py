@@ -15,10 +15,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from harness.errors import SpotfakeError
-from harness.io import cache_root as cache_root  # where readers keep listings and unpacked images
-from harness.jsonio import MAX_FILE_BYTES, loads_strict, open_regular
-from harness.task import TaskSpec
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.io import cache_root as cache_root  # where readers keep listings and unpacked images
+from spotfake.harness.jsonio import MAX_FILE_BYTES, loads_strict, open_regular
+from spotfake.harness.task import TaskSpec
 
 IMAGE_TOKEN = re.compile(r"<image>")
 

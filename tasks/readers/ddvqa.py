@@ -17,10 +17,10 @@ import string
 from pathlib import Path
 from typing import Any
 
-from harness.errors import SpotfakeError
-from harness.task import TaskData, TaskSpec
-from harness.types import Sample
-from tasks.readers.common import (
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.task import TaskData, TaskSpec
+from spotfake.harness.types import Sample
+from spotfake.tasks.readers.common import (
     arg_path,
     check_args,
     choice_arg,

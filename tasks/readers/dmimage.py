@@ -22,11 +22,11 @@ import io
 from pathlib import Path
 from typing import Any
 
-from harness.errors import SpotfakeError
-from harness.task import TaskData, TaskSpec
-from harness.types import Label, Sample
-from tasks.readers.common import arg_path, check_args, decode_text, require_data_root, safe_join
-from tasks.readers.imagefolder import file_size, list_images, write_listing
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.task import TaskData, TaskSpec
+from spotfake.harness.types import Label, Sample
+from spotfake.tasks.readers.common import arg_path, check_args, decode_text, require_data_root, safe_join
+from spotfake.tasks.readers.imagefolder import file_size, list_images, write_listing
 
 FAMILIES: dict[str, tuple[str, ...]] = {
     "ProGAN": ("progan_lsun",),

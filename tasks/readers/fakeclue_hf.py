@@ -18,11 +18,11 @@ import posixpath
 from pathlib import Path
 from typing import Any
 
-from harness.errors import SpotfakeError
-from harness.io import atomic_write_bytes
-from harness.task import TaskData, TaskSpec
-from harness.types import Label, Sample
-from tasks.readers.common import (
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.io import atomic_write_bytes
+from spotfake.harness.task import TaskData, TaskSpec
+from spotfake.harness.types import Label, Sample
+from spotfake.tasks.readers.common import (
     arg_path,
     cache_root,
     check_args,
@@ -31,7 +31,7 @@ from tasks.readers.common import (
     safe_join,
     strip_image_tokens,
 )
-from tasks.readers.fakeclue import conversation_turns, parse_label, source_of
+from spotfake.tasks.readers.fakeclue import conversation_turns, parse_label, source_of
 
 ARGS = ("split", "hub_id", "revision", "data_files", "image_dir", "image_column", "id_column", "cache_dir")
 DATA_SUFFIXES = (".arrow", ".parquet", ".json", ".jsonl", ".csv")

@@ -20,10 +20,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from harness.errors import SpotfakeError
-from harness.task import TaskData, TaskSpec
-from harness.types import Label, Sample
-from tasks.readers.common import (
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.task import TaskData, TaskSpec
+from spotfake.harness.types import Label, Sample
+from spotfake.tasks.readers.common import (
     arg_path,
     check_args,
     choice_arg,
@@ -31,7 +31,7 @@ from tasks.readers.common import (
     read_json_file,
     require_data_root,
 )
-from tasks.readers.imagefolder import EXTENSIONS, file_size, write_listing
+from spotfake.tasks.readers.imagefolder import EXTENSIONS, file_size, write_listing
 
 METHODS = ("Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures", "FaceShifter")
 """FF++'s manipulation methods, as its folders spell them."""

