@@ -105,8 +105,8 @@ def test_a_large_real_png_is_refused_before_decoding(tmp_path: Path) -> None:
     probe = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from harness.images import load_image\n"
-        "from harness.types import SampleError\n"
+        "from spotfake.harness.images import load_image\n"
+        "from spotfake.harness.types import SampleError\n"
         "try:\n"
         f"    load_image(Path({str(path)!r}), sample_id='big')\n"
         "except SampleError as exc:\n"
