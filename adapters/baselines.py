@@ -19,7 +19,6 @@ def claim(sample: Sample, verdict: str) -> str:
 
 
 class _Constant(Model):
-    kind = "baseline"
     needs_images = False
     answer = ""
 
@@ -46,7 +45,6 @@ class AlwaysReal(_Constant):
 class RandomGuess(Model):
     """A seeded coin flip per sample id: the same id always gets the same answer for a given seed."""
 
-    kind = "baseline"
     needs_images = False
 
     def __init__(self, seed: str | int = 0) -> None:

@@ -50,7 +50,6 @@ class HFImageTextModel(Model):
     that ship none).
     """
 
-    kind = "lmm"
     needs_images = True
 
     def __init__(

@@ -87,7 +87,6 @@ class OpenAIChatModel(Model):
     ``max_failures`` (requests failing in a row that stop the run, 8; 0 = never stop).
     """
 
-    kind = "lmm"
     needs_images = True
 
     def __init__(

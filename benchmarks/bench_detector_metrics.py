@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from spotfake.harness.jsonio import iter_json_lines
-from spotfake.harness.runner import score_predictions
+from spotfake.harness.rescore import score_predictions
 from spotfake.harness.scoring import ScoringOptions, responses_from_predictions
 from spotfake.harness.task import LoadedTask, TaskSpec
 from spotfake.harness.types import Sample

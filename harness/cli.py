@@ -17,7 +17,8 @@ from pathlib import Path
 from spotfake.harness import __version__
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.images import DEFAULT_MAX_PIXELS
-from spotfake.harness.run_folders import PLAIN_NAME
+from spotfake.harness.model_kind import MODEL_KINDS
+from spotfake.harness.run_identity import PLAIN_NAME
 from spotfake.harness.scoring import ScoringOptions
 
 Handler = Callable[[argparse.Namespace], int]
@@ -107,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_score.add_argument("--model-name", help="name for the results (default: the file's stem)")
     p_score.add_argument(
         "--model-kind",
-        choices=["lmm", "expert", "baseline"],
+        choices=MODEL_KINDS,
         help="what answered (decides whether explanation metrics apply; default: lmm when the file has "
         "text answers, else expert)",
     )
@@ -295,7 +296,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     """Re-score a predictions file through the same code as a fresh run."""
     from spotfake.harness.jsonio import iter_json_lines, open_regular
     from spotfake.harness.rescore import score_predictions
-    from spotfake.harness.run_folders import check_plain_name
+    from spotfake.harness.run_identity import check_plain_name
     from spotfake.harness.scoring import responses_from_predictions
     from spotfake.harness.table import leaderboard_table
     from spotfake.harness.task import load_task, parse_task_args

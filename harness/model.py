@@ -7,13 +7,12 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.model_kind import ModelKind
 from spotfake.harness.registry import MODELS
 from spotfake.harness.types import Response, Sample
-
-ModelKind = Literal["lmm", "expert", "baseline"]
 
 
 @dataclass
@@ -35,7 +34,9 @@ class Model(ABC):
     """
 
     name: str = ""
-    kind: ModelKind = "lmm"
+    kind: ModelKind | None = None
+    """lmm, expert or baseline (:mod:`harness.model_kind`). Declare it once: on the class, or in the
+    registration (``MODELS.register(..., kind=...)``), which then sets it on every instance it builds."""
     needs_images: bool = True
     batch_size: int = 8
     """Samples per ``predict`` call unless ``--batch-size`` says otherwise; adapters set their own."""
@@ -89,7 +90,16 @@ def build_model(name: str, args: dict[str, str] | None = None) -> Model:
         raise SpotfakeError(f"model {name!r}: bad --model-args ({exc})") from None
     if not model.name:
         model.name = name
+    model.kind = registered_kind(name)
     return model
+
+
+def registered_kind(name: str) -> ModelKind:
+    """The one kind of registered model ``name``, importing its class only when the row does not say."""
+    entry = MODELS.entry(name)
+    if entry.meta.get("kind") is None:
+        MODELS.get(name)  # the registry's check takes the class's kind into the row, or refuses
+    return entry.meta["kind"]
 
 
 class LazyModel:
@@ -100,7 +110,7 @@ class LazyModel:
         entry = MODELS.entry(name)
         self.name = name
         self.args: dict[str, str] = dict(args or {})
-        self.kind = str(entry.meta.get("kind", "lmm"))
+        self.kind: ModelKind = registered_kind(name)
         target = entry.target
         self.target = (
             target

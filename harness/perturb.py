@@ -11,7 +11,8 @@ A spec is a chain of steps joined by ``+``, applied left to right after decoding
     social             preset: longest side down to 1080 (never up), then JPEG 75
     resize:0.5+jpeg:75 a chain
 
-Each perturbed run gets its own folder (``<task>@<slug>``) and run key; ``results.json`` records the spec.
+Each perturbed run gets its own folder (``<task>@<slug>``) and run key (:class:`harness.run_identity.RunIdentity`);
+``results.json`` records the spec.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import io
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -213,19 +213,6 @@ def perturbation_slug(spec: Perturbation | str | None) -> str:
     """Folder suffix of a perturbation, e.g. ``jpeg75`` or ``resize0.5+jpeg75`` (``""`` for none)."""
     p = parse_perturbation(spec) if isinstance(spec, str) else spec
     return "" if p is None else "+".join(s.slug for s in p.steps)
-
-
-def perturbed_task_folder(task_name: str, perturbation: Perturbation | None) -> str:
-    """``<task>`` for clean runs, ``<task>@<slug>`` for perturbed ones."""
-    return task_name if perturbation is None else f"{task_name}@{perturbation_slug(perturbation)}"
-
-
-def perturbed_key(key: str, perturbation: Perturbation | None) -> str:
-    """The run key of a perturbed run (the clean key itself when there is no perturbation)."""
-    if perturbation is None:
-        return key
-    payload = json.dumps({"run_key": key, "perturbation": perturbation.spec}, sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 def image_transform(perturbation: Perturbation | None) -> Callable[[str, list[Any]], list[Any]] | None:

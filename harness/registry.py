@@ -17,6 +17,7 @@ from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar
 
 from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.model_kind import check_model_entry
 
 T = TypeVar("T")
 
@@ -65,9 +66,14 @@ class Entry(Generic[T]):
 class Registry(Generic[T]):
     """Name -> entry, with lazy loading, entry-point plugins, wildcards and typo suggestions."""
 
-    def __init__(self, kind: str, entry_point_group: str) -> None:
+    def __init__(
+        self, kind: str, entry_point_group: str, check: Callable[[Entry[T]], None] | None = None
+    ) -> None:
         self.kind = kind
         self.entry_point_group = entry_point_group
+        self.check = check
+        """Called with an entry when it is registered and again when its lazy target is first loaded; it
+        may refuse the entry (SpotfakeError) or complete its metadata."""
         self._entries: dict[str, Entry[T]] = {}
         self._plugins_loaded = False
 
@@ -89,7 +95,10 @@ class Registry(Generic[T]):
         def add(obj: T | str) -> None:
             if name in self._entries and not replace:
                 raise SpotfakeError(f"{self.kind} {name!r} is already registered")
-            self._entries[name] = Entry(name=name, target=obj, description=description, meta=dict(meta))
+            entry: Entry[T] = Entry(name=name, target=obj, description=description, meta=dict(meta))
+            if self.check is not None:
+                self.check(entry)
+            self._entries[name] = entry
 
         if target is not None:
             add(target)
@@ -131,8 +140,12 @@ class Registry(Generic[T]):
         return self._entries[name]
 
     def get(self, name: str) -> T:
-        """The registered object for ``name``."""
-        return self.entry(name).load()
+        """The registered object for ``name`` (checked again once its lazy target is imported)."""
+        entry = self.entry(name)
+        obj = entry.load()
+        if self.check is not None:
+            self.check(entry)
+        return obj
 
     def __contains__(self, name: object) -> bool:
         self._load_plugins()
@@ -144,4 +157,5 @@ class Registry(Generic[T]):
 
 
 TASKS: Registry[Any] = Registry("task", "spotfake.tasks")
-MODELS: Registry[Any] = Registry("model", "spotfake.models")
+MODELS: Registry[Any] = Registry("model", "spotfake.models", check=check_model_entry)
+"""Models; each entry's ``meta['kind']`` is its one kind (:func:`harness.model_kind.check_model_entry`)."""

@@ -16,9 +16,9 @@ from spotfake.harness.locking import FolderLock
 from spotfake.harness.record_store import read_tolerant, record_files
 from spotfake.harness.results import RESULTS_FILE, ModelInfo
 from spotfake.harness.results_contract import Results
-from spotfake.harness.run_folders import check_plain_name, run_folder, task_folder
+from spotfake.harness.run_identity import RunIdentity, check_plain_name
 from spotfake.harness.runner import finalize
-from spotfake.harness.scoring import ScoringOptions, records_from_responses, run_key
+from spotfake.harness.scoring import ScoringOptions, records_from_responses
 from spotfake.harness.task import LoadedTask
 from spotfake.harness.types import Response
 
@@ -69,15 +69,16 @@ def score_predictions(
         settings={"source": "predictions file"},
         fingerprint=fingerprint,
     )
-    key = run_key(info, task)
-    folder = run_folder(output_dir, model_name, {}, task_folder(task.spec.name, task.spec.args, task.args))
+    identity = RunIdentity.of(model_name, {}, task).with_fingerprint(fingerprint)
+    key = identity.key
+    folder = identity.folder(output_dir)
     with FolderLock(folder, what="run folder"):
         if not replace and _holds_another_run(folder, key):
             raise SpotfakeError(
                 f"{folder} already holds another run; choose another --model-name, or pass --replace "
                 "(its records are then kept in samples.previous-<key>.jsonl)"
             )
-        found = records_from_responses(task, responses, scoring_options.threshold, key)
+        found = records_from_responses(task, responses, key)
         results = finalize(
             task,
             info,

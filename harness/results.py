@@ -67,12 +67,6 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
-def run_dir(output_dir: Path, model_name: str, task_name: str) -> Path:
-    """``<output-dir>/<model>/<task>``, with path separators in names made safe."""
-    safe = [part.replace("/", "__").replace("\\", "__") for part in (model_name, task_name)]
-    return output_dir / safe[0] / safe[1]
-
-
 def write_records(path: Path, records: list[Record]) -> None:
     """Atomically write records as JSONL, one ``Record.to_json()`` per line."""
     from spotfake.harness.io import atomic_write_text

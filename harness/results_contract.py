@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from typing_extensions import NotRequired, TypedDict
 
+from spotfake.harness.model_kind import ModelKind
+
 MetricValue = float | int | None
 MetricValues = dict[str, MetricValue]
 """Counts and metric values by name (None = not applicable or undefined)."""
@@ -17,7 +19,6 @@ Breakdowns = dict[str, dict[str, MetricValues]]
 """field -> value -> counts and metric values."""
 
 Source = Literal["reproduced", "reported", "submitted"]
-ModelKind = Literal["lmm", "expert", "baseline"]
 AnswerKindName = Literal["verdict", "yesno", "choice"]
 
 
@@ -39,6 +40,7 @@ class TaskEntry(TypedDict):
     data_fingerprint: NotRequired[str]
     answer_kind: NotRequired[AnswerKindName]
     args: NotRequired[dict[str, str]]
+    default_args: NotRequired[dict[str, str]]
     n: NotRequired[int]
 
 

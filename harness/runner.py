@@ -32,13 +32,8 @@ from spotfake.harness.launch_index import (
 )
 from spotfake.harness.locking import LOCK_FILE, FolderLock
 from spotfake.harness.model import LazyModel, Model
-from spotfake.harness.perturb import (
-    Perturbation,
-    image_transform,
-    perturbation_slug,
-    perturbed_key,
-    perturbed_task_folder,
-)
+from spotfake.harness.model_kind import MODEL_KINDS
+from spotfake.harness.perturb import Perturbation, image_transform
 from spotfake.harness.prefetch import decoded_batches
 from spotfake.harness.provenance import environment
 from spotfake.harness.record_store import (
@@ -54,15 +49,15 @@ from spotfake.harness.redaction import public_args
 from spotfake.harness.results import RESULTS_FILE, SAMPLES_FILE, ModelInfo, write_records, write_results
 from spotfake.harness.results_contract import Perturbation as PerturbationEntry
 from spotfake.harness.results_contract import Results
-from spotfake.harness.run_folders import run_folder, task_folder
+from spotfake.harness.run_identity import RunIdentity
 from spotfake.harness.scoring import (
     ScoringOptions,
     build_results,
     complete_records,
     make_record,
-    run_key,
     score_and_summarize,
 )
+from spotfake.harness.scoring.verdicts import parser_id
 from spotfake.harness.seeding import seed_everything
 from spotfake.harness.task import LoadedTask
 from spotfake.harness.types import Record, Sample
@@ -109,6 +104,11 @@ class RunOutcome:
 
 def model_info(model: Model, args: Mapping[str, Any]) -> ModelInfo:
     """The model's identity for results and run keys."""
+    if model.kind is None:
+        raise SpotfakeError(
+            f"model {model.name!r} declares no kind: give its class a kind attribute "
+            f"({', '.join(MODEL_KINDS)}) or register it with kind=..."
+        )
     return ModelInfo(
         name=model.name,
         kind=model.kind,
@@ -144,21 +144,17 @@ def run(
     """
     ctx = distributed.current()
     task = limited(task, options.limit)
-    folder = run_folder(
-        options.output_dir,
-        model.name,
-        model_args,
-        perturbed_task_folder(task_folder(task.spec.name, task.spec.args, task.args), options.perturbation),
-    )
+    identity = RunIdentity.of(model.name, model_args, task, options.perturbation)
+    folder = identity.folder(options.output_dir)
     lock_name = LOCK_FILE if ctx.rank == 0 else f"{LOCK_FILE}.rank{ctx.rank}"
     with FolderLock(folder, what="run folder", name=lock_name):
-        return _run_locked(model, model_args, task, options, folder, ctx)
+        return _run_locked(model, model_args, task, options, identity, folder, ctx)
 
 
 def _identity(
     model: Model | LazyModel,
     model_args: Mapping[str, Any],
-    task: LoadedTask,
+    identity: RunIdentity,
     options: RunOptions,
     folder: Path,
 ) -> tuple[ModelInfo, str, str | None, dict[str, Any] | None]:
@@ -166,21 +162,14 @@ def _identity(
     it knows this launch (nothing built), else from the model itself (entry None)."""
     signature = None
     if isinstance(model, LazyModel):
-        identity = {
-            "name": task.spec.name,
-            "version": task.spec.version,
-            "data": task.data_fingerprint,
-            "args": {k: str(v) for k, v in sorted(task.args.items())},
-            "perturbation": perturbation_slug(options.perturbation),
-        }
-        signature = launch_signature(model.name, model.args, model.target, identity)
+        signature = launch_signature(model.name, model.args, model.target, identity.launch_fields())
         if options.resume:
             known = recall(folder, signature)
             if known is not None:
                 return known[0], known[1], signature, known[2]
     built = model.get() if isinstance(model, LazyModel) else model
     info = model_info(built, model_args)
-    return info, perturbed_key(run_key(info, task), options.perturbation), signature, None
+    return info, identity.with_fingerprint(info.fingerprint).key, signature, None
 
 
 def _batch_size(model: Model | LazyModel, options: RunOptions, entry: Mapping[str, Any] | None) -> int:
@@ -214,17 +203,17 @@ def _run_locked(
     model_args: Mapping[str, Any],
     task: LoadedTask,
     options: RunOptions,
+    identity: RunIdentity,
     folder: Path,
     ctx: distributed.DistContext,
 ) -> RunOutcome:
     seed_everything(options.seed)
-    info, key, signature, entry = _identity(model, model_args, task, options, folder)
-    parser = parser_of(task.args)
+    info, key, signature, entry = _identity(model, model_args, identity, options, folder)
     todo, n_reused, n_retried = _plan(folder, key, task, options, ctx)
     if todo and isinstance(model, LazyModel) and entry is not None:
         # The model is built anyway, so its own fingerprint decides the key, not the launch index.
         info = model_info(model.get(), model_args)
-        real = perturbed_key(run_key(info, task), options.perturbation)
+        real = identity.with_fingerprint(info.fingerprint).key
         if real != key:
             key, entry = real, None
             todo, n_reused, n_retried = _plan(folder, key, task, options, ctx)
@@ -265,7 +254,7 @@ def _run_locked(
                 responses = predict_batch(predictor, batch, options.strict)
                 predict_s += time.perf_counter() - t0
                 records = [
-                    make_record(sample, resp, task.spec.answer_kind, options.scoring.threshold, key, parser)
+                    make_record(sample, resp, key)
                     for (sample, _, _), resp in zip(batch, responses, strict=True)
                 ]
                 tokens += sum((r.usage or {}).get("completion_tokens", 0) for r in responses)
@@ -289,7 +278,11 @@ def _run_locked(
     results = None
     if ctx.is_main:
         settings = {**options.recorded(), "batch_size": batch_size, "world_size": ctx.world_size}
-        scoring = scoring_signature(options.scoring, task.spec, len(task.samples), settings, key)
+        # what shapes results.json besides the records: a new parser version or kind re-scores the run
+        parser = parser_id(parser_of(task.args))
+        scoring = scoring_signature(
+            options.scoring, task.spec, len(task.samples), settings, key, parser, info.kind
+        )
         # nothing new here nor from another rank (per-rank files exist only until a merge)
         merged = all(p.name in (SAMPLES_FILE, UNSCORED_FILE) for p in record_files(folder))
         if not todo and merged and entry is not None and results_unchanged(folder, entry, scoring):
@@ -366,12 +359,3 @@ def finalize(
         results["perturbation"] = cast(PerturbationEntry, perturbation.describe())
     write_results(folder, results)
     return results
-
-
-def __getattr__(name: str) -> Any:
-    """``score_predictions`` moved to :mod:`harness.rescore`; still importable from here."""
-    if name == "score_predictions":
-        from spotfake.harness.rescore import score_predictions
-
-        return score_predictions
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,12 +24,14 @@ from spotfake.harness.metrics.registry import (
     metric_def,
     metric_label,
 )
+from spotfake.harness.model_kind import KIND_LABELS, MODEL_KINDS
 from spotfake.harness.results import SAMPLES_FILE
 from spotfake.harness.types import Record
 from spotfake.leaderboard.scan import COMMITTED, LOCAL, ORIGIN_LABELS, Board, RunEntry, load_board, scan
 
 __all__ = [
     "COMMITTED",
+    "KIND_LABELS",
     "LOCAL",
     "ORIGIN_LABELS",
     "Board",
@@ -41,8 +43,7 @@ __all__ = [
 ]
 
 SOURCES = ("reproduced", "reported", "submitted")
-KINDS = ("lmm", "expert", "baseline")
-KIND_LABELS = {"lmm": "LMM", "expert": "expert classifier", "baseline": "baseline"}
+KINDS = MODEL_KINDS
 DEFAULT_SHOWN = ("acc", "f1", "auc", "rouge_l", "css")
 """Metrics the first screen shows when a task has them (the others are one click away)."""
 SAMPLE_COLUMNS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Record))

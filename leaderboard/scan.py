@@ -16,10 +16,12 @@ import stat
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from spotfake.harness.results import RESULTS_FILE, SAMPLES_FILE, read_results
 from spotfake.harness.results_contract import Results
+from spotfake.harness.run_identity import RunIdentity
 
 COMMITTED = "committed"
 LOCAL = "local"
@@ -67,22 +69,17 @@ class RunEntry:
         perturbation = self.results.get("perturbation")
         return str(perturbation["slug"]) if perturbation else ""
 
+    @cached_property
+    def identity(self) -> RunIdentity:
+        """The run's identity as its results file records it."""
+        return RunIdentity.from_results(self.results)
+
     @property
     def variant(self) -> str:
-        """What tells this run from other runs of the model on the task: the model arguments of its
-        folder (``runs/random@seed=1/demo``), its task arguments (``demo@split=train``) and its
-        perturbation (``@jpeg75``); "" for none."""
-        out = ""
-        parent = self.folder.parent.name
-        if parent.startswith(self.model + "@"):
-            out += parent[len(self.model) :]
-        suffix = self.folder.name[len(self.task) :] if self.folder.name.startswith(self.task + "@") else ""
-        if self.perturbation:
-            tail = "@" + self.perturbation
-            out += (suffix[: -len(tail)] if suffix.endswith(tail) else "") + tail
-        else:
-            out += suffix
-        return out
+        """What tells this run from other runs of the model on the task: its model arguments
+        (``random@seed=1``), its task arguments (``@split=train``) and its perturbation (``@jpeg75``); ""
+        for none."""
+        return self.name[len(self.identity.model) :]
 
     @property
     def samples_path(self) -> Path:
@@ -101,8 +98,9 @@ class RunEntry:
 
     @property
     def name(self) -> str:
-        """The model name with its variant: ``random@seed=1``; what tables show."""
-        return self.model + self.variant
+        """The run's display name (:meth:`harness.run_identity.RunIdentity.display_name`):
+        ``random@seed=1``; what tables show."""
+        return self.identity.display_name()
 
     @property
     def label(self) -> str:

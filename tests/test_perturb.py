@@ -15,9 +15,14 @@ from spotfake.harness.perturb import (
     parse_perturbation,
     parse_sweep,
     perturbation_slug,
-    perturbed_key,
-    perturbed_task_folder,
 )
+from spotfake.harness.run_identity import RunIdentity, TaskIdentity
+
+TASK = TaskIdentity(name="demo", version="1", data_fingerprint="d", defaults={})
+
+
+def run(perturbation: Perturbation | None, fingerprint: str = "k") -> RunIdentity:
+    return RunIdentity("m", TASK, perturbation=perturbation, fingerprint=fingerprint)
 
 
 def textured(w: int = 64, h: int = 48, seed: int = 0) -> Image.Image:
@@ -62,8 +67,8 @@ def test_specs_have_one_canonical_text_and_slug(spec: str, canonical: str, slug:
 def test_no_perturbation(spec: str | None) -> None:
     assert parse_perturbation(spec) is None
     assert perturbation_slug(spec) == ""
-    assert perturbed_task_folder("demo", None) == "demo"
-    assert perturbed_key("abc", None) == "abc"
+    assert run(None).task_folder == "demo"
+    assert run(None).key == RunIdentity("m", TASK, fingerprint="k").key
 
 
 @pytest.mark.parametrize(
@@ -110,10 +115,10 @@ def test_sweeps_expand_one_axis() -> None:
 
 def test_keys_and_folders_tell_perturbations_apart() -> None:
     a, b = parse_perturbation("jpeg:75"), parse_perturbation("jpeg:50")
-    assert perturbed_task_folder("demo", a) == "demo@jpeg75"
-    keys = {perturbed_key("k", None), perturbed_key("k", a), perturbed_key("k", b), perturbed_key("j", a)}
+    assert run(a).task_folder == "demo@jpeg75"
+    keys = {run(None).key, run(a).key, run(b).key, run(a, "j").key}
     assert len(keys) == 4
-    assert perturbed_key("k", a) == perturbed_key("k", parse_perturbation("jpeg:75.0"))
+    assert run(a).key == run(parse_perturbation("jpeg:75.0")).key
     assert a is not None and a.describe() == {
         "spec": "jpeg:75",
         "slug": "jpeg75",
@@ -207,5 +212,5 @@ def test_close_strengths_keep_distinct_specs_slugs_and_keys() -> None:
     assert a is not None and b is not None
     assert a.spec == "blur:0.1234567" and b.spec == "blur:0.1234568"
     assert perturbation_slug(a) != perturbation_slug(b)
-    assert perturbed_key("k", a) != perturbed_key("k", b)
+    assert run(a).key != run(b).key
     assert parse_perturbation(a.spec) == a  # the canonical text parses back to the same strength

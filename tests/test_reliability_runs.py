@@ -169,20 +169,28 @@ def test_runs_with_other_task_arguments_never_overwrite_each_other(
 
 
 def test_the_board_names_runs_with_other_task_arguments_apart() -> None:
+    from spotfake.harness.run_identity import RunIdentity
     from spotfake.leaderboard.scan import RunEntry
 
-    def name(folder: str, perturbation: str | None = None) -> str:
-        results: dict[str, object] = {"model": {"name": "random"}, "task": {"name": "toy"}}
+    def name(model_args: dict[str, str], task_args: dict[str, str], perturbation: str | None = None) -> str:
+        task = {"name": "toy", "args": {"n": "20", **task_args}, "default_args": {"n": "20"}}
+        results: dict[str, object] = {"model": {"name": "random", "args": model_args}, "task": task}
         if perturbation:
-            results["perturbation"] = {"slug": perturbation}
-        return RunEntry(Path(folder), "local", results).name  # type: ignore[arg-type]
+            results["perturbation"] = {"spec": perturbation, "slug": perturbation.replace(":", "")}
+        entry = RunEntry(Path("anywhere"), "local", results)  # type: ignore[arg-type]
+        # the board's name, the report's and the folder's suffixes all come from one identity
+        identity = RunIdentity.from_results(results)
+        assert entry.name == identity.display_name()
+        folder = identity.folder(Path("runs"))
+        assert entry.name == folder.parent.name + folder.name[len("toy") :]
+        return entry.name
 
     names = [
-        name("runs/random/toy"),
-        name("runs/random/toy@n=7"),
-        name("runs/random/toy@jpeg50", "jpeg50"),
-        name("runs/random/toy@n=7@jpeg50", "jpeg50"),
-        name("runs/random@seed=1/toy@n=7@jpeg50", "jpeg50"),
+        name({}, {}),
+        name({}, {"n": "7"}),
+        name({}, {}, "jpeg:50"),
+        name({}, {"n": "7"}, "jpeg:50"),
+        name({"seed": "1"}, {"n": "7"}, "jpeg:50"),
     ]
     assert names == ["random", "random@n=7", "random@jpeg50", "random@n=7@jpeg50", "random@seed=1@n=7@jpeg50"]
 

@@ -133,9 +133,10 @@ def test_the_robustness_curve_carries_each_runs_value_and_interval(runs_dir: Pat
     for model in ("grain-a", "grain-b"):
         for quality in (30, 60, 90):
             saved = json.loads((runs_dir / model / f"toy@n=24@jpeg{quality}" / "results.json").read_text())
-            row = swept[(swept["model"] == model) & (swept["strength"] == quality)].iloc[0]
+            label = f"{model}@n=24"  # the run's display name: n=24 is not the toy task's default
+            row = swept[(swept["model"] == label) & (swept["strength"] == quality)].iloc[0]
             assert row["Acc"] == saved["metrics"]["acc"]
             assert [row["low"], row["high"]] == saved["ci"]["acc"]
     clean = next(f for f in frames if "strength" not in f.columns)
     saved = json.loads((runs_dir / "grain-b" / "toy@n=24" / "results.json").read_text())
-    assert clean.set_index("model").loc["grain-b", "Acc"] == saved["metrics"]["acc"]
+    assert clean.set_index("model").loc["grain-b@n=24", "Acc"] == saved["metrics"]["acc"]

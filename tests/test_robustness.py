@@ -100,7 +100,7 @@ def test_sweep_runs_each_point_once_and_reuses_finished_ones(tmp_path: Path) -> 
     lines = table.splitlines()
     assert lines[0] == "Acc vs jpeg"
     assert lines[1].split() == ["model", "clean", "jpeg:90", "jpeg:30"]
-    assert lines[2].startswith("smooth ")
+    assert lines[2].startswith("smooth@n=12 ")  # the run folder names n=12 (not the task default) too
     clean_acc = first[0]["metrics"]["acc"]
     assert f"{clean_acc:.3f}" in lines[2]
 

@@ -157,7 +157,7 @@ def test_all_fake_answers_under_both_parsers_on_loki_judgment(shared_data: Share
     for args in ({}, {"parser": "loki"}):
         task = load_task("loki-judgment", data_root=root, task_args=dict(args))
         responses = {s.id: Response(text="This is a fake image.") for s in task.samples}
-        records = complete_records(task, records_from_responses(task, responses, 0.5, None), None)
+        records = complete_records(task, records_from_responses(task, responses, None), None)
         summary, scoring = score_and_summarize(task, records, ScoringOptions(n_bootstrap=0))
         results[args.get("parser", "spotfake")] = (task, summary.metrics, scoring)
     task, default, scoring = results["spotfake"]

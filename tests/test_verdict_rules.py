@@ -141,7 +141,7 @@ def test_fakevlm_coin_is_seeded_per_sample() -> None:
 def test_fakevlm_run_counts_its_coin_flips_in_results() -> None:
     task = load_task(str(TOY_TASK), task_args={"n": "50", "parser": "fakevlm", "parser_seed": "7"})
     responses = {s.id: Response(text=a) for s, a in zip(task.samples, FAKEVLM_ANSWERS, strict=True)}
-    records = complete_records(task, records_from_responses(task, responses, 0.5, None), None)
+    records = complete_records(task, records_from_responses(task, responses, None), None)
     summary, scoring = score_and_summarize(task, records, ScoringOptions(n_bootstrap=0))
     flips = right = 0
     for sample, answer in zip(task.samples, FAKEVLM_ANSWERS, strict=True):

@@ -73,7 +73,6 @@ class ClassifierAdapter(Model):
     by shape, so "no resize" preprocessing (as in the original evaluations) still runs batched.
     """
 
-    kind = "expert"
     needs_images = True
 
     network: torch.nn.Module

@@ -114,7 +114,6 @@ class FakeVLM(Model):
     llava-hf/llava-1.5-7b-hf).
     """
 
-    kind = "lmm"
     needs_images = True
 
     def __init__(

@@ -153,24 +153,11 @@ def sweep_axis(results: Results) -> tuple[str, float | None] | None:
 
 
 def run_label(results: Results) -> str:
-    """The model's name with the arguments that tell its runs apart: ``random@seed=1``, and the task
-    arguments that differ from the task's defaults (``npr@...@split=val``), so one curve is one setting."""
-    from spotfake.harness.run_folders import args_slug, non_default_args
+    """The run's display name without its perturbation (one curve is one setting across strengths):
+    :meth:`harness.run_identity.RunIdentity.display_name`."""
+    from spotfake.harness.run_identity import RunIdentity
 
-    label = results["model"]["name"]
-    model_args = args_slug(results["model"].get("args") or {})
-    if model_args:
-        label += f"@{model_args}"
-    from spotfake.harness.errors import SpotfakeError
-    from spotfake.harness.registry import TASKS
-
-    task = results.get("task") or {}
-    try:
-        defaults = TASKS.get(str(task.get("name"))).args
-    except SpotfakeError:  # a task given as a YAML file, or a plugin that is not installed here
-        return label
-    task_args = args_slug(non_default_args(defaults, task.get("args") or {}))
-    return f"{label}@{task_args}" if task_args else label
+    return RunIdentity.from_results(results).display_name(with_perturbation=False)
 
 
 def robustness_points(results: Sequence[Results], metric: str) -> list[RobustnessPoint]:

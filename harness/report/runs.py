@@ -54,8 +54,10 @@ class RunData:
 
     @property
     def name(self) -> str:
-        """``model`` or ``model @spec`` for perturbed runs."""
-        return self.model if self.perturbation is None else f"{self.model} @{self.perturbation}"
+        """The run's display name (:meth:`harness.run_identity.RunIdentity.display_name`)."""
+        from spotfake.harness.run_identity import RunIdentity
+
+        return RunIdentity.from_results(self.results).display_name()
 
     def scored(self) -> tuple[FloatArray, FloatArray]:
         """Labels (0 real, 1 fake) and scores of the records that have both."""

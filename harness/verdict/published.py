@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import difflib
 import random
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from spotfake.harness.errors import SpotfakeError
-from spotfake.harness.types import Label, Record, Sample
+from spotfake.harness.types import Label, Sample
 from spotfake.harness.verdict.fakevlm_rule import fakevlm_verdict
 from spotfake.harness.verdict.loki_rule import loki_choice, loki_yes_no, options_from_prompt
 from spotfake.harness.verdict.questions import question_label
@@ -153,30 +153,3 @@ def read_published(choice: ParserChoice, text: str, sample: Sample, kind: str) -
             return Reading(None, False)
         return Reading(means if answer == "yes" else OTHER[means], False)
     raise SpotfakeError(f"parser {choice.name!r} is not a published rule (valid: loki, fakevlm)")
-
-
-def scoring_info(
-    choice: ParserChoice, samples: Iterable[Sample], records: Iterable[Record], kind: str
-) -> dict[str, Any]:
-    """The parser's part of ``results.json['scoring']``: name, version, seed and count of random picks.
-
-    The count re-reads every recorded answer with the rule (cheap, and the same readings as the records,
-    since each pick depends only on the parser, the seed and the sample id).
-    """
-    from spotfake.harness.verdict import PARSER_VERSION
-
-    if not choice.published:
-        return {"parser": DEFAULT_PARSER, "verdict_parser": PARSER_VERSION, "n_random_picks": 0}
-    by_id = {s.id: s for s in samples}
-    picks = 0
-    for record in records:
-        sample = by_id.get(record.id)
-        if sample is not None and record.response is not None and record.error is None:
-            picks += read_published(choice, record.response, sample, kind).random_pick
-    return {
-        "parser": choice.name,
-        "verdict_parser": PARSERS[choice.name].version,
-        "parser_source": PARSERS[choice.name].source,
-        "parser_seed": choice.seed,
-        "n_random_picks": picks,
-    }

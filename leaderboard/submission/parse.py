@@ -9,18 +9,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import cast, get_args
+from typing import cast
 
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.jsonio import decode_text, loads_strict
+from spotfake.harness.model_kind import MODEL_KINDS
 from spotfake.harness.record_json import record_from_json, response_from_json
 from spotfake.harness.results import RESULTS_FILE, SAMPLES_FILE, validate_results
-from spotfake.harness.results_contract import ModelKind, Results
+from spotfake.harness.results_contract import Results
 from spotfake.harness.types import Record, Response
 from spotfake.leaderboard.received import Limits
 
 MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")
-MODEL_KINDS: tuple[str, ...] = get_args(ModelKind)
 """The model kinds a submission may declare (the results contract's)."""
 
 

@@ -18,8 +18,9 @@ from typing import cast
 from spotfake.harness import __version__
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.metrics.summary import Summary
-from spotfake.harness.results import RESULTS_FILE, SAMPLES_FILE, ModelInfo, run_dir, utc_now, validate_results
+from spotfake.harness.results import RESULTS_FILE, SAMPLES_FILE, ModelInfo, utc_now, validate_results
 from spotfake.harness.results_contract import Results
+from spotfake.harness.run_identity import RunIdentity
 from spotfake.harness.task import LoadedTask
 from spotfake.harness.types import Record
 from spotfake.leaderboard.received import SubmissionFiles
@@ -94,7 +95,7 @@ def stored_results(
 
 def submission_folder(results_dir: Path, model: str, task: str) -> Path:
     """``<results-dir>/submitted/<model>/<task>``."""
-    return run_dir(results_dir / SUBMITTED_DIR, model, task)
+    return RunIdentity.named(model, task).folder(results_dir / SUBMITTED_DIR)
 
 
 @contextlib.contextmanager
@@ -104,7 +105,8 @@ def submission_lock(results_dir: Path, model: str, task: str, wait_s: float = LO
 
     folder = results_dir / SUBMITTED_DIR / LOCKS_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    name = run_dir(Path(), model, task).as_posix().replace("/", "@")
+    identity = RunIdentity.named(model, task)
+    name = f"{identity.model_folder}@{identity.task_folder}"
     fd = os.open(folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
         deadline = time.monotonic() + wait_s

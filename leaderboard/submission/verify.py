@@ -106,7 +106,7 @@ def rescore(
     from spotfake.harness.scoring import complete_records, records_from_responses, score_and_summarize
 
     responses = {rec.id: rec.response for rec in submitted if rec.response is not None}
-    found = records_from_responses(task, responses, options.threshold, None)
+    found = records_from_responses(task, responses, None)
     records = complete_records(task, found, None)
     summary, scoring = score_and_summarize(task, records, options, model_kind=model_kind)
     return records, summary, dict(scoring)

@@ -1,0 +1,58 @@
+"""Metrics orchestration: verdicts derived, per-sample metric fields filled, the summary computed."""
+
+from __future__ import annotations
+
+from spotfake.harness.metrics.summary import Summary
+from spotfake.harness.model_kind import explains
+from spotfake.harness.scoring.options import ScoringOptions
+from spotfake.harness.scoring.verdicts import derive_verdicts
+from spotfake.harness.task import LoadedTask
+from spotfake.harness.types import Record
+
+
+def score_and_summarize(
+    task: LoadedTask, records: list[Record], options: ScoringOptions, *, model_kind: str = "lmm"
+) -> tuple[Summary, dict[str, object]]:
+    """Derive every verdict from its response, fill per-sample metric fields and compute the summary;
+    returns ``(summary, scoring_info)``.
+
+    ``model_kind`` decides whether explanation metrics apply (:func:`harness.model_kind.explains`); for
+    models that do not explain their values go to ``verdict_only_floor`` instead.
+    """
+    from spotfake.harness import metrics as m
+
+    parser_info = derive_verdicts(task, records, options.threshold)
+    spec = task.spec
+    references = {s.id: s.references for s in task.samples if s.references}
+    uses = {f for name in spec.metrics for f in m.metric_def(name).uses}
+    css_scorer = None
+    has_text = any(r.response for r in records if r.id in references)
+    if "css" in uses and references and has_text:
+        css_scorer = m.CssScorer(model_path=options.css_model, cache_dir=options.css_cache_dir)
+    m.score_records(
+        records, references, answer_kind=spec.answer_kind, metrics=spec.metrics, css_scorer=css_scorer
+    )
+    summary = m.summarize(
+        records,
+        answer_kind=spec.answer_kind,
+        metrics=spec.metrics,
+        breakdowns=spec.breakdowns,
+        n_bootstrap=options.n_bootstrap,
+        seed=options.seed,
+        confidence=options.confidence,
+        explains=explains(model_kind),
+    )
+    scoring: dict[str, object] = {
+        "verdict_parser": parser_info["verdict_parser"],
+        "threshold": options.threshold,
+        "rouge_l": "rouge-score ROUGE-L F-measure, Porter stemmer, max over references",
+        "css_embedder": css_scorer.embedder_id if css_scorer is not None else None,
+        "bootstrap": {
+            "resamples": options.n_bootstrap,
+            "seed": options.seed,
+            "confidence": options.confidence,
+        },
+        "f1_positive_class": "real",
+    }
+    scoring.update(parser_info)
+    return summary, scoring
