@@ -264,6 +264,11 @@ class RunIdentity:
         slug = self.perturbation_slug
         return f"{base}@{slug}" if slug else base
 
+    @property
+    def is_plain(self) -> bool:
+        """A run on the clean images with the task's default arguments (what the arena compares)."""
+        return self.task_folder == _safe(self.task.name)
+
     def folder(self, output_dir: Path) -> Path:
         """The run folder under ``output_dir``."""
         return output_dir / self.model_folder / self.task_folder

@@ -7,6 +7,7 @@ from typing import Any
 
 from spotfake.harness.metrics.registry import metric_label
 from spotfake.harness.results_contract import Results
+from spotfake.harness.run_identity import RunIdentity
 
 DEFAULT_COLUMNS = ("acc", "f1", "auc", "ap", "eer", "rouge_l", "css", "bleu4")
 
@@ -31,8 +32,8 @@ def leaderboard_table(results: Sequence[Results], columns: Sequence[str] = DEFAU
     header = ["model", "task", *[metric_label(c) for c in shown], "unparsed", "n"]
     body = [
         [
-            r["model"]["name"],
-            r["task"]["name"] + (f"@{r['perturbation']['slug']}" if "perturbation" in r else ""),
+            RunIdentity.from_results(r).display_name(),
+            r["task"]["name"],
             *[format_value(r["metrics"].get(c), r.get("ci", {}).get(c)) for c in shown],
             format_value(r["metrics"].get("unparsed_rate"), None),
             str(r["metrics"].get("n", "")),

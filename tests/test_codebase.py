@@ -11,7 +11,7 @@ from conftest import REPO_ROOT
 PACKAGES = ("harness", "tasks", "adapters", "leaderboard")
 MAX_LINES = 400
 TYPED_MODULES = (
-    "harness/scoring.py",
+    *sorted(str(p.relative_to(REPO_ROOT)) for p in (REPO_ROOT / "harness" / "scoring").glob("*.py")),
     "harness/results.py",
     "harness/results_contract.py",
     *sorted(str(p.relative_to(REPO_ROOT)) for p in (REPO_ROOT / "leaderboard" / "submission").glob("*.py")),

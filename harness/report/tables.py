@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from spotfake.harness.results_contract import Results
+from spotfake.harness.run_identity import RunIdentity
 
 DIGITS = 3
 REPORTED_MARK = "†"
@@ -95,7 +96,8 @@ def build_tables(results: Sequence[Results], metrics: Sequence[str] | None = Non
                 )
                 cells.append(Cell(v, _number(ci[0]), _number(ci[1]), is_best))
             p = r.get("perturbation")
-            rows.append(Row(r["model"]["name"], r["source"], None if p is None else p["spec"], tuple(cells)))
+            name = RunIdentity.from_results(r).display_name(with_perturbation=False)
+            rows.append(Row(name, r["source"], None if p is None else p["spec"], tuple(cells)))
         tables.append(Table(task, tuple(names), tuple(d.label for d in defs), tuple(rows)))
     return tables
 

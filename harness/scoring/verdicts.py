@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any
 
 from spotfake.harness.task import LoadedTask
 from spotfake.harness.types import Record, Sample
@@ -65,7 +64,7 @@ def parser_id(parser: ParserChoice) -> str:
     return PARSERS[parser.name].version
 
 
-def derive_verdicts(task: LoadedTask, records: Iterable[Record], threshold: float) -> dict[str, Any]:
+def derive_verdicts(task: LoadedTask, records: Iterable[Record], threshold: float) -> dict[str, object]:
     """Set every record's verdict from its response with the task's parser; return the parser's part of
     ``results.json['scoring']`` (name, version, seed, count of random picks)."""
     parser = parser_of(task.args)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.run_identity import RunIdentity
 from spotfake.leaderboard.arena.votes import Catalog, TaskCatalog
 
 
@@ -25,12 +26,14 @@ def load_catalog(roots: Sequence[Path | None]) -> Catalog:
         for results_path in sorted(root.rglob("results.json")):
             folder = results_path.parent
             samples_path = folder / "samples.jsonl"
-            if "@" in folder.name or not samples_path.is_file():
+            if not samples_path.is_file():
                 continue
             try:
                 results = read_json(results_path)
                 task_name = str(results["task"]["name"])
                 model = str(results["model"]["name"])
+                if not RunIdentity.from_results(results).is_plain:  # other task arguments or perturbed
+                    continue
                 explained: dict[str, tuple[str | None, str]] = {}
                 ids: set[str] = set()
                 for _, row in iter_jsonl(samples_path):

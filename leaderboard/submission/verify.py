@@ -12,6 +12,7 @@ from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.metrics.summary import Summary
 from spotfake.harness.results import RESULTS_FILE, SAMPLES_FILE
 from spotfake.harness.results_contract import Results
+from spotfake.harness.run_identity import TaskIdentity
 from spotfake.harness.scoring import ScoringOptions
 from spotfake.harness.task import LoadedTask
 from spotfake.harness.types import Record
@@ -40,24 +41,22 @@ def load_task_for(results: Results, data_root: Path | None) -> LoadedTask:
     except SpotfakeError as exc:
         raise SpotfakeError(f"{RESULTS_FILE}: {exc}") from None
     task = load_task(name, data_root)
-    if str(claimed["version"]) != task.spec.version:
+    ours, theirs = TaskIdentity.of(task), TaskIdentity.from_entry(claimed)
+    if theirs.version != ours.version:
         raise SpotfakeError(
-            f"{RESULTS_FILE}: task {name!r} version {claimed['version']!r} is not the leaderboard's version "
-            f"{task.spec.version!r}; re-run with the current spotfake"
+            f"{RESULTS_FILE}: task {name!r} version {theirs.version!r} is not the leaderboard's version "
+            f"{ours.version!r}; re-run with the current spotfake"
         )
-    fingerprint = claimed.get("data_fingerprint")
-    if fingerprint is not None and fingerprint != task.data_fingerprint:
+    if theirs.data_fingerprint and theirs.data_fingerprint != ours.data_fingerprint:
         raise SpotfakeError(
-            f"{RESULTS_FILE}: task {name!r} was run on other annotation files (fingerprint {fingerprint}, the "
-            f"leaderboard's is {task.data_fingerprint}); run on the published files"
+            f"{RESULTS_FILE}: task {name!r} was run on other annotation files (fingerprint "
+            f"{theirs.data_fingerprint}, the leaderboard's is {ours.data_fingerprint}); run on the published files"
         )
-    ours = {k: str(v) for k, v in task.args.items()}
-    theirs = {str(k): str(v) for k, v in (claimed.get("args") or {}).items()}
-    if theirs and theirs != ours:
-        diff = sorted(k for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k))
+    if theirs.args and theirs.args != ours.args:
+        diff = sorted(k for k in set(ours.args) | set(theirs.args) if ours.args.get(k) != theirs.args.get(k))
         raise SpotfakeError(
             f"{RESULTS_FILE}: task arguments differ from the leaderboard's for {', '.join(diff)} "
-            f"(submitted {theirs}, leaderboard {ours})"
+            f"(submitted {dict(theirs.args)}, leaderboard {dict(ours.args)})"
         )
     return task
 
