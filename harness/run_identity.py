@@ -87,6 +87,18 @@ def _safe(name: str) -> str:
     return name.replace("/", "__").replace("\\", "__")
 
 
+MAX_FOLDER_NAME = 120
+"""Longer task folder names (a long perturbation chain) keep their start and end in a hash of the whole;
+file systems refuse names over 255 bytes. ``results.json`` keeps the full spec."""
+
+
+def _capped(name: str) -> str:
+    """``name``, or its first characters and a hash of all of it when it is longer than a folder allows."""
+    if len(name) <= MAX_FOLDER_NAME:
+        return name
+    return f"{name[: MAX_FOLDER_NAME - 17]}-{hashlib.sha256(name.encode()).hexdigest()[:16]}"
+
+
 def _hash16(payload: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -262,7 +274,7 @@ class RunIdentity:
         """``<task>[@<task args>][@<perturbation>]``."""
         base = self.task.folder_name()
         slug = self.perturbation_slug
-        return f"{base}@{slug}" if slug else base
+        return _capped(f"{base}@{slug}") if slug else base
 
     @property
     def is_plain(self) -> bool:
@@ -277,8 +289,8 @@ class RunIdentity:
         """The model name, its arguments' slug and the task folder's suffix: ``random@seed=1``,
         ``npr@split=val@jpeg75``;
         what tables, legends and curves show. Curves over perturbations leave the perturbation out."""
-        suffix = self.task_folder[len(_safe(self.task.name)) :]
-        if not with_perturbation and self.perturbation_slug:
-            suffix = suffix[: -len("@" + self.perturbation_slug)]
+        suffix = self.task.folder_name()[len(_safe(self.task.name)) :]
+        if with_perturbation and self.perturbation_slug:
+            suffix += f"@{self.perturbation_slug}"
         slug = args_slug(self.model_args)
         return self.model + (f"@{slug}" if slug else "") + suffix

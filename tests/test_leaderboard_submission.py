@@ -334,3 +334,25 @@ def test_css_is_recomputed_with_the_leaderboards_embedder(tmp_path: Path) -> Non
     results["scoring"]["css_embedder"] = "some-other-model@0000"
     _save(other, results)
     assert "embedder 'some-other-model@0000'" in _refused(other, tmp_path)
+
+
+def test_a_perturbed_submission_keeps_its_perturbation_and_folder(forged: Path, tmp_path: Path) -> None:
+    results, _ = _load(forged)
+    results["perturbation"] = {
+        "spec": "jpeg:75",
+        "slug": "jpeg75",
+        "steps": [{"name": "jpeg", "value": 75.0}],
+    }
+    _save(forged, results)
+    folder, _ = submit(files_from_folder(forged), tmp_path / "results")
+    stored = read_results(folder / "results.json")
+    assert stored["perturbation"]["spec"] == "jpeg:75"  # never stored (and ranked) as a clean run
+    assert folder.name == f"{TASK}@jpeg75"
+    assert not submission_folder(tmp_path / "results", "honest-model", TASK).exists()
+
+
+def test_an_unreadable_perturbation_is_refused(forged: Path, tmp_path: Path) -> None:
+    results, _ = _load(forged)
+    results["perturbation"] = {"spec": "warp:3", "slug": "warp3", "steps": [{"name": "warp", "value": 3.0}]}
+    _save(forged, results)
+    assert "perturbation 'warp:3' cannot be read here" in _refused(forged, tmp_path)

@@ -79,3 +79,22 @@ def test_a_key_needs_the_fingerprint_and_a_readable_perturbation() -> None:
     assert unknown.display_name() == "m@warp3"  # shown as recorded ...
     with pytest.raises(SpotfakeError):
         _ = unknown.key  # ... but never given a key it may not have had
+
+
+def test_a_long_perturbation_chain_gets_a_short_unique_folder(tmp_path: Path) -> None:
+    steps = "+".join(f"jpeg:{q}" for q in range(50, 90))  # 40 steps
+    task = load_task(str(TOY_TASK), task_args={"n": "4"})
+    perturbation = parse_perturbation(steps)
+    options = RunOptions(
+        output_dir=tmp_path,
+        progress=False,
+        workers=1,
+        perturbation=perturbation,
+        scoring=ScoringOptions(n_bootstrap=0),
+    )
+    outcome = run(LazyModel("random", {}), {}, task, options)
+    assert outcome.results is not None and outcome.results["perturbation"]["spec"] == steps
+    assert len(outcome.folder.name) <= 120 and outcome.folder.name.startswith("toy@n=4@jpeg50+jpeg51")
+    other = RunIdentity.of("random", {}, task, parse_perturbation(steps + "+jpeg:90"))
+    assert other.task_folder != outcome.folder.name  # the hash keeps long chains apart
+    assert RunIdentity.from_results(outcome.results).display_name().endswith("+jpeg89")

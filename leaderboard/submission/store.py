@@ -19,6 +19,7 @@ from spotfake.harness import __version__
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.metrics.summary import Summary
 from spotfake.harness.results import RESULTS_FILE, SAMPLES_FILE, ModelInfo, utc_now, validate_results
+from spotfake.harness.results_contract import Perturbation as PerturbationEntry
 from spotfake.harness.results_contract import Results
 from spotfake.harness.run_identity import RunIdentity
 from spotfake.harness.task import LoadedTask
@@ -89,23 +90,49 @@ def stored_results(
         "checks": list(CHECKS),
         "tolerance": dict(tolerance),
     }
+    perturbation = claimed.get("perturbation")
+    if perturbation is not None:  # part of the run's identity: kept, never dropped into a clean row
+        results["perturbation"] = _perturbation(perturbation)
     validate_results(results, source="stored submission")
     return cast(Results, results)
 
 
-def submission_folder(results_dir: Path, model: str, task: str) -> Path:
-    """``<results-dir>/submitted/<model>/<task>``."""
-    return RunIdentity.named(model, task).folder(results_dir / SUBMITTED_DIR)
+def _perturbation(claimed: Mapping[str, object]) -> PerturbationEntry:
+    """The canonical entry of a submitted perturbation; one line when this version cannot read it."""
+    from spotfake.harness.perturb import parse_perturbation
+
+    spec = str(claimed.get("spec", ""))
+    try:
+        parsed = parse_perturbation(spec)
+    except SpotfakeError as exc:
+        raise SpotfakeError(
+            f"{RESULTS_FILE}: perturbation {spec[:80]!r} cannot be read here: {exc}"
+        ) from None
+    if parsed is None:
+        raise SpotfakeError(f"{RESULTS_FILE}: perturbation has an empty spec; remove it for a clean run")
+    return parsed.describe()
+
+
+def submission_folder(results_dir: Path, model: str, task: str, identity: RunIdentity | None = None) -> Path:
+    """``<results-dir>/submitted/`` and the run's folder: ``<model>[@<args>]/<task>[@<task args>][@<perturbation>]``
+    when its ``identity`` is given, else ``<model>/<task>``."""
+    return (identity or RunIdentity.named(model, task)).folder(results_dir / SUBMITTED_DIR)
 
 
 @contextlib.contextmanager
-def submission_lock(results_dir: Path, model: str, task: str, wait_s: float = LOCK_WAIT_S) -> Iterator[None]:
+def submission_lock(
+    results_dir: Path,
+    model: str,
+    task: str,
+    wait_s: float = LOCK_WAIT_S,
+    identity: RunIdentity | None = None,
+) -> Iterator[None]:
     """Hold the OS lock of one (model, task) while storing; released on any exit (a killed process too)."""
     import fcntl
 
     folder = results_dir / SUBMITTED_DIR / LOCKS_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    identity = RunIdentity.named(model, task)
+    identity = identity or RunIdentity.named(model, task)
     name = f"{identity.model_folder}@{identity.task_folder}"
     fd = os.open(folder / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -159,8 +186,9 @@ def store(
     """
     model, task = results["model"]["name"], results["task"]["name"]
     json.dumps(results, allow_nan=False)  # a non-finite number stops here, before anything is created
-    final = submission_folder(results_dir, model, task)
-    with submission_lock(results_dir, model, task, lock_wait_s):
+    identity = RunIdentity.from_results(results)
+    final = submission_folder(results_dir, model, task, identity)
+    with submission_lock(results_dir, model, task, lock_wait_s, identity):
         if final.exists() and not replace:
             raise SpotfakeError(
                 f"a submission of {model!r} on {task!r} is already stored ({final}); "
