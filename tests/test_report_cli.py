@@ -63,7 +63,7 @@ def test_latex_report_is_well_formed(runs: Path, capsys: pytest.CaptureFixture[s
     assert cli.main(["report", str(runs / "grain"), "--format", "latex", "--metrics", "acc,auc,eer"]) == 0
     text = capsys.readouterr().out
     assert check_latex(text, 4) == 1 + 3  # header; clean, blur:0.5, blur:2
-    assert "grain (blur:0.5)" in text and r"\textbf{" in text
+    assert "grain@n=15 (blur:0.5)" in text and r"\textbf{" in text  # the run identity names the row
 
 
 def test_markdown_and_csv_reports(runs: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -138,3 +138,17 @@ def test_latex_report_compiles_with_pdflatex(runs: Path, tmp_path: Path) -> None
     )
     assert done.returncode == 0, done.stdout[-2000:]
     assert (tmp_path / "doc.pdf").stat().st_size > 1000
+
+
+def test_figures_draw_names_with_dollars_as_plain_text(runs: Path, tmp_path: Path) -> None:
+    import json
+
+    folder = tmp_path / "runs"
+    shutil.copytree(runs / "grain", folder / "grain")
+    for path in folder.rglob("results.json"):
+        results = json.loads(path.read_text())
+        results["model"]["name"] = "$\\frac{a$ grain $x^"  # unbalanced mathtext: a crash if parsed
+        path.write_text(json.dumps(results))
+    figures = tmp_path / "figs"
+    assert cli.main(["report", str(folder), "--metrics", "acc", "--figures", str(figures)]) == 0
+    assert any(p.suffix == ".svg" and "grain" in p.read_text() for p in figures.iterdir())

@@ -151,3 +151,33 @@ def test_the_latex_check_itself_catches_broken_rows(row: str) -> None:
     )
     with pytest.raises(AssertionError):
         check_latex(text, 2)
+
+
+@pytest.mark.parametrize(
+    "name", ["\r=1+1", "\t=cmd", " =SUM(A1)", "+x", "-x", "@x", "\uff1dx", "ok\r=2", "a\n@b", "=x\r\n"]
+)
+def test_no_csv_cell_starts_a_formula_whatever_its_leading_characters(name: str) -> None:
+    from spotfake.harness.report.tables import FORMULA_STARTS
+
+    results = [{**RESULTS[0], "model": {**RESULTS[0]["model"], "name": name, "args": {}}}]
+    text = to_csv(build_tables(results, ["acc"]))
+    assert len(text.strip().splitlines()) == 2  # the header and one row: no break survives inside a cell
+    cell = next(csv.DictReader(io.StringIO(text)))["model"]
+    assert "\r" not in cell and "\n" not in cell
+    assert cell.lstrip(" ")[:1] not in FORMULA_STARTS
+
+
+def test_rows_of_one_model_with_other_settings_are_told_apart() -> None:
+    base = RESULTS[0]
+    task = {**base["task"], "args": {"split": "test"}, "default_args": {"split": "test"}}
+    runs = [
+        {**base, "model": {**base["model"], "name": "random", "args": {}}, "task": task},
+        {**base, "model": {**base["model"], "name": "random", "args": {"seed": "1"}}, "task": task},
+        {
+            **base,
+            "model": {**base["model"], "name": "random", "args": {}},
+            "task": {**task, "args": {"split": "train"}},
+        },
+    ]
+    (table,) = build_tables(runs, ["acc"])
+    assert sorted(r.name for r in table.rows) == ["random", "random@seed=1", "random@split=train"]

@@ -199,7 +199,21 @@ def write_figures(
     held_out: Mapping[str, Mapping[str, Sequence[str]]],
     formats: Sequence[str] = FORMATS,
 ) -> list[Path]:
-    """Every figure of every task into ``out_dir``; returns the files written."""
+    """Every figure of every task into ``out_dir``; returns the files written. Names are plain text: a
+    ``$`` in a model or task name is never read as mathtext."""
+    import matplotlib
+
+    with matplotlib.rc_context({"text.parse_math": False}):
+        return _write_figures(runs, out_dir, metric_labels, held_out, formats)
+
+
+def _write_figures(
+    runs: Sequence[RunData],
+    out_dir: Path,
+    metric_labels: Mapping[str, str],
+    held_out: Mapping[str, Mapping[str, Sequence[str]]],
+    formats: Sequence[str],
+) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for task in dict.fromkeys(r.task for r in runs):

@@ -231,9 +231,17 @@ def _csv(value: float | None) -> str:
     return "" if value is None else repr(value)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+"""What a spreadsheet may read as the start of a formula (OWASP's CSV-injection list, full-width forms too)."""
+
+
 def _csv_text(text: str) -> str:
-    """Neutralise spreadsheet formulas in text cells (a leading =, +, - or @)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") and not _is_number(text) else text
+    """A text cell no spreadsheet runs as a formula: line breaks become spaces (a bare CR must not start a
+    new row), then a cell whose first non-blank character could start a formula gets a leading quote."""
+    flat = " ".join(text.splitlines()) if text else text
+    if flat.lstrip(" ")[:1] in FORMULA_STARTS and not _is_number(flat):
+        return "'" + flat
+    return flat
 
 
 def _is_number(text: str) -> bool:
