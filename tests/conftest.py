@@ -20,9 +20,12 @@ TOY_TASK = TESTS_DIR / "toy_task.yaml"
 
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test session gets its own spotfake and HF caches, never the user's."""
+    """Each test session gets its own spotfake and HF caches, never the user's: ``$SPOTFAKE_CACHE`` and
+    ``$XDG_CACHE_HOME`` (the fallback when a test unsets the first) point below the session's tmp folder,
+    whatever the caller's environment says."""
     cache = tmp_path_factory.getbasetemp() / "cache"
     monkeypatch.setenv("SPOTFAKE_CACHE", str(cache / "spotfake"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache / "xdg"))
     monkeypatch.setenv("HF_HOME", str(cache / "hf"))
 
 

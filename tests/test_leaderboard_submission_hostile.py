@@ -136,7 +136,7 @@ JSON = st.recursive(
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
-def _only_refused(files: SubmissionFiles) -> None:
+def _accepted_or_refused_in_one_line(files: SubmissionFiles) -> None:
     """The checker either accepts or refuses with one SpotfakeError line: never another exception."""
     try:
         check_submission(files)
@@ -144,17 +144,24 @@ def _only_refused(files: SubmissionFiles) -> None:
         assert "\n" not in str(exc)
 
 
+def _refused_in_one_line(files: SubmissionFiles) -> None:
+    """The checker refuses with one SpotfakeError line (accepting, or any other exception, fails)."""
+    with pytest.raises(SpotfakeError) as info:
+        check_submission(files)
+    assert "\n" not in str(info.value)
+
+
 @FUZZ
 @given(results=st.binary(max_size=300), samples=st.binary(max_size=300))
 def test_random_bytes_are_refused_in_one_line(results: bytes, samples: bytes) -> None:
-    _only_refused(SubmissionFiles(results=results, samples=samples, origin="fuzz"))
+    _refused_in_one_line(SubmissionFiles(results=results, samples=samples, origin="fuzz"))
 
 
 @FUZZ
 @given(lines=st.lists(JSON, min_size=1, max_size=4))
 def test_random_json_records_are_refused_in_one_line(honest: Path, lines: list[object]) -> None:
     samples = "".join(json.dumps(line) + "\n" for line in lines).encode()
-    _only_refused(SubmissionFiles((honest / "results.json").read_bytes(), samples, "fuzz"))
+    _refused_in_one_line(SubmissionFiles((honest / "results.json").read_bytes(), samples, "fuzz"))
 
 
 @FUZZ
@@ -173,4 +180,4 @@ def test_a_random_value_anywhere_in_results_is_refused_or_checked(
     if isinstance(node, dict):
         node[keys[sum(map(ord, path[-1])) % len(keys)] if keys else path[-1]] = value
     files = SubmissionFiles(json.dumps(results).encode(), (honest / "samples.jsonl").read_bytes(), "fuzz")
-    _only_refused(files)
+    _accepted_or_refused_in_one_line(files)

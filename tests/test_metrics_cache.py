@@ -121,4 +121,7 @@ def test_default_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     monkeypatch.setenv("SPOTFAKE_CACHE", str(tmp_path))
     assert default_cache_dir() == tmp_path / "embeddings"
     monkeypatch.delenv("SPOTFAKE_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "spotfake" / "embeddings"
+    monkeypatch.delenv("XDG_CACHE_HOME")
     assert default_cache_dir() == Path(os.path.expanduser("~")) / ".cache" / "spotfake" / "embeddings"
