@@ -79,6 +79,7 @@ class Results(TypedDict):
     environment: NotRequired[dict[str, Any]]
     timing: NotRequired[dict[str, Any]]
     perturbation: NotRequired[Perturbation]
+    audit: NotRequired[dict[str, Any]]
     reported: NotRequired[dict[str, Any]]
     provenance: NotRequired[dict[str, Any]]
     created: str

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from spotfake.harness import distributed
+from spotfake.harness.audit.store import audit_entry, cached_audit
 from spotfake.harness.batch import peak_memory_mb, predict_batch
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.jsonio import read_json_strict
@@ -208,6 +209,14 @@ def _run_locked(
     ctx: distributed.DistContext,
 ) -> RunOutcome:
     seed_everything(options.seed)
+    audit = cached_audit(task)
+    if audit is not None and audit.get("flagged") and ctx.is_main:
+        log.warning(
+            "%s: a format-only baseline tells its classes apart (AUC %.3f, spotfake audit): the numbers may "
+            "reflect file formats or sizes rather than content; see docs/protocols.md",
+            task.spec.name,
+            audit.get("format_only_auc") or 0.0,
+        )
     info, key, signature, entry = _identity(model, model_args, identity, options, folder)
     todo, n_reused, n_retried = _plan(folder, key, task, options, ctx)
     if todo and isinstance(model, LazyModel) and entry is not None:
@@ -280,8 +289,9 @@ def _run_locked(
         settings = {**options.recorded(), "batch_size": batch_size, "world_size": ctx.world_size}
         # what shapes results.json besides the records: a new parser version or kind re-scores the run
         parser = parser_id(parser_of(task.args))
+        kept = audit_entry(audit) if audit is not None else None
         scoring = scoring_signature(
-            options.scoring, task.spec, len(task.samples), settings, key, parser, info.kind
+            options.scoring, task.spec, len(task.samples), settings, key, parser, info.kind, kept
         )
         # nothing new here nor from another rank (per-rank files exist only until a merge)
         merged = all(p.name in (SAMPLES_FILE, UNSCORED_FILE) for p in record_files(folder))
@@ -298,6 +308,7 @@ def _run_locked(
                 settings=settings,
                 timing=timing,
                 perturbation=options.perturbation,
+                audit=audit,
             )
             remember(folder, signature, info, key, scoring, batch_size=batch_size)
     distributed.barrier(ctx)
@@ -323,6 +334,7 @@ def finalize(
     timing: Mapping[str, Any],
     found: Mapping[str, Record] | None = None,
     perturbation: Perturbation | None = None,
+    audit: Mapping[str, Any] | None = None,
 ) -> Results:
     """Merge every records file of ``folder`` (or use ``found``), score, and write both output files.
 
@@ -357,5 +369,7 @@ def finalize(
     )
     if perturbation is not None:
         results["perturbation"] = cast(PerturbationEntry, perturbation.describe())
+    if audit is not None:
+        results["audit"] = audit_entry(dict(audit))
     write_results(folder, results)
     return results
