@@ -32,7 +32,7 @@ def _fmt(q: dict[str, float] | None) -> str:
 
 def render(audit: dict[str, Any]) -> str:
     """The audit as a plain-text table, one column per class, and the baseline's verdict."""
-    rows = [("", *CLASSES)]
+    rows: list[tuple[str, ...]] = [("", *CLASSES)]
     summaries = [audit["classes"][c] for c in CLASSES]
     rows.append(("images", *(str(s["n"]) for s in summaries)))
     rows.append(("unreadable", *(str(s["unreadable"]) for s in summaries)))

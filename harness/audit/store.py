@@ -43,8 +43,9 @@ def cached_audit(task: LoadedTask) -> dict[str, Any] | None:
         data = read_json_strict(path, what="audit file")
     except SpotfakeError:
         return None
-    ok = isinstance(data, dict) and data.get("data_fingerprint") == task.data_fingerprint
-    return data if ok else None
+    if isinstance(data, dict) and data.get("data_fingerprint") == task.data_fingerprint:
+        return data
+    return None
 
 
 def audit_entry(audit: dict[str, Any]) -> dict[str, Any]:
