@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from spotfake.harness import distributed
+from spotfake.harness.align import ImageHook, align_transform
 from spotfake.harness.audit.store import audit_entry, cached_audit
 from spotfake.harness.batch import peak_memory_mb, predict_batch
 from spotfake.harness.errors import SpotfakeError
@@ -128,6 +129,15 @@ def limited(task: LoadedTask, limit: int | None) -> LoadedTask:
     return LoadedTask(
         task.spec, task.samples[:limit], task.data_fingerprint, task.data_root, task.args, task.notes
     )
+
+
+def _image_hook(task: LoadedTask, perturbation: Perturbation | None) -> ImageHook | None:
+    """The task's alignment (``align=``), then the perturbation, applied to each sample's decoded images."""
+    align = align_transform(task.args.get("align"), task.samples)
+    perturb = image_transform(perturbation)
+    if align is None or perturb is None:
+        return align or perturb
+    return lambda sample_id, images: perturb(sample_id, align(sample_id, images))
 
 
 def _order_for_throughput(samples: Sequence[Sample]) -> list[Sample]:
@@ -255,7 +265,7 @@ def _run_locked(
                 batch_size,
                 needs_images=predictor.needs_images,
                 workers=options.workers,
-                transform=image_transform(options.perturbation),
+                transform=_image_hook(task, options.perturbation),
                 max_pixels=options.max_pixels,
             )
             for batch in batches:

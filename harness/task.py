@@ -170,6 +170,9 @@ def load_task(
     from spotfake.harness.verdict.published import PARSER_ARGS, check_parser_args
 
     check_parser_args(spec.name, spec.answer_kind, args)  # before any data is read or model built
+    from spotfake.harness.align import ALIGN_ARGS, check_align_args
+
+    check_align_args(spec.name, args)
     root: Path | None
     if data_root is not None:
         root = Path(data_root)
@@ -178,7 +181,7 @@ def load_task(
     else:
         root = None
     reader: Reader = import_object(spec.reader)
-    data = reader(spec, root, {k: v for k, v in args.items() if k not in PARSER_ARGS})
+    data = reader(spec, root, {k: v for k, v in args.items() if k not in PARSER_ARGS + ALIGN_ARGS})
     ids = [s.id for s in data.samples]
     if len(set(ids)) != len(ids):
         seen: set[str] = set()
