@@ -7,6 +7,7 @@ from collections.abc import Callable
 from spotfake.harness.metrics import calibration as c
 from spotfake.harness.metrics import definitions as d
 from spotfake.harness.metrics import ranking as r
+from spotfake.harness.metrics.conventions import convention_metrics
 from spotfake.harness.metrics.inputs import MetricInputs
 from spotfake.harness.metrics.loki_overall import LOKI_OVERALL
 from spotfake.harness.metrics.registry import METRICS, MetricDef
@@ -63,6 +64,7 @@ def builtin_metrics() -> list[MetricDef]:
         ),
         _ranked("tpr_at_fpr5", "TPR@5%FPR", r.tpr_at_fpr(0.05), "fakes caught at <= 5% reals flagged"),
         _ranked("tpr_at_fpr1", "TPR@1%FPR", r.tpr_at_fpr(0.01), "fakes caught at <= 1% reals flagged"),
+        *convention_metrics(),  # other tools' EER and TPR@FPR rules
         _ranked(
             "ece",
             "ECE",
