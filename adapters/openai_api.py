@@ -2,7 +2,7 @@
 
 Each sample is one ``POST {base_url}/chat/completions`` with the images as base64 data URLs and the
 question as text, ``temperature=0``. Requests of a batch run concurrently (at most ``concurrency`` at a
-time) on asyncio with httpx (:mod:`adapters.chat_http`): each attempt has a total deadline (``timeout``)
+time) on asyncio with httpx (:mod:`harness.chat_client`, the client the judge uses too): each attempt has a total deadline (``timeout``)
 and a reply size cap (``max_reply_bytes``); 429, 5xx, timeouts and connection errors are retried with
 backoff, honouring ``Retry-After``. Ctrl-C cancels every request at once; batches already recorded stay.
 
@@ -35,16 +35,15 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from spotfake.adapters.chat_http import (
-    ERROR_TEXT_LIMIT,
-    GaveUp,
-    Limits,
-    Reply,
-    Session,
-    error_message,
-    post_with_retries,
-)
 from spotfake.adapters.model_args import choice_arg, float_arg, int_arg
+from spotfake.harness.chat_client.completions import (
+    ERROR_TEXT_LIMIT,
+    chat_url,
+    error_message,
+    read_answer,
+    request_headers,
+)
+from spotfake.harness.chat_client.transport import GaveUp, Limits, Reply, Session, post_with_retries
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.images import image_data_url
 from spotfake.harness.model import Item, Model
@@ -211,16 +210,9 @@ class OpenAIChatModel(Model):
         """The URL, the headers (with the key from the environment) and the secrets to mask, shared by
         every request of a batch; a key no HTTP header can carry is a :class:`FatalApiError`."""
         key = os.environ.get(self.api_key_env) or ""
-        headers = {"Content-Type": "application/json"}
-        if not key:
-            return chat_url(self.base_url), headers, url_secrets(self.base_url)
-        if not (key.isascii() and key.isprintable()) or " " in key:
-            raise FatalApiError(
-                f"openai: {self.api_key_env} holds characters an HTTP header cannot carry "
-                "(spaces, line breaks or non-ASCII); set it to the key alone"
-            )
-        headers["Authorization"] = f"Bearer {key}"
-        return chat_url(self.base_url), headers, [key, *url_secrets(self.base_url)]
+        headers = request_headers(key, self.api_key_env, "openai", FatalApiError)
+        secrets = [key, *url_secrets(self.base_url)] if key else url_secrets(self.base_url)
+        return chat_url(self.base_url), headers, secrets
 
     async def _answer_all(self, session: Session, items: list[Item]) -> list[Response]:
         """Every item's response; stops (cancelling the rest) when the server looks down."""
@@ -267,10 +259,18 @@ class OpenAIChatModel(Model):
             return Response(error=outcome.message), SERVER_FAILED
         if outcome.status in FATAL_STATUSES:
             hint = FATAL_STATUSES[outcome.status].format(env=self.api_key_env)
-            last = stored_text(f"HTTP {outcome.status}: {error_message(outcome)}", secrets, ERROR_TEXT_LIMIT)
+            last = stored_text(
+                f"HTTP {outcome.status}: {error_message(outcome.body, outcome.status)}",
+                secrets,
+                ERROR_TEXT_LIMIT,
+            )
             raise FatalApiError(f"openai: {last} from {public_url(url)}: {hint}")
         if outcome.status != 200:
-            text = stored_text(f"HTTP {outcome.status}: {error_message(outcome)}", secrets, ERROR_TEXT_LIMIT)
+            text = stored_text(
+                f"HTTP {outcome.status}: {error_message(outcome.body, outcome.status)}",
+                secrets,
+                ERROR_TEXT_LIMIT,
+            )
             return Response(error=text, latency_s=outcome.seconds), SERVER_FAILED
         response = parse_reply(outcome, secrets)
         return response, SERVER_FAILED if response.error else OK
@@ -302,37 +302,8 @@ class OpenAIChatModel(Model):
             )
 
 
-def chat_url(base_url: str) -> str:
-    """``{base_url}/chat/completions``, keeping the base URL's query (e.g. ``?api-version=``)."""
-    import httpx
-
-    url = httpx.URL(base_url.strip())
-    return str(url.copy_with(path=url.path.rstrip("/") + "/chat/completions"))
-
-
 def parse_reply(reply: Reply, secrets: Sequence[str]) -> Response:
     """A 200 reply as a Response: the message text (cleaned and redacted) and token usage, or an error."""
-    latency = reply.seconds
-    try:
-        data = json.loads(reply.body)
-        choice = data["choices"][0]
-        message = choice.get("message") or {}
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError):
-        raw = reply.body[:4096].decode("utf-8", errors="replace")
-        return Response(error=stored_text(f"malformed reply: {raw!r}", secrets, 200), latency_s=latency)
-    content = message.get("content") if isinstance(message, dict) else None
-    if isinstance(content, list):  # some servers return content parts
-        content = "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    if content is None and isinstance(message, dict) and message.get("refusal"):
-        content = str(message["refusal"])
-    usage_raw = data.get("usage") if isinstance(data, dict) else None
-    usage = {
-        k: int(v)
-        for k, v in (usage_raw.items() if isinstance(usage_raw, dict) else ())
-        if k in ("prompt_tokens", "completion_tokens", "total_tokens") and type(v) is int and 0 <= v < 2**53
-    }
-    if content is None:
-        reason = choice.get("finish_reason") if isinstance(choice, dict) else None
-        error = stored_text(f"empty reply (finish_reason={reason})", secrets, ERROR_TEXT_LIMIT)
-        return Response(error=error, latency_s=latency, usage=usage or None)
-    return Response(text=stored_text(str(content), secrets).strip(), latency_s=latency, usage=usage or None)
+    answer = read_answer(reply.body, secrets)
+    usage = answer.usage or None
+    return Response(text=answer.text, error=answer.error, latency_s=reply.seconds, usage=usage)

@@ -23,8 +23,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from spotfake.adapters.chat_http import retry_after_seconds
 from spotfake.adapters.openai_api import ApiUnavailableError, OpenAIChatModel
+from spotfake.harness.chat_client.backoff import retry_after_seconds
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.model import Item, build_model
 from spotfake.harness.redaction import public_args, public_url, redact, stored_text, url_secrets

@@ -7,10 +7,11 @@ import json
 import numpy as np
 import pytest
 
+from spotfake.harness.chat_client.backoff import retry_after_seconds
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.judge.cache import JudgeCache, cache_key
 from spotfake.harness.judge.check import kendall_tau, separation_auc
-from spotfake.harness.judge.client import endpoint_host, retry_after_seconds
+from spotfake.harness.judge.client import endpoint_host
 from spotfake.harness.judge.metrics import judge_columns, judge_summary
 from spotfake.harness.judge.rubric import RUBRIC_VERSION, parse_grade, prompt_sha256, render_prompt
 from spotfake.harness.judge.settings import parse_judge
@@ -175,6 +176,6 @@ def test_an_unreadable_image_is_a_sample_error_without_a_request(tmp_path) -> No
 
     grader = Grader(parse_judge("openai", "model=m,base_url=http://127.0.0.1:9/v1"), tmp_path / "cache")
     for image in (tmp_path / "missing.png", tmp_path):
-        entry = grader.grade(Job("s1", "fake", "x", ("ref",), (image,)))
+        (entry,) = grader.grade_all([Job("s1", "fake", "x", ("ref",), (image,))])
         assert entry["status"] == "error" and "s1" in entry["error"] and str(image) in entry["error"]
     assert grader.tally.requests == 0 and len(grader.cache) == 0

@@ -1,29 +1,39 @@
-"""A small client for OpenAI-compatible chat-completions judges: retries, backoff, Retry-After, usage.
+"""The judge's requests: OpenAI-compatible chat completions on :mod:`harness.chat_client`.
 
-One :class:`JudgeClient` sends one request per call of :meth:`JudgeClient.complete`, from any number of
-threads (one ``requests`` session per thread). 429, 5xx, timeouts and connection errors are retried
-with exponential backoff and jitter, waiting at least what ``Retry-After`` says (capped); 401/403/404
-stop the whole judge run (:class:`JudgeStop`), since every other request would fail the same way. The
-API key comes from the environment only and never appears in a message, a file or a cache entry.
+One :class:`JudgeClient` sends the requests of a grading pass on a shared
+:class:`~spotfake.harness.chat_client.transport.Session` (httpx on asyncio), so the judge has the model
+adapter's bounds: a total deadline per attempt (``timeout``) and per request with its retries
+(``total_timeout``), a reply-size cap (``max_reply_bytes``), retries with backoff and ``Retry-After``,
+and Ctrl-C cancelling every request at once. 401/403/404 stop the whole judge run (:class:`JudgeStop`),
+since every other request would fail the same way, and so does an endpoint that never answered any
+attempt of a request. The API key comes from the environment only and is masked (with any credentials
+in ``base_url``) in every text the judge stores.
 """
 
 from __future__ import annotations
 
-import email.utils
 import json
 import os
 import random
-import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
+
+from spotfake.harness.chat_client.completions import (
+    ERROR_TEXT_LIMIT,
+    chat_url,
+    error_message,
+    read_answer,
+    request_headers,
+)
+from spotfake.harness.chat_client.transport import GaveUp, Limits, post_with_retries
 from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.redaction import stored_text, url_secrets
 
 KEY_VARIABLES = ("SPOTFAKE_JUDGE_API_KEY", "OPENAI_API_KEY")
-RETRY_STATUSES = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 FATAL_HINTS = {
     401: "the API key was rejected; set SPOTFAKE_JUDGE_API_KEY (or OPENAI_API_KEY)",
     403: "the API key may not use this judge model; check the key and model=",
@@ -35,13 +45,14 @@ class JudgeStop(SpotfakeError):
     """The judge cannot be used (bad key, unknown model, unreachable after bounded retries): stop."""
 
 
-def api_key() -> str:
-    """The judge's API key from the environment (empty when none is set: local servers need none)."""
+def api_key() -> tuple[str, str]:
+    """The judge's API key from the environment and the variable holding it (empty when none is set:
+    local servers need none)."""
     for name in KEY_VARIABLES:
         value = os.environ.get(name)
         if value:
-            return value
-    return ""
+            return value, name
+    return "", KEY_VARIABLES[0]
 
 
 def endpoint_host(base_url: str) -> str:
@@ -50,35 +61,6 @@ def endpoint_host(base_url: str) -> str:
     parts = urlsplit(base_url.strip())
     host = parts.hostname or ""
     return f"{host}:{parts.port}" if parts.port else host
-
-
-def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds asked for by ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date); None if absent."""
-    lowered = {k.lower(): v for k, v in headers.items()}
-    try:
-        if "retry-after-ms" in lowered:
-            return max(0.0, float(lowered["retry-after-ms"]) / 1000.0)
-    except ValueError:
-        pass
-    value = lowered.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-def backoff_delay(attempt: int, base: float, cap: float, rng: random.Random) -> float:
-    """Exponential backoff with "equal jitter": half of ``min(cap, base * 2**attempt)`` plus a random
-    share of the other half, so parallel workers do not retry in lockstep."""
-    ceiling = min(cap, base * (2**attempt))
-    return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
 
 @dataclass
@@ -93,119 +75,71 @@ class Completion:
 
 @dataclass
 class ClientOptions:
-    """Timeouts and retries: ``timeout`` per request (s), ``total_timeout`` for one request with all its
-    retries (s), ``max_retries`` after the first attempt, ``backoff``/``backoff_max`` (s), and the longest
-    ``Retry-After`` honoured (``max_retry_after``, s)."""
+    """Bounds: ``timeout`` for one attempt, whole reply read (s), ``total_timeout`` for one request with
+    all its retries (s), ``max_reply_bytes``, ``max_retries`` after the first attempt,
+    ``backoff``/``backoff_max`` (s), and the longest ``Retry-After`` honoured (``max_retry_after``, s)."""
 
     timeout: float = 120.0
     total_timeout: float = 600.0
+    max_reply_bytes: int = 8 * 2**20
     max_retries: int = 5
     backoff: float = 1.0
     backoff_max: float = 30.0
     max_retry_after: float = 120.0
 
-
-class JudgeClient:
-    """POSTs chat-completions bodies to ``{base_url}/chat/completions``; safe to share between threads."""
-
-    def __init__(self, base_url: str, options: ClientOptions | None = None, seed: int = 0) -> None:
-        self.url = base_url.rstrip("/") + "/chat/completions"
-        self.options = options or ClientOptions()
-        self._key = api_key()
-        self._local = threading.local()
-        self._rng = random.Random(seed)
-        self._rng_lock = threading.Lock()
-
-    def _session(self) -> Any:
-        import requests
-
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=1, max_retries=0)
-            session.mount("http://", adapter)
-            session.mount("https://", adapter)
-            self._local.session = session
-        return session
-
-    def _redact(self, text: str) -> str:
-        return text.replace(self._key, "[redacted]") if self._key else text
-
-    def _delay(self, attempt: int, asked: float | None) -> float:
-        with self._rng_lock:
-            if asked is None:
-                return backoff_delay(attempt, self.options.backoff, self.options.backoff_max, self._rng)
-            jitter = self._rng.random()
-        wait = min(asked, self.options.max_retry_after)
-        return wait + 0.1 * wait * jitter
-
-    def complete(self, body: Mapping[str, Any]) -> Completion:
-        """Send ``body`` with retries; a request-level failure is ``Completion(text=None, error=...)``.
-
-        Raises :class:`JudgeStop` on 401/403/404, and when the endpoint stayed unreachable (connection
-        refused or timed out on every attempt), so a dead judge ends the run after bounded retries.
-        """
-        import requests
-
-        opts = self.options
-        headers = {"Content-Type": "application/json"}
-        if self._key:
-            headers["Authorization"] = f"Bearer {self._key}"
-        deadline = time.monotonic() + opts.total_timeout
-        last, unreachable = "no attempt", True
-        for attempt in range(opts.max_retries + 1):
-            asked: float | None = None
-            left = deadline - time.monotonic()
-            try:
-                timeout = (min(10.0, opts.timeout, max(left, 0.1)), min(opts.timeout, max(left, 0.1)))
-                reply = self._session().post(self.url, json=body, headers=headers, timeout=timeout)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                last = self._redact(f"{type(exc).__name__}: {exc}")[:300]
-            else:
-                unreachable = False
-                if reply.status_code == 200:
-                    return self._parse(reply, attempt + 1)
-                last = self._redact(f"HTTP {reply.status_code}: {reply.text[:200]}")
-                if reply.status_code in FATAL_HINTS:
-                    raise JudgeStop(f"judge: {last} from {endpoint_host(self.url)}: "
-                                    f"{FATAL_HINTS[reply.status_code]}")  # fmt: skip
-                if reply.status_code not in RETRY_STATUSES:
-                    return Completion(text=None, error=last, attempts=attempt + 1)
-                asked = retry_after_seconds(reply.headers)
-            if attempt == opts.max_retries:
-                break
-            delay = self._delay(attempt, asked)
-            if time.monotonic() + delay >= deadline:
-                last += f" (total timeout {opts.total_timeout:g}s reached)"
-                break
-            time.sleep(delay)
-        if unreachable:
-            raise JudgeStop(
-                f"judge endpoint {endpoint_host(self.url)} unreachable after {attempt + 1} attempts: {last}; "
-                "judged samples are kept, rerun to resume"
-            )
-        return Completion(
-            text=None, error=f"gave up after {attempt + 1} attempts: {last}", attempts=attempt + 1
+    def limits(self) -> Limits:
+        """These options as the transport's limits."""
+        return Limits(
+            timeout=self.timeout,
+            max_reply_bytes=self.max_reply_bytes,
+            max_retries=self.max_retries,
+            backoff=self.backoff,
+            backoff_max=self.backoff_max,
+            max_retry_after=self.max_retry_after,
+            total_timeout=self.total_timeout,
         )
 
-    def _parse(self, reply: Any, attempts: int) -> Completion:
-        try:
-            data = reply.json()
-            message = data["choices"][0].get("message") or {}
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-            return Completion(text=None, error=f"malformed reply: {reply.text[:200]!r}", attempts=attempts)
-        raw_usage = data.get("usage") if isinstance(data, dict) else None
-        usage = {
-            k: int(v)
-            for k, v in (raw_usage or {}).items()
-            if k in ("prompt_tokens", "completion_tokens", "total_tokens") and isinstance(v, int)
-        }
-        content = message.get("content")
-        if isinstance(content, list):
-            content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
-        if not isinstance(content, str):
-            return Completion(text=None, error="empty reply", usage=usage, attempts=attempts)
-        return Completion(text=content, usage=usage, attempts=attempts)
+
+class JudgeClient:
+    """POSTs chat-completions bodies to ``{base_url}/chat/completions`` (key and headers read once)."""
+
+    def __init__(self, base_url: str, options: ClientOptions | None = None, seed: int = 0) -> None:
+        self.url = chat_url(base_url)
+        self.host = endpoint_host(base_url)
+        self.options = options or ClientOptions()
+        self.limits = self.options.limits()
+        key, variable = api_key()
+        self._headers = request_headers(key, variable, "judge", JudgeStop)
+        self._secrets = [s for s in (key, *url_secrets(base_url)) if s]
+        self._rng = random.Random(seed)
+
+    async def complete(self, client: httpx.AsyncClient, body: Mapping[str, Any]) -> Completion:
+        """Send ``body`` with retries; a request-level failure is ``Completion(text=None, error=...)``.
+
+        Raises :class:`JudgeStop` on 401/403/404, and when the endpoint never answered (connection
+        refused or no complete reply in time on every attempt), so a dead judge ends the run after
+        bounded retries.
+        """
+        content = json.dumps(body).encode("utf-8")
+        outcome = await post_with_retries(
+            client, self.url, content, self._headers, self.limits,
+            secrets=self._secrets, rng=self._rng, label="judge",
+        )  # fmt: skip
+        if isinstance(outcome, GaveUp):
+            if not outcome.replied:
+                raise JudgeStop(
+                    f"judge endpoint {self.host} unreachable after {outcome.attempts} attempts: "
+                    f"{outcome.reason}; judged samples are kept, rerun to resume"
+                )
+            return Completion(text=None, error=outcome.message, attempts=outcome.attempts)
+        if outcome.status != 200:
+            text = error_message(outcome.body, outcome.status)
+            last = stored_text(f"HTTP {outcome.status}: {text}", self._secrets, ERROR_TEXT_LIMIT)
+            if outcome.status in FATAL_HINTS:
+                raise JudgeStop(f"judge: {last} from {self.host}: {FATAL_HINTS[outcome.status]}")
+            return Completion(text=None, error=last, attempts=outcome.attempts)
+        answer = read_answer(outcome.body, self._secrets)
+        return Completion(text=answer.text, error=answer.error, usage=answer.usage, attempts=outcome.attempts)
 
 
 def chat_body(

@@ -1,20 +1,23 @@
 """Grading explanations: cache look-up, one request (plus one retry on an invalid reply), cache write.
 
 :class:`Grader` is shared by ``spotfake judge`` (explanations of a run) and ``spotfake judge-check``
-(reference, model and mismatched explanations). It knows nothing of run folders.
+(reference, model and mismatched explanations). It knows nothing of run folders. Requests run as
+asyncio tasks on one :class:`~spotfake.harness.chat_client.transport.Session` (``concurrency`` at a
+time); building a request (reading and encoding images) and writing the cache run on its threads.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Sequence
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from spotfake.harness.chat_client.transport import Session
 from spotfake.harness.judge.cache import JudgeCache, cache_key
-from spotfake.harness.judge.client import JudgeClient
+from spotfake.harness.judge.client import JudgeClient, chat_body
 from spotfake.harness.judge.rubric import (
     RESPONSE_SCHEMA,
     RUBRIC_VERSION,
@@ -97,15 +100,13 @@ class Grader:
 
     def body(self, job: Job) -> dict[str, Any]:
         """The chat-completions request for ``job``."""
-        from spotfake.harness.judge.client import chat_body
-
         prompt = render_prompt(
             job.verdict, job.explanation, job.references, with_image=self.settings.image and bool(job.images)
         )
         urls = image_data_urls(job) if self.settings.image else []
         return chat_body(self.settings.model, prompt, urls, RESPONSE_SCHEMA, self.settings.max_tokens)
 
-    def grade(self, job: Job) -> dict[str, Any]:
+    async def grade(self, session: Session, job: Job) -> dict[str, Any]:
         """The entry for one job: from the cache, or from the judge (then cached unless it was a transport
         failure). Keys: ``status`` (ok | judge_failure | error), ``score``, ``value``, ``rationale``,
         ``criteria``, ``error``, ``usage``, ``cached``."""
@@ -115,17 +116,13 @@ class Grader:
             self.tally.add(hits=1)
             return {**hit, "cached": True}
         try:
-            body = self.body(job)
+            body = await session.in_thread(self.body, job)
         except SampleError as exc:
-            return {
-                "status": "error",
-                "error": str(exc),
-                "cached": False,
-            }
+            return {"status": "error", "error": str(exc), "cached": False}
         usage: dict[str, int] = {}
         last_error = ""
         for _ in range(GRADE_ATTEMPTS):
-            done = self.client.complete(body)
+            done = await self.client.complete(session.client(), body)
             self.tally.add(requests=done.attempts, usage=done.usage)
             for k, v in done.usage.items():
                 usage[k] = usage.get(k, 0) + v
@@ -141,16 +138,17 @@ class Grader:
                     "criteria": grade.criteria,
                     "usage": usage,
                 }
-                self.cache.put(key, entry)
+                await session.in_thread(self.cache.put, key, entry)
                 return {**entry, "cached": False}
             last_error = f"not a grade (score 1..5 and rationale): {done.text[:160]!r}"
         entry = {"status": "judge_failure", "error": last_error, "usage": usage}
-        self.cache.put(key, entry)
+        await session.in_thread(self.cache.put, key, entry)
         return {**entry, "cached": False}
 
     def grade_all(self, jobs: Sequence[Job]) -> list[dict[str, Any]]:
-        """Grade every job (in parallel), results in the order of ``jobs``. A :class:`JudgeStop` from any
-        request cancels what has not started and propagates; finished grades stay in the cache."""
+        """Grade every job (``concurrency`` at a time), results in the order of ``jobs``. A
+        :class:`JudgeStop` from any request, or Ctrl-C, cancels every request in flight and propagates;
+        finished grades stay in the cache."""
         results: list[dict[str, Any]] = [{} for _ in jobs]
         pending = []
         for i, job in enumerate(jobs):
@@ -162,17 +160,28 @@ class Grader:
                 results[i] = {**hit, "cached": True}
         if not pending:
             return results
-        with ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="judge") as pool:
-            futures = {pool.submit(self.grade, jobs[i]): i for i in pending}
-            try:
-                done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-                failed = next((f.exception() for f in done if f.exception() is not None), None)
-                if failed is not None:
-                    raise failed
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
-            for future, i in futures.items():
-                results[i] = future.result()
+        concurrency = self.settings.concurrency
+        session = Session(self.client.limits, connections=concurrency, workers=concurrency)
+        try:
+            graded = session.run(self._grade_each(session, [jobs[i] for i in pending]))
+        finally:
+            session.close()
+        for i, entry in zip(pending, graded, strict=True):
+            results[i] = entry
         return results
+
+    async def _grade_each(self, session: Session, jobs: list[Job]) -> list[dict[str, Any]]:
+        gate = asyncio.Semaphore(self.settings.concurrency)
+
+        async def one(job: Job) -> dict[str, Any]:
+            async with gate:
+                return await self.grade(session, job)
+
+        tasks = [asyncio.ensure_future(one(job)) for job in jobs]
+        try:
+            return list(await asyncio.gather(*tasks))
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise

@@ -14,7 +14,7 @@ BACKENDS = ("openai",)
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 KNOWN_ARGS = (
     "base_url", "model", "image", "concurrency", "max_tokens", "timeout", "total_timeout",
-    "max_retries", "backoff", "backoff_max", "max_retry_after",
+    "max_reply_bytes", "max_retries", "backoff", "backoff_max", "max_retry_after",
 )  # fmt: skip
 
 
@@ -85,6 +85,9 @@ def parse_judge(backend: str | None, args_text: str | None) -> JudgeSettings:
                 name,
                 _number(name, args[name], integer=False, minimum=0.001 if "timeout" in name else 0),
             )
+    if "max_reply_bytes" in args:
+        value = _number("max_reply_bytes", args["max_reply_bytes"], integer=True, minimum=1024)
+        options.max_reply_bytes = int(value)
     if "max_retries" in args:
         options.max_retries = int(_number("max_retries", args["max_retries"], integer=True, minimum=0))
     return JudgeSettings(

@@ -2,18 +2,17 @@
 
 Each attempt has a total deadline (connecting, sending, waiting and reading the whole reply), so a
 server that sends a byte a second cannot hold a request open; a reply is read in chunks and dropped as
-soon as it passes ``max_reply_bytes`` (its declared Content-Length is checked first). 408/409/429/5xx,
-timeouts and connection errors are retried with exponential backoff and jitter, waiting at least what
-``Retry-After`` says (capped). Everything runs on asyncio with httpx, so cancelling (Ctrl-C) ends every
-request at once. Error texts come back through :func:`harness.redaction.stored_text`: secrets masked,
-then cut.
+soon as it passes ``max_reply_bytes`` (its declared Content-Length is checked first). Retried statuses
+(:data:`.backoff.RETRY_STATUSES`), timeouts and connection errors are retried with exponential backoff
+and jitter, waiting at least what ``Retry-After`` says (capped), and never past ``total_timeout`` when
+one is set. Everything runs on asyncio with httpx, so cancelling (Ctrl-C) ends every request at once.
+Error texts come back through :func:`harness.redaction.stored_text`: secrets masked, then cut.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
 import time
@@ -24,20 +23,19 @@ from typing import Any, TypeVar
 
 import httpx
 
-from spotfake.harness.judge.client import backoff_delay, retry_after_seconds
+from spotfake.harness.chat_client.backoff import RETRY_STATUSES, retry_after_seconds, retry_delay
+from spotfake.harness.chat_client.completions import ERROR_TEXT_LIMIT, error_message
 from spotfake.harness.redaction import stored_text
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
-ERROR_TEXT_LIMIT = 300
-"""Characters of a server's error text kept in an error record (after redaction)."""
 
 
 @dataclass(frozen=True)
 class Limits:
-    """How long, how big and how often: ``timeout`` is the total seconds of one attempt."""
+    """How long, how big and how often: ``timeout`` is the total seconds of one attempt,
+    ``total_timeout`` (None: unbounded) the seconds of one request with all its retries."""
 
     timeout: float
     max_reply_bytes: int
@@ -45,23 +43,30 @@ class Limits:
     backoff: float
     backoff_max: float
     max_retry_after: float
+    total_timeout: float | None = None
 
 
 @dataclass
 class Reply:
-    """A complete HTTP reply (any status) and the seconds its attempt took."""
+    """A complete HTTP reply (any status), the seconds its attempt took and the attempts it needed."""
 
     status: int
     headers: Mapping[str, str]
     body: bytes
     seconds: float
+    attempts: int = 1
 
 
 @dataclass
 class GaveUp:
-    """No usable reply: every attempt failed (or the reply was too large). ``message`` is safe to store."""
+    """No usable reply: every attempt failed (or the reply was too large). ``message`` is safe to store;
+    ``reason`` is the last failure alone; ``replied`` says whether any attempt got an HTTP reply (False:
+    the server could not be reached or never answered in time)."""
 
     message: str
+    reason: str
+    attempts: int
+    replied: bool
 
 
 class ReplyTooLarge(Exception):
@@ -71,7 +76,8 @@ class ReplyTooLarge(Exception):
 class Session:
     """An httpx client and the event loop it lives on, kept from batch to batch so connections (and TLS
     sessions) are reused; on Python 3.10, which has no ``asyncio.Runner``, each batch gets a fresh loop
-    and client. CPU work (encoding images) runs on ``workers`` threads beside the requests."""
+    and client. CPU and disk work (encoding images, writing a cache) runs on ``workers`` threads beside
+    the requests."""
 
     def __init__(self, limits: Limits, connections: int, workers: int) -> None:
         self.limits = limits
@@ -134,26 +140,12 @@ class Session:
             self._threads = None
 
 
-def error_message(reply: Reply) -> str:
-    """The error text of a non-200 reply: ``error.message`` of an OpenAI-style body, else the body."""
-    text = reply.body.decode("utf-8", errors="replace")
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
-        return text.strip() or f"HTTP {reply.status}"
-    error = data.get("error") if isinstance(data, dict) else None
-    if isinstance(error, dict) and error.get("message"):
-        return str(error["message"])
-    if isinstance(error, str):
-        return error
-    return text.strip()
-
-
 async def post_once(
-    client: httpx.AsyncClient, url: str, content: bytes, headers: Mapping[str, str], limits: Limits
-) -> Reply:
-    """One POST, read whole within ``limits.timeout`` seconds; ReplyTooLarge past the size cap,
-    asyncio.TimeoutError past the deadline, httpx.RequestError when the transport fails."""
+    client: httpx.AsyncClient, url: str, content: bytes, headers: Mapping[str, str], limits: Limits,
+    timeout: float | None = None,
+) -> Reply:  # fmt: skip
+    """One POST, read whole within ``timeout`` (default ``limits.timeout``) seconds; ReplyTooLarge past
+    the size cap, asyncio.TimeoutError past the deadline, httpx.RequestError when the transport fails."""
     start = time.perf_counter()
 
     async def attempt() -> Reply:
@@ -170,7 +162,7 @@ async def post_once(
                 chunks.append(chunk)
             return Reply(response.status_code, response.headers, b"".join(chunks), 0.0)
 
-    reply = await asyncio.wait_for(attempt(), timeout=limits.timeout)
+    reply = await asyncio.wait_for(attempt(), timeout=limits.timeout if timeout is None else timeout)
     reply.seconds = time.perf_counter() - start
     return reply
 
@@ -187,32 +179,48 @@ async def post_with_retries(
     label: str,
 ) -> Reply | GaveUp:
     """POST with retries: the first reply whose status is not retried, or GaveUp with a storable message."""
-    last = "no attempt"
+    last, replied = "no attempt", False
+    deadline = None if limits.total_timeout is None else time.monotonic() + limits.total_timeout
+    attempt = 0
     for attempt in range(limits.max_retries + 1):
         wait: float | None = None
+        left = None if deadline is None else max(0.001, deadline - time.monotonic())
+        timeout = limits.timeout if left is None else min(limits.timeout, left)
         try:
-            reply = await post_once(client, url, content, headers, limits)
+            reply = await post_once(client, url, content, headers, limits, timeout)
         except ReplyTooLarge as exc:
-            return GaveUp(
+            reason = (
                 f"reply too large ({exc}; max_reply_bytes={limits.max_reply_bytes}); nothing of it was kept"
             )
+            return GaveUp(reason, reason, attempt + 1, replied=True)
         except asyncio.TimeoutError:
-            last = f"no complete reply within {limits.timeout:g} s (timeout=, the total per request)"
+            last = f"no complete reply within {timeout:g} s (timeout=, the total per request)"
         except httpx.RequestError as exc:
             last = stored_text(f"{type(exc).__name__}: {exc}", secrets, ERROR_TEXT_LIMIT)
         else:
+            replied = True
             if reply.status not in RETRY_STATUSES:
+                reply.attempts = attempt + 1
                 return reply
-            last = stored_text(f"HTTP {reply.status}: {error_message(reply)}", secrets, ERROR_TEXT_LIMIT)
+            last = stored_text(
+                f"HTTP {reply.status}: {error_message(reply.body, reply.status)}", secrets, ERROR_TEXT_LIMIT
+            )
             wait = retry_after_seconds(reply.headers)
         if attempt == limits.max_retries:
             break
-        if wait is not None:
-            delay = min(wait, limits.max_retry_after)
-            delay += rng.uniform(0, 0.1 * delay)
-        else:
-            delay = backoff_delay(attempt, limits.backoff, limits.backoff_max, rng)
+        delay = retry_delay(
+            attempt,
+            wait,
+            base=limits.backoff,
+            cap=limits.backoff_max,
+            max_asked=limits.max_retry_after,
+            rng=rng,
+        )
+        if deadline is not None and time.monotonic() + delay >= deadline:
+            last += f" (total_timeout={limits.total_timeout:g} s reached)"
+            break
         log.info("%s: %s; retry %d/%d in %.2fs", label, last, attempt + 1, limits.max_retries, delay)
         await asyncio.sleep(delay)
-    attempts = limits.max_retries + 1
-    return GaveUp(f"gave up after {attempts} attempt{'s' if attempts > 1 else ''}: {last}")
+    attempts = attempt + 1
+    message = f"gave up after {attempts} attempt{'s' if attempts > 1 else ''}: {last}"
+    return GaveUp(message, last, attempts, replied)
