@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from spotfake.harness.metrics.inputs import MISSING_SCORE, MetricInputs
-from spotfake.harness.metrics.registry import MetricDef, register_metric
+from spotfake.harness.metrics.registry import MetricDef, register_metric, register_metric_group
 from spotfake.harness.metrics.types import FloatArray
 from spotfake.harness.types import Record
 
@@ -197,6 +197,48 @@ def auc_mean_category(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
     return np.divide(total, counted, out=np.full(total.shape, np.nan), where=counted > 0)
 
 
+def bacc_mean_category(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
+    """Metric card: bacc_mean_category.
+
+    Definition: for each category that holds fakes, the balanced accuracy of the verdicts on that
+        category's fakes together with all real samples (the mean of the fake recall in the category and
+        the real recall over all reals; unknown verdicts are misses, and a class without weight is left
+        out, as scikit-learn's ``balanced_accuracy_score``); then the mean over those categories. On
+        DMimage (category = generator family) this is the authors' "AVR" accuracy row, which
+        ``metrics_evaluation.py`` computes per family at logit 0. Range [0, 1], 0.5 = a constant answer,
+        higher is better.
+    Citation: Corvi et al., ICASSP 2023 (github.com/grip-unina/DMimageDetection, metrics_evaluation.py).
+    """
+    w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+    records = inputs.records
+    right = np.array([r.verdict == r.label for r in records], dtype=np.float64)
+    real = inputs.real.astype(np.float64)
+    real_n = w @ real
+    real_recall = np.divide(w @ (real * right), real_n, out=np.full(real_n.shape, np.nan), where=real_n > 0)
+    cats = np.array([r.category or "" for r in records], dtype=object)
+    categories = sorted({c for c, f in zip(cats, inputs.fake, strict=True) if f and c})
+    per_category = []
+    for category in categories:
+        fake = (inputs.fake & (cats == category)).astype(np.float64)
+        fake_n = w @ fake
+        fake_recall = np.divide(
+            w @ (fake * right), fake_n, out=np.full(fake_n.shape, np.nan), where=fake_n > 0
+        )
+        both = np.stack([fake_recall, real_recall])
+        present = np.isfinite(both)
+        per_category.append(
+            np.where(
+                fake_n > 0, np.where(present, both, 0.0).sum(axis=0) / present.sum(axis=0).clip(1), np.nan
+            )
+        )
+    if not per_category:
+        return np.full(w.shape[0], np.nan)
+    stacked = np.vstack(per_category)
+    counted = np.isfinite(stacked).sum(axis=0)
+    total = np.nansum(stacked, axis=0)
+    return np.divide(total, counted, out=np.full(total.shape, np.nan), where=counted > 0)
+
+
 def task_metrics() -> list[MetricDef]:
     """The metrics this package adds to the registry."""
     return [
@@ -220,10 +262,19 @@ def task_metrics() -> list[MetricDef]:
             needs="scores",
             card="mean over categories of the AUC of that category's fakes against all reals",
         ),
+        MetricDef(
+            "bacc_mean_category",
+            "mBAcc",
+            bacc_mean_category,
+            card="mean over categories of the balanced accuracy of that category's fakes and all reals",
+        ),
     ]
 
 
 def register_task_metrics() -> None:
-    """Entry point ``spotfake.metrics: tasks``."""
+    """Entry point ``spotfake.metrics: tasks``: these metrics, and the group ``video``."""
     for metric in task_metrics():
         register_metric(metric)
+    register_metric_group(
+        "video", ("video_acc", "video_auc"), description="verdicts and p(fake) pooled over each video's frames"
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import warnings
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from spotfake.harness.metrics.inputs import MetricInputs
 from spotfake.harness.types import Record
 from spotfake.tasks.metrics import (
     auc_mean_category,
+    bacc_mean_category,
     majority,
     video_acc,
     video_auc,
@@ -123,3 +125,68 @@ def test_the_metrics_are_registered_with_labels_and_needs() -> None:
     assert metric_def("video_auc").needs == "scores" and metric_def("video_auc").label == "Video AUC"
     assert metric_def("video_acc").needs == "labels" and metric_def("video_acc").higher_is_better
     assert metric_def("auc_mean_category").label == "mAUC"
+
+
+def _family_records(seed: int) -> list[Record]:
+    rng = random.Random(seed)
+    families = ["ProGAN", "BigGAN", "Latent Diff."]
+    out = []
+    for i in range(60):
+        label = "real" if i % 4 == 0 else "fake"
+        cat = "Real" if label == "real" else families[i % 3]
+        verdict = rng.choice(["real", "fake", "fake", None])
+        out.append(rec(i, None, label, rng.random(), verdict, cat))
+    return out
+
+
+def test_bacc_mean_category_is_the_mean_of_sklearns_balanced_accuracy_per_family() -> None:
+    from sklearn.metrics import balanced_accuracy_score
+
+    for seed in range(5):
+        records = _family_records(seed)
+        reals = [r for r in records if r.label == "real"]
+        expected = []
+        for family in sorted({r.category for r in records if r.label == "fake"}):
+            group = [r for r in records if r.label == "fake" and r.category == family] + reals
+            truth = [r.label for r in group]
+            said = [r.verdict or "unknown" for r in group]  # an unknown verdict is a miss
+            with warnings.catch_warnings():  # "y_pred contains classes not in y_true": "unknown"
+                warnings.simplefilter("ignore")
+                expected.append(balanced_accuracy_score(truth, said))
+        got = bacc_mean_category(MetricInputs(records, "verdict"), ones(len(records)))[0]
+        assert got == pytest.approx(np.mean(expected)), seed
+
+
+def test_bacc_mean_category_weights_are_repeats_and_a_family_without_weight_drops_out() -> None:
+    records = _family_records(7)
+    rng = np.random.default_rng(3)
+    counts = rng.integers(0, 3, size=len(records))
+    repeated = [r for r, c in zip(records, counts, strict=True) for _ in range(c)]
+    weighted = bacc_mean_category(MetricInputs(records, "verdict"), counts[None, :].astype(float))[0]
+    assert weighted == pytest.approx(
+        bacc_mean_category(MetricInputs(repeated, "verdict"), ones(len(repeated)))[0]
+    )
+    mask = np.array([[0.0 if r.category == "BigGAN" else 1.0 for r in records]])
+    kept = [r for r in records if r.category != "BigGAN"]
+    assert bacc_mean_category(MetricInputs(records, "verdict"), mask)[0] == pytest.approx(
+        bacc_mean_category(MetricInputs(kept, "verdict"), ones(len(kept)))[0]
+    )
+    only_fakes = [r for r in records if r.label == "fake"]
+    fake_recall = [
+        np.mean([r.verdict == "fake" for r in only_fakes if r.category == c])
+        for c in ("BigGAN", "Latent Diff.", "ProGAN")
+    ]
+    assert bacc_mean_category(MetricInputs(only_fakes, "verdict"), ones(len(only_fakes)))[0] == pytest.approx(
+        np.mean(fake_recall)
+    )
+
+
+def test_dmimage_lists_bacc_mean_category_beside_the_pooled_balanced_accuracy() -> None:
+    from spotfake.harness.registry import TASKS
+
+    metrics = TASKS.get("dmimage").metrics
+    assert "balanced_acc" in metrics and "bacc_mean_category" in metrics
+    assert (
+        metric_def("bacc_mean_category").label == "mBAcc"
+        and metric_def("bacc_mean_category").needs == "labels"
+    )
