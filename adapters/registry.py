@@ -43,36 +43,6 @@ BUILTIN_MODELS: list[tuple[str, str, str, str]] = [
         "OpenAI-compatible chat completions API (GPT-4o, vLLM, ...)",
     ),
     (
-        "cnnspot",
-        "spotfake.adapters.experts.cnnspot:CNNSpot",
-        "expert",
-        "CNNSpot: ResNet-50 real/fake classifier (Wang et al. 2020)",
-    ),
-    (
-        "univfd",
-        "spotfake.adapters.experts.univfd:UnivFD",
-        "expert",
-        "UnivFD: frozen CLIP ViT-L/14 + linear head (Ojha et al. 2023)",
-    ),
-    (
-        "npr",
-        "spotfake.adapters.experts.npr:NPR",
-        "expert",
-        "NPR: neighbouring pixel relationships ResNet (Tan et al. 2024)",
-    ),
-    (
-        "linear-probe",
-        "spotfake.adapters.demo_models:LinearProbe",
-        "expert",
-        "frozen EfficientNet-Lite0 + logistic head, trained on demo",
-    ),
-    (
-        "npr-demo",
-        "spotfake.adapters.demo_models:NPRDemo",
-        "expert",
-        "small NPR-style CNN trained on the demo suite",
-    ),
-    (
         "fakevlm-demo",
         "spotfake.adapters.fakevlm.demo:FakeVLMDemo",
         "lmm",
@@ -86,6 +56,18 @@ EMBEDDED_MODELS = ("always-fake", "always-real", "random", "linear-probe", "npr-
 
 
 def register_builtin_models() -> None:
-    """Entry point ``spotfake.models: builtin``."""
+    """Entry point ``spotfake.models: builtin``: the rows above, then the experts of
+    :mod:`spotfake.adapters.experts.catalog` (kind ``expert``, with their cards)."""
+    from spotfake.adapters.experts.catalog import EXPERTS
+
     for name, target, kind, description in BUILTIN_MODELS:
         MODELS.register(name, target, description=description, kind=kind, embedded=name in EMBEDDED_MODELS)
+    for row in EXPERTS:
+        MODELS.register(
+            row.name,
+            row.target,
+            description=row.description,
+            kind="expert",
+            embedded=row.name in EMBEDDED_MODELS,
+            **row.card(),
+        )

@@ -181,6 +181,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         for name in MODELS.names(args.pattern):
             entry = MODELS.entry(name)
             print(f"{name:<16} {entry.meta.get('kind', ''):<9} {entry.description}")
+            if entry.meta.get("paper"):  # an expert's card: paper, year, weights licence, input rule
+                meta = entry.meta
+                print(f"{'':<27}{meta['paper']} {meta.get('year', '')}; weights: {meta.get('licence', '?')}")
+                print(f"{'':<27}input: {meta.get('input', '?')}")
         return 0
     from spotfake.harness.task import load_task
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import pickle
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -167,14 +167,15 @@ def save_weights(path: Path, state: Mapping[str, torch.Tensor], config: Mapping[
 
 
 def load_into(module: torch.nn.Module, state: Mapping[str, torch.Tensor], path: Path, arch: str) -> None:
-    """``module.load_state_dict(state, strict=True)`` with shape and key errors turned into one clear line."""
+    """``module.load_state_dict(state, strict=True)`` with key and shape errors turned into one clear line
+    that lists a few missing and unexpected keys (never ``strict=False``)."""
     expected = module.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
     if missing or unexpected:
         raise SpotfakeError(
-            f"{path}: keys do not match the {arch} architecture (missing {missing[:4]}{'...' if len(missing) > 4 else ''}, "
-            f"unexpected {unexpected[:4]}{'...' if len(unexpected) > 4 else ''}); is it a {arch} checkpoint?"
+            f"{path}: keys do not match the {arch} architecture ({_few(missing, 'missing')}, "
+            f"{_few(unexpected, 'unexpected')}); is it a {arch} checkpoint?"
         )
     for key, value in state.items():
         if tuple(value.shape) != tuple(expected[key].shape):
@@ -183,3 +184,52 @@ def load_into(module: torch.nn.Module, state: Mapping[str, torch.Tensor], path: 
                 f"{tuple(expected[key].shape)}; does the config match the checkpoint?"
             )
     module.load_state_dict(dict(state), strict=True)
+
+
+def _few(keys: list[str], what: str, shown: int = 4) -> str:
+    more = f" and {len(keys) - shown} more" if len(keys) > shown else ""
+    return f"{len(keys)} {what} {keys[:shown]}{more}"
+
+
+CONTAINERS = ("model", "state_dict", "net")
+"""Where training code nests a state dict: ``{"model": ...}`` (most), ``{"state_dict": ...}`` (Lightning,
+DeepfakeBench), ``{"net": ...}`` (GRIP's loader); a bare state dict needs none."""
+
+
+def state_dict_from(
+    obj: Any,
+    path: Path,
+    *,
+    containers: Sequence[str] = CONTAINERS,
+    strip: Sequence[str] = ("module.",),
+    renames: Sequence[tuple[str, str]] = (),
+) -> dict[str, torch.Tensor]:
+    """An authors' checkpoint object as a flat ``{key: tensor}`` dict for strict loading: unwrapped from
+    ``containers``, each prefix in ``strip`` dropped (DataParallel's ``module.``), then ``renames``
+    (``(old prefix, new prefix)`` pairs, the first that matches a key applies) rewriting key prefixes."""
+    state = unwrap_state_dict(obj, path, containers)
+    for prefix in strip:
+        state = strip_prefix(state, prefix)
+    return apply_renames(state, renames) if renames else state
+
+
+def apply_renames(state: Mapping[str, Any], renames: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """Rewrite key prefixes: for each key, the first ``(old, new)`` with ``key.startswith(old)`` applies."""
+    out: dict[str, Any] = {}
+    for key, value in state.items():
+        for old, new in renames:
+            if key.startswith(old):
+                key = new + key[len(old) :]
+                break
+        out[key] = value
+    return out
+
+
+def require_file(path: str | Path | None, what: str, published: str, arg: str = "path") -> Path:
+    """``path`` as an existing file, else one line naming the file and where its authors publish it."""
+    if not path:
+        raise SpotfakeError(f"no {what} given: pass {arg}=<file>; its authors publish it at {published}")
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise SpotfakeError(f"{what} not found: {p}; its authors publish it at {published}")
+    return p

@@ -1,11 +1,16 @@
-"""Image preprocessing steps shared by the classifiers (PIL in, float tensor out)."""
+"""Image preprocessing shared by the classifiers (PIL in, float tensor out): the steps, and
+:class:`Preprocess`, the one declarative spec per expert that builds its transform and is recorded in
+its results."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import torch
+from torch.nn import functional as F
 from torchvision.transforms import InterpolationMode
 from torchvision.transforms import functional as TF
 
@@ -13,6 +18,7 @@ INTERPOLATIONS = {
     "bilinear": InterpolationMode.BILINEAR,
     "bicubic": InterpolationMode.BICUBIC,
     "nearest": InterpolationMode.NEAREST,
+    "lanczos": InterpolationMode.LANCZOS,
 }
 
 
@@ -51,3 +57,153 @@ def resize_crop_normalize(
         return to_normalized_tensor(image, mean, std)
 
     return transform
+
+
+NORMS: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]] | None] = {
+    "imagenet": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
+    "clip": ((0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)),
+    "half": ((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),
+    "none": None,
+}
+"""Named normalisations: ImageNet and OpenAI CLIP statistics, ``(x - 0.5) / 0.5`` (SigLIP, Xception),
+and none (the [0, 1] tensor as it is)."""
+RESIZE_KINDS = ("square", "shorter")
+CROP_KINDS = ("center", "five")
+PAD_MODES = {"zero": "constant", "reflect": "reflect", "symmetric": "symmetric", "edge": "edge"}
+"""How a centre crop larger than the image pads it: zeros (``transforms.CenterCrop``), reflection
+without the edge pixel (``reflect``, cv2's BORDER_REFLECT_101) or with it (``symmetric``)."""
+BACKENDS = ("pil", "tensor")
+"""Resize with PIL (``transforms.Resize`` on a PIL image: antialiased) or on the 0..255 tensor without
+antialiasing, rounded back to 0..255 (``cv2.resize``'s INTER_LINEAR/INTER_CUBIC up to that rounding)."""
+
+
+@dataclass(frozen=True)
+class Preprocess:
+    """One detector's test-time preprocessing, declared once: it builds the transform and is recorded in
+    ``results.json`` (through the adapter's settings, so the run key follows it).
+
+    - ``resize``: None (keep the size), ``("square", N)`` (N x N, aspect not kept: ``Resize((N, N))``) or
+      ``("shorter", N)`` (shorter side N: ``Resize(N)``);
+    - ``crop``: None (the whole image), ``("center", N)`` (``CenterCrop(N)``; a smaller image is padded by
+      ``pad``) or ``("five", N)`` (the model itself takes five N x N crops, as B-Free does in embedding
+      space: the transform leaves the image whole);
+    - ``norm``: a name in :data:`NORMS` or ``(mean, std)``;
+    - ``interpolation``: bilinear, bicubic, nearest or lanczos; ``backend``: see :data:`BACKENDS`.
+    - ``even``: drop a last odd row/column (models whose 2x2 blocks must tile the image).
+    """
+
+    resize: tuple[str, int] | None = None
+    crop: tuple[str, int] | None = None
+    norm: str | tuple[tuple[float, ...], tuple[float, ...]] = "imagenet"
+    interpolation: str = "bilinear"
+    pad: str = "zero"
+    backend: str = "pil"
+    even: bool = False
+
+    def __post_init__(self) -> None:
+        for value, kinds, what in ((self.resize, RESIZE_KINDS, "resize"), (self.crop, CROP_KINDS, "crop")):
+            if value is not None and (len(value) != 2 or value[0] not in kinds or int(value[1]) < 1):
+                raise ValueError(f"Preprocess {what}={value!r}: expected None or (one of {kinds}, size >= 1)")
+        if isinstance(self.norm, str) and self.norm not in NORMS:
+            raise ValueError(f"Preprocess norm={self.norm!r}: expected one of {sorted(NORMS)} or (mean, std)")
+        if self.interpolation not in INTERPOLATIONS:
+            raise ValueError(
+                f"Preprocess interpolation={self.interpolation!r}: one of {sorted(INTERPOLATIONS)}"
+            )
+        if self.pad not in PAD_MODES or self.backend not in BACKENDS:
+            raise ValueError(f"Preprocess pad={self.pad!r}/backend={self.backend!r}: see PAD_MODES, BACKENDS")
+
+    @property
+    def mean_std(self) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
+        """The normalisation's (mean, std), or None for no normalisation."""
+        return NORMS[self.norm] if isinstance(self.norm, str) else self.norm
+
+    @property
+    def input_size(self) -> int | None:
+        """The side of the square the model sees, or None when it sees the image at its own size."""
+        if self.crop is not None and self.crop[0] == "center":
+            return int(self.crop[1])
+        if self.resize is not None and self.resize[0] == "square":
+            return int(self.resize[1])
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as plain JSON values (what results record)."""
+        norm = (
+            self.norm
+            if isinstance(self.norm, str)
+            else {"mean": list(self.norm[0]), "std": list(self.norm[1])}
+        )
+        out: dict[str, Any] = {
+            "resize": list(self.resize) if self.resize else None,
+            "crop": list(self.crop) if self.crop else None,
+            "norm": norm,
+            "interpolation": self.interpolation,
+        }
+        if self.crop is not None and self.crop[0] == "center":
+            out["pad"] = self.pad
+        if self.resize is not None:
+            out["backend"] = self.backend
+        if self.even:
+            out["even"] = True
+        return out
+
+    def describe(self) -> str:
+        """One line: what the model sees (e.g. ``shorter 440 bicubic, centre 384, imagenet``)."""
+        parts = []
+        if self.resize:
+            parts.append(f"resize {self.resize[0]} {self.resize[1]} {self.interpolation}")
+        if self.crop:
+            parts.append(f"{'centre' if self.crop[0] == 'center' else 'five'} crop {self.crop[1]}")
+        if not parts:
+            parts.append("full image")
+        norm = self.norm if isinstance(self.norm, str) else "custom mean/std"
+        return ", ".join([*parts, f"{norm} norm"])
+
+    def build(self) -> Callable[[Any], torch.Tensor]:
+        """The transform: PIL RGB image -> (3, H, W) float tensor."""
+        return partial(apply_preprocess, self)
+
+
+def apply_preprocess(spec: Preprocess, image: Any) -> torch.Tensor:
+    """Resize, centre crop, to a [0, 1] tensor and normalise, as ``spec`` says."""
+    if spec.resize is not None and spec.backend == "pil":
+        kind, size = spec.resize
+        target = [size, size] if kind == "square" else size
+        image = TF.resize(image, target, interpolation=INTERPOLATIONS[spec.interpolation], antialias=True)
+    tensor = TF.pil_to_tensor(image) if not isinstance(image, torch.Tensor) else image
+    if spec.resize is not None and spec.backend == "tensor":
+        tensor = _resize_tensor(tensor, spec.resize, spec.interpolation)
+    if spec.crop is not None and spec.crop[0] == "center":
+        tensor = _center_crop(tensor, int(spec.crop[1]), spec.pad)
+    if spec.even:
+        tensor = tensor[..., : tensor.shape[-2] // 2 * 2, : tensor.shape[-1] // 2 * 2]
+    x = tensor.float() / 255.0 if tensor.dtype == torch.uint8 else tensor.float()
+    stats = spec.mean_std
+    return TF.normalize(x, list(stats[0]), list(stats[1])) if stats is not None else x
+
+
+def _resize_tensor(tensor: torch.Tensor, resize: tuple[str, int], interpolation: str) -> torch.Tensor:
+    """Resize a uint8 (3, H, W) tensor without antialiasing, rounded back to uint8 (as cv2.resize)."""
+    kind, size = resize
+    height, width = tensor.shape[-2:]
+    if kind == "square":
+        out = (size, size)
+    else:
+        scale = size / min(height, width)
+        out = (size, int(width * scale)) if height <= width else (int(height * scale), size)
+    mode = interpolation if interpolation in ("bilinear", "bicubic", "nearest") else "bicubic"
+    resized = F.interpolate(
+        tensor[None].float(), size=out, mode=mode, align_corners=None if mode == "nearest" else False
+    )
+    return resized[0].round().clamp(0, 255).to(torch.uint8)
+
+
+def _center_crop(tensor: torch.Tensor, size: int, pad: str) -> torch.Tensor:
+    """``CenterCrop(size)`` on a (3, H, W) tensor; a smaller side is padded first with ``pad``."""
+    height, width = tensor.shape[-2:]
+    if height < size or width < size:
+        pad_h, pad_w = max(size - height, 0), max(size - width, 0)
+        padding = [pad_w // 2, pad_h // 2, pad_w - pad_w // 2, pad_h - pad_h // 2]
+        tensor = TF.pad(tensor, padding, padding_mode=PAD_MODES[pad])  # type: ignore[arg-type]
+    return TF.center_crop(tensor, [size, size])

@@ -1,0 +1,81 @@
+"""The expert detectors' registry rows: where each class lives and its card for `spotfake list models`
+(paper, year, licence of the weights, the input size rule). Plain data: nothing heavy is imported.
+
+The kind (``expert``) is declared here, once, for every row; the classes declare none. Add a detector by
+adding one :class:`ExpertRow` (docs/experts.md, "Writing an adapter").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ExpertRow:
+    """One expert: registry name, ``"module:Class"`` target, one-line description and its card."""
+
+    name: str
+    target: str
+    description: str
+    paper: str
+    """Authors and venue, e.g. ``Ojha et al., CVPR``."""
+    year: int
+    licence: str
+    """The licence of the published weights (the code's when the authors state no other)."""
+    input: str
+    """What the network sees, e.g. ``centre crop 224 (no resize)``."""
+
+    def card(self) -> dict[str, object]:
+        """The registry metadata `spotfake list models` prints."""
+        return {"paper": self.paper, "year": self.year, "licence": self.licence, "input": self.input}
+
+
+_E = "spotfake.adapters.experts"
+
+EXPERTS: list[ExpertRow] = [
+    ExpertRow(
+        "cnnspot",
+        f"{_E}.cnnspot:CNNSpot",
+        "CNNSpot: ResNet-50 real/fake classifier (Wang et al. 2020)",
+        "Wang et al., CVPR",
+        2020,
+        "CC BY-NC-SA 4.0 (non-commercial)",
+        "full image (crop=224: centre crop), ImageNet norm",
+    ),
+    ExpertRow(
+        "univfd",
+        f"{_E}.univfd:UnivFD",
+        "UnivFD: frozen CLIP ViT-L/14 + linear head (Ojha et al. 2023)",
+        "Ojha et al., CVPR",
+        2023,
+        "MIT",
+        "centre crop 224 (no resize), CLIP norm",
+    ),
+    ExpertRow(
+        "npr",
+        f"{_E}.npr:NPR",
+        "NPR: neighbouring pixel relationships ResNet (Tan et al. 2024)",
+        "Tan et al., CVPR",
+        2024,
+        "no licence file (ask the authors)",
+        "square resize 256 bilinear, ImageNet norm",
+    ),
+    ExpertRow(
+        "linear-probe",
+        "spotfake.adapters.demo_models:LinearProbe",
+        "frozen EfficientNet-Lite0 + logistic head, trained on demo",
+        "spotfake demo (UnivFD's recipe)",
+        2025,
+        "Apache-2.0 (trained here)",
+        "shorter side 256 bilinear, centre crop 224, (x-127)/128",
+    ),
+    ExpertRow(
+        "npr-demo",
+        "spotfake.adapters.demo_models:NPRDemo",
+        "small NPR-style CNN trained on the demo suite",
+        "spotfake demo (NPR's idea)",
+        2025,
+        "Apache-2.0 (trained here)",
+        "full image (64x64 demo images), ImageNet norm",
+    ),
+]

@@ -1,0 +1,125 @@
+"""The base of every expert that loads its authors' checkpoint (see docs/experts.md, "Writing an adapter").
+
+An :class:`ExpertAdapter` subclass declares, once:
+
+- ``arch``: the architecture name recorded in its settings;
+- ``published``: where the authors publish the checkpoint (named in the one-line error for a missing file);
+- ``bundle_files``: ``{layout: {name: relative path}}`` for ``--model-args bundle=DIR,name=NAME``
+  (:mod:`spotfake.adapters.experts.bundles`);
+- in ``__init__``: the files it reads (:meth:`checkpoint_path`, :meth:`read_state`, :meth:`add_file`),
+  its network (strictly loaded: :func:`~spotfake.adapters.experts.checkpoints.load_into`) and its
+  :class:`~spotfake.adapters.experts.preprocess.Preprocess`, through :meth:`use`.
+
+Its settings (recorded in results.json and hashed into the run key) are the threshold, the arch, the
+preprocessing spec, any ``options`` that change predictions, and the sha256 of every weight file read,
+so a checkpoint with other bytes never reuses another's records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+
+from spotfake.adapters.weights_hash import weight_files
+from spotfake.harness.errors import SpotfakeError
+
+from .base import ClassifierAdapter
+from .bundles import bundle_file
+from .checkpoints import CONTAINERS, load_checkpoint, require_file, state_dict_from
+from .file_identity import combined_hash, files_sha256
+from .preprocess import Preprocess
+
+
+def two_class_logit(out: torch.Tensor) -> torch.Tensor:
+    """One logit from a 2-way (real, fake) head: ``sigmoid(z1 - z0)`` equals ``softmax(z)[:, 1]``."""
+    return out[:, 1] - out[:, 0]
+
+
+class ExpertAdapter(ClassifierAdapter):
+    """An expert detector on its authors' checkpoint: declared files, strict loading, one preprocessing
+    spec, sha256 identity. Subclasses call :meth:`use` at the end of ``__init__``."""
+
+    arch: ClassVar[str] = ""
+    published: ClassVar[str] = ""
+    """Where the authors publish the checkpoint, e.g. ``github.com/mever-team/rine (ckpt/)``."""
+    bundle_files: ClassVar[dict[str, dict[str, str]]] = {}
+
+    spec: Preprocess
+
+    def __init__(
+        self, threshold: str | float = 0.5, device: str = "auto", batch_size: str | int = 16
+    ) -> None:
+        super().__init__(threshold=threshold, device=device, batch_size=batch_size)
+        self.options: dict[str, Any] = {}
+        """Other choices that change predictions (variant, dtype, ...): recorded in settings."""
+        self._sha256: dict[str, str] | None = None
+
+    def checkpoint_path(
+        self,
+        path: str | None,
+        bundle: str | None = None,
+        name: str | None = None,
+        *,
+        what: str = "checkpoint",
+    ) -> Path:
+        """The checkpoint file from ``path=`` or from ``bundle=DIR,name=NAME``; one line naming the file and
+        where its authors publish it when it is missing."""
+        if bundle:
+            if path:
+                raise SpotfakeError(f"{self.arch}: give path= or bundle=,name=, not both")
+            return bundle_file(bundle, name, self.bundle_files, self.arch)
+        if name:
+            raise SpotfakeError(f"{self.arch}: name={name!r} needs bundle=<downloaded bundle folder>")
+        return require_file(path, f"{self.arch} {what}", self.published)
+
+    def read_state(
+        self,
+        file: Path,
+        *,
+        containers: Sequence[str] = CONTAINERS,
+        strip: Sequence[str] = ("module.",),
+        renames: Sequence[tuple[str, str]] = (),
+    ) -> dict[str, torch.Tensor]:
+        """Read ``file`` safely (no arbitrary unpickling) as a flat state dict (see
+        :func:`~spotfake.adapters.experts.checkpoints.state_dict_from`) and count it in the identity."""
+        obj, _ = load_checkpoint(file)
+        self.add_file(file)
+        return state_dict_from(obj, file, containers=containers, strip=strip, renames=renames)
+
+    def add_file(self, path: str | Path) -> None:
+        """Count a weight file (or every weight file in a folder) in the checkpoint identity."""
+        root = Path(path).expanduser()
+        files = weight_files(root) if root.is_dir() else [root]
+        if not files:
+            raise SpotfakeError(f"{self.arch}: no weight files in {root}")
+        self.weight_files.extend(files)
+        self._sha256 = None
+
+    def use(self, network: torch.nn.Module, spec: Preprocess) -> None:
+        """Set the loaded network (eval mode, on the device) and the preprocessing spec."""
+        self.network = network.eval().to(self.device)
+        self.spec = spec
+        self._transform = spec.build()
+
+    def preprocess(self, image: Any) -> torch.Tensor:
+        return self._transform(image)
+
+    def checkpoint_sha256(self) -> dict[str, str]:
+        """``{file name: sha256}`` of every weight file read (streamed once, then cached)."""
+        if self._sha256 is None:
+            self._sha256 = files_sha256(self.weight_files)
+        return self._sha256
+
+    def preprocessing_settings(self) -> dict[str, Any]:
+        return {
+            "arch": self.arch,
+            "preprocess": self.spec.to_dict(),
+            **self.options,
+            "sha256": self.checkpoint_sha256(),
+        }
+
+    def weights_hash(self) -> str | None:
+        return combined_hash(self.checkpoint_sha256()) if self.weight_files else None
