@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 
 def main() -> None:
-    from judge_server import JudgeServer, JudgeServerState
+    from fixtures.judge_server import JudgeServer, JudgeServerState
 
     from spotfake.harness.judge.run import judge_run
     from spotfake.harness.judge.settings import parse_judge

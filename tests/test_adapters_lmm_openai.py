@@ -10,17 +10,15 @@ import base64
 import io
 import json
 import re
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from fixtures.openai_server import Call, LoopbackServer
 from PIL import Image
 
 from spotfake.adapters.openai_api import ApiUnavailableError, OpenAIChatModel
@@ -34,75 +32,45 @@ SECRET = "sk-test-9Zq4SECRETkeyDoNotLeak0042"
 MODEL = "tiny-vision-1"
 
 
-class FakeOpenAI(ThreadingHTTPServer):
+class FakeOpenAI(LoopbackServer):
     """``/v1/chat/completions``; a question containing ``[429]``, ``[500x2]``, ``[400]``, ``[401]`` or
-    ``[leak]`` gets those replies first (per question), then an answer naming the image count."""
-
-    daemon_threads = True
+    ``[leak]`` gets those replies first (per question), then an answer naming the image count. Past
+    ``revoke_after`` requests every request gets a 401 (the key was revoked)."""
 
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.lock = threading.Lock()
+        super().__init__()
         self.log: list[dict[str, Any]] = []
         self.attempts: dict[str, int] = {}
         self.inflight = 0
         self.max_inflight = 0
         self.delay = 0.0
         self.broken = False
+        self.revoke_after: int | None = None
         self.clients: list[OpenAIChatModel] = []
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/v1"
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            super().handle_error(request, client_address)  # a client that hung up is not a server bug
-
-
-class Handler(BaseHTTPRequestHandler):
-    server: FakeOpenAI
-
-    def log_message(self, format: str, *args: Any) -> None:  # keep pytest output clean
-        pass
-
-    def reply(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def fail(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        self.reply(status, {"error": {"message": message, "type": "test"}}, headers)
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        server = self.server
-        with server.lock:
-            server.inflight += 1
-            server.max_inflight = max(server.max_inflight, server.inflight)
+    def respond(self, call: Call) -> None:
+        with self.lock:
+            self.inflight += 1
+            self.max_inflight = max(self.max_inflight, self.inflight)
         try:
-            self.handle_chat(body)
+            self.chat(call, call.json())
         finally:
-            with server.lock:
-                server.inflight -= 1
+            with self.lock:
+                self.inflight -= 1
 
-    def handle_chat(self, body: dict[str, Any]) -> None:
-        server = self.server
-        if self.path != "/v1/chat/completions":
-            return self.fail(404, f"no route {self.path}")
-        if server.broken:
-            return self.fail(401, f"Incorrect API key provided: {SECRET}")
-        if self.headers.get("Authorization") != f"Bearer {SECRET}":
-            return self.fail(401, "missing or wrong key")
+    def chat(self, call: Call, body: dict[str, Any]) -> None:
+        if self.revoke_after is not None and call.number > self.revoke_after:
+            return call.fail(401, "key revoked")
+        if call.path != "/v1/chat/completions":
+            return call.fail(404, f"no route {call.path}")
+        if self.broken:
+            return call.fail(401, f"Incorrect API key provided: {SECRET}")
+        if call.headers.get("Authorization") != f"Bearer {SECRET}":
+            return call.fail(401, "missing or wrong key")
         if body.get("model") != MODEL:
-            return self.fail(404, f"model {body.get('model')!r} does not exist")
+            return call.fail(404, f"model {body.get('model')!r} does not exist")
         if body.get("temperature") != 0 or not isinstance(body.get("max_tokens"), int):
-            return self.fail(400, "expected temperature 0 and max_tokens")
+            return call.fail(400, "expected temperature 0 and max_tokens")
         (message,) = body["messages"]
         parts = message["content"]
         images = [p for p in parts if p["type"] == "image_url"]
@@ -111,55 +79,37 @@ class Handler(BaseHTTPRequestHandler):
         for part in images:
             match = re.fullmatch(r"data:image/(png|jpeg);base64,(.+)", part["image_url"]["url"], re.S)
             if not match:
-                return self.fail(400, "image is not a base64 data URL")
+                return call.fail(400, "image is not a base64 data URL")
             sizes.append(Image.open(io.BytesIO(base64.b64decode(match.group(2)))).size)
-        with server.lock:
-            attempt = server.attempts.get(text, 0) + 1
-            server.attempts[text] = attempt
-            server.log.append({"text": text, "time": time.monotonic(), "body": body, "attempt": attempt})
-        time.sleep(server.delay)
+        with self.lock:
+            attempt = self.attempts.get(text, 0) + 1
+            self.attempts[text] = attempt
+            self.log.append({"text": text, "time": time.monotonic(), "body": body, "attempt": attempt})
+        time.sleep(self.delay)
         if "[429]" in text and attempt == 1:
-            return self.fail(429, "rate limited", {"Retry-After": "1"})
+            return call.fail(429, "rate limited", {"Retry-After": "1"})
         if "[500x2]" in text and attempt <= 2:
-            return self.fail(500, "upstream hiccup")
+            return call.fail(500, "upstream hiccup")
         if "[500always]" in text:
-            return self.fail(503, "overloaded")
+            return call.fail(503, "overloaded")
         if "[400]" in text:
-            return self.fail(400, "image too large")
+            return call.fail(400, "image too large")
         if "[leak]" in text:
-            return self.fail(400, f"bad request from key {SECRET}")
+            return call.fail(400, f"bad request from key {SECRET}")
         if not images:
-            return self.fail(400, "no image")
+            return call.fail(400, "no image")
         answer = f"This is a fake image. I saw {len(images)} image(s) of size {sizes[0][0]}x{sizes[0][1]}."
-        self.reply(
-            200,
-            {
-                "id": "chatcmpl-1",
-                "object": "chat.completion",
-                "model": MODEL,
-                "choices": [
-                    {"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop"}
-                ],
-                "usage": {
-                    "prompt_tokens": 100 + len(text),
-                    "completion_tokens": 12,
-                    "total_tokens": 112 + len(text),
-                },
-            },
-        )
+        usage = {"prompt_tokens": 100 + len(text), "completion_tokens": 12, "total_tokens": 112 + len(text)}
+        return call.answer(answer, usage, MODEL)
 
 
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
-    srv = FakeOpenAI()
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    yield srv
-    for model in srv.clients:
-        model.close()
-    srv.shutdown()
-    srv.server_close()
+    with FakeOpenAI() as srv:
+        yield srv
+        for model in srv.clients:
+            model.close()
 
 
 def image(seed: int, size: tuple[int, int] = (24, 32)) -> Image.Image:
@@ -374,23 +324,9 @@ def test_a_killed_run_resumes_without_asking_again(server: FakeOpenAI, tmp_path:
         "10",
         "--quiet",
     ]
-    original = Handler.handle_chat
-    calls = {"n": 0}
-
-    def dies_after_three(self: Handler, body: dict[str, Any]) -> None:
-        with self.server.lock:
-            calls["n"] += 1
-            over = calls["n"] > 3
-        if over:  # the key is revoked mid-run: the run stops with what it has recorded
-            self.fail(401, "key revoked")
-        else:
-            original(self, body)
-
-    Handler.handle_chat = dies_after_three  # type: ignore[method-assign]
-    try:
-        assert main(argv) == 2
-    finally:
-        Handler.handle_chat = original  # type: ignore[method-assign]
+    server.revoke_after = 3  # the key is revoked mid-run: the run stops with what it has recorded
+    assert main(argv) == 2
+    server.revoke_after = None
     (folder,) = (tmp_path / "runs").glob("openai@*/imagefolder")  # one folder per --model-args
     first = [json.loads(x) for f in folder.glob("*.jsonl") for x in f.read_text().splitlines() if x.strip()]
     answered = {r["id"] for r in first if r.get("response")}

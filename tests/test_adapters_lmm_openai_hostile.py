@@ -9,16 +9,15 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from fixtures.openai_server import Call, LoopbackServer
 from PIL import Image
 
 from spotfake.adapters.openai_api import ApiUnavailableError, OpenAIChatModel
@@ -31,114 +30,63 @@ MODEL = "tiny-vision-1"
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class Hostile(ThreadingHTTPServer):
+class Hostile(LoopbackServer):
     """Misbehaves as ``mode`` says: drip, big, big-declared, surrogate, echo, hang-after (answers
     ``answer_first`` requests, then hangs), fail-after (then 503s), fail-first (503 once), down (503 always)."""
 
-    daemon_threads = True
-
     def __init__(self, mode: str) -> None:
-        super().__init__(("127.0.0.1", 0), HostileHandler)
+        super().__init__()
         self.mode = mode
         self.answer_first = 0
-        self.lock = threading.Lock()
-        self.requests = 0
         self.sent_bytes = 0
         self.seen: list[dict[str, Any]] = []
         self.clients: list[OpenAIChatModel] = []
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/v1"
-
-
-def completion(text: str) -> bytes:
-    choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
-    return json.dumps({"id": "x", "choices": [choice]}).encode()
-
-
-class HostileHandler(BaseHTTPRequestHandler):
-    server: Hostile
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def send(self, status: int, data: bytes, length: int | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        if length is not None:
-            self.send_header("Content-Length", str(length))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        self.rfile.read(int(self.headers["Content-Length"]))
-        server = self.server
-        with server.lock:
-            server.requests += 1
-            number = server.requests
-            server.seen.append({"path": self.path, "auth": self.headers.get("Authorization")})
-        mode = server.mode
-        try:
-            if mode == "drip":  # a byte every 0.25 s: no single read ever waits long
-                self.send_response(200)
-                self.send_header("Content-Length", "1000")
-                self.end_headers()
-                for _ in range(1000):
-                    self.wfile.write(b" ")
-                    self.wfile.flush()
-                    time.sleep(0.25)
-            elif mode in ("big", "big-declared"):  # 100 MB of answer
-                chunk = b"x" * 2**20
-                self.send_response(200)
-                if mode == "big-declared":
-                    self.send_header("Content-Length", str(100 * 2**20))
-                self.end_headers()
-                for _ in range(100):
-                    self.wfile.write(chunk)
-                    with server.lock:
-                        server.sent_bytes += len(chunk)
-            elif mode == "surrogate":  # valid JSON whose text holds a lone surrogate
-                body = b'{"choices": [{"message": {"content": "fake \\ud800 image"}}]}'
-                self.send(200, body, len(body))
-            elif mode == "echo":  # answers repeat the Authorization header and the query string
-                echo = f"{self.headers.get('Authorization')} via {self.path}"
-                if number % 2:
-                    body = completion(f"This is a fake image. You sent {echo}. Key: {KEY}")
-                    self.send(200, body, len(body))
-                else:  # the key straddles the 300-character cut of an error text
-                    message = "x" * 285 + f" {KEY} {echo}"
-                    body = json.dumps({"error": {"message": message}}).encode()
-                    self.send(400, body, len(body))
-            elif mode == "hang-after":
-                if number > server.answer_first:
-                    time.sleep(60)
-                body = completion("This is a fake image.")
-                self.send(200, body, len(body))
-            elif (
-                mode == "down"
-                or (mode == "fail-after" and number > server.answer_first)
-                or (mode == "fail-first" and number == 1)
-            ):
-                body = b'{"error": {"message": "overloaded"}}'
-                self.send(503, body, len(body))
-            elif mode in ("fail-after", "fail-first"):
-                body = completion("This is a real image.")
-                self.send(200, body, len(body))
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+    def respond(self, call: Call) -> None:
+        number, mode = call.number, self.mode
+        with self.lock:
+            self.seen.append({"path": call.path, "auth": call.headers.get("Authorization")})
+        if mode == "drip":  # a byte every 0.25 s: no single read ever waits long
+            call.start(200, 1000)
+            for _ in range(1000):
+                call.wfile.write(b" ")
+                call.wfile.flush()
+                time.sleep(0.25)
+        elif mode in ("big", "big-declared"):  # 100 MB of answer
+            chunk = b"x" * 2**20
+            call.start(200, 100 * 2**20 if mode == "big-declared" else None)
+            for _ in range(100):
+                call.wfile.write(chunk)
+                with self.lock:
+                    self.sent_bytes += len(chunk)
+        elif mode == "surrogate":  # valid JSON whose text holds a lone surrogate
+            call.send(200, b'{"choices": [{"message": {"content": "fake \\ud800 image"}}]}')
+        elif mode == "echo":  # answers repeat the Authorization header and the query string
+            echo = f"{call.headers.get('Authorization')} via {call.path}"
+            if number % 2:
+                call.answer(f"This is a fake image. You sent {echo}. Key: {KEY}")
+            else:  # the key straddles the 300-character cut of an error text
+                call.reply(400, {"error": {"message": "x" * 285 + f" {KEY} {echo}"}})
+        elif mode == "hang-after":
+            if number > self.answer_first:
+                time.sleep(60)
+            call.answer("This is a fake image.")
+        elif (
+            mode == "down"
+            or (mode == "fail-after" and number > self.answer_first)
+            or (mode == "fail-first" and number == 1)
+        ):
+            call.send(503, b'{"error": {"message": "overloaded"}}')
+        elif mode in ("fail-after", "fail-first"):
+            call.answer("This is a real image.")
 
 
 @pytest.fixture
 def hostile(request: pytest.FixtureRequest) -> Iterator[Hostile]:
-    server = Hostile(request.param)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    yield server
-    for model in server.clients:
-        model.close()
-    server.shutdown()
-    server.server_close()
+    with Hostile(request.param) as server:
+        yield server
+        for model in server.clients:
+            model.close()
 
 
 @pytest.fixture(autouse=True)

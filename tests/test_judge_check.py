@@ -6,7 +6,7 @@ import json
 
 import pytest
 from conftest import REPO_ROOT
-from judge_server import JudgeServer
+from fixtures.judge_server import JudgeServer
 
 from spotfake.harness.cli import main
 

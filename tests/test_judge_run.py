@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO_ROOT, TOY_TASK
-from judge_server import JudgeServer, JudgeServerState
+from fixtures.judge_server import JudgeServer, JudgeServerState
 
 from spotfake.harness.cli import main
 from spotfake.harness.errors import SpotfakeError
