@@ -2,12 +2,14 @@
 
 The one converter behind ``spotfake score`` (a predictions line), resuming (a ``samples.jsonl`` line) and the
 leaderboard's submission check. A wrong type is one :class:`SpotfakeError` line naming ``where`` (file and
-line) and the field; keys this version does not know are ignored.
+line) and the field; keys this version does not know are ignored. A record's ``fields`` object (the per-record
+values of plugin metrics) is checked for JSON shape only: which type each field has is the metric's to say.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 
 from spotfake.harness.errors import SpotfakeError
@@ -98,6 +100,50 @@ def record_id(obj: Mapping[str, object], where: str) -> str:
     return sid
 
 
+FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+"""What a per-record metric field may be called (:mod:`harness.metrics.record_fields`)."""
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _field_value(value: object) -> object:
+    """One metric field value as stored: null, a boolean, a string, a finite number or an array of them."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if _finite(value):
+        return float(value)  # type: ignore[arg-type]
+    if isinstance(value, list) and all(_finite(v) for v in value):
+        return [float(v) for v in value]
+    raise ValueError(_json_type(value))
+
+
+def _fields(obj: Mapping[str, object], where: str) -> dict[str, object]:
+    """The record's ``fields`` object (plugin metrics' per-record values); absent in older files."""
+    value = obj.get("fields")
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _wrong(where, "fields", "an object of metric field values", value)
+    out: dict[str, object] = {}
+    for name, item in value.items():
+        if not FIELD_NAME.fullmatch(name):
+            raise SpotfakeError(
+                f"{where}: 'fields' key {name[:80]!r} is not a metric field name ([a-z][a-z0-9_]*)"
+            )
+        try:
+            out[name] = _field_value(item)
+        except ValueError:
+            raise _wrong(
+                where,
+                f"fields.{name}",
+                "null, a boolean, a string, a finite number or an array of numbers",
+                item,
+            ) from None
+    return out
+
+
 def record_from_json(obj: object, *, where: str) -> Record:
     """One ``samples.jsonl`` line as a :class:`Record`; every field is checked against its type."""
     data = _object(obj, where, "one record")
@@ -113,10 +159,7 @@ def record_from_json(obj: object, *, where: str) -> Record:
     if correct is not None and not isinstance(correct, bool):
         raise _wrong(where, "correct", "true, false or null", correct)
     bleu = data.get("bleu_stats")
-    if bleu is not None and not (
-        isinstance(bleu, list)
-        and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in bleu)
-    ):
+    if bleu is not None and not (isinstance(bleu, list) and all(_finite(v) for v in bleu)):
         raise _wrong(where, "bleu_stats", "an array of numbers or null", bleu)
     checked_label: Label | None = "real" if label == "real" else "fake" if label == "fake" else None
     return Record(
@@ -136,4 +179,5 @@ def record_from_json(obj: object, *, where: str) -> Record:
         latency_s=_number(data, "latency_s", where),
         usage=_usage(data, where),
         run_key=_text(data, "run_key", where),
+        fields=_fields(data, where),
     )

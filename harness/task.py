@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -14,11 +15,8 @@ from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.registry import TASKS, import_object
 from spotfake.harness.types import AnswerKind, Sample
 
-DEFAULT_METRICS = (
-    *("acc", "f1", "f1_fake", "f1_macro", "balanced_acc", "acc_real", "acc_fake"),
-    *("auc", "ap", "eer", "tpr_at_fpr5", "tpr_at_fpr1", "ece", "brier"),
-    *("rouge_l", "css", "rouge_l_gated", "css_gated"),
-)
+DEFAULT_METRICS = ("detection", "calibration", "explanation")
+"""The metric groups of a task definition that lists no ``metrics``."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +28,8 @@ class TaskSpec:
     ``breakdowns`` are metadata fields that results are broken down by, besides ``category``.
     ``held_out`` names, per breakdown field, the values never seen in training (e.g. ``generator: [ddpm]``),
     so that views can tell seen and held-out generators apart.
+    ``metrics`` may name metric groups (``[detection, calibration, explanation]``,
+    :mod:`harness.metrics.selection`); the spec holds the resolved metric names, in order.
     """
 
     name: str
@@ -45,6 +45,12 @@ class TaskSpec:
     default_data_root: str | None = None
     citation: str = ""
     source: str = ""
+
+    def __post_init__(self) -> None:
+        from spotfake.harness.metrics.selection import resolve_metrics
+
+        where = self.source or self.name
+        object.__setattr__(self, "metrics", resolve_metrics(self.metrics, source=where))
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], source: str = "") -> TaskSpec:
@@ -66,10 +72,8 @@ class TaskSpec:
         values["source"] = source
         if "held_out" in values:
             values["held_out"] = _held_out(values["held_out"], source)
-        if "metrics" in values:
-            from spotfake.harness.metrics.registry import check_metric_names
-
-            check_metric_names(values["metrics"], source or str(values["name"]))
+        if "metrics" in values and not isinstance(data["metrics"], list):
+            raise SpotfakeError(f"{source}: metrics must be a list of metric and group names")
         return cls(**values)
 
 
@@ -107,10 +111,23 @@ class LoadedTask:
     data_root: Path | None
     args: dict[str, Any]
     notes: dict[str, Any] = field(default_factory=dict)
+    metrics_requested: str | None = None
+    """The ``--metrics`` expression that chose ``spec.metrics`` (None: the task's own list)."""
 
     @property
     def name(self) -> str:
         return self.spec.name
+
+
+def with_metrics(spec: TaskSpec, expression: str | None) -> TaskSpec:
+    """``spec`` with its metrics chosen by a ``--metrics`` expression (:mod:`harness.metrics.selection`:
+    ``+name`` adds, ``-name`` removes, a plain list replaces; groups allowed); ``spec`` itself without one."""
+    if not expression:
+        return spec
+    from spotfake.harness.metrics.selection import resolve_metrics
+
+    chosen = resolve_metrics(expression, spec.metrics, source=f"--metrics for task {spec.name}")
+    return dataclasses.replace(spec, metrics=chosen)
 
 
 def load_spec_file(path: Path) -> TaskSpec:
@@ -155,10 +172,15 @@ def parse_task_args(text: str | None) -> dict[str, str]:
 
 
 def load_task(
-    name: str, data_root: str | Path | None = None, task_args: dict[str, Any] | None = None
+    name: str,
+    data_root: str | Path | None = None,
+    task_args: dict[str, Any] | None = None,
+    *,
+    metrics: str | None = None,
 ) -> LoadedTask:
     """Resolve ``name`` (a registered task, or a path to a task YAML file), run its reader and fingerprint
-    its annotation files."""
+    its annotation files. ``metrics`` (a ``--metrics`` expression) changes the spec's metric list before
+    any data is read (:func:`with_metrics`)."""
     spec: TaskSpec
     if name.endswith((".yaml", ".yml")):
         if not Path(name).is_file():
@@ -166,6 +188,7 @@ def load_task(
         spec = load_spec_file(Path(name))
     else:
         spec = TASKS.get(name)
+    spec = with_metrics(spec, metrics)
     args = {**spec.args, **(task_args or {})}
     from spotfake.harness.verdict.published import PARSER_ARGS, check_parser_args
 
@@ -188,7 +211,7 @@ def load_task(
         dup = next(i for i in ids if i in seen or seen.add(i))  # type: ignore[func-returns-value]
         raise SpotfakeError(f"task {name}: duplicate sample id {dup!r} in {spec.source}")
     fingerprint = fingerprint_files(data.files) if data.files else "none"
-    return LoadedTask(spec, data.samples, fingerprint, root, args, data.notes)
+    return LoadedTask(spec, data.samples, fingerprint, root, args, data.notes, metrics or None)
 
 
 def resolve_package_path(target: str) -> Path:

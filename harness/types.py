@@ -84,11 +84,31 @@ class Record:
     latency_s: float | None = None
     usage: dict[str, int] | None = None
     run_key: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    """Per-record values of the metric fields that are not columns above (a plugin metric's
+    ``record_fields``, :mod:`harness.metrics.record_fields`); ``samples.jsonl`` omits it when empty."""
+
+    def metric_field(self, name: str) -> Any:
+        """The value of a per-record metric field: a column (``rouge_l``, ``css``, ``bleu_stats``) or an
+        entry of :attr:`fields` (None when absent)."""
+        return getattr(self, name) if name in METRIC_COLUMNS else self.fields.get(name)
+
+    def set_metric_field(self, name: str, value: Any) -> None:
+        """Store a per-record metric field: in its column when it has one, else in :attr:`fields`."""
+        if name in METRIC_COLUMNS:
+            setattr(self, name, value)
+        else:
+            self.fields[name] = value
 
     def to_json(self) -> dict[str, Any]:
-        """A plain dict for JSON, keys in a stable order (a shallow copy: fields hold only JSON values)."""
+        """A plain dict for JSON, keys in a stable order (a shallow copy: fields hold only JSON values);
+        ``fields`` only when it holds something, so records without plugin fields read as before."""
         out = {name: getattr(self, name) for name in _RECORD_FIELDS}
         out["metadata"] = dict(self.metadata)
+        if self.fields:
+            out["fields"] = dict(self.fields)
+        else:
+            del out["fields"]
         return out
 
     @classmethod
@@ -96,6 +116,9 @@ class Record:
         """Build a record from a JSON object, ignoring keys this version does not know."""
         return cls(**{k: v for k, v in data.items() if k in _RECORD_FIELD_SET})
 
+
+METRIC_COLUMNS = ("rouge_l", "css", "bleu_stats")
+"""The per-record metric fields that are columns of :class:`Record` (the built-in explanation metrics')."""
 
 _RECORD_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Record))
 _RECORD_FIELD_SET = frozenset(_RECORD_FIELDS)

@@ -276,5 +276,7 @@ def register_task_metrics() -> None:
     for metric in task_metrics():
         register_metric(metric)
     register_metric_group(
-        "video", ("video_acc", "video_auc"), description="verdicts and p(fake) pooled over each video's frames"
+        "video",
+        ("video_acc", "video_auc"),
+        description="verdicts and p(fake) pooled over each video's frames",
     )

@@ -20,7 +20,7 @@ PINNED = {
     "chameleon": (*DETECTION, *CALIBRATION),
     "ddvqa": (*DETECTION, *CALIBRATION, "rouge_l", "css", "bleu4", "rouge_l_gated", "css_gated"),
     "demo": (*DETECTION, *CALIBRATION, *EXPLANATION),
-    "dmimage": (*DETECTION, *CALIBRATION, "auc_mean_category"),
+    "dmimage": (*DETECTION, *CALIBRATION, "auc_mean_category", "bacc_mean_category"),
     "fakeclue-hf": (*DETECTION, *CALIBRATION, *EXPLANATION),
     "fakeclue-images": (*DETECTION, *CALIBRATION),
     "fakeclue": (*DETECTION, *CALIBRATION, *EXPLANATION),

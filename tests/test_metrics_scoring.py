@@ -70,9 +70,9 @@ def test_css_is_filled_in_one_batch(tmp_path: Path) -> None:
     calls: list[int] = []
     original = scorer.score
 
-    def counting_score(responses, references_lists):  # type: ignore[no-untyped-def]
+    def counting_score(responses, references_lists, **kwargs):  # type: ignore[no-untyped-def]
         calls.append(len(responses))
-        return original(responses, references_lists)
+        return original(responses, references_lists, **kwargs)
 
     scorer.score = counting_score  # type: ignore[method-assign]
     recs = records()

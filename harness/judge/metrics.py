@@ -29,7 +29,7 @@ import numpy as np
 from spotfake.harness.metrics.bootstrap import percentile_interval, resample_counts
 from spotfake.harness.metrics.definitions import ratio
 from spotfake.harness.metrics.inputs import MetricInputs
-from spotfake.harness.metrics.registry import MetricDef, metric_def, register_metric
+from spotfake.harness.metrics.registry import MetricDef, metric_def, register_metric, register_metric_group
 from spotfake.harness.metrics.types import FloatArray
 from spotfake.harness.types import Record
 
@@ -115,9 +115,12 @@ def judge_metric_defs() -> list[MetricDef]:
 
 
 def register_judge_metrics() -> None:
-    """Entry point of ``spotfake.metrics``: add ``judge`` and ``judge_gated`` to the registry."""
+    """Entry point of ``spotfake.metrics``: add ``judge`` and ``judge_gated`` and their group ``judged``."""
     for metric in judge_metric_defs():
         register_metric(metric, replace=True)
+    register_metric_group(
+        "judged", JUDGE_METRICS, description="LMM-judge grades of explanations (spotfake judge)", replace=True
+    )
 
 
 def _values(inputs: JudgeInputs, weights: FloatArray) -> dict[str, FloatArray]:

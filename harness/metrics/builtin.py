@@ -7,10 +7,11 @@ from collections.abc import Callable
 from spotfake.harness.metrics import calibration as c
 from spotfake.harness.metrics import definitions as d
 from spotfake.harness.metrics import ranking as r
+from spotfake.harness.metrics import text_fields
 from spotfake.harness.metrics.conventions import convention_metrics
 from spotfake.harness.metrics.inputs import MetricInputs
 from spotfake.harness.metrics.loki_overall import LOKI_OVERALL
-from spotfake.harness.metrics.registry import METRICS, MetricDef
+from spotfake.harness.metrics.registry import MetricDef, register_metric, register_metric_group
 from spotfake.harness.metrics.types import FloatArray
 
 
@@ -86,7 +87,7 @@ def builtin_metrics() -> list[MetricDef]:
             "mean ROUGE-L F of the explanation vs the reference",
             needs="references",
             per_sample="rouge_l",
-            uses=("rouge_l",),
+            record_fields=(text_fields.ROUGE_L,),
         ),
         _sums(
             "css",
@@ -95,7 +96,7 @@ def builtin_metrics() -> list[MetricDef]:
             "mean cosine similarity of explanation and reference embeddings",
             needs="references",
             per_sample="css",
-            uses=("css",),
+            record_fields=(text_fields.CSS,),
         ),
         _sums(
             "bleu4",
@@ -103,7 +104,7 @@ def builtin_metrics() -> list[MetricDef]:
             d.corpus_bleu4,
             "corpus BLEU-4 of explanations vs references",
             needs="references",
-            uses=("bleu_stats",),
+            record_fields=(text_fields.BLEU_STATS,),
         ),
         _sums(
             "rouge_l_gated",
@@ -111,7 +112,7 @@ def builtin_metrics() -> list[MetricDef]:
             d.mean_rouge_l_gated,
             "ROUGE-L, 0 where the verdict is wrong",
             needs="references",
-            uses=("rouge_l",),
+            record_fields=(text_fields.ROUGE_L,),
         ),
         _sums(
             "css_gated",
@@ -119,13 +120,32 @@ def builtin_metrics() -> list[MetricDef]:
             d.mean_css_gated,
             "CSS, 0 where the verdict is wrong",
             needs="references",
-            uses=("css",),
+            record_fields=(text_fields.CSS,),
         ),
         LOKI_OVERALL,
     ]
 
 
+BUILTIN_GROUPS: dict[str, tuple[tuple[str, ...], str]] = {
+    "detection": (
+        (
+            *("acc", "f1", "f1_fake", "f1_macro", "balanced_acc", "acc_real", "acc_fake"),
+            *("auc", "ap", "eer", "tpr_at_fpr5", "tpr_at_fpr1"),
+        ),
+        "real/fake verdict and p(fake) ranking metrics",
+    ),
+    "calibration": (("ece", "brier"), "how well p(fake) matches the observed share of fakes"),
+    "explanation": (
+        ("rouge_l", "css", "rouge_l_gated", "css_gated"),
+        "explanation vs reference: ROUGE-L and CSS, plain and verdict-gated",
+    ),
+}
+"""The built-in metric groups: name -> (members in order, description)."""
+
+
 def register_builtin_metrics() -> None:
-    """Register the built-in metrics (called once, before any lookup)."""
+    """Register the built-in metrics and groups (called once, before any lookup)."""
     for metric in builtin_metrics():
-        METRICS.register(metric.name, metric, description=metric.card, replace=True)
+        register_metric(metric, replace=True)
+    for name, (members, description) in BUILTIN_GROUPS.items():
+        register_metric_group(name, members, description=description, replace=True)

@@ -18,6 +18,9 @@ Arguments
 Caching
     Reference embeddings are stored on disk by (embedder id, sha256 of the text), see
     :mod:`harness.metrics.embedding_cache`, so scoring a second model on a task embeds only its responses.
+    With ``score(..., cache_responses=True)`` the responses are cached too: scoring does so for models
+    that do not explain (their one fixed sentence, scored as the verdict-only floor), so scoring such a
+    model again embeds nothing and never loads the embedder.
     Texts are embedded in batches, longest first, so each batch pads little.
 Citation
     FakeVLM: Wen et al., "Spot the Fake: Large Multimodal Model-Based Synthetic Image Detection with
@@ -138,7 +141,12 @@ class CssScorer:
         self.batch_size = batch_size
         self.embedder_id = f"{label}@{weights_hash(folder)}"
         self.cache = EmbeddingCache(Path(cache_dir) if cache_dir else default_cache_dir(), self.embedder_id)
-        self.stats = {"embedded_responses": 0, "embedded_references": 0, "cached_references": 0}
+        self.stats = {
+            "embedded_responses": 0,
+            "cached_responses": 0,
+            "embedded_references": 0,
+            "cached_references": 0,
+        }
         self._model: Any = None
 
     def _encoder(self) -> Any:
@@ -167,25 +175,32 @@ class CssScorer:
         out[order] = vectors
         return out
 
-    def _reference_vectors(self, texts: Sequence[str]) -> FloatArray:
+    def _cached_vectors(self, texts: Sequence[str], kind: str) -> FloatArray:
+        """Embeddings of ``texts`` through the on-disk cache; ``kind`` ("references" or "responses")
+        names the counters of :attr:`stats`."""
         keys = [text_key(t) for t in texts]
         cached = self.cache.get_many(keys)
         missing = [i for i, key in enumerate(keys) if key not in cached]
-        self.stats["cached_references"] += len(texts) - len(missing)
+        self.stats[f"cached_{kind}"] += len(texts) - len(missing)
         if missing:
             fresh = self.embed([texts[i] for i in missing])
-            self.stats["embedded_references"] += len(missing)
+            self.stats[f"embedded_{kind}"] += len(missing)
             new = {keys[i]: fresh[row] for row, i in enumerate(missing)}
             self.cache.put_many(new)
             cached.update(new)
         return np.stack([cached[key] for key in keys])
 
     def score(
-        self, responses: Sequence[str | None], references_lists: Sequence[Sequence[str] | str]
+        self,
+        responses: Sequence[str | None],
+        references_lists: Sequence[Sequence[str] | str],
+        *,
+        cache_responses: bool = False,
     ) -> list[float]:
         """CSS of each response against its references (max over references; blank response -> 0).
 
-        A single string in ``references_lists`` is one reference.
+        A single string in ``references_lists`` is one reference. ``cache_responses`` keeps the
+        responses' embeddings in the on-disk cache too (for fixed sentences that come back every run).
         """
         if len(responses) != len(references_lists):
             raise ValueError(f"{len(responses)} responses but {len(references_lists)} reference lists")
@@ -208,9 +223,12 @@ class CssScorer:
                 reference_rows.append(reference_index.setdefault(ref, len(reference_index)))
         scores = np.zeros(len(responses), dtype=np.float64)
         if pair_rows:
-            response_vectors = self.embed(list(response_index))
-            self.stats["embedded_responses"] += len(response_index)
-            reference_vectors = self._reference_vectors(list(reference_index))
+            if cache_responses:
+                response_vectors = self._cached_vectors(list(response_index), "responses")
+            else:
+                response_vectors = self.embed(list(response_index))
+                self.stats["embedded_responses"] += len(response_index)
+            reference_vectors = self._cached_vectors(list(reference_index), "references")
             sims = _cosines(response_vectors, reference_vectors, response_rows, reference_rows)
             best = np.full(len(responses), -np.inf)
             np.maximum.at(best, np.asarray(pair_rows), sims)

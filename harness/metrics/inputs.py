@@ -32,6 +32,7 @@ class MetricInputs:
         self.answer_kind = answer_kind
         self._last: dict[str, tuple[object, Any]] = {}
         """name -> (the weights object, what was computed from it): one entry per derived quantity."""
+        self._fields: dict[str, FloatArray] = {}
 
     def __len__(self) -> int:
         return len(self.records)
@@ -55,6 +56,16 @@ class MetricInputs:
     def sums(self, weights: FloatArray) -> FloatArray:
         """``weights @ columns`` (b, N_COLUMNS), computed once per ``weights`` object."""
         return self.for_weights("sums", weights, lambda: np.asarray(weights, dtype=np.float64) @ self.columns)
+
+    def number_field(self, name: str) -> FloatArray:
+        """A per-record number field (:meth:`harness.types.Record.metric_field`) of every record, NaN
+        where a record has no value; built once per name."""
+        if name not in self._fields:
+            values = [r.metric_field(name) for r in self.records]
+            self._fields[name] = np.array(
+                [np.nan if v is None else float(v) for v in values], dtype=np.float64
+            )
+        return self._fields[name]
 
     @cached_property
     def has_scores(self) -> bool:

@@ -1,31 +1,23 @@
-"""Fill each record's per-sample metric fields (``correct``, ``rouge_l``, ``css``, ``bleu_stats``) in place."""
+"""Fill each record's per-sample metric fields in place: ``correct``, and every record field that the
+requested metrics declare (:mod:`harness.metrics.record_fields`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from spotfake.harness.metrics.bleu import bleu_stats
 from spotfake.harness.metrics.columns import is_correct
 from spotfake.harness.metrics.css import CssScorer
+from spotfake.harness.metrics.record_fields import (
+    FieldContext,
+    fill_fields,
+    reference_texts,
+    requested_fields,
+    scored_text,
+)
 from spotfake.harness.metrics.registry import check_metric_names, metric_def
-from spotfake.harness.metrics.rouge import rouge_l_scores
-from spotfake.harness.types import Record
+from spotfake.harness.types import METRIC_COLUMNS, Record
 
-
-def reference_texts(refs: Sequence[str] | str | None) -> tuple[str, ...]:
-    """The usable reference texts of one sample: blank strings dropped; a bare string is one reference."""
-    if refs is None:
-        return ()
-    if isinstance(refs, str):
-        refs = (refs,)
-    return tuple(r for r in refs if isinstance(r, str) and r.strip())
-
-
-def scored_text(record: Record) -> str:
-    """The text that explanation metrics compare with the reference: "" for a failed or missing answer."""
-    if record.error is not None or record.response is None:
-        return ""
-    return record.response
+__all__ = ["reference_texts", "score_records", "scored_text"]
 
 
 def score_records(
@@ -35,35 +27,31 @@ def score_records(
     answer_kind: str,
     metrics: Sequence[str],
     css_scorer: CssScorer | None = None,
+    explains: bool = True,
 ) -> None:
-    """Set ``correct``, ``rouge_l``, ``css``, ``bleu_stats`` on every record (verdicts already parsed).
+    """Set ``correct`` and the metrics' record fields on every record (verdicts already parsed).
 
     ``correct``: for choice tasks ``verdict == answer``, else ``verdict == label``; None without a
-    label (answer). ``rouge_l`` / ``css``: only when a requested metric uses them (its ``uses``, e.g.
-    ``rouge_l`` and ``rouge_l_gated`` both use ``rouge_l``) and the record's id has a
-    reference (blank reference strings do not count), else None; a record with an error or no response
-    text scores 0.0. All ROUGE-L and all CSS work is done in one batch each. With ``css`` requested and
-    no ``css_scorer``, the default :class:`CssScorer` is built (only if some record has a reference).
+    label (answer). Every other per-record value is first cleared (the columns ``rouge_l``, ``css``,
+    ``bleu_stats`` and the ``fields`` object), then each field that a requested metric declares is
+    computed once over all records (``rouge_l`` and ``rouge_l_gated`` share ``rouge_l``). The built-in
+    ones are None for a record without a usable reference (blank strings do not count) and 0.0 for a
+    failed or missing answer. With ``css`` requested and no ``css_scorer``, the default
+    :class:`CssScorer` is built (only if some record has a reference). ``explains=False`` (a model that
+    does not explain, its text a fixed sentence) also caches the responses' embeddings.
     """
     check_metric_names(metrics)
-    fields = {f for name in metrics for f in metric_def(name).uses}
+    fields = requested_fields([metric_def(name) for name in dict.fromkeys(metrics)])
     for record in records:
         record.correct = is_correct(record, answer_kind)
-        record.rouge_l = None
-        record.css = None
-        record.bleu_stats = None
-    with_refs = [(rec, refs) for rec in records if (refs := reference_texts(references.get(rec.id)))]
-    if not with_refs:
-        return
-    texts = [scored_text(rec) for rec, _ in with_refs]
-    refs_lists = [refs for _, refs in with_refs]
-    if "rouge_l" in fields:
-        for (rec, _), value in zip(with_refs, rouge_l_scores(texts, refs_lists), strict=True):
-            rec.rouge_l = value
-    if "bleu_stats" in fields:
-        for (rec, refs), text in zip(with_refs, texts, strict=True):
-            rec.bleu_stats = bleu_stats(text, refs)
-    if "css" in fields:
-        scorer = css_scorer if css_scorer is not None else CssScorer()
-        for (rec, _), value in zip(with_refs, scorer.score(texts, refs_lists), strict=True):
-            rec.css = value
+        for name in METRIC_COLUMNS:
+            setattr(record, name, None)
+        record.fields = {}
+    context = FieldContext(
+        records=records,
+        references=[reference_texts(references.get(rec.id)) for rec in records],
+        answer_kind=answer_kind,
+        explains=explains,
+        make_css_scorer=None if css_scorer is None else (lambda: css_scorer),
+    )
+    fill_fields(fields, context)
