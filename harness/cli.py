@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p_list = sub.add_parser("list", help="list tasks, models or metrics")
-    p_list.add_argument("what", nargs="?", choices=["tasks", "models", "metrics"], default="tasks")
+    p_list.add_argument("what", nargs="?", choices=["tasks", "models", "metrics", "suites"], default="tasks")
     p_list.add_argument("pattern", nargs="?", default="*", help="shell-style filter, e.g. 'loki*'")
     p_list.add_argument(
         "--data-root", help="also count the samples of the tasks whose data is in this folder"
@@ -71,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     p_run.add_argument("--model", help="model name(s), comma-separated (default: the embedded models)")
     p_run.add_argument("--model-args", help="key=value,key=value passed to the model")
     p_run.add_argument("--task", help=f"task name(s), comma-separated (default: {DEFAULT_TASK})")
+    p_run.add_argument(
+        "--suite",
+        help="run a named set of tasks (spotfake list suites) and print its table; --data-root is then one "
+        "folder holding a folder per task, or task=PATH pairs",
+    )
     p_run.add_argument("--limit", type=int, help="evaluate only the first N samples of each task")
     p_run.add_argument(
         "--batch-size", type=int, help="samples per model call (default: the model's own, else 8)"
@@ -177,6 +182,14 @@ def cmd_list(args: argparse.Namespace) -> int:
                 direction = "higher" if m.higher_is_better else "lower"
                 print(f"{name:<14} {m.label:<16} {direction:<6} needs {m.needs:<10} {m.card}")
         return 0
+    if args.what == "suites":
+        from spotfake.harness.registry import SUITES
+
+        for name in SUITES.names(args.pattern):
+            suite = SUITES.get(name)
+            tasks = ", ".join(dict.fromkeys(e.task for e in suite.entries))
+            print(f"{name:<16} {suite.description}  [tasks: {tasks}; metrics: {', '.join(suite.metrics)}]")
+        return 0
     if args.what == "models":
         for name in MODELS.names(args.pattern):
             entry = MODELS.entry(name)
@@ -225,6 +238,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     perturbation = parse_perturbation(args.perturb)
     models = _split(args.model) or _embedded_models()
+    if args.suite and args.task:
+        raise SpotfakeError("--suite and --task: give one (a suite names its own tasks)")
     tasks = _split(args.task) or [DEFAULT_TASK]
     if args.batch_size is not None and args.batch_size < 1:
         raise SpotfakeError(f"--batch-size must be >= 1, got {args.batch_size}")
@@ -233,7 +248,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     _quiet_third_party()
     model_args = parse_model_args(args.model_args)
     task_args = parse_task_args(args.task_args)
-    loaded = [load_task(t, args.data_root, task_args) for t in tasks]
+    suite = None
+    if args.suite:
+        from spotfake.harness.suites.run import suite_tasks
+        from spotfake.harness.suites.spec import get_suite
+
+        suite = get_suite(args.suite)
+        loaded = suite_tasks(suite, args.data_root, task_args)
+    else:
+        loaded = [load_task(t, args.data_root, task_args) for t in tasks]
     options = RunOptions(
         output_dir=Path(args.output_dir),
         batch_size=args.batch_size,
@@ -266,7 +289,12 @@ def cmd_run(args: argparse.Namespace) -> int:
                 model.close()
     finally:
         distributed.shutdown(distributed.current())
-    if results:
+    if results and suite is not None:
+        from spotfake.harness.report.tables import to_markdown
+        from spotfake.harness.suites.table import suite_tables
+
+        print(to_markdown(suite_tables(suite, results)), flush=True)
+    elif results:
         print(leaderboard_table(results), flush=True)
         _where(Path(args.output_dir), len(results))
     return 0

@@ -157,5 +157,7 @@ class Registry(Generic[T]):
 
 
 TASKS: Registry[Any] = Registry("task", "spotfake.tasks")
+SUITES: Registry[Any] = Registry("suite", "spotfake.suites")
+"""Named sets of tasks (:mod:`harness.suites`)."""
 MODELS: Registry[Any] = Registry("model", "spotfake.models", check=check_model_entry)
 """Models; each entry's ``meta['kind']`` is its one kind (:func:`harness.model_kind.check_model_entry`)."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.extras import require
 from spotfake.harness.perturb import Perturbation
 
 if TYPE_CHECKING:
@@ -43,12 +44,17 @@ def register_report(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=["markdown", "latex", "csv"], default="markdown")
     parser.add_argument("--metrics", help="comma-separated metric names (default: every metric with a value)")
     parser.add_argument("--figures", metavar="DIR", help="also write the figures (PNG and SVG) into DIR")
+    parser.add_argument(
+        "--suite", help="a suite's table (spotfake list suites): its rows, mean, std and worst"
+    )
     parser.add_argument("--output", metavar="FILE", help="write the table here instead of stdout")
     parser.set_defaults(handler=cmd_report)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Build the tables (and figures) of every run folder given."""
+    if args.figures:
+        require("matplotlib", "report", "spotfake report --figures")
     from spotfake.harness.report.runs import load_runs
     from spotfake.harness.report.tables import RENDERERS, build_tables, default_metrics
 
@@ -56,7 +62,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     labels = _metric_labels(metrics)
     runs = load_runs([Path(p) for p in args.run_dirs], with_samples=bool(args.figures))
     results = [r.results for r in runs]
-    text = RENDERERS[args.format](build_tables(results, metrics or None))
+    if args.suite:
+        from spotfake.harness.suites.spec import get_suite
+        from spotfake.harness.suites.table import suite_tables
+
+        tables = suite_tables(get_suite(args.suite), results)
+        if not tables:
+            raise SpotfakeError(f"none of the runs given is a run of suite {args.suite!r}'s tasks")
+    else:
+        tables = build_tables(results, metrics or None)
+    text = RENDERERS[args.format](tables)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"wrote {args.output}", file=sys.stderr)

@@ -1,0 +1,121 @@
+"""Suite definitions: reading a suite YAML file, and the registry of named suites."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.registry import SUITES
+
+
+@dataclass(frozen=True)
+class SuiteEntry:
+    """One task of a suite: its name, its arguments and the breakdown (if any) that makes its rows."""
+
+    task: str
+    args: dict[str, str] = field(default_factory=dict)
+    rows_by: str | None = None
+    """None: one row for the task; ``category`` or a breakdown field (``generator``): one row per value."""
+    label: str | None = None
+
+    @property
+    def title(self) -> str:
+        """The row label of the entry (its label, else the task and its arguments)."""
+        if self.label:
+            return self.label
+        args = ",".join(f"{k}={v}" for k, v in sorted(self.args.items()))
+        return f"{self.task}@{args}" if args else self.task
+
+
+@dataclass(frozen=True)
+class SuiteSpec:
+    """A named set of tasks with the metrics its papers report."""
+
+    name: str
+    description: str
+    metrics: tuple[str, ...]
+    entries: tuple[SuiteEntry, ...]
+    papers: tuple[str, ...] = ()
+    source: str = ""
+
+
+def _entry(raw: object, where: str) -> SuiteEntry:
+    if isinstance(raw, str):
+        return SuiteEntry(task=raw)
+    if not isinstance(raw, dict) or not isinstance(raw.get("task"), str):
+        raise SpotfakeError(
+            f"{where}: each entry is a task name or {{task: NAME, args: {{...}}, rows_by: FIELD}}"
+        )
+    unknown = set(raw) - {"task", "args", "rows_by", "label"}
+    if unknown:
+        raise SpotfakeError(
+            f"{where}: unknown entry key(s) {', '.join(sorted(unknown))} (task, args, rows_by, label)"
+        )
+    args = raw.get("args") or {}
+    if not isinstance(args, dict):
+        raise SpotfakeError(f"{where}: 'args' of {raw['task']!r} must be a mapping")
+    rows_by, label = raw.get("rows_by"), raw.get("label")
+    return SuiteEntry(
+        task=raw["task"],
+        args={str(k): str(v) for k, v in args.items()},
+        rows_by=None if rows_by is None else str(rows_by),
+        label=None if label is None else str(label),
+    )
+
+
+def parse_suite(data: Any, source: str) -> SuiteSpec:
+    """A suite from its YAML data; one line naming ``source`` for anything malformed."""
+    from spotfake.harness.metrics import metric_def
+
+    if not isinstance(data, dict):
+        raise SpotfakeError(f"{source}: a suite file is a mapping with name, metrics and entries")
+    missing = [k for k in ("name", "metrics", "entries") if k not in data]
+    if missing:
+        raise SpotfakeError(f"{source}: missing {', '.join(missing)}")
+    metrics, entries = data["metrics"], data["entries"]
+    if not isinstance(metrics, list) or not metrics or not isinstance(entries, list) or not entries:
+        raise SpotfakeError(f"{source}: 'metrics' and 'entries' must be non-empty lists")
+    for name in metrics:
+        try:
+            metric_def(str(name))
+        except SpotfakeError as exc:
+            raise SpotfakeError(f"{source}: {exc}") from None
+    papers = data.get("papers") or []
+    return SuiteSpec(
+        name=str(data["name"]),
+        description=str(data.get("description", "")),
+        metrics=tuple(str(m) for m in metrics),
+        entries=tuple(_entry(e, f"{source} entry {i + 1}") for i, e in enumerate(entries)),
+        papers=tuple(str(p) for p in papers),
+        source=source,
+    )
+
+
+def load_suite_file(path: Path) -> SuiteSpec:
+    """Read one suite YAML file."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise SpotfakeError(f"{path}: cannot read the suite file ({str(exc).splitlines()[0]})") from None
+    return parse_suite(data, str(path))
+
+
+def register_suite_dir(directory: Path) -> None:
+    """Register every ``*.yaml`` suite in ``directory`` (used by the built-in plugin)."""
+    for path in sorted(directory.glob("*.yaml")):
+        spec = load_suite_file(path)
+        SUITES.register(spec.name, spec, description=spec.description)
+
+
+def get_suite(name: str) -> SuiteSpec:
+    """A registered suite, or a suite YAML file given by path."""
+    if name.endswith((".yaml", ".yml")):
+        if not Path(name).is_file():
+            raise SpotfakeError(f"suite file not found: {name}")
+        return load_suite_file(Path(name))
+    suite: SuiteSpec = SUITES.get(name)
+    return suite
