@@ -30,7 +30,12 @@ def score_and_summarize(
     if "css" in uses and references and has_text:
         css_scorer = m.CssScorer(model_path=options.css_model, cache_dir=options.css_cache_dir)
     m.score_records(
-        records, references, answer_kind=spec.answer_kind, metrics=spec.metrics, css_scorer=css_scorer
+        records,
+        references,
+        answer_kind=spec.answer_kind,
+        metrics=spec.metrics,
+        css_scorer=css_scorer,
+        explains=explains(model_kind),
     )
     summary = m.summarize(
         records,
