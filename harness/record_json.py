@@ -74,8 +74,24 @@ def _usage(obj: Mapping[str, object], where: str) -> dict[str, int] | None:
     return {str(k): int(v) for k, v in value.items()}
 
 
+def _flag(obj: Mapping[str, object], key: str, where: str) -> bool | None:
+    value = obj.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    raise _wrong(where, key, "true, false or null", value)
+
+
+def _count(obj: Mapping[str, object], key: str, where: str) -> int | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise _wrong(where, key, "an integer >= 0 or null", value)
+    return value
+
+
 def response_from_json(obj: object, *, where: str) -> Response:
-    """A model's answer from ``{"response"?, "score"?, "error"?, "latency_s"?, "usage"?}``.
+    """A model's answer from ``{"response"?, "score"?, "error"?, "latency_s"?, "usage"?, "finish_reason"?}``.
 
     ``response`` is the text answer, ``score`` p(fake) in [0, 1]; other keys (``id``...) are the caller's.
     """
@@ -89,6 +105,7 @@ def response_from_json(obj: object, *, where: str) -> Response:
         error=_text(data, "error", where),
         latency_s=latency,
         usage=_usage(data, where),
+        finish_reason=_text(data, "finish_reason", where),
     )
 
 
@@ -178,6 +195,9 @@ def record_from_json(obj: object, *, where: str) -> Record:
         error=_text(data, "error", where),
         latency_s=_number(data, "latency_s", where),
         usage=_usage(data, where),
+        finish_reason=_text(data, "finish_reason", where),
+        truncated=_flag(data, "truncated", where),
+        reasoning_words=_count(data, "reasoning_words", where),
         run_key=_text(data, "run_key", where),
         fields=_fields(data, where),
     )

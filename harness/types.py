@@ -60,6 +60,8 @@ class Response:
     text: str | None = None
     score: float | None = None
     error: str | None = None
+    finish_reason: str | None = None
+    """Why generation stopped: "stop" (end of answer) or "length" (cut by the token limit); None unknown."""
     latency_s: float | None = None
     usage: dict[str, int] | None = None
 
@@ -81,6 +83,9 @@ class Record:
     css: float | None = None
     bleu_stats: list[float] | None = None
     error: str | None = None
+    finish_reason: str | None = None
+    truncated: bool | None = None
+    reasoning_words: int | None = None
     latency_s: float | None = None
     usage: dict[str, int] | None = None
     run_key: str | None = None

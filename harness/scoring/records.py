@@ -27,6 +27,7 @@ def make_record(sample: Sample, response: Response | None, key: str | None) -> R
     record.error = response.error
     record.latency_s = response.latency_s
     record.usage = response.usage
+    record.finish_reason = response.finish_reason
     return record
 
 

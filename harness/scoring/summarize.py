@@ -5,6 +5,7 @@ from __future__ import annotations
 from spotfake.harness.metrics.summary import Summary
 from spotfake.harness.model_kind import explains
 from spotfake.harness.scoring.options import ScoringOptions
+from spotfake.harness.scoring.reasoning import explanations_as_responses, mark_reasoning
 from spotfake.harness.scoring.verdicts import derive_verdicts
 from spotfake.harness.task import LoadedTask
 from spotfake.harness.types import Record
@@ -14,7 +15,9 @@ def score_and_summarize(
     task: LoadedTask, records: list[Record], options: ScoringOptions, *, model_kind: str = "lmm"
 ) -> tuple[Summary, dict[str, object]]:
     """Derive every verdict from its response, fill per-sample metric fields and compute the summary;
-    returns ``(summary, scoring_info)``.
+    returns ``(summary, scoring_info)``. Reasoning lengths and cut answers are derived with the verdicts
+    (:mod:`harness.scoring.reasoning`); the per-sample metrics see a reasoning answer's text without its
+    tags (:func:`harness.scoring.reasoning.explanations_as_responses`).
 
     ``model_kind`` decides whether explanation metrics apply (:func:`harness.model_kind.explains`); for
     models that do not explain their values go to ``verdict_only_floor`` instead.
@@ -22,6 +25,7 @@ def score_and_summarize(
     from spotfake.harness import metrics as m
 
     parser_info = derive_verdicts(task, records, options.threshold)
+    reasoning_info = mark_reasoning(records)
     spec = task.spec
     references = {s.id: s.references for s in task.samples if s.references}
     uses = {f for name in spec.metrics for f in m.metric_def(name).uses}
@@ -29,14 +33,15 @@ def score_and_summarize(
     has_text = any(r.response for r in records if r.id in references)
     if "css" in uses and references and has_text:
         css_scorer = m.CssScorer(model_path=options.css_model, cache_dir=options.css_cache_dir)
-    m.score_records(
-        records,
-        references,
-        answer_kind=spec.answer_kind,
-        metrics=spec.metrics,
-        css_scorer=css_scorer,
-        explains=explains(model_kind),
-    )
+    with explanations_as_responses(records):
+        m.score_records(
+            records,
+            references,
+            answer_kind=spec.answer_kind,
+            metrics=spec.metrics,
+            css_scorer=css_scorer,
+            explains=explains(model_kind),
+        )
     summary = m.summarize(
         records,
         answer_kind=spec.answer_kind,
@@ -60,4 +65,5 @@ def score_and_summarize(
         "f1_positive_class": "real",
     }
     scoring.update(parser_info)
+    scoring.update(reasoning_info)
     return summary, scoring

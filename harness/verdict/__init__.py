@@ -53,12 +53,18 @@ question asks for the real image, "Image B is fake" picks the other of two optio
 such a statement picks the image it names. Letters outside ``choices`` are ignored; two different picks
 read as ``None``.
 
+Reasoning answers (``<think>...</think><answer>...</answer>``, R1-style text after ``</think>``, an
+``<answer>`` tag alone, a JSON object with an ``"answer"``/``"verdict"`` key, possibly in a ```json fence):
+the verdict is read from the answer part alone, by the rules above; a ``<think>`` never closed and no answer
+after it reads as ``None`` (the answer never came). ``reasoning`` splits them (its docstring lists the forms).
+
 Cost: linear in the length of the answer, degenerate repetitive ones included (hedges and concessions are
 looked for within a window of words around each verdict word); benchmarks/bench_verdict.py measures it.
 
 Modules, one job each: ``vocabulary`` (word lists, short regexes), ``text`` (normalising, sentences),
 ``claims`` (verdict words and the claims they make, steps 2-6), ``questions`` (what a question asks),
-``realfake`` (which claim decides, step 7, and yes/no), ``choices`` (option letters). ``published``
+``realfake`` (which claim decides, step 7, and yes/no), ``choices`` (option letters), ``reasoning`` (the
+answer and reasoning parts of a reasoning model's answer). ``published``
 chooses the parser a task is scored with (``--task-args parser=``): this one by default, or the published
 rules of LOKI (``loki_rule``) and FakeVLM (``fakevlm_rule``), which do guess, seeded and counted.
 """
@@ -71,11 +77,12 @@ from spotfake.harness.types import AnswerKind, Label
 from spotfake.harness.verdict.choices import DEFAULT_CHOICES, read_choice
 from spotfake.harness.verdict.questions import asked_about, question_label, question_label_cached
 from spotfake.harness.verdict.realfake import read_verdict
+from spotfake.harness.verdict.reasoning import split_answer
 from spotfake.harness.verdict.text import split_chunks
 
 __all__ = ["PARSER_VERSION", "parse_verdict", "question_label"]
 
-PARSER_VERSION = "spotfake-verdict-1"
+PARSER_VERSION = "spotfake-verdict-2"
 """Bumped whenever the reading of any answer changes; recorded in every result's scoring block."""
 
 
@@ -92,12 +99,25 @@ def parse_verdict(
 
     ``kind="verdict"`` and ``"yesno"`` return "real"/"fake" (a yes/no is mapped through ``yes_means``,
     derived from ``question`` when not given); ``kind="choice"`` returns one of ``choices`` (default
-    ``("A", "B")``; option letters, not option texts). The rules are in this module's docstring.
+    ``("A", "B")``; option letters, not option texts). A reasoning answer is read from its answer part
+    (:func:`harness.verdict.reasoning.split_answer`). The rules are in this module's docstring.
     """
     if kind not in ("verdict", "yesno", "choice"):
         raise ValueError(f"unknown answer kind {kind!r}; expected 'verdict', 'yesno' or 'choice'")
     if not text or text.isspace():
         return None
+    parts = split_answer(text)
+    if parts.form != "plain":
+        if parts.pieces:  # several <answer> tags: one verdict among them, or none
+            found = {
+                parse_verdict(piece, kind=kind, question=question, yes_means=yes_means, choices=choices)
+                for piece in parts.pieces
+            }
+            found.discard(None)
+            return found.pop() if len(found) == 1 else None
+        if parts.answer is None:
+            return None
+        text = parts.answer
     if kind == "choice":
         letters = tuple(str(c).strip().upper() for c in choices if str(c).strip()) or DEFAULT_CHOICES
         return read_choice(text, question, letters)
