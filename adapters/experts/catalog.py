@@ -78,4 +78,22 @@ EXPERTS: list[ExpertRow] = [
         "Apache-2.0 (trained here)",
         "full image (64x64 demo images), ImageNet norm",
     ),
+    ExpertRow(
+        "safe",
+        f"{_E}.safe:SAFE",
+        "SAFE: ResNet stages on the bior1.3 DWT HH band (Li et al. 2025)",
+        "Li et al., KDD",
+        2025,
+        "Apache-2.0",
+        "centre crop 256 (no resize, zero-padded), no norm",
+    ),
+    ExpertRow(
+        "freqnet",
+        f"{_E}.freqnet:FreqNet",
+        "FreqNet: frequency-space ResNet stages (Tan et al. 2024)",
+        "Tan et al., AAAI",
+        2024,
+        "no licence file (ask the authors); AIGIBench's retrained weights",
+        "square resize 256 bilinear (AIGIBench protocol), ImageNet norm",
+    ),
 ]

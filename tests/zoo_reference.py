@@ -1,0 +1,156 @@
+"""Shared pieces of the expert-zoo tests: random state dicts in the authors' key layouts, functional
+reference forwards written from the authors' code (never through the adapters' modules), tiny image
+folders and a ``spotfake run`` wrapper that returns p(fake) per image."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.nn import functional as F
+
+from spotfake.harness.cli import main
+
+
+def image_folder(root: Path, sizes: Sequence[tuple[int, int]], seed: int = 0) -> dict[str, Image.Image]:
+    """``root/0_real`` and ``root/1_fake`` with one random PNG per size, alternating; {relative path: image}."""
+    rng = np.random.default_rng(seed)
+    images = {}
+    for index, (height, width) in enumerate(sizes):
+        label = ("0_real", "1_fake")[index % 2]
+        (root / label).mkdir(parents=True, exist_ok=True)
+        image = Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8))
+        image.save(root / label / f"{index}.png")
+        images[f"{label}/{index}.png"] = image
+    return images
+
+
+def run_scores(tmp_path: Path, model: str, model_args: str, data: Path) -> dict[str, float]:
+    """``spotfake run --model MODEL --model-args ARGS --task imagefolder`` on ``data``: {sample id (the image's
+    path under ``data``): p(fake)}."""
+    output = tmp_path / "runs"
+    code = main(
+        [
+            "run",
+            "--model",
+            model,
+            "--model-args",
+            model_args,
+            "--task",
+            "imagefolder",
+            "--data-root",
+            str(data),
+            "--task-args",
+            f"cache_dir={tmp_path / 'cache'}",
+            "--output-dir",
+            str(output),
+            "--bootstrap",
+            "0",
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    (samples,) = output.glob("*/*/samples.jsonl")
+    records = [json.loads(line) for line in samples.read_text().splitlines()]
+    assert all(r["error"] is None for r in records), records
+    return {r["id"]: r["score"] for r in records}
+
+
+def run_settings(tmp_path: Path) -> dict:
+    """The model settings recorded in the one results.json under ``tmp_path/runs``."""
+    (results,) = (tmp_path / "runs").glob("*/*/results.json")
+    return json.loads(results.read_text())["model"]["settings"]
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def run_error(model: str, model_args: str, data: Path, capsys: object) -> tuple[int, str]:
+    """The exit code and stderr of a ``spotfake run`` expected to fail while loading the model."""
+    code = main(["run", "--model", model, "--model-args", model_args, "--task", "imagefolder"]
+                + ["--data-root", str(data), "--quiet"])  # fmt: skip
+    return code, capsys.readouterr().err  # type: ignore[attr-defined]
+
+
+# -- random weights in a layout ---------------------------------------------------------------------------
+
+
+def randn(gen: torch.Generator, *shape: int, scale: float = 0.1) -> torch.Tensor:
+    return torch.randn(*shape, generator=gen) * scale
+
+
+def batch_norm_state(gen: torch.Generator, prefix: str, channels: int) -> dict[str, torch.Tensor]:
+    """A BatchNorm2d's five entries with non-trivial statistics."""
+    return {
+        f"{prefix}.weight": 1 + randn(gen, channels),
+        f"{prefix}.bias": randn(gen, channels),
+        f"{prefix}.running_mean": randn(gen, channels),
+        f"{prefix}.running_var": 1 + torch.rand(channels, generator=gen),
+        f"{prefix}.num_batches_tracked": torch.tensor(7),
+    }
+
+
+def bottleneck_stage_state(
+    gen: torch.Generator, prefix: str, inplanes: int, planes: int, blocks: int, stride: int
+) -> dict[str, torch.Tensor]:
+    """The ``layerN.*`` entries of a ResNet bottleneck stage (``_make_layer``'s names and shapes)."""
+    state: dict[str, torch.Tensor] = {}
+    out = planes * 4
+    for block in range(blocks):
+        p = f"{prefix}.{block}"
+        cin = inplanes if block == 0 else out
+        state[f"{p}.conv1.weight"] = randn(gen, planes, cin, 1, 1, scale=0.3)
+        state |= batch_norm_state(gen, f"{p}.bn1", planes)
+        state[f"{p}.conv2.weight"] = randn(gen, planes, planes, 3, 3, scale=0.3)
+        state |= batch_norm_state(gen, f"{p}.bn2", planes)
+        state[f"{p}.conv3.weight"] = randn(gen, out, planes, 1, 1, scale=0.3)
+        state |= batch_norm_state(gen, f"{p}.bn3", out)
+        if block == 0 and (stride != 1 or inplanes != out):
+            state[f"{p}.downsample.0.weight"] = randn(gen, out, inplanes, 1, 1, scale=0.3)
+            state |= batch_norm_state(gen, f"{p}.downsample.1", out)
+    return state
+
+
+# -- functional forwards ----------------------------------------------------------------------------------
+
+
+def bn(x: torch.Tensor, state: dict[str, torch.Tensor], prefix: str) -> torch.Tensor:
+    return F.batch_norm(
+        x,
+        state[f"{prefix}.running_mean"],
+        state[f"{prefix}.running_var"],
+        state[f"{prefix}.weight"],
+        state[f"{prefix}.bias"],
+        training=False,
+        eps=1e-5,
+    )
+
+
+def bottleneck_stage_forward(
+    x: torch.Tensor, state: dict[str, torch.Tensor], prefix: str, stride: int
+) -> torch.Tensor:
+    """Their ``Bottleneck.forward`` over every block of ``prefix`` (stride on the 3x3 of the first block)."""
+    block = 0
+    while f"{prefix}.{block}.conv1.weight" in state:
+        p, s = f"{prefix}.{block}", stride if block == 0 else 1
+        out = F.relu(bn(F.conv2d(x, state[f"{p}.conv1.weight"]), state, f"{p}.bn1"))
+        out = F.relu(bn(F.conv2d(out, state[f"{p}.conv2.weight"], stride=s, padding=1), state, f"{p}.bn2"))
+        out = bn(F.conv2d(out, state[f"{p}.conv3.weight"]), state, f"{p}.bn3")
+        if f"{p}.downsample.0.weight" in state:
+            x = bn(F.conv2d(x, state[f"{p}.downsample.0.weight"], stride=s), state, f"{p}.downsample.1")
+        x = F.relu(out + x)
+        block += 1
+    return x
+
+
+def imagenet_tensor(image: Image.Image) -> torch.Tensor:
+    """(1, 3, H, W): pixels / 255, ImageNet mean/std, computed with numpy."""
+    array = np.asarray(image, dtype=np.float32) / 255.0
+    array = (array - np.array([0.485, 0.456, 0.406])) / np.array([0.229, 0.224, 0.225])
+    return torch.from_numpy(array.astype(np.float32)).permute(2, 0, 1)[None]
