@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from spotfake.harness.errors import SampleError
 from spotfake.harness.jsonio import non_regular_kind
-from spotfake.harness.types import SampleError
 
 DEFAULT_MAX_PIXELS = 89_478_485
 """About 89 Mpx (PIL's own bomb threshold): far above any benchmark image (FakeClue's largest is ~16 Mpx)."""

@@ -8,16 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from spotfake.harness.errors import SampleError as SampleError  # re-exported: where callers import it
+
 Label = Literal["real", "fake"]
 LABELS: tuple[Label, Label] = ("real", "fake")
 
 AnswerKind = Literal["verdict", "yesno", "choice"]
 """How a free-text answer is read: ``verdict`` = real/fake, ``yesno`` = yes/no relative to the question,
 ``choice`` = an option letter."""
-
-
-class SampleError(Exception):
-    """A problem with one sample (missing or corrupt image); the runner records it and goes on."""
 
 
 @dataclass(frozen=True)
@@ -60,8 +58,6 @@ class Response:
     text: str | None = None
     score: float | None = None
     error: str | None = None
-    finish_reason: str | None = None
-    """Why generation stopped: "stop" (end of answer) or "length" (cut by the token limit); None unknown."""
     latency_s: float | None = None
     usage: dict[str, int] | None = None
 
@@ -83,9 +79,6 @@ class Record:
     css: float | None = None
     bleu_stats: list[float] | None = None
     error: str | None = None
-    finish_reason: str | None = None
-    truncated: bool | None = None
-    reasoning_words: int | None = None
     latency_s: float | None = None
     usage: dict[str, int] | None = None
     run_key: str | None = None

@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-ARCHS = ("cnnspot", "univfd", "npr", "npr-demo", "linear-probe")
+from .train_options import ARCHS
 
 
 def default_cache_dir() -> Path:

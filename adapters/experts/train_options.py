@@ -8,8 +8,6 @@ from typing import Any
 
 from spotfake.harness.errors import SpotfakeError
 
-from .train_cli import ARCHS
-
 
 @dataclass(frozen=True)
 class Recipe:
@@ -37,6 +35,8 @@ RECIPES: dict[str, Recipe] = {
     "npr-demo": Recipe(epochs=30, batch_size=32, lr=1e-3, load_size=None, crop_size=None),
     "linear-probe": Recipe(epochs=0, batch_size=32, lr=0.0, load_size=None, crop_size=None),
 }
+ARCHS: tuple[str, ...] = tuple(RECIPES)
+"""The architectures ``spotfake train classifier --arch`` accepts: one per recipe."""
 
 
 @dataclass

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from spotfake.harness.chat_client.transport import Session
+from spotfake.harness.errors import SampleError
 from spotfake.harness.judge.cache import JudgeCache, cache_key
 from spotfake.harness.judge.client import JudgeClient, chat_body
 from spotfake.harness.judge.rubric import (
@@ -26,7 +27,6 @@ from spotfake.harness.judge.rubric import (
     render_prompt,
 )
 from spotfake.harness.judge.settings import JudgeSettings
-from spotfake.harness.types import SampleError
 
 GRADE_ATTEMPTS = 2
 """A reply that is not a valid grade is asked once more, then recorded as a judge failure."""
