@@ -20,70 +20,43 @@ import os
 import platform
 import statistics
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+from fixtures.openai_server import Call, LoopbackServer  # noqa: E402 - after the path is set
+
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "api_adapter.json"
 ANSWER = json.dumps(
     {"choices": [{"message": {"role": "assistant", "content": "This is a fake image."}}]}
 ).encode()
 
 
-class Server(ThreadingHTTPServer):
+class Server(LoopbackServer):
     """Answers after ``delay`` seconds; ``mode`` drip or big misbehaves instead."""
 
-    daemon_threads = True
-    request_queue_size = 128  # socketserver's default backlog of 5 drops simultaneous connections
-
     def __init__(self, delay: float) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
+        super().__init__(keep_alive=True)
         self.delay = delay
         self.mode = "answer"
 
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/v1"
-
-
-class Handler(BaseHTTPRequestHandler):
-    server: Server
-    protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        self.rfile.read(int(self.headers["Content-Length"]))
-        try:
-            if self.server.mode == "drip":
-                self.send_response(200)
-                self.send_header("Content-Length", "1000")
-                self.end_headers()
-                for _ in range(1000):
-                    self.wfile.write(b" ")
-                    self.wfile.flush()
-                    time.sleep(0.25)
-            elif self.server.mode == "big":
-                self.send_response(200)
-                self.send_header("Content-Length", str(100 * 2**20))
-                self.end_headers()
-                for _ in range(100):
-                    self.wfile.write(b"x" * 2**20)
-            else:
-                time.sleep(self.server.delay)
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(ANSWER)))
-                self.end_headers()
-                self.wfile.write(ANSWER)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
+    def respond(self, call: Call) -> None:
+        if self.mode == "drip":
+            call.start(200, 1000)
+            for _ in range(1000):
+                call.wfile.write(b" ")
+                call.wfile.flush()
+                time.sleep(0.25)
+        elif self.mode == "big":
+            call.start(200, 100 * 2**20)
+            for _ in range(100):
+                call.wfile.write(b"x" * 2**20)
+        else:
+            time.sleep(self.delay)
+            call.send(200, ANSWER)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     load = round(os.getloadavg()[0], 2)
     server = Server(args.delay)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+    server.start()
     rows = []
     for concurrency in [int(c) for c in args.concurrency.split(",")]:
         model = OpenAIChatModel(model="bench", base_url=server.base_url, concurrency=str(concurrency))
@@ -161,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         bounds[mode] = {"seconds": round(time.perf_counter() - start, 3), "error": response.error}
         model.close()
         print(f"{mode}: {bounds[mode]['seconds']:.2f} s -> {response.error}", flush=True)
-    server.shutdown()
+    server.stop()
 
     import httpx
 
