@@ -59,6 +59,18 @@ class Perturbation(TypedDict):
     steps: list[PerturbationStep]
 
 
+class ReportedEntry(TypedDict):
+    """``results.json['reported']``: a published row's source, and how its F1 was read."""
+
+    citation: str
+    table: str
+    dataset: str
+    notes: str
+    f1_positive_class: NotRequired[Literal["real", "fake", "macro", "weighted", "unknown"] | None]
+    published_f1: NotRequired[float | None]
+    f1_check: NotRequired[str]
+
+
 class Results(TypedDict):
     """One ``results.json`` (schema v1): one evaluation of one model on one task."""
 
@@ -80,7 +92,7 @@ class Results(TypedDict):
     timing: NotRequired[dict[str, Any]]
     perturbation: NotRequired[Perturbation]
     audit: NotRequired[dict[str, Any]]
-    reported: NotRequired[dict[str, Any]]
+    reported: NotRequired[ReportedEntry]
     provenance: NotRequired[dict[str, Any]]
     created: str
 
@@ -90,5 +102,6 @@ CONTRACT: dict[str, type] = {
     "model": ModelEntry,
     "task": TaskEntry,
     "perturbation": Perturbation,
+    "reported": ReportedEntry,
 }
 """Schema path (``""`` = top level) -> the TypedDict that mirrors that schema object."""

@@ -27,6 +27,7 @@ from spotfake.harness.metrics.registry import (
 from spotfake.harness.model_kind import KIND_LABELS, MODEL_KINDS
 from spotfake.harness.results import SAMPLES_FILE
 from spotfake.harness.types import Record
+from spotfake.leaderboard.f1_convention import board_f1
 from spotfake.leaderboard.scan import COMMITTED, LOCAL, ORIGIN_LABELS, Board, RunEntry, load_board, scan
 
 __all__ = [
@@ -75,12 +76,21 @@ def per_sample_metrics() -> dict[str, str]:
     return out
 
 
+def row_metrics(entry: RunEntry) -> tuple[dict[str, object], str]:
+    """An entry's metrics as the board ranks them, and a note; a reported F1 sits in the column of its
+    positive class, or in none (:func:`leaderboard.f1_convention.board_f1`)."""
+    metrics = dict(entry.results.get("metrics", {}))
+    if entry.source != "reported":
+        return metrics, ""
+    return board_f1(metrics, entry.results.get("reported", {}))
+
+
 def metric_keys(entries: Iterable[RunEntry]) -> list[str]:
     """Score metrics present in any entry (counts excluded), in the registry's table order; the rates of
     :data:`COUNT_LABELS` (``unparsed_rate``) last."""
     found: set[str] = set()
     for e in entries:
-        found |= {k for k, v in e.results.get("metrics", {}).items() if not is_count(k) and v is not None}
+        found |= {k for k, v in row_metrics(e)[0].items() if not is_count(k) and v is not None}
     order = metric_order()
     rates = sorted(found & set(COUNT_LABELS))
     rest = sorted(found - set(rates), key=lambda m: (order.get(m, len(order)), m))
@@ -142,6 +152,7 @@ IDENTITY_COLUMNS = (
     "citation",
     "table",
     "notes",
+    "f1_note",
     "has_samples",
     "created",
     "folder",
@@ -155,7 +166,7 @@ def results_frame(entries: Sequence[RunEntry]) -> pd.DataFrame:
     rows = []
     for e in entries:
         res = e.results
-        values = res.get("metrics", {})
+        values, f1_note = row_metrics(e)
         ci = res.get("ci", {})
         reported = res.get("reported", {}) if e.source == "reported" else {}
         row: dict[str, object] = {
@@ -171,6 +182,7 @@ def results_frame(entries: Sequence[RunEntry]) -> pd.DataFrame:
             "citation": str(reported.get("citation", "")),
             "table": str(reported.get("table", "")),
             "notes": str(reported.get("notes", "")),
+            "f1_note": f1_note,
             "has_samples": e.has_samples,
             "created": res.get("created", ""),
             "folder": str(e.folder),

@@ -9,7 +9,10 @@ Usage::
 ``CSV`` (default ``reference/paper_results.csv`` in ``$SPOTFAKE_SHARED``, else in ``../shared`` beside the
 repository) has the columns
 ``source, table, dataset, model, acc, f1, rouge_l, css, auc, notes``; empty cells are metrics the
-publication does not give. ``--check`` writes nothing and exits 1 when a file would change.
+publication does not give. A published F1 is read for its positive class from its own arithmetic
+(:mod:`leaderboard.f1_convention`): it is filed as ``f1`` (real positive), ``f1_fake`` or ``f1_macro``,
+or under no metric when it is a weighted or unknown F1; ``reported`` keeps the figure, the class and
+the check behind it. ``--check`` writes nothing and exits 1 when a file would change.
 A file whose content is unchanged keeps its ``created`` time, so re-running changes nothing.
 """
 
@@ -29,6 +32,7 @@ from spotfake.harness import __version__
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.io import atomic_write_json
 from spotfake.harness.results import RESULTS_FILE, SCHEMA_VERSION, utc_now, validate_results
+from spotfake.leaderboard.f1_convention import F1_METRICS, read_f1
 
 SHARED = Path(os.environ.get("SPOTFAKE_SHARED") or Path(__file__).resolve().parents[2] / "shared")
 DEFAULT_CSV = SHARED / "reference" / "paper_results.csv"
@@ -118,6 +122,13 @@ def reported_result(row: Mapping[str, str], where: str) -> dict[str, Any]:
     metrics = {names.get(c, c): v for c in METRIC_COLUMNS if (v := _metric(row[c], where, c)) is not None}
     if not metrics:
         raise SpotfakeError(f"{where}: no metric value for {model} on {dataset}")
+    f1: dict[str, Any] = {"f1_positive_class": None}
+    if "f1" in metrics:
+        published = metrics.pop("f1")
+        found, check = read_f1(TASK_NAMES[dataset], metrics.get("acc"), published)
+        if found in F1_METRICS:
+            metrics[F1_METRICS[found]] = published
+        f1 = {"f1_positive_class": found, "published_f1": published, "f1_check": check}
     return {
         "schema_version": SCHEMA_VERSION,
         "spotfake_version": __version__,
@@ -133,7 +144,7 @@ def reported_result(row: Mapping[str, str], where: str) -> dict[str, Any]:
             "table": row["table"].strip(),
             "dataset": dataset,
             "notes": row["notes"].strip(),
-            "f1_positive_class": "real" if "f1" in metrics else None,
+            **f1,
         },
     }
 

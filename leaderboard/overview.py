@@ -45,7 +45,7 @@ def overview(entries: Sequence[lb.RunEntry], tasks: Sequence[str]) -> Overview:
         label = column_label(task, metric)
         better = max if higher_is_better(metric) else min
         for e in rows:
-            value = e.results.get("metrics", {}).get(metric)
+            value = lb.row_metrics(e)[0].get(metric)  # a reported F1 only in its own class's column
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 continue
             row = (e.name, e.source)

@@ -186,7 +186,24 @@ def test_committed_reported_rows_match_the_published_table(tmp_path: Path, share
     fakevlm = read_results(committed / "fakevlm-arxiv-2503.14905" / "fakevlm" / "fakeclue" / "results.json")
     assert fakevlm["source"] == "reported"
     assert fakevlm["metrics"] == {"acc": 0.986, "f1": 0.981, "rouge_l": 0.58, "css": 0.877}
-    assert fakevlm["reported"]["table"] == "2"
+    assert fakevlm["reported"]["table"] == "2" and fakevlm["reported"]["f1_positive_class"] == "real"
+    readings = {
+        (r["model"]["name"], r["task"]["name"]): r["reported"]["f1_positive_class"]
+        for r in map(read_results, committed.rglob("results.json"))
+    }
+    for row in (
+        ("Qwen2-VL-7B", "fakeclue"),
+        ("Qwen2-VL-7B", "ddvqa"),
+        ("Common-DF-TI", "ddvqa"),
+        ("CNNSpot", "dmimage"),
+    ):
+        assert readings[row] == "fake", row
+    assert readings[("FakeVLM", "ddvqa")] == "weighted" and readings[("GPT-4o", "ddvqa")] == "unknown"
+    cnnspot = read_results(committed / "fakevlm-arxiv-2503.14905" / "cnnspot" / "dmimage" / "results.json")
+    assert (
+        cnnspot["metrics"] == {"acc": 0.406, "f1_fake": 0.433}
+        and cnnspot["reported"]["published_f1"] == 0.433
+    )
 
 
 def _csv(tmp_path: Path, *rows: str) -> Path:
@@ -196,11 +213,23 @@ def _csv(tmp_path: Path, *rows: str) -> Path:
 
 
 def test_import_writes_schema_valid_files_and_is_stable(tmp_path: Path) -> None:
-    csv = _csv(tmp_path, "Paper X,4,loki,GPT-4o,0.5,0.25,,,,", "Paper X,4,ff++,SRM,,,,,0.9,mean AUC")
+    csv = _csv(
+        tmp_path,
+        "Paper X,4,loki,GPT-4o,0.5,0.25,,,,",
+        "Paper X,4,ff++,SRM,,,,,0.9,mean AUC",
+        "Paper X,4,fakeclue,Qwen2-VL-7B,0.457,0.592,,,,",
+        "Paper X,4,fakeclue,GPT-4o,0.5,,,,,",
+    )
     out = tmp_path / "out"
     assert import_reported.main([str(csv), "--out", str(out)]) == 0
     gpt = read_results(out / "paper-x" / "gpt-4o" / "loki" / "results.json")
     assert gpt["metrics"] == {"acc": 0.5, "f1": 0.25} and gpt["model"]["kind"] == "lmm"
+    assert gpt["reported"]["f1_positive_class"] == "real" and gpt["reported"]["published_f1"] == 0.25
+    qwen = read_results(out / "paper-x" / "qwen2-vl-7b" / "fakeclue" / "results.json")
+    assert qwen["metrics"] == {"acc": 0.457, "f1_fake": 0.592}  # no real-positive F1 fits: fake positive
+    assert qwen["reported"]["f1_positive_class"] == "fake" and "fits: fake;" in qwen["reported"]["f1_check"]
+    no_f1 = read_results(out / "paper-x" / "gpt-4o" / "fakeclue" / "results.json")["reported"]
+    assert no_f1["f1_positive_class"] is None and "published_f1" not in no_f1
     srm = read_results(out / "paper-x" / "srm" / "ffpp" / "results.json")
     assert srm["model"]["kind"] == "expert" and srm["reported"]["notes"] == "mean AUC"
     assert srm["task"]["name"] == "ffpp" and srm["metrics"] == {"auc_mean_category": 0.9}

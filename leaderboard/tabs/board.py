@@ -78,9 +78,14 @@ def reported_banner(frame: pd.DataFrame) -> None:
     st.info(
         f"**{len(reported)} reported row(s)** ({', '.join(cites) or 'publications'}): numbers copied from "
         "the publication, measured with its own protocol and data, not on spotfake's samples. They have "
-        "no intervals and no paired test; compare them with spotfake's runs with care.",
+        "no intervals and no paired test; compare them with spotfake's runs with care. A published F1 "
+        "sits in the column of its positive class (F1 (real +) or F1 (fake +)), read from its own "
+        "arithmetic (docs/leaderboard.md).",
         icon=":material/menu_book:",
     )
+    unranked = reported[reported["f1_note"].astype(bool)] if "f1_note" in reported else reported.iloc[:0]
+    for name, note in zip(unranked["name"], unranked["f1_note"], strict=True):
+        st.caption(f"{md_escape(name)}: {md_escape(note)}")
 
 
 def _column_config(numbers: pd.DataFrame, shown: list[str], rank_by: str) -> dict[str, Any]:
