@@ -45,6 +45,8 @@ DEFAULT_EMBEDDER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 
 _HASHES: dict[tuple[str, int, int], str] = {}
+_ENCODERS: dict[tuple[str, str, str | None], Any] = {}
+"""Loaded embedders by (embedder id, folder, device): a process that scores many runs loads each once."""
 
 
 def default_model_path() -> Path:
@@ -113,8 +115,8 @@ def _blank(text: str | None) -> bool:
 class CssScorer:
     """Scores responses against references by embedding cosine similarity (see the module's metric card).
 
-    The embedder is loaded on first use. ``stats`` counts the texts embedded and the references served
-    from the cache, so a caller can see the cache at work.
+    The embedder is loaded on first use (once per process). ``stats`` counts the texts embedded and
+    those served from the cache, so a caller can see the cache at work.
     """
 
     def __init__(
@@ -150,13 +152,20 @@ class CssScorer:
         self._model: Any = None
 
     def _encoder(self) -> Any:
+        """The embedder, loaded on first use and kept for the process (one load per weights and device,
+        however many runs a process scores)."""
         if self._model is None:
-            from sentence_transformers import SentenceTransformer
+            key = (self.embedder_id, str(self.model_path.resolve()), self.device)
+            if key not in _ENCODERS:
+                from sentence_transformers import SentenceTransformer
 
-            try:
-                self._model = SentenceTransformer(str(self.model_path), device=self.device)
-            except (OSError, ValueError) as exc:
-                raise SpotfakeError(f"cannot load embedding model from {self.model_path}: {exc}") from None
+                try:
+                    _ENCODERS[key] = SentenceTransformer(str(self.model_path), device=self.device)
+                except (OSError, ValueError) as exc:
+                    raise SpotfakeError(
+                        f"cannot load embedding model from {self.model_path}: {exc}"
+                    ) from None
+            self._model = _ENCODERS[key]
         return self._model
 
     def embed(self, texts: Sequence[str]) -> FloatArray:
