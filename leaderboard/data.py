@@ -79,7 +79,7 @@ def per_sample_metrics() -> dict[str, str]:
 def row_metrics(entry: RunEntry) -> tuple[dict[str, object], str]:
     """An entry's metrics as the board ranks them, and a note; a reported F1 sits in the column of its
     positive class, or in none (:func:`leaderboard.f1_convention.board_f1`)."""
-    metrics = dict(entry.results.get("metrics", {}))
+    metrics: dict[str, object] = dict(entry.results.get("metrics", {}))
     if entry.source != "reported":
         return metrics, ""
     return board_f1(metrics, entry.results.get("reported", {}))
