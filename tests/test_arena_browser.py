@@ -1,4 +1,5 @@
-"""The arena tab in a real Chromium: vote, see the names revealed and the ratings change.
+"""The arena tab in a real Chromium: vote, see the names revealed and the ratings change; a reload keeps
+the voter (the browser's key), whatever name is typed.
 
 Runs ``spotfake leaderboard`` over three committed demo runs with a fresh SQLite arena database; skips
 only when Chromium is absent and ``CI`` is not set.
@@ -16,6 +17,7 @@ from conftest import REPO_ROOT
 from test_leaderboard_browser import CHROMIUM_FLAGS, board_server, chromium_path
 
 from spotfake.leaderboard.arena.store import ArenaStore
+from spotfake.leaderboard.arena.voters import voter_key
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("leaderboard_browser")]
 MODELS = ("fakevlm-demo", "always-fake", "random")
@@ -62,13 +64,20 @@ def test_voting_in_the_arena_changes_the_ratings(server: tuple[str, Path], tmp_p
             page.get_by_text("2 votes;").wait_for(timeout=60_000)
             api.expect(table).not_to_have_text(after_one or "", timeout=60_000)  # the ratings moved
             assert not page.locator('[data-testid="stException"]').count()
+            page.reload()  # a new Streamlit session in the same browser: still the same voter
+            page.get_by_role("tab", name="Arena").click(timeout=120_000)
+            page.get_by_role("textbox").first.fill("ada")
+            page.get_by_role("textbox").first.press("Enter")
+            page.get_by_role("button", name="Tie").click(timeout=60_000)
+            page.get_by_text("3 votes;").wait_for(timeout=60_000)
             page.wait_for_timeout(800)
             shot = tmp_path / "arena.png"
             page.screenshot(path=str(shot), full_page=True)
         finally:
             browser.close()
     votes = ArenaStore(db).votes("demo")
-    assert [v.winner for v in votes] == ["a", "b"] and all(v.voter.startswith("anon-") for v in votes)
+    assert [v.winner for v in votes] == ["a", "b", "tie"] and all(v.voter.startswith("anon-") for v in votes)
+    assert len({voter_key(v.voter) for v in votes}) == 1 and votes[2].voter.endswith(" name:ada")
     assert shot.stat().st_size > 10_000
     target = os.environ.get("SPOTFAKE_SCREENSHOT_DIR")
     if target:

@@ -1,4 +1,4 @@
-"""Bradley-Terry ratings recover known strengths; ties are half wins; pairing favours informative pairs."""
+"""Bradley-Terry ratings recover known strengths; ties are half wins; pairing asks the least-voted pair."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from spotfake.harness.cli import main
-from spotfake.leaderboard.arena.pairing import next_matchup, pair_weight
+from spotfake.leaderboard.arena.pairing import next_matchup
 from spotfake.leaderboard.arena.ratings import Rating, bradley_terry, rank_agreement
 from spotfake.leaderboard.arena.store import ArenaStore
 from spotfake.leaderboard.arena.votes import TaskCatalog, Vote
@@ -71,26 +71,24 @@ def test_rank_agreement_is_oriented_by_the_metric_direction() -> None:
     assert tau == {"acc": pytest.approx(1.0), "css": pytest.approx(-1.0), "f1": None}
 
 
-def test_pairing_prefers_unvoted_close_pairs_and_never_repeats() -> None:
-    assert pair_weight(0, 0, 1000, 1000) > pair_weight(50, 50, 1000, 1000)
-    assert pair_weight(0, 0, 1000, 1010) > pair_weight(0, 0, 1000, 1400)
+def test_pairing_asks_the_least_voted_pair_and_never_repeats() -> None:
     task = TaskCatalog(
         samples={"s1", "s2"},
         explained={m: {"s1": ("fake", f"{m} one"), "s2": ("real", f"{m} two")} for m in ("p", "q", "r")},
     )
     rng = random.Random(0)
-    counts = {"p": 100, "q": 100, "r": 0}
-    picks = [next_matchup(task, vote_counts=counts, ratings={}, voted=set(), rng=rng) for _ in range(200)]
-    with_r = sum(1 for m in picks if m is not None and "r" in (m.model_a, m.model_b))
-    assert with_r > 160  # weights (1/101)^2 twice vs (1/201)^2: 89% expected
+    counts = {("p", "q"): 5, ("p", "r"): 5, ("q", "r"): 2}
+    picks = [next_matchup(task, pair_counts=counts, voted=set(), rng=rng) for _ in range(50)]
+    assert all(m is not None and {m.model_a, m.model_b} == {"q", "r"} for m in picks)
+    assert {m.model_a for m in picks if m is not None} == {"q", "r"}  # the order is random
     voted: set[tuple[str, str, str]] = set()
     for _ in range(6):
-        m = next_matchup(task, vote_counts={}, ratings={}, voted=voted, rng=rng)
+        m = next_matchup(task, pair_counts={}, voted=voted, rng=rng)
         assert m is not None and m.text_a == f"{m.model_a} {'one' if m.sample_id == 's1' else 'two'}"
         key = (m.sample_id, *sorted((m.model_a, m.model_b)))
         assert key not in voted
         voted.add(key)  # type: ignore[arg-type]
-    assert next_matchup(task, vote_counts={}, ratings={}, voted=voted, rng=rng) is None
+    assert next_matchup(task, pair_counts={}, voted=voted, rng=rng) is None
 
 
 def test_ratings_command_prints_the_issue_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -61,11 +61,20 @@ def _write(path: Path, lines: list[object]) -> Path:
     return path
 
 
+def _run(catalog: Catalog, name: str) -> str:
+    """The contestant id of the committed run displayed as ``name``."""
+    (cid,) = [c for c, shown in catalog.tasks["demo"].display.items() if shown == name]
+    return cid
+
+
 def test_import_then_export_gives_the_same_votes(
-    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], catalog: Catalog
 ) -> None:
-    lines = [_vote(), _vote(voter="bob", winner="tie"), _vote(model_a="random", winner="both_bad"),
-             _vote(sample_id="coffee/fake/dcgan-0002.png", winner="b", time="2026-01-02T00:00:00Z")]  # fmt: skip
+    fake, always, rand = (_run(catalog, m) for m in ("fakevlm-demo", "always-fake", "random"))
+    lines = [_vote(model_a=fake, model_b=always), _vote(model_a=fake, model_b=always, voter="bob", winner="tie"),
+             _vote(model_a=rand, model_b=always, winner="both_bad"),
+             _vote(model_a=fake, model_b=always, sample_id="coffee/fake/dcgan-0002.png", winner="b",
+                   time="2026-01-02T00:00:00Z")]  # fmt: skip
     votes = _write(tmp_path / "votes.jsonl", lines)
     assert main(["arena", "import", str(votes), "--db", db_url, "--results-dir", str(RESULTS)]) == 0
     assert main(["arena", "export", "--db", db_url]) == 0
@@ -74,6 +83,10 @@ def test_import_then_export_gives_the_same_votes(
     exported = [json.loads(line) for line in out[1:]]
     lines[3]["time"] = "2026-01-02T00:00:00+00:00"
     assert exported == lines
+    # a line naming a model by its display name, as earlier versions wrote, is stored under its run
+    legacy = _write(tmp_path / "legacy.jsonl", [_vote(voter="carol")])
+    assert main(["arena", "import", str(legacy), "--db", db_url, "--results-dir", str(RESULTS)]) == 0
+    assert ArenaStore(db_url).votes()[-1].pair == tuple(sorted((fake, always)))
 
 
 @pytest.mark.parametrize(
@@ -114,20 +127,23 @@ def test_a_vote_already_stored_refuses_the_second_file(db_url: str, tmp_path: Pa
 def test_one_vote_per_pair_and_a_rate_limit(db_url: str, catalog: Catalog) -> None:
     store = ArenaStore(db_url, rate_limit=(3, 60.0))
     samples = sorted(catalog.tasks["demo"].samples)
-    vote = Vote("demo", samples[0], "fakevlm-demo", "random", "a", "erin", T0)
+    fake, rand = _run(catalog, "fakevlm-demo"), _run(catalog, "random")
+    vote = Vote("demo", samples[0], fake, rand, "a", "erin", T0)
     store.add_vote(vote, catalog, now=T0)
-    swapped = Vote("demo", samples[0], "random", "fakevlm-demo", "b", "erin", T0)
+    swapped = Vote("demo", samples[0], rand, fake, "b", "erin", T0)
     with pytest.raises(SpotfakeError, match="already voted on this sample and pair"):
         store.add_vote(swapped, catalog, now=T0)
     for sid in samples[1:3]:
-        store.add_vote(Vote("demo", sid, "fakevlm-demo", "random", "tie", "erin", T0), catalog, now=T0)
-    fourth = Vote("demo", samples[3], "fakevlm-demo", "random", "a", "erin", T0)
+        store.add_vote(Vote("demo", sid, fake, rand, "tie", "erin", T0), catalog, now=T0)
+    fourth = Vote("demo", samples[3], fake, rand, "a", "erin", T0)
     with pytest.raises(SpotfakeError, match="at most 3 votes per 60 s"):
         store.add_vote(fourth, catalog, now=T0 + timedelta(seconds=10))
     store.add_vote(fourth, catalog, now=T0 + timedelta(seconds=61))
-    store.add_vote(Vote("demo", samples[3], "fakevlm-demo", "random", "a", "frank", T0), catalog, now=T0)
+    store.add_vote(Vote("demo", samples[3], fake, rand, "a", "frank", T0), catalog, now=T0)
     assert store.count() == 5
-    assert store.voted_keys("erin", "demo") == {(s, "fakevlm-demo", "random") for s in samples[:4]}
+    assert store.voted_keys("erin", "demo") == {(s, *sorted((fake, rand))) for s in samples[:4]}
+    with pytest.raises(SpotfakeError, match="'fakevlm-demo' is a display name"):
+        store.add_vote(Vote("demo", samples[4], "fakevlm-demo", rand, "a", "gina", T0), catalog, now=T0)
 
 
 @pytest.mark.slow

@@ -54,9 +54,14 @@ def cmd_import(args: argparse.Namespace) -> int:
     catalog = load_catalog([Path(args.results_dir), Path(args.runs_dir)])
     store = ArenaStore(args.db)
     try:
+        mapped, left = store.migrate(catalog)
         n = store.import_file(Path(args.file), catalog)
     finally:
         store.close()
+    if mapped:
+        print(f"mapped {len(mapped)} model names of earlier votes to their runs: {', '.join(mapped)}"
+              + (f" (left as stored, matching no single run: {', '.join(left)})" if left else ""),
+              file=sys.stderr)  # fmt: skip
     print(f"imported {n} votes from {args.file}")
     return 0
 
@@ -102,5 +107,5 @@ def cmd_ratings(args: argparse.Namespace) -> int:
     print(f"{args.task}: {len(votes)} votes (Bradley-Terry, mean 1000, 95% bootstrap interval)")
     for r in ratings:
         ci = f"[{r.ci[0]:.0f}, {r.ci[1]:.0f}]" if r.ci else "-"
-        print(f"  {r.model:<24} {r.rating:7.1f}  {ci:<14} {r.votes} votes")
+        print(f"  {r.model:<48} {r.rating:7.1f}  {ci:<14} {r.votes} votes")
     return 0

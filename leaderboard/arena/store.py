@@ -12,16 +12,18 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import ColumnElement, Engine, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from spotfake.harness.errors import SpotfakeError
 from spotfake.leaderboard.arena.db import VoteRow, database_url, make_engine
+from spotfake.leaderboard.arena.voters import NAME_MARK, voter_key
 from spotfake.leaderboard.arena.votes import Catalog, Vote, vote_from_json
 
 RATE_LIMIT = (20, 60.0)
-"""At most this many votes per voter per this many seconds, through the tab."""
+"""At most this many votes per voter key (a browser, whatever names it types) per this many seconds,
+through the tab."""
 
 
 class ArenaStore:
@@ -36,13 +38,9 @@ class ArenaStore:
     ) -> None:
         self.url = database_url(url)
         self.rate_limit = rate_limit
-        if not create and self.url.startswith("sqlite:///"):
-            path = Path(self.url.removeprefix("sqlite:///"))
-            if not path.is_file():
-                raise SpotfakeError(f"no arena database at {path} (no vote stored yet? see --db)")
         try:
-            self.engine: Engine = make_engine(self.url)
-        except (SQLAlchemyError, ImportError) as exc:
+            self.engine: Engine = make_engine(self.url, write=create)
+        except (SQLAlchemyError, ImportError, OSError) as exc:
             raise SpotfakeError(f"cannot open the arena database: {_short(exc)}") from None
 
     def close(self) -> None:
@@ -50,18 +48,29 @@ class ArenaStore:
         self.engine.dispose()
 
     def add_vote(self, vote: Vote, catalog: Catalog, now: datetime | None = None) -> None:
-        """Store one vote from the tab: checked, one per voter per (sample, pair), rate-limited."""
+        """Store one vote from the tab: checked, one per voter key per (sample, pair), rate-limited per
+        voter key (:func:`leaderboard.arena.voters.voter_key`: the name a voter types changes neither)."""
         catalog.check(vote, "vote")
         now = now or datetime.now(timezone.utc)
         limit, window = self.rate_limit
+        same_voter = _same_voter(vote.voter)
+        lo, hi = vote.pair
         with Session(self.engine) as session, session.begin():
             recent = session.scalar(
                 select(func.count())
                 .select_from(VoteRow)
-                .where(VoteRow.voter == vote.voter, VoteRow.created > now - timedelta(seconds=window))
+                .where(same_voter, VoteRow.created > now - timedelta(seconds=window))
             )
             if (recent or 0) >= limit:
                 raise SpotfakeError(f"vote refused: at most {limit} votes per {window:g} s; wait a moment")
+            voted = session.scalar(
+                select(VoteRow.id).where(
+                    same_voter, VoteRow.task == vote.task, VoteRow.sample_id == vote.sample_id,
+                    VoteRow.pair_lo == lo, VoteRow.pair_hi == hi,
+                ).limit(1)
+            )  # fmt: skip
+            if voted is not None:
+                raise SpotfakeError("vote refused: this voter already voted on this sample and pair")
             session.add(_row(vote, now))  # the unique index refuses a second vote on the same pair
             try:
                 session.flush()
@@ -80,8 +89,7 @@ class ArenaStore:
         lines: dict[tuple[str, str, str, str, str], int] = {}
         for number, obj in iter_json_lines(path, what="votes file"):
             where = f"{path} line {number}"
-            vote = vote_from_json(obj, where)
-            catalog.check(vote, where)
+            vote = catalog.resolve(vote_from_json(obj, where), where)
             if vote.key in lines:
                 raise SpotfakeError(
                     f"{where}: duplicate vote (same voter, sample and pair as line {lines[vote.key]})"
@@ -147,17 +155,79 @@ class ArenaStore:
             return [_vote(row) for row in session.scalars(query)]
 
     def voted_keys(self, voter: str, task: str) -> set[tuple[str, str, str]]:
-        """(sample, model, model) already voted on by ``voter`` in ``task``."""
+        """(sample, model, model) already voted on by ``voter``'s key in ``task``, under any name."""
         query = select(VoteRow.sample_id, VoteRow.pair_lo, VoteRow.pair_hi).where(
-            VoteRow.voter == voter, VoteRow.task == task
+            _same_voter(voter), VoteRow.task == task
         )
         with Session(self.engine) as session:
             return {(s, lo, hi) for s, lo, hi in session.execute(query)}
+
+    def pair_counts(self, task: str) -> dict[tuple[str, str], int]:
+        """Votes per (model, model) pair, sorted, in ``task``."""
+        query = (
+            select(VoteRow.pair_lo, VoteRow.pair_hi, func.count())
+            .where(VoteRow.task == task)
+            .group_by(VoteRow.pair_lo, VoteRow.pair_hi)
+        )
+        with Session(self.engine) as session:
+            return {(lo, hi): int(n) for lo, hi, n in session.execute(query)}
+
+    def migrate(self, catalog: Catalog) -> tuple[list[str], list[str]]:
+        """Rename, in one transaction, the models of stored votes that earlier versions named by display
+        name to the one run (contestant) of that name in ``catalog``; names that match no run or several
+        are left as stored. Returns (names mapped, names left)."""
+        mapped: list[str] = []
+        left: list[str] = []
+        with Session(self.engine) as session, session.begin():
+            for task_name, task in catalog.tasks.items():
+                names = set()
+                for column in (VoteRow.pair_lo, VoteRow.pair_hi):
+                    names |= set(session.scalars(select(column).where(VoteRow.task == task_name).distinct()))
+                for name in sorted(names - set(task.explained)):
+                    runs = [c for c, shown in task.display.items() if shown == name and c in task.explained]
+                    if len(runs) != 1:
+                        left.append(name)
+                        continue
+                    (mapped if _rename(session, task_name, name, runs[0]) else left).append(name)
+        return mapped, left
 
     def count(self) -> int:
         """Number of stored votes."""
         with Session(self.engine) as session:
             return int(session.scalar(select(func.count()).select_from(VoteRow)) or 0)
+
+
+def _same_voter(voter: str) -> ColumnElement[bool]:
+    """Rows of ``voter``'s key, whatever name follows it."""
+    key = voter_key(voter)
+    return or_(VoteRow.voter == key, VoteRow.voter.startswith(key + NAME_MARK, autoescape=True))
+
+
+def _rename(session: Session, task: str, old: str, new: str) -> bool:
+    """Every vote of ``task`` naming model ``old`` names ``new`` instead (its sorted pair recomputed),
+    except a vote whose voter already voted on the renamed pair (kept as stored). True when all moved."""
+    rows = list(
+        session.scalars(
+            select(VoteRow).where(VoteRow.task == task, or_(VoteRow.model_a == old, VoteRow.model_b == old))
+        )
+    )
+    complete = True
+    for row in rows:
+        a = new if row.model_a == old else row.model_a
+        b = new if row.model_b == old else row.model_b
+        lo, hi = sorted((a, b))
+        clash = session.scalar(
+            select(VoteRow.id).where(
+                VoteRow.voter == row.voter, VoteRow.task == task, VoteRow.sample_id == row.sample_id,
+                VoteRow.pair_lo == lo, VoteRow.pair_hi == hi,
+            )
+        )  # fmt: skip
+        if clash is not None or a == b:
+            complete = False
+            continue
+        row.model_a, row.model_b, row.pair_lo, row.pair_hi = a, b, lo, hi
+        session.flush()
+    return complete
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from spotfake.harness.errors import SpotfakeError
@@ -69,7 +69,12 @@ def parse_time(value: object, where: str) -> datetime:
         raise SpotfakeError(f"{where}: 'time' {value[:40]!r} is not an ISO-8601 time") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc)
+    try:
+        return when.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+05:00 is a time before year 1 in UTC
+        raise SpotfakeError(
+            f"{where}: 'time' {value[:40]!r} is out of range in UTC (years 1 to 9999)"
+        ) from None
 
 
 def vote_from_json(obj: object, where: str) -> Vote:
@@ -100,11 +105,30 @@ def vote_from_json(obj: object, where: str) -> Vote:
 
 @dataclass
 class TaskCatalog:
-    """What one task offers the arena: its sample ids and, per model, the samples it explained."""
+    """What one task offers the arena: its sample ids and, per contestant (a run, see
+    :func:`leaderboard.arena.catalog.contestant_id`), the samples it explained."""
 
     samples: set[str] = field(default_factory=set)
     explained: dict[str, dict[str, tuple[str | None, str]]] = field(default_factory=dict)
-    """model -> sample id -> (verdict, explanation)."""
+    """contestant -> sample id -> (verdict, explanation)."""
+    display: dict[str, str] = field(default_factory=dict)
+    """contestant -> the run's display name (what votes of earlier versions named it by)."""
+
+    def resolve(self, name: str, task: str, where: str) -> str:
+        """The contestant ``name`` stands for: itself, or the one run whose display name it is (votes of
+        earlier versions); one line when it names no run or several."""
+        if name in self.explained:
+            return name
+        runs = sorted(c for c, shown in self.display.items() if shown == name and c in self.explained)
+        if len(runs) == 1:
+            return runs[0]
+        if runs:
+            raise SpotfakeError(
+                f"{where}: model {name!r} names {len(runs)} runs on task {task} ({'; '.join(runs)}); "
+                "name one of them"
+            )
+        known = "; ".join(sorted(self.explained))
+        raise SpotfakeError(f"{where}: model {name!r} has no run on task {task} (models: {known})")
 
 
 @dataclass
@@ -113,19 +137,33 @@ class Catalog:
 
     tasks: dict[str, TaskCatalog] = field(default_factory=dict)
 
-    def check(self, vote: Vote, where: str) -> None:
-        """Refuse a vote for a task, model or sample the board does not have (one line naming ``where``)."""
+    def _task(self, vote: Vote, where: str) -> TaskCatalog:
         task = self.tasks.get(vote.task)
         if task is None:
             known = ", ".join(sorted(self.tasks)) or "none"
             raise SpotfakeError(
                 f"{where}: task {vote.task!r} has no explanations on this board (tasks: {known})"
             )
+        return task
+
+    def check(self, vote: Vote, where: str) -> None:
+        """Refuse a vote for a task, contestant or sample the board does not have (one line naming
+        ``where``)."""
+        task = self._task(vote, where)
         for model in (vote.model_a, vote.model_b):
             if model not in task.explained:
-                known = ", ".join(sorted(task.explained))
-                raise SpotfakeError(
-                    f"{where}: model {model!r} has no run on task {vote.task} (models: {known})"
-                )
+                task.resolve(model, vote.task, where)  # says why: unknown, or a display name of several
+                raise SpotfakeError(f"{where}: model {model!r} is a display name; name the run")
         if vote.sample_id not in task.samples:
             raise SpotfakeError(f"{where}: task {vote.task} has no sample {vote.sample_id!r}")
+
+    def resolve(self, vote: Vote, where: str) -> Vote:
+        """``vote`` with its models as contestants (a display name naming one run is read as that run,
+        as votes of earlier versions name them), checked as :meth:`check` does."""
+        task = self._task(vote, where)
+        a, b = (task.resolve(m, vote.task, where) for m in (vote.model_a, vote.model_b))
+        if a == b:
+            raise SpotfakeError(f"{where}: model_a and model_b are both {a!r}; a vote compares two models")
+        resolved = replace(vote, model_a=a, model_b=b)
+        self.check(resolved, where)
+        return resolved

@@ -1,7 +1,9 @@
 """The human arena tab: one image, two anonymous explanations, a vote, then the names and the ratings.
 
 Votes go to the arena database (``ctx.config.arena_db``: a SQLite file by default, any SQLAlchemy URL);
-a voter is an anonymous session id unless a name is given. Ratings are Bradley-Terry with bootstrap
+a voter is this browser's key, followed by the name the voter typed, if any; the rate limit and the
+one-vote rule count the key alone (:mod:`leaderboard.arena.voters`). Contestants are runs
+(:func:`leaderboard.arena.catalog.contestant_id`), never display names. Ratings are Bradley-Terry with bootstrap
 intervals (:mod:`leaderboard.arena.ratings`), shown beside the automatic metrics of the same models with
 the rank agreement (Kendall tau) between the human ratings and each metric. Explanations are untrusted
 text: shown with ``st.text``, never as HTML or markdown.
@@ -10,7 +12,6 @@ text: shown with ``st.text``, never as HTML or markdown.
 from __future__ import annotations
 
 import random
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,11 @@ import pandas as pd
 import streamlit as st
 
 from spotfake.harness.errors import SpotfakeError
-from spotfake.leaderboard.arena.catalog import load_catalog
+from spotfake.leaderboard.arena.catalog import contestant_id, load_catalog
 from spotfake.leaderboard.arena.pairing import Matchup, next_matchup
 from spotfake.leaderboard.arena.ratings import Rating, bradley_terry, rank_agreement
 from spotfake.leaderboard.arena.store import ArenaStore
+from spotfake.leaderboard.arena.voters import session_key, voter_of
 from spotfake.leaderboard.arena.votes import Catalog, Vote
 from spotfake.leaderboard.tabs.context import BoardContext
 
@@ -41,6 +43,12 @@ def _catalog(results_dir: str | None, runs_dir: str | None) -> Catalog:
     return load_catalog([Path(p) if p else None for p in (results_dir, runs_dir)])
 
 
+@st.cache_resource(ttl=60, show_spinner=False)
+def _migrated(url: str, results_dir: str | None, runs_dir: str | None) -> tuple[list[str], list[str]]:
+    """Votes of earlier versions (models named by display name) moved to their runs, once a minute."""
+    return _store(url).migrate(_catalog(results_dir, runs_dir))
+
+
 def _arena_db(ctx: BoardContext) -> str | None:
     """``--arena-db`` as given, else ``RUNS_DIR/arena.sqlite3`` (None when the board has no runs folder)."""
     url: str | None = getattr(ctx.config, "arena_db", None)
@@ -50,10 +58,9 @@ def _arena_db(ctx: BoardContext) -> str | None:
 
 
 def _voter() -> str:
-    if "arena_session" not in st.session_state:
-        st.session_state["arena_session"] = f"anon-{uuid.uuid4().hex[:12]}"
-    name = str(st.session_state.get("arena_name") or "").strip()
-    return f"name:{name[:150]}" if name else str(st.session_state["arena_session"])
+    """This browser's key (:func:`leaderboard.arena.voters.session_key`) and the typed name, if any."""
+    key = session_key(st.context.cookies, st.session_state)
+    return voter_of(key, str(st.session_state.get("arena_name") or ""))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -124,11 +131,12 @@ def _ratings_view(ctx: BoardContext, task: str, votes: list[Vote], ratings: list
     )
     metrics: dict[str, dict[str, Any]] = {}
     for entry in ctx.entries:
-        if entry.source != "reported" and not entry.variant:
+        if entry.source != "reported" and entry.identity.is_plain:
+            contestant = contestant_id(entry.results)
             for name in SHOWN_METRICS:
                 value = entry.results["metrics"].get(name)
                 if value is not None:
-                    metrics.setdefault(name, {})[entry.model] = value
+                    metrics.setdefault(name, {})[contestant] = value
     rows = []
     for r in ratings:
         row: dict[str, Any] = {"Model": r.model, "Rating": round(r.rating, 1)}
@@ -180,9 +188,13 @@ def render(ctx: BoardContext) -> None:
     except SpotfakeError as exc:
         st.error(str(exc))
         return
-    catalog = _catalog(
-        str(ctx.results_dir) if ctx.results_dir else None, str(ctx.runs_dir) if ctx.runs_dir else None
-    )
+    roots = (str(ctx.results_dir) if ctx.results_dir else None, str(ctx.runs_dir) if ctx.runs_dir else None)
+    catalog = _catalog(*roots)
+    try:
+        _migrated(url, *roots)
+    except SpotfakeError as exc:
+        st.error(str(exc))
+        return
     task_catalog = catalog.tasks.get(task)
     st.text_input("Your name (optional; otherwise an anonymous session id)", key="arena_name", max_chars=150)
     votes, ratings = _ratings(store, url, task)
@@ -199,11 +211,9 @@ def render(ctx: BoardContext) -> None:
         else:
             key = f"arena_matchup:{task}"
             if key not in st.session_state:
-                counts = {r.model: r.votes for r in ratings}
                 st.session_state[key] = next_matchup(
                     task_catalog,
-                    vote_counts=counts,
-                    ratings={r.model: r.rating for r in ratings},
+                    pair_counts=store.pair_counts(task),
                     voted=store.voted_keys(_voter(), task),
                     rng=random.Random(),
                 )
