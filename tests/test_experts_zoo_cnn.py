@@ -42,7 +42,7 @@ def safe_state(width: int = 8, layers: tuple[int, int] = (1, 1), seed: int = 0) 
     state |= batch_norm_state(gen, "bn1", width)
     state |= bottleneck_stage_state(gen, "layer1", width, width, layers[0], 1)
     state |= bottleneck_stage_state(gen, "layer2", 4 * width, 2 * width, layers[1], 2)
-    state |= {"fc1.weight": randn(gen, 2, 8 * width, scale=1.0), "fc1.bias": randn(gen, 2)}
+    state |= {"fc1.weight": randn(gen, 2, 8 * width, scale=0.1), "fc1.bias": randn(gen, 2)}
     return state
 
 

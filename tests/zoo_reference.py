@@ -58,7 +58,11 @@ def run_scores(tmp_path: Path, model: str, model_args: str, data: Path) -> dict[
     (samples,) = output.glob("*/*/samples.jsonl")
     records = [json.loads(line) for line in samples.read_text().splitlines()]
     assert all(r["error"] is None for r in records), records
-    return {r["id"]: r["score"] for r in records}
+    scores = {r["id"]: r["score"] for r in records}
+    # random weights scaled so that p(fake) stays off 0 and 1 and differs between images: a comparison
+    # at 1e-5 then checks the forward, not a saturated sigmoid
+    assert all(0.02 < p < 0.98 for p in scores.values()) and max(scores.values()) - min(scores.values()) > 1e-3
+    return scores
 
 
 def run_settings(tmp_path: Path) -> dict:
@@ -82,7 +86,7 @@ def run_error(model: str, model_args: str, data: Path, capsys: object) -> tuple[
 
 
 def randn(gen: torch.Generator, *shape: int, scale: float = 0.1) -> torch.Tensor:
-    return torch.randn(*shape, generator=gen) * scale
+    return torch.randn(shape, generator=gen) * scale
 
 
 def batch_norm_state(gen: torch.Generator, prefix: str, channels: int) -> dict[str, torch.Tensor]:
