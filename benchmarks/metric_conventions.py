@@ -51,7 +51,9 @@ def measure(n: int, seeds: int) -> dict[str, dict[str, dict[str, float]]]:
     for label, rounding in ROUNDINGS.items():
         diffs: dict[str, list[float]] = {k: [] for k in PAIRS}
         for seed in range(seeds):
-            m = summarize(draw(n, seed, rounding), answer_kind="verdict", metrics=names, n_bootstrap=0).metrics
+            m = summarize(
+                draw(n, seed, rounding), answer_kind="verdict", metrics=names, n_bootstrap=0
+            ).metrics
             for convention, default in PAIRS.items():
                 diffs[convention].append(abs(float(m[convention]) - float(m[default])))  # type: ignore[arg-type]
         out[label] = {
