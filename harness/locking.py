@@ -1,7 +1,9 @@
 """One writer at a time: an OS file lock (``fcntl.flock``) on a folder, for run folders and caches.
 
 The operating system releases the lock whenever the holding process ends, however it ends (exit, exception,
-Ctrl-C, ``kill -9``), so a lock file left behind by a dead process is *stale* and simply taken over. While a
+Ctrl-C, ``kill -9``), so a lock file left behind by a dead process is *stale* and simply taken over. The lock
+file is opened without following symbolic links and must be a regular file: a link planted there, a FIFO or
+a folder is refused in one line, and nothing it points to is opened or truncated. While a
 live process holds it, a second writer gets one line naming the folder and the holder's pid (exit code 2),
 or waits for it (``wait_s``) where waiting is the right thing, as for a shared cache.
 """
@@ -12,6 +14,7 @@ import errno
 import fcntl
 import os
 import socket
+import stat
 import time
 from pathlib import Path
 from types import TracebackType
@@ -20,11 +23,14 @@ from spotfake.harness.errors import SpotfakeError
 
 LOCK_FILE = ".spotfake.lock"
 """The lock file inside a locked folder (holds the holder's pid and host, for the message)."""
+_OPEN_FLAGS = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+"""Never through a symlink (``ELOOP``), never waiting on a FIFO."""
 
 
-def _holder(path: Path) -> str:
+def _holder(fd: int) -> str:
+    """Who holds the lock, as the lock file (open as ``fd``) says."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace").strip()
+        text = os.pread(fd, 256, 0).decode("utf-8", errors="replace").strip()
     except OSError:
         return "another process"
     pid, _, host = text.partition(" ")
@@ -48,13 +54,27 @@ class FolderLock:
         self.wait_s = wait_s
         self._fd: int | None = None
 
-    def acquire(self) -> FolderLock:
-        """Take the lock or raise SpotfakeError naming the folder and the holder's pid."""
+    def _open(self) -> int:
+        """The lock file, opened without following a link and checked to be a regular file: a symlink
+        planted as the lock file would otherwise have its target truncated, a FIFO would block."""
+        refuse = f"cannot lock {self.what} {self.folder}: {self.path.name}"
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+            fd = os.open(self.path, _OPEN_FLAGS, 0o644)
         except OSError as exc:
+            if self.path.is_symlink():
+                raise SpotfakeError(f"{refuse} is a symbolic link; remove it and run again") from None
+            if exc.errno == errno.EISDIR or self.path.is_dir():
+                raise SpotfakeError(f"{refuse} is not a regular file (a folder); remove it") from None
             raise SpotfakeError(f"cannot lock {self.what} {self.folder}: {exc.strerror or exc}") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise SpotfakeError(f"{refuse} is not a regular file; remove it and run again")
+        return fd
+
+    def acquire(self) -> FolderLock:
+        """Take the lock or raise SpotfakeError naming the folder and the holder's pid."""
+        fd = self._open()
         deadline = time.monotonic() + self.wait_s
         while True:
             try:
@@ -65,9 +85,10 @@ class FolderLock:
                     os.close(fd)
                     raise SpotfakeError(f"cannot lock {self.what} {self.folder}: {exc.strerror}") from None
                 if time.monotonic() >= deadline:
+                    holder = _holder(fd)
                     os.close(fd)
                     raise SpotfakeError(
-                        f"{self.what} {self.folder} is in use by {_holder(self.path)}; wait for it to "
+                        f"{self.what} {self.folder} is in use by {holder}; wait for it to "
                         "finish (or stop it) and run again, or choose another --output-dir"
                     ) from None
                 time.sleep(0.05)
