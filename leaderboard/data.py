@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -153,11 +154,18 @@ IDENTITY_COLUMNS = (
     "table",
     "notes",
     "f1_note",
+    "flags",
     "has_samples",
     "created",
     "folder",
     "run_key",
 )
+
+
+def suspicion(results: Mapping[str, Any]) -> str:
+    """The suspicion flags a stored submission carries (``labels_copied, above_reproduced``), or ""."""
+    flags = (results.get("provenance") or {}).get("flags") or []
+    return ", ".join(str(f.get("flag")) for f in flags if isinstance(f, dict))
 
 
 def results_frame(entries: Sequence[RunEntry]) -> pd.DataFrame:
@@ -183,6 +191,7 @@ def results_frame(entries: Sequence[RunEntry]) -> pd.DataFrame:
             "table": str(reported.get("table", "")),
             "notes": str(reported.get("notes", "")),
             "f1_note": f1_note,
+            "flags": suspicion(res),
             "has_samples": e.has_samples,
             "created": res.get("created", ""),
             "folder": str(e.folder),

@@ -95,7 +95,7 @@ def board_table(
     behind the best in ``rank_by``), n, Kind, Where, Paper (a link for reported rows). Index: row keys.
     """
     tied = tied or {}
-    ranked = frame["source"] != "reported"
+    ranked = (frame["source"] != "reported") & (frame.get("flags", "") == "")  # flagged submissions apart
     if not frame.loc[ranked, rank_by].notna().any():
         ranked = frame["source"] == frame["source"]  # only reported rows have values: rank those
     ranks = rank_order(frame[ranked], rank_by).reindex(frame.index)
@@ -107,7 +107,8 @@ def board_table(
     numbers = pd.DataFrame(index=pd.Index(order["key"], name="key"))
     numbers["Rank"] = order["_rank"].to_numpy()
     numbers["Model"] = order["name"].to_numpy()
-    numbers["Source"] = order["source"].to_numpy()
+    flagged = order.get("flags", pd.Series("", index=order.index)).astype(bool)
+    numbers["Source"] = [f"{s} ⚑" if f else s for s, f in zip(order["source"], flagged, strict=True)]
     text = pd.DataFrame(index=numbers.index)
     for m in metrics:
         label = metric_label(m)

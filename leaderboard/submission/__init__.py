@@ -21,6 +21,10 @@ An accepted submission is stored atomically under a per-(model, task) file lock 
 and a ``provenance`` block: sha256 of the files as received, time, spotfake version) and records, beside
 the received files kept verbatim for audit (:mod:`.store`). Nothing submitted is unpickled, executed or
 rendered as HTML.
+
+Its provenance also records its verification tier (``recomputed``: self-reported predictions, re-scored)
+and the suspicion flags that apply (:mod:`.suspicion`: scores copied from the labels, a perfect 0/1
+separation, a metric above every reproduced run by more than its CI); the board ranks flagged rows apart.
 """
 
 from __future__ import annotations
@@ -100,5 +104,33 @@ def submit(
 ) -> tuple[Path, CheckedSubmission]:
     """Check a submission and store it; returns the stored folder. The CLI and the app both call this."""
     checked = check_submission(files, data_root=data_root, limits=limits)
+    flag_submission(checked, results_dir)
     folder = store_submission(checked, results_dir, replace=replace)
     return folder, checked
+
+
+def reproduced_runs(results_dir: Path, task: str) -> list[Results]:
+    """The reproduced runs of ``task`` under ``results_dir`` (unreadable files are skipped, as on the board)."""
+    from spotfake.leaderboard.scan import read_cached
+
+    found = []
+    for path in sorted(results_dir.rglob(RESULTS_FILE)):
+        results = read_cached(path)
+        if (
+            not isinstance(results, str)
+            and results["source"] == "reproduced"
+            and results["task"]["name"] == task
+        ):
+            found.append(results)
+    return found
+
+
+def flag_submission(checked: CheckedSubmission, results_dir: Path) -> None:
+    """Record the submission's tier (recomputed: self-reported predictions, re-scored) and its suspicion
+    flags (:mod:`spotfake.leaderboard.submission.suspicion`) in its provenance; flagged rows rank apart."""
+    from spotfake.leaderboard.submission.suspicion import suspicion_flags
+
+    reproduced = reproduced_runs(results_dir, checked.task)
+    provenance = checked.results.setdefault("provenance", {})
+    provenance["tier"] = "recomputed"
+    provenance["flags"] = suspicion_flags(checked.results, checked.records, reproduced)

@@ -66,6 +66,21 @@ def _help(metric: str) -> str:
     return f"{metric}: {card} ({direction}); ± is half the 95% bootstrap interval".replace(" ()", "")
 
 
+def flagged_banner(frame: pd.DataFrame) -> None:
+    """Submissions whose checks passed but whose answers look copied or too good: listed apart, unranked."""
+    flagged = frame[frame["flags"].astype(bool)] if "flags" in frame else frame.iloc[:0]
+    if flagged.empty:
+        return
+    names = ", ".join(
+        f"{md_escape(n)} ({md_escape(f)})" for n, f in zip(flagged["name"], flagged["flags"], strict=True)
+    )
+    st.warning(
+        f"**{len(flagged)} flagged submission(s)**, listed after the ranked rows without a rank: {names}. "
+        "Their numbers match their answers, but the answers look copied from the labels or beat every "
+        "reproduced run by more than their interval (docs/leaderboard.md)."
+    )
+
+
 def reported_banner(frame: pd.DataFrame) -> None:
     """The caveat of reported rows, with their citations linked, above the table."""
     reported = frame[frame["source"] == "reported"]
@@ -95,7 +110,8 @@ def _column_config(numbers: pd.DataFrame, shown: list[str], rank_by: str) -> dic
         "Source": st.column_config.TextColumn(
             "Source",
             width=92,
-            help="reproduced: run by spotfake; reported: from a paper; submitted: re-scored",
+            help="reproduced: run by spotfake; reported: from a paper; submitted: self-reported predictions, "
+            "re-scored (⚑: flagged, ranked apart)",
         ),
         "vs best": st.column_config.TextColumn(
             "vs best",
@@ -150,6 +166,7 @@ def render(ctx: BoardContext) -> None:
         st.info("These results have no metric values.")
         return
     reported_banner(frame)
+    flagged_banner(frame)
     left, right, more = st.columns([6, 2, 1], vertical_alignment="bottom")
     shown = left.multiselect(
         "Metrics",
