@@ -46,7 +46,8 @@ def styled_board(
         out = [NEW_ROW if keys[int(str(row.name))] in new_keys else "" for _ in row]
         if "vs best" in row.index:
             at = list(row.index).index("vs best")
-            out[at] = {BEST: BEST_CELL, TIED: TIED_CELL}.get(str(row["vs best"]), out[at])
+            mark = str(row["vs best"]).split(" (")[0]
+            out[at] = {BEST: BEST_CELL, TIED: TIED_CELL}.get(mark, out[at])
         return out
 
     styler.apply(colours, axis=1)

@@ -76,11 +76,12 @@ def pair_p_value(samples: Callable[[lb.RunEntry], pd.DataFrame]) -> PairP:
 
 def tie_p_values(
     frame: pd.DataFrame, entries: Sequence[lb.RunEntry], metric: str, pair_p: PairP
-) -> dict[str, float]:
+) -> dict[str, float | None]:
     """p-values of the paired test of each run against the best run on ``metric`` (row key -> p).
 
-    Only runs with per-sample records take part; the best is the best of those. Rows whose interval does
-    not overlap the best's are left out (not tied), and at most :data:`MAX_TIE_TESTS` rows are tested.
+    Only runs with per-sample records take part; the best is the best of those. A row whose interval does
+    not overlap the best's maps to None (worse, no test needed); at most :data:`MAX_TIE_TESTS` rows are
+    tested; rows not in the result were not tested.
     """
     if not has_paired_test(metric) or metric not in frame:
         return {}
@@ -91,8 +92,13 @@ def tie_p_values(
     scored = scored.sort_values(metric, ascending=not lb.higher_is_better(metric), kind="stable")
     best = str(scored["key"].iloc[0])
     indexed = frame.set_index("key")
-    out: dict[str, float] = {}
-    candidates = [k for k in scored["key"].iloc[1:] if _overlaps(indexed, k, best, metric)]
+    out: dict[str, float | None] = {}
+    candidates = []
+    for key in scored["key"].iloc[1:]:
+        if _overlaps(indexed, key, best, metric):
+            candidates.append(key)
+        else:
+            out[str(key)] = None
     for key in candidates[:MAX_TIE_TESTS]:
         p = pair_p(with_samples[key], with_samples[best], metric)
         if p is not None:

@@ -25,6 +25,24 @@ CHANCE = {"acc": 0.5, "balanced_acc": 0.5, "auc": 0.5}
 """Coin-flip level of metrics that have one on balanced real/fake tasks (drawn on charts)."""
 TIED = "tied"
 BEST = "best"
+WORSE = "worse"
+NOT_TESTED = "not tested"
+"""What "vs best" says of a ranked row: best; tied (p = ...) or worse (p = ...) by the paired test; worse
+(intervals apart) when the 95% intervals do not overlap; not tested (no records, no paired test for the
+metric, a category view, or beyond the tests a table runs)."""
+
+
+def versus_best(tested: bool, p: float | None) -> str:
+    """The "vs best" text of a ranked row that is not the best (see :data:`NOT_TESTED`)."""
+    from spotfake.leaderboard.stats import format_p
+
+    if not tested:
+        return NOT_TESTED
+    if p is None:
+        return f"{WORSE} (intervals apart)"
+    return f"{TIED if p >= 0.05 else WORSE} ({format_p(p)})"
+
+
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=^%@])")
 _ARXIV = re.compile(r"arXiv[:\s]*(\d{4}\.\d{4,5})", re.IGNORECASE)
 
@@ -82,7 +100,7 @@ def board_table(
     rank_by: str,
     *,
     show_ci: bool = True,
-    tied: Mapping[str, float] | None = None,
+    tied: Mapping[str, float | None] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The first screen: one row per result, best first by ``rank_by``.
 
@@ -122,10 +140,10 @@ def board_table(
             marks.append("")
         elif not _missing(value) and value == best_value:
             marks.append(BEST)
-        elif key in tied and tied[key] >= 0.05:
-            marks.append(TIED)
-        else:
+        elif _missing(value):
             marks.append("")
+        else:
+            marks.append(versus_best(key in tied, tied.get(key)))
     numbers["vs best"] = marks
     sign = 1.0 if higher_is_better(rank_by) else -1.0
     gap = (best_value - order[rank_by]) * sign

@@ -161,9 +161,15 @@ def test_lower_is_better_metrics_rank_ascending() -> None:
         }
     )  # fmt: skip
     numbers, _ = board_table(frame, ["eer"], "eer", tied={"a": 0.2})
+    assert numbers["vs best"].tolist() == ["best", "tied (p = 0.200)", ""]
+    numbers, _ = board_table(frame, ["eer"], "eer", tied={"a": 0.01})
+    assert numbers["vs best"].iloc[1] == "worse (p = 0.010)"
+    numbers, _ = board_table(frame, ["eer"], "eer", tied={"a": None})
+    assert numbers["vs best"].iloc[1] == "worse (intervals apart)"
+    numbers, _ = board_table(frame, ["eer"], "eer", tied={})
     assert numbers["Model"].tolist() == ["b", "a", "c"]
     assert numbers["Rank"].tolist()[:2] == [1, 2] and pd.isna(numbers["Rank"].iloc[2])
-    assert numbers["vs best"].tolist() == ["best", "tied", ""]
+    assert numbers["vs best"].tolist() == ["best", "not tested", ""]  # a blank is never a silent "not tied"
     assert numbers["Gap"].iloc[1] == pytest.approx(0.2)
 
 
@@ -300,14 +306,16 @@ def test_tie_marks_come_from_mcnemar_against_the_best_run_with_records(board: Bo
     assert best not in p and not set(p) & set(frame.loc[~frame["has_samples"], "key"])  # no reported row
     assert p, "some run overlaps the best's interval on 24 samples"
     by_key = {e.key: e for e in loaded.entries}
+    apart = frame.set_index("key")
     for key, value in p.items():
+        if value is None:  # not tested: the intervals do not overlap, so it is worse without a test
+            assert apart.at[key, "acc_hi"] < apart.at[best, "acc_lo"]
+            continue
         pair = lb.paired_values(
             lb.load_samples(by_key[key].folder), lb.load_samples(by_key[best].folder), "acc"
         )
         assert value == mcnemar(pair["a"].astype(bool), pair["b"].astype(bool)).p_value
-    apart = frame.set_index("key")
-    for key in set(runs["key"].iloc[1:]) - set(p):  # left out only when the intervals do not overlap
-        assert apart.at[key, "acc_hi"] < apart.at[best, "acc_lo"]
+    assert set(runs["key"].iloc[1:]) == set(p)  # every run with records is tested or known apart
 
 
 def test_a_rerun_that_differs_only_in_timings_is_the_same_row(board: BoardPaths, tmp_path: Path) -> None:

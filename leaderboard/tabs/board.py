@@ -115,9 +115,10 @@ def _column_config(numbers: pd.DataFrame, shown: list[str], rank_by: str) -> dic
         ),
         "vs best": st.column_config.TextColumn(
             "vs best",
-            width=64,
-            help="best, or tied: a paired test against the best run finds no difference at the 5% level "
-            "(McNemar for Acc, DeLong for AUC, paired bootstrap for ROUGE-L / CSS; runs with records only)",
+            width=150,
+            help="best; tied or worse by a paired test against the best run at the 5% level (McNemar for "
+            "Acc, DeLong for AUC, paired bootstrap for ROUGE-L / CSS; runs with records only); worse "
+            "(intervals apart) when the 95% intervals do not overlap; not tested otherwise",
         ),
         "Gap": st.column_config.NumberColumn(
             "Gap", width=62, help=f"behind the best in {lb.metric_label(rank_by)}"
