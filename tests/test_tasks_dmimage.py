@@ -109,3 +109,42 @@ def test_list_tasks_counts_a_tree_in_the_published_layout(
     root = make_dmimage(tmp_path / "dm")
     assert main(["list", "tasks", "--data-root", str(root)]) == 0
     assert re.search(r"^dmimage\s+n=9\s", capsys.readouterr().out, re.MULTILINE)
+
+
+@pytest.mark.parametrize(
+    ("src", "message"),
+    [
+        ("real_ucid/a\x00b.png", r"operations.csv line 2: image path .* holds a NUL character"),
+        ("real_ucid/" + "a" * 131_100 + ".png", r"operations.csv line 2: a field is longer than"),
+        ("real_ucid/" + "a" * 5_000 + ".png", r"operations.csv line 2: image path .* is too long for a path"),
+    ],
+)
+def test_a_hostile_src_is_one_line_naming_the_line(tmp_path: Path, src: str, message: str) -> None:
+    root = make_dmimage(tmp_path / "dm")
+    (root / "operations.csv").write_text(f"src,qf\n{src},90\nbiggan_256/000.png,90\n", encoding="utf-8")
+    with pytest.raises(SpotfakeError, match=message) as caught:
+        read(root)
+    assert "\n" not in str(caught.value) and len(str(caught.value)) < 1_000
+
+
+def test_a_mistyped_operations_file_is_refused_naming_the_files_there(tmp_path: Path) -> None:
+    root = make_dmimage(tmp_path / "dm", csv=True)
+    (root / "operations_jpeg.csv").write_text("src,qf\nreal_ucid/000.png,90\n", encoding="utf-8")
+    with pytest.raises(SpotfakeError, match=r"operations file not found: .*opertions\.csv") as caught:
+        read(root, operations="opertions.csv")
+    assert "operations.csv, operations_jpeg.csv" in str(caught.value)
+    assert len(read(root, operations="operations_jpeg.csv").samples) == 1
+    (root / "operations.csv").unlink()
+    assert len(read(root).samples) == 9  # the default file is optional: every image is listed
+
+
+def test_dot_slash_sources_get_their_folders_category(tmp_path: Path) -> None:
+    root = make_dmimage(tmp_path / "dm")
+    (root / "operations.csv").write_text(
+        "src,qf\n./real_ucid/000.png,90\nbiggan_256/./000.png,90\n", encoding="utf-8"
+    )
+    samples = read(root).samples
+    assert [(s.id, s.category, s.label, s.metadata["folder"]) for s in samples] == [
+        ("real_ucid/000.png", "Real", "real", "real_ucid"),
+        ("biggan_256/000.png", "BigGAN", "fake", "biggan_256"),
+    ]

@@ -174,3 +174,56 @@ def test_dmimage_operations_csv(content: bytes) -> None:
         put("biggan_256/b.png")(root, b"x")
 
     survives("dmimage", place, content, cache_dir=tempfile.gettempdir())
+
+
+HOSTILE_TEXT = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(
+        ["./real_ucid/a.png", "real_ucid/./a.png", "a\x00b", "../x", "/etc/passwd", "C:\\x", ".", ""]
+    ),
+    st.integers(min_value=200, max_value=140_000).map(lambda n: "real_ucid/" + "a" * n + ".png"),
+    st.lists(st.sampled_from(["real_ucid", "..", ".", "a" * 300, "biggan_256", "x\x00"]), max_size=4).map(
+        "/".join
+    ),
+)
+"""Strings a hostile or broken annotation file or command line can hold: NUL, 131,072+ characters,
+names too long for the file system, ``./`` and ``..``, absolute and Windows paths."""
+
+
+@FUZZ
+@given(st.lists(HOSTILE_TEXT, min_size=1, max_size=4))
+def test_dmimage_hostile_sources(sources: list[str]) -> None:
+    def place(root: Path, _: bytes) -> None:
+        rows = "".join(f'"{s.replace(chr(34), chr(34) * 2)}",90\n' for s in sources)
+        put("operations.csv")(root, ("src,qf\n" + rows).encode("utf-8", "surrogatepass"))
+        put("real_ucid/a.png")(root, b"x")
+        put("biggan_256/b.png")(root, b"x")
+
+    survives("dmimage", place, b"", cache_dir=tempfile.gettempdir())
+
+
+@FUZZ
+@given(HOSTILE_TEXT)
+def test_dmimage_hostile_operations_argument(name: str) -> None:
+    def place(root: Path, _: bytes) -> None:
+        put("real_ucid/a.png")(root, b"x")
+        put("biggan_256/b.png")(root, b"x")
+
+    survives("dmimage", place, b"", operations=name, cache_dir=tempfile.gettempdir())
+
+
+@FUZZ
+@given(
+    st.sampled_from(["compression", "methods", "split", "split_file", "frames_dir", "frames_per_video"]),
+    HOSTILE_TEXT,
+)
+def test_ffpp_hostile_task_arguments(key: str, value: str) -> None:
+    def place(root: Path, _: bytes) -> None:
+        put("splits/test.json")(root, b'[["000", "001"]]')
+        for video in ("000", "001"):
+            put(f"original_sequences/youtube/c23/images/{video}/0000.png")(root, b"x")
+        for video in ("000_001", "001_000"):
+            put(f"manipulated_sequences/Deepfakes/c23/images/{video}/0000.png")(root, b"x")
+
+    args = {"methods": "Deepfakes", "cache_dir": tempfile.gettempdir(), key: value}
+    survives("ffpp", place, b"", **args)

@@ -65,22 +65,44 @@ def arg_path(root: Path, value: Any, split: str | None = None) -> Path:
     Task arguments come from the user's own command line or task file, so an absolute path is allowed
     here (unlike image paths read from annotation files, see :func:`safe_join`).
     """
-    text = str(value)
+    text = path_text(str(value), "task argument")
     if split is not None:
         text = text.replace("{split}", split)
     path = Path(text).expanduser()
     return path if path.is_absolute() else root / path
 
 
+MAX_NAME_BYTES = 255
+MAX_PATH_BYTES = 4096
+"""What Linux, macOS and Windows file systems hold: longer names fail every call with ENAMETOOLONG."""
+
+
+def path_text(text: str, what: str) -> str:
+    """``text`` if it can name a file, else one line: a NUL, a part over 255 bytes or a whole over 4,096
+    bytes (which the operating system refuses in every call) are refused before any file call."""
+    shown = repr(text[:60]) + ("..." if len(text) > 60 else "")
+    if "\x00" in text:
+        raise SpotfakeError(f"{what} {shown} holds a NUL character; refused")
+    encoded = text.encode("utf-8", "surrogateescape")
+    longest = max((len(part) for part in re.split(rb"[/\\]", encoded)), default=0)
+    if longest > MAX_NAME_BYTES or len(encoded) > MAX_PATH_BYTES:
+        raise SpotfakeError(
+            f"{what} {shown} is too long for a path ({len(encoded):,} bytes; at most {MAX_NAME_BYTES} per "
+            f"name and {MAX_PATH_BYTES:,} in all)"
+        )
+    return text
+
+
 def safe_join(base: Path, rel: Any, *, source: Path | str, where: str) -> Path:
     """``base / rel`` for a path read from an annotation file, refusing anything that leaves ``base``.
 
-    ``rel`` must be a relative path (POSIX or Windows separators) whose ``..`` parts never climb above
-    ``base``; the check is lexical, so a symlink the user placed inside the data root is followed as is.
+    ``rel`` must be a relative path (POSIX or Windows separators) that can name a file (:func:`path_text`)
+    and whose ``..`` parts never climb above ``base``; the check is lexical, so a symlink the user placed inside the data root is followed as is.
     ``where`` names the record for the error message.
     """
     if not isinstance(rel, str) or not rel.strip():
         raise SpotfakeError(f"{source} {where}: image path must be a non-empty string, got {rel!r}")
+    path_text(rel, f"{source} {where}: image path")  # no NUL, no name the file system cannot hold
     text = rel.strip().replace("\\", "/")
     if PurePosixPath(text).is_absolute() or PureWindowsPath(rel).is_absolute() or PureWindowsPath(rel).drive:
         raise SpotfakeError(

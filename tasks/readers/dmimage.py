@@ -10,7 +10,8 @@ ICASSP 2023; github.com/grip-unina/DMimageDetection) in its published layout::
 
 As in the authors' ``main.py``, a folder is real when its name contains "real", and a ``src`` of the CSV
 whose file is absent is looked for with ``.png`` and then ``.tif``. When the CSV is there it lists the
-images (ids = its ``src`` values); otherwise every image below the folders is listed. Category = the
+images (ids = its ``src`` values, ``./`` folded); otherwise every image below the folders is listed. An
+``operations=`` file other than the default must exist (a typo is refused, not read as "no CSV"). Category = the
 generator family the authors' ``metrics_evaluation.py`` groups folders into (ProGAN, StyleGAN2, ...,
 an unknown folder is its own family; real folders are ``Real``); ``metadata["folder"]`` = the folder.
 """
@@ -18,6 +19,7 @@ an unknown folder is its own family; real folders are ``Real``); ``metadata["fol
 from __future__ import annotations
 
 import csv
+import errno
 import io
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,14 @@ from typing import Any
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.task import TaskData, TaskSpec
 from spotfake.harness.types import Label, Sample
-from spotfake.tasks.readers.common import arg_path, check_args, decode_text, require_data_root, safe_join
+from spotfake.tasks.readers.common import (
+    arg_path,
+    check_args,
+    decode_text,
+    relative_id,
+    require_data_root,
+    safe_join,
+)
 from spotfake.tasks.readers.imagefolder import file_size, list_images, write_listing
 
 FAMILIES: dict[str, tuple[str, ...]] = {
@@ -74,6 +83,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
 FAMILY_OF = {folder: family for family, folders in FAMILIES.items() for folder in folders}
 REAL_CATEGORY = "Real"
 ARGS = ("operations", "cache_dir")
+DEFAULT_OPERATIONS = "operations.csv"
 LAYOUT = "the DMimage test-set folder (biggan_256/, ..., real_coco_valid/, real_ucid/, ...)"
 FALLBACK_SUFFIXES = (".png", ".tif")
 
@@ -88,10 +98,24 @@ def category_of(folder: str) -> str:
     return REAL_CATEGORY if is_real_folder(folder) else FAMILY_OF.get(folder, folder)
 
 
+def _csv_rows(path: Path, text: str) -> list[list[str]]:
+    """The rows of a CSV text; a malformed one (a field over the csv module's limit) is one line."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        return list(reader)
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise SpotfakeError(
+                f"{path} line {reader.line_num}: a field is longer than {csv.field_size_limit():,} "
+                "characters; is this DMimage's operations.csv?"
+            ) from None
+        raise SpotfakeError(f"{path} line {reader.line_num}: {exc}") from None
+
+
 def read_operations(path: Path) -> list[str]:
     """The ``src`` column of operations.csv (header row first), in file order."""
     text = decode_text(path.read_bytes(), path)
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = _csv_rows(path, text)
     if not rows or "src" not in [c.strip() for c in rows[0]]:
         raise SpotfakeError(
             f"{path}: expected a CSV whose header names a 'src' column (src,cropsize,x1,y1,qf)"
@@ -108,14 +132,52 @@ def read_operations(path: Path) -> list[str]:
 
 
 def locate(path: Path) -> Path:
-    """``path``, or the same name with .png / .tif when only that exists (as the authors' main.py)."""
-    if path.exists():
+    """``path``, or the same name with .png / .tif when only that exists (as the authors' main.py).
+    OSError when the name cannot be a path here (too long)."""
+    if _exists(path):
         return path
     for suffix in FALLBACK_SUFFIXES:
         other = path.with_suffix(suffix)
-        if other.exists():
+        if _exists(other):
             return other
     return path
+
+
+def _exists(path: Path) -> bool:
+    """``path.exists()``, raising OSError for a name that cannot be a path (too long) instead of
+    reading it as absent."""
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # a link loop: absent, as Path.exists says
+            return False
+        raise
+    return True
+
+
+def operations_file(spec: TaskSpec, root: Path, value: Any) -> Path | None:
+    """The operations CSV to read: ``value`` below ``root``; None when it is the default name and absent
+    (every image is then listed). Any other name must be a file: a mistyped one is refused, naming the CSV
+    files the data root has, instead of silently listing every image."""
+    path = arg_path(root, value)
+    try:
+        if path.is_file():
+            return path
+        absent = not path.exists() and not path.is_symlink()
+    except (OSError, ValueError) as exc:  # too long, or a NUL in it
+        raise SpotfakeError(
+            f"task {spec.name}: operations={str(value)[:80]!r} cannot be a path: {exc}"
+        ) from None
+    if str(value) == DEFAULT_OPERATIONS and absent:
+        return None
+    found = sorted(p.name for p in root.glob("*.csv") if p.is_file())
+    raise SpotfakeError(
+        f"task {spec.name}: operations file not found: {path} (CSV files in {root}: "
+        f"{', '.join(found) or 'none'}; leave operations out to list every image when there is no "
+        f"{DEFAULT_OPERATIONS})"
+    )
 
 
 def read_dmimage(spec: TaskSpec, data_root: Path | None, args: dict[str, Any]) -> TaskData:
@@ -124,16 +186,23 @@ def read_dmimage(spec: TaskSpec, data_root: Path | None, args: dict[str, Any]) -
     root = require_data_root(spec, data_root, LAYOUT)
     if not spec.prompt:
         raise SpotfakeError(f"{spec.source}: task {spec.name} needs a 'prompt' (the real/fake question)")
-    operations = arg_path(root, args.get("operations", "operations.csv"))
+    operations = operations_file(spec, root, args.get("operations", DEFAULT_OPERATIONS))
     files: list[Path] = []
     entries: list[tuple[str, Path]] = []
-    if operations.is_file():
+    if operations is not None:
         files.append(operations)
         for line, src in enumerate(read_operations(operations), start=2):
             path = safe_join(root, src, source=operations, where=f"line {line}")
-            if len(Path(src.replace("\\", "/")).parts) < 2:
-                raise SpotfakeError(f"{operations} line {line}: src {src!r} is not <folder>/<file>")
-            entries.append((src, locate(path)))
+            sample_id = relative_id(src)  # ./real_ucid/x.png is real_ucid/x.png, in folder real_ucid
+            if len(sample_id.split("/")) < 2:
+                raise SpotfakeError(f"{operations} line {line}: src {src[:80]!r} is not <folder>/<file>")
+            try:
+                entries.append((sample_id, locate(path)))
+            except OSError as exc:
+                raise SpotfakeError(
+                    f"{operations} line {line}: src {src[:80]!r}... cannot be a path here "
+                    f"({exc.strerror or exc})"
+                ) from None
     else:
         entries = [("/".join(parts), root.joinpath(*parts)) for parts in list_images(root) if len(parts) > 1]
     if not entries:

@@ -28,6 +28,7 @@ from spotfake.tasks.readers.common import (
     check_args,
     choice_arg,
     natural_key,
+    path_text,
     read_json_file,
     require_data_root,
 )
@@ -82,7 +83,7 @@ def read_ffpp(spec: TaskSpec, data_root: Path | None, args: dict[str, Any]) -> T
     compression = choice_arg(spec, "compression", args.get("compression", "c23"), COMPRESSIONS)
     split = choice_arg(spec, "split", args.get("split", "test"), SPLITS)
     methods = _methods(spec, args.get("methods", ",".join(METHODS)))
-    frames_dir = str(args.get("frames_dir", "images"))
+    frames_dir = path_text(str(args.get("frames_dir", "images")), f"task {spec.name}: frames_dir")
     per_video = _count(spec, args.get("frames_per_video", 0))
     if not spec.prompt:
         raise SpotfakeError(f"{spec.source}: task {spec.name} needs a 'prompt' (the real/fake question)")
