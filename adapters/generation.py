@@ -157,7 +157,21 @@ def eos_ids(config: Any) -> list[int]:
 
 @dataclass
 class Generated:
-    """What one batch of generation gave: decoded new text and token counts per row, and the wall time."""
+def finish_reasons(new_tokens: torch.Tensor, eos_ids: Sequence[int], max_new_tokens: int) -> list[str | None]:
+    """Why each row stopped: "stop" (it produced an EOS), "length" (it ran to ``max_new_tokens`` without
+    one), None when neither can be told (no EOS, yet fewer new tokens than the limit)."""
+    import torch
+
+    stop = torch.zeros_like(new_tokens, dtype=torch.bool)
+    for eos in eos_ids:
+        stop |= new_tokens == eos
+    ended = stop.any(dim=1).tolist()
+    at_limit = new_tokens.shape[1] >= max_new_tokens
+    return ["stop" if hit else "length" if at_limit else None for hit in ended]
+
+
+    """What one batch of generation gave: decoded new text, token counts and finish reasons per row
+    (:func:`finish_reasons`), and the wall time."""
 
     texts: list[str]
     prompt_tokens: list[int]
@@ -176,6 +190,7 @@ class LocalGenerator:
         self.device = device
         self.dtype = dtype
 
+    finish_reasons: list[str | None]
     def encode(self, texts: Sequence[str], images: Sequence[Sequence[Any]]) -> dict[str, Any]:
         """Processor outputs for a batch (one list of PIL images per text), left padded, on the device."""
         self.tokenizer.padding_side = "left"
@@ -223,9 +238,16 @@ class LocalGenerator:
         prompt_len = inputs["input_ids"].shape[1]
         new_tokens = sequences[:, prompt_len:].cpu()
         texts = [t.strip() for t in self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
-        completion = new_token_counts(new_tokens, eos_ids(config))
+        eos = eos_ids(config)
+        completion = new_token_counts(new_tokens, eos)
         prompt = [int(n) for n in inputs["attention_mask"].sum(dim=1).tolist()]
-        return Generated(texts=texts, prompt_tokens=prompt, completion_tokens=completion, seconds=seconds)
+        return Generated(
+            texts=texts,
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            seconds=seconds,
+            finish_reasons=finish_reasons(new_tokens, eos, greedy.max_new_tokens),
+        )
 
     def last_logits(self, inputs: dict[str, Any]) -> tuple[torch.Tensor, float]:
         """Next-token logits after each (left-padded) prompt, as float32 on the CPU, with the wall time."""

@@ -10,14 +10,14 @@ format it recorded (``prompt_format.json``), and a task that gives each sample i
 has that question asked; :mod:`adapters.fakevlm.prompts` holds both rules.
 
 ``mode=score`` reads p(fake) from the next-token distribution after the prompt followed by
-" This is a" (the opening of every FakeClue answer): p(fake) = p(" fake") / (p(" fake") + p(" real")).
+" This is a" (the opening of every FakeClue answer): p(fake) = p(" fake") / (p(" fake") + p(" real"))
+(:mod:`adapters.verdict_scores`, shared with the ``hf`` adapter, which sums token sets instead).
 That gives a ranking for AUC and a verdict that always parses. ``mode=both`` generates the text and adds
 the score (one extra forward pass per batch).
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -36,6 +36,7 @@ from spotfake.adapters.fakevlm.prompts import (
 )
 from spotfake.adapters.generation import GreedySettings, LocalGenerator, load_pretrained, model_id
 from spotfake.adapters.model_args import choice_arg, int_arg
+from spotfake.adapters.verdict_scores import VerdictTokens, score_rows
 from spotfake.adapters.weights_hash import weights_hash_for
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.model import Item, Model
@@ -265,6 +266,7 @@ class FakeVLM(Model):
                     )
         if self.mode in ("score", "both"):
             rows = [r for r in range(len(prompts)) if out[r].error is None]
+                        finish_reason=gen.finish_reasons[j],
             if rows:
                 scored = self._score(
                     [prompts[r] + SCORE_CONTEXT for r in rows],
@@ -285,23 +287,5 @@ class FakeVLM(Model):
         self, texts: list[str], images: list[list[Any]], ids: list[str]
     ) -> list[tuple[float, str | None, float]]:
         """``(p_fake, error, seconds per sample)`` per row, from the next-token logits of the two words."""
-        import torch
-
-        kept, inputs, errors = self.engine.encode_isolating(texts, images, ids)
-        results: list[tuple[float, str | None, float]] = [
-            (float("nan"), errors.get(r), 0.0) for r in range(len(texts))
-        ]
-        if inputs is None:
-            return results
-        logits, seconds = self.engine.last_logits(inputs)
-        pair = logits[:, [self.score_ids["real"], self.score_ids["fake"]]]
-        p_fake = torch.softmax(pair, dim=-1)[:, 1].tolist()
-        for j, row in enumerate(kept):
-            value = float(p_fake[j])
-            error = (
-                None
-                if math.isfinite(value)
-                else f"non-finite score for sample {ids[row]} (model logits NaN/inf)"
-            )
-            results[row] = (value, error, seconds / len(kept))
-        return results
+        tokens = VerdictTokens(fake=(self.score_ids["fake"],), real=(self.score_ids["real"],))
+        return score_rows(self.engine, texts, images, ids, tokens)
