@@ -28,7 +28,6 @@ from zoo_reference import (
 
 from spotfake.adapters.experts import freqnet, safe
 
-
 SIZES = [(300, 280), (200, 240), (256, 256), (261, 259)]
 
 

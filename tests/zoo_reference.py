@@ -61,7 +61,9 @@ def run_scores(tmp_path: Path, model: str, model_args: str, data: Path) -> dict[
     scores = {r["id"]: r["score"] for r in records}
     # random weights scaled so that p(fake) stays off 0 and 1 and differs between images: a comparison
     # at 1e-5 then checks the forward, not a saturated sigmoid
-    assert all(0.02 < p < 0.98 for p in scores.values()) and max(scores.values()) - min(scores.values()) > 1e-3
+    assert (
+        all(0.02 < p < 0.98 for p in scores.values()) and max(scores.values()) - min(scores.values()) > 1e-3
+    )
     return scores
 
 

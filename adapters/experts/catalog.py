@@ -132,4 +132,22 @@ EXPERTS: list[ExpertRow] = [
         "no licence file (ask the authors); CLIP weights MIT",
         "pad-if-needed + centre crop 224 (no resize), ImageNet norm",
     ),
+    ExpertRow(
+        "commfor",
+        f"{_E}.commfor:CommunityForensics",
+        "Community Forensics: timm ViT-S/16 trained on thousands of generators (Park & Owens 2025)",
+        "Park & Owens, CVPR",
+        2025,
+        "MIT",
+        "shorter side 440 + centre crop 384 (224 model: 256 + 224), ImageNet norm",
+    ),
+    ExpertRow(
+        "bfree",
+        f"{_E}.bfree:BFree",
+        "B-Free: DINOv2 ViT-B/14 with registers, five 504 crops in embedding space (Guillaro et al. 2025)",
+        "Guillaro et al., CVPR",
+        2025,
+        "GRIP licence: nonprofit research use only",
+        "no resize; five 504x504 crops of the patch embedding (tiled when smaller), norm from config.yaml",
+    ),
 ]
