@@ -144,19 +144,6 @@ def new_token_counts(new_tokens: torch.Tensor, eos_ids: Sequence[int]) -> list[i
     return rows
 
 
-def eos_ids(config: Any) -> list[int]:
-    """The EOS ids of a generation config as a list (it may hold an int, a list or None)."""
-    value = config.eos_token_id
-    if value is None:
-        return []
-    return [int(value)] if isinstance(value, int) else [int(v) for v in value]
-
-
-# ---------------------------------------------------------------- a loaded local model
-
-
-@dataclass
-class Generated:
 def finish_reasons(new_tokens: torch.Tensor, eos_ids: Sequence[int], max_new_tokens: int) -> list[str | None]:
     """Why each row stopped: "stop" (it produced an EOS), "length" (it ran to ``max_new_tokens`` without
     one), None when neither can be told (no EOS, yet fewer new tokens than the limit)."""
@@ -170,6 +157,19 @@ def finish_reasons(new_tokens: torch.Tensor, eos_ids: Sequence[int], max_new_tok
     return ["stop" if hit else "length" if at_limit else None for hit in ended]
 
 
+def eos_ids(config: Any) -> list[int]:
+    """The EOS ids of a generation config as a list (it may hold an int, a list or None)."""
+    value = config.eos_token_id
+    if value is None:
+        return []
+    return [int(value)] if isinstance(value, int) else [int(v) for v in value]
+
+
+# ---------------------------------------------------------------- a loaded local model
+
+
+@dataclass
+class Generated:
     """What one batch of generation gave: decoded new text, token counts and finish reasons per row
     (:func:`finish_reasons`), and the wall time."""
 
@@ -177,6 +177,7 @@ def finish_reasons(new_tokens: torch.Tensor, eos_ids: Sequence[int], max_new_tok
     prompt_tokens: list[int]
     completion_tokens: list[int]
     seconds: float
+    finish_reasons: list[str | None]
 
 
 class LocalGenerator:
@@ -190,7 +191,6 @@ class LocalGenerator:
         self.device = device
         self.dtype = dtype
 
-    finish_reasons: list[str | None]
     def encode(self, texts: Sequence[str], images: Sequence[Sequence[Any]]) -> dict[str, Any]:
         """Processor outputs for a batch (one list of PIL images per text), left padded, on the device."""
         self.tokenizer.padding_side = "left"

@@ -60,6 +60,8 @@ class Response:
     error: str | None = None
     latency_s: float | None = None
     usage: dict[str, int] | None = None
+    finish_reason: str | None = None
+    """Why generation stopped: "stop" (end of answer) or "length" (cut by the token limit); None unknown."""
 
 
 @dataclass
@@ -81,6 +83,9 @@ class Record:
     error: str | None = None
     latency_s: float | None = None
     usage: dict[str, int] | None = None
+    finish_reason: str | None = None
+    truncated: bool | None = None
+    reasoning_words: int | None = None
     run_key: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
     """Per-record values of the metric fields that are not columns above (a plugin metric's

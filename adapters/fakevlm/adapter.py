@@ -263,10 +263,10 @@ class FakeVLM(Model):
                             "prompt_tokens": gen.prompt_tokens[j],
                             "completion_tokens": gen.completion_tokens[j],
                         },
+                        finish_reason=gen.finish_reasons[j],
                     )
         if self.mode in ("score", "both"):
             rows = [r for r in range(len(prompts)) if out[r].error is None]
-                        finish_reason=gen.finish_reasons[j],
             if rows:
                 scored = self._score(
                     [prompts[r] + SCORE_CONTEXT for r in rows],
