@@ -103,19 +103,59 @@ def _with_test(
     return MetricComparison(metric, test, len(a), value_a, value_b, diff, low, high, p)
 
 
+Group = tuple[str, str]
+"""``(field, value)``: a subset of the samples, by ``category`` or a breakdown field (``generator``)."""
+
+
+def in_group(record: Record, group: Group) -> bool:
+    """Whether ``record`` belongs to ``group`` (its category, or its metadata field, equals the value)."""
+    field, value = group
+    found = record.category if field == "category" else record.metadata.get(field)
+    return found is not None and str(found) == value
+
+
+def group_indices(records: Sequence[Record], group: Group, *, scores: bool) -> list[int]:
+    """The records a metric of ``group`` is computed on, as the engine's breakdowns compute it: the group's
+    records, and for score metrics (AUC, AP, EER, ...) of a group without reals, every real as well."""
+    members = [i for i, r in enumerate(records) if in_group(r, group)]
+    labels = {records[i].label for i in members}
+    if scores and "real" not in labels and "fake" in labels:
+        chosen = set(members) | {i for i, r in enumerate(records) if r.label == "real"}
+        return sorted(chosen)
+    return members
+
+
 def compare_runs(
     metrics: Sequence[str],
     a: Sequence[Record],
     b: Sequence[Record],
     answer_kind: str,
     *,
+    group: Group | None = None,
     resamples: int = RESAMPLES,
     seed: int = 0,
 ) -> list[MetricComparison]:
-    """Every metric that both runs have a value for, compared on their shared samples (see :func:`align`)."""
+    """Every metric that both runs have a value for, compared on their shared samples (see :func:`align`),
+    or on the shared samples of ``group`` (each comparison's ``n`` says how many)."""
     shared_a, shared_b = align(a, b)
     if not shared_a:
         return []
+    if group is not None:
+        out: dict[str, MetricComparison] = {}
+        for scores in (False, True):
+            chosen = [m for m in metrics if (metric_def(m).needs == "scores") == scores]
+            keep = group_indices(shared_a, group, scores=scores)
+            if chosen and keep:
+                sub_a, sub_b = [shared_a[i] for i in keep], [shared_b[i] for i in keep]
+                out.update(
+                    {
+                        c.metric: c
+                        for c in compare_runs(
+                            chosen, sub_a, sub_b, answer_kind, resamples=resamples, seed=seed
+                        )
+                    }
+                )
+        return [out[m] for m in metrics if m in out]
     inputs_a, inputs_b = MetricInputs(shared_a, answer_kind), MetricInputs(shared_b, answer_kind)
     found = _bootstrap(metrics, inputs_a, inputs_b, resamples, seed)
     out = []

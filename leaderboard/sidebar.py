@@ -31,8 +31,15 @@ def sidebar(board: lb.Board, config: AppConfig) -> Filters | None:
     if task is None:
         return None
     entries = board.for_task(task)
-    categories = sorted({c for e in entries for c in e.results.get("per_category", {})})
-    category = pick_category.selectbox("Category", [ALL, *categories], key=f"category:{task}")
+    groups = subsets(entries)
+    chosen = pick_category.selectbox(
+        "Category",
+        [ALL, *groups],
+        key=f"category:{task}",
+        help="a subset of the samples: a category, or a value of any breakdown the results carry "
+        "(generator, source, ...); every tab then shows and tests that subset",
+    )
+    group_by, category = groups.get(chosen or ALL, ("category", ALL))
     # kinds, sources and origins keep their choice from task to task, so all of them are always offered
     kinds = st.sidebar.multiselect(
         "Model kind", lb.KINDS, default=lb.KINDS, format_func=lambda k: lb.KIND_LABELS.get(k, k), key="kinds"
@@ -43,4 +50,21 @@ def sidebar(board: lb.Board, config: AppConfig) -> Filters | None:
         "Where", origins, default=origins, format_func=lambda o: lb.ORIGIN_LABELS[o], key="origins"
     )
     show_ci = st.sidebar.checkbox("Show 95% confidence intervals", value=True, key="show_ci")
-    return Filters(task, category or ALL, tuple(kinds), tuple(sources), tuple(chosen_origins), show_ci)
+    return Filters(task, category, tuple(kinds), tuple(sources), tuple(chosen_origins), show_ci, group_by)
+
+
+def subsets(entries: list[lb.RunEntry]) -> dict[str, tuple[str, str]]:
+    """Every subset the results carry, by label (``category: animal``, ``generator: ddpm``)."""
+    out: dict[str, tuple[str, str]] = {}
+    for field in lb.breakdown_fields(entries):
+        values = set()
+        for e in entries:
+            groups = (
+                e.results.get("per_category", {})
+                if field == "category"
+                else e.results.get("breakdowns", {}).get(field, {})
+            )
+            values |= set(groups)
+        for value in sorted(values):
+            out[f"{field}: {value}"] = (field, value)
+    return out

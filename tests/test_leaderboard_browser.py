@@ -193,3 +193,45 @@ def test_the_leaderboard_reads_well_in_chromium_at_1400x900(
         Path(target).mkdir(parents=True, exist_ok=True)
         for shot in shots:
             shutil.copy2(shot, Path(target) / shot.name)
+
+
+def test_a_subset_chosen_above_is_what_compare_tests(server: str, tmp_path: Path) -> None:
+    """The Category control offers every breakdown (here ``source``), and Compare tests that subset: its
+    sentence names it and counts its samples, and the board's 'vs best' never claims a test it did not run."""
+    executable = chromium_path()
+    if os.environ.get("CI"):
+        import playwright.sync_api as api
+    else:
+        api = pytest.importorskip("playwright.sync_api")
+    with api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(server)
+            page.get_by_role("heading", name=f"Task: {TASK}").wait_for(timeout=120_000)
+            grid = page.locator('[data-testid="stDataFrame"]').first
+            grid.wait_for(timeout=60_000)
+            api.expect(grid.get_by_text("scorer", exact=True)).to_have_count(1, timeout=60_000)
+            column = headers_index(grid, "vs best")
+            ranked = [row for row in _grid_rows(grid) if row[0].strip()]
+            assert ranked and all(row[column] for row in ranked)  # best, tied/worse (p), or not tested
+            assert ranked[0][column] == "best"
+            page.locator('[data-testid="stSelectbox"]').filter(has_text="Category").click()
+            option = page.get_by_role("option", name=re.compile(r"^source: "))
+            api.expect(option.first).to_be_visible(timeout=30_000)
+            chosen = option.first.inner_text().strip()
+            option.first.click()
+            api.expect(page.get_by_text(chosen, exact=False).first).to_be_visible(timeout=60_000)
+            page.get_by_role("tab", name="Compare two models").click()
+            sentence = page.get_by_role("heading", name=re.compile(r"samples both ran in source: "))
+            api.expect(sentence).to_have_count(1, timeout=60_000)
+            assert re.search(rf"on the 12 samples both ran in {re.escape(chosen)}", sentence.inner_text())
+            _shot(page, tmp_path, "compare-subset")
+            assert not page.locator('[data-testid="stException"]').count()
+        finally:
+            browser.close()
+
+
+def headers_index(grid: Any, name: str) -> int:
+    """The position of column ``name`` in a grid's rows (as :func:`_grid_rows` returns them)."""
+    return _headers(grid).index(name)

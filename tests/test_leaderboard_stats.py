@@ -153,3 +153,30 @@ def test_p_values_read_the_same_everywhere(p: float, text: str) -> None:
     from spotfake.leaderboard.stats import format_p
 
     assert format_p(p) == text
+
+
+def test_a_subset_comparison_tests_only_that_subset_with_all_reals_for_score_metrics() -> None:
+    from spotfake.harness.types import Record
+    from spotfake.leaderboard.paired import compare_runs, group_indices
+
+    def records(correct_fakes: int) -> list[Record]:
+        out = []
+        for i in range(30):
+            label = "real" if i < 10 else "fake"
+            generator = None if label == "real" else ("ddpm" if i < 20 else "dcgan")
+            right = label == "real" or i - 10 < correct_fakes
+            verdict = label if right else ("real" if label == "fake" else "fake")
+            score = (0.9 if label == "fake" else 0.1) if right else 0.5
+            meta = {"generator": generator} if generator else {}
+            out.append(Record(id=str(i), label=label, category=None, metadata=meta, verdict=verdict, score=score))  # type: ignore[arg-type]
+        return out
+
+    a, b = records(correct_fakes=20), records(correct_fakes=5)  # b misses half of ddpm and all dcgan
+    group = ("generator", "ddpm")
+    assert group_indices(a, group, scores=False) == list(range(10, 20))
+    assert group_indices(a, group, scores=True) == list(range(20))  # the ten fakes and every real
+    found = {c.metric: c for c in compare_runs(["acc", "auc"], a, b, "verdict", group=group, resamples=200)}
+    assert found["acc"].n == 10 and found["acc"].value_a == 1.0 and found["acc"].value_b == 0.5
+    assert found["auc"].n == 20
+    everything = {c.metric: c for c in compare_runs(["acc"], a, b, "verdict", resamples=200)}
+    assert everything["acc"].n == 30

@@ -29,9 +29,12 @@ EMPTY = (
 )
 
 
-def category_frame(entries: list[lb.RunEntry], frame: pd.DataFrame, category: str) -> pd.DataFrame:
-    """``frame`` with its metric columns replaced by one category's values (no CIs per category)."""
-    long = lb.breakdown_frame(entries, "category")
+def category_frame(
+    entries: list[lb.RunEntry], frame: pd.DataFrame, category: str, by: str = "category"
+) -> pd.DataFrame:
+    """``frame`` with its metric columns replaced by one subset's values (``by`` = ``category`` or a
+    breakdown field; no CIs per subset)."""
+    long = lb.breakdown_frame(entries, by)
     long = long[long["value"] == category]
     out = frame[frame["key"].isin(set(long["key"]))].copy()  # rows without this category are left out
     for col in out.columns:
@@ -160,8 +163,12 @@ def render(ctx: BoardContext) -> None:
         return
     frame = ctx.clean_frame
     if f.category != ALL:
-        frame = category_frame(entries, frame, f.category)
-        st.caption(f"Category **{md_escape(f.category)}**: per-category values (no intervals per category).")
+        frame = category_frame(entries, frame, f.category, f.group_by)
+        st.caption(
+            f"**{md_escape(f.group_label)}**: the values of this subset (no intervals per subset; a fake-only "
+            "subset's score metrics compare its fakes with all reals). Not tested against the best here: the "
+            "Compare tab tests any two runs on this subset."
+        )
     metrics = [m for m in lb.metric_keys(entries) if frame[m].notna().any()]
     if not metrics:
         st.info("These results have no metric values.")

@@ -18,7 +18,7 @@ from spotfake.harness.metrics.registry import higher_is_better
 from spotfake.harness.results import read_records
 from spotfake.leaderboard import data as lb
 from spotfake.leaderboard.loading import mtime_ns
-from spotfake.leaderboard.paired import MetricComparison, compare_runs
+from spotfake.leaderboard.paired import Group, MetricComparison, compare_runs, in_group
 from spotfake.leaderboard.stats import format_p
 from spotfake.leaderboard.tabs.context import BoardContext
 from spotfake.leaderboard.views import md_escape
@@ -28,14 +28,22 @@ VIEWER_TAB = "Explanations"
 
 @st.cache_resource(max_entries=32, show_spinner="Comparing the two runs sample by sample ...")
 def _compare(
-    folder_a: str, mtime_a: int, folder_b: str, mtime_b: int, metrics: tuple[str, ...], answer_kind: str
+    folder_a: str,
+    mtime_a: int,
+    folder_b: str,
+    mtime_b: int,
+    metrics: tuple[str, ...],
+    answer_kind: str,
+    group: Group | None = None,
 ) -> tuple[list[MetricComparison], int, int, int]:
     a = read_records(Path(folder_a) / "samples.jsonl")
     b = read_records(Path(folder_b) / "samples.jsonl")
     ids_a, ids_b = {r.id for r in a}, {r.id for r in b}
     by_id = {r.id: r for r in b}
-    disagree = sum(1 for r in a if r.id in by_id and r.verdict != by_id[r.id].verdict)
-    return compare_runs(metrics, a, b, answer_kind), len(ids_a - ids_b), len(ids_b - ids_a), disagree
+    shown = [r for r in a if group is None or in_group(r, group)]
+    disagree = sum(1 for r in shown if r.id in by_id and r.verdict != by_id[r.id].verdict)
+    found = compare_runs(metrics, a, b, answer_kind, group=group)
+    return found, len(ids_a - ids_b), len(ids_b - ids_a), disagree
 
 
 def default_pair(runs: list[lb.RunEntry], frame: pd.DataFrame, metric: str) -> tuple[int, int]:
@@ -51,8 +59,10 @@ def default_pair(runs: list[lb.RunEntry], frame: pd.DataFrame, metric: str) -> t
     return keys.index(first), keys.index(second)
 
 
-def sentence(name_a: str, name_b: str, c: MetricComparison) -> str:
-    """One plain sentence: values, the difference with its interval, the test's p-value and the verdict."""
+def sentence(name_a: str, name_b: str, c: MetricComparison, subset: str | None = None) -> str:
+    """One plain sentence: values, the difference with its interval, the test's p-value and the verdict
+    (naming the subset tested, when it is one)."""
+    where_n = f"the {c.n} samples both ran" + (f" in {subset}" if subset else "")
     label = lb.metric_label(c.metric)
     better = (c.diff > 0) == higher_is_better(c.metric)
     where = "higher" if c.diff > 0 else "lower"
@@ -63,10 +73,10 @@ def sentence(name_a: str, name_b: str, c: MetricComparison) -> str:
         else "no significant difference at the 5% level"
     )
     if c.diff == 0:
-        return f"{name_a} and {name_b} have the same {label} ({c.value_a:.3f}) on the {c.n} samples both ran: {verdict}."
+        return f"{name_a} and {name_b} have the same {label} ({c.value_a:.3f}) on {where_n}: {verdict}."
     return (
         f"{name_a}'s {label} is {c.value_a:.3f}, {abs(c.diff):.3f} {where} than {name_b}'s {c.value_b:.3f} on "
-        f"the {c.n} samples both ran ({ci}, {c.test} {format_p(c.p_value)}): {verdict}."
+        f"{where_n} ({ci}, {c.test} {format_p(c.p_value)}): {verdict}."
     )
 
 
@@ -114,12 +124,18 @@ def render(ctx: BoardContext) -> None:
     try:
         found, only_a, only_b, disagree = _compare(
             key_a, mtime_ns(by_key[key_a].samples_path), key_b, mtime_ns(by_key[key_b].samples_path),
-            both, kind,
+            both, kind, ctx.filters.group if ctx.filters else None,
         )  # fmt: skip
     except SpotfakeError as exc:
         st.error(md_escape(exc))
         return
     by_metric = {c.metric: c for c in found}
+    subset = ctx.filters.group_label if ctx.filters and ctx.filters.group else None
+    if subset:
+        st.caption(
+            f"Tested on the subset **{md_escape(subset)}** (the Category control above): each row's n is "
+            "the subset's shared samples; score metrics of a fake-only subset also count every real."
+        )
     name_a, name_b = by_key[key_a].name, by_key[key_b].name
     if metric not in by_metric:
         st.info(
@@ -127,10 +143,11 @@ def render(ctx: BoardContext) -> None:
             "from both); choose another metric."
         )
     else:
-        st.markdown("#### " + md_escape(sentence(name_a, name_b, by_metric[metric])))
+        st.markdown("#### " + md_escape(sentence(name_a, name_b, by_metric[metric], subset)))
     rows = [
         {
             "Metric": lb.metric_label(c.metric),
+            "n": c.n,
             "A": c.value_a,
             "B": c.value_b,
             "A − B": c.diff,

@@ -45,10 +45,23 @@ class Filters:
 
     task: str
     category: str = ALL
+    """The value of ``group_by`` the page is about, or :data:`ALL`."""
     kinds: tuple[str, ...] = lb.KINDS
     sources: tuple[str, ...] = lb.SOURCES
     origins: tuple[str, ...] = (lb.COMMITTED, lb.LOCAL)
     show_ci: bool = True
+    group_by: str = "category"
+    """``category`` or a breakdown field the results carry (``generator``, ``source``, ...)."""
+
+    @property
+    def group(self) -> tuple[str, str] | None:
+        """``(field, value)`` of the subset on screen, or None for every sample."""
+        return None if self.category == ALL else (self.group_by, self.category)
+
+    @property
+    def group_label(self) -> str:
+        """How the subset is named on the page: ``generator: ddpm``."""
+        return ALL if self.category == ALL else f"{self.group_by}: {self.category}"
 
     def keeps(self, entry: lb.RunEntry) -> bool:
         """Whether a row passes the kind, source and origin filters (whatever its task)."""

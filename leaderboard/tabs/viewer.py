@@ -19,7 +19,7 @@ from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.types import Sample
 from spotfake.leaderboard import data as lb
 from spotfake.leaderboard.loading import judge_scores
-from spotfake.leaderboard.tabs.context import ALL, BoardContext
+from spotfake.leaderboard.tabs.context import BoardContext
 from spotfake.leaderboard.views import md_escape
 
 SHOW = ("all samples", "where the models disagree", "where any model is wrong")
@@ -202,8 +202,9 @@ def render(ctx: BoardContext) -> None:
             return
     first = frames[chosen[0]]
     ids = list(first.index)
-    if f.category != ALL:
-        ids = [i for i in ids if first.at[i, "category"] == f.category]
+    if f.group is not None:
+        field, value = f.group
+        ids = [i for i in ids if _value_of(first.loc[i], field) == value]
     grades = {key: judge_scores(by_key[key]) for key in chosen}
     choices = (*SHOW, JUDGED_LOW) if any(grades.values()) else SHOW
     show_key = f"explain_show:{task}"
@@ -235,3 +236,9 @@ def render(ctx: BoardContext) -> None:
                 frame.loc[sample_id] if sample_id in frame.index else None,
                 grades[key].get(sample_id),
             )
+
+
+def _value_of(row: pd.Series, field: str) -> str | None:
+    """A sample's category or metadata field, as text (None when it has none)."""
+    value = row.get("category") if field == "category" else (row.get("metadata") or {}).get(field)
+    return None if value is None else str(value)
