@@ -146,12 +146,17 @@ def test_switching_task_keeps_the_filters_and_offers_every_kind(private_board: B
 
 def test_choosing_a_category_shows_its_values(board: BoardPaths) -> None:
     at = _app(board)
-    at.selectbox(key="category:" + TASK).set_value("animal").run()
+    at.selectbox(key="category:" + TASK).set_value("category: animal").run()
     table = _table(at)
     results = json.loads((board.runs_dir / "explainer" / TASK / "results.json").read_text())
     row = table[table["Model"] == "explainer"].iloc[0]
     assert row["Acc"] == results["per_category"]["animal"]["acc"]
     assert row["n"] == results["per_category"]["animal"]["n"]
+    source = next(iter(results["breakdowns"]["source"]))  # any breakdown the results carry is a choice too
+    at.selectbox(key="category:" + TASK).set_value(f"source: {source}").run()
+    row = _table(at).set_index("Model").loc["explainer"]
+    assert row["Acc"] == results["breakdowns"]["source"][source]["acc"]
+    assert row["n"] == results["breakdowns"]["source"][source]["n"]
 
 
 def test_the_explanation_viewer_shows_image_reference_and_responses_side_by_side(board: BoardPaths) -> None:
