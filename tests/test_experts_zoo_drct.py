@@ -138,7 +138,7 @@ def test_drct_convnext_wrong_checkpoint_is_one_line_and_exit_2(
 
 def openai_clip_state(
     gen: torch.Generator | None,
-    width: int = 64,
+    width: int = 128,  # two heads of 64 (heads = width // 64, as build_model)
     layers: int = 2,
     patch: int = 32,
     grid: int = 7,
@@ -255,7 +255,7 @@ def test_drct_clip_scores_as_the_openai_layout_forward_through_spotfake_run(tmp_
         assert scores[name] == pytest.approx(clip_reference(state, image), abs=1e-5)
     settings = run_settings(tmp_path)
     assert settings["clip"] == {
-        "hidden_size": 64,
+        "hidden_size": 128,
         "num_hidden_layers": 2,
         "patch_size": 32,
         "image_size": 224,
