@@ -4,7 +4,11 @@ A row is one model name and source (reported rows are never merged with spotfake
 of the same name); a cell is the model's best value on the task's headline metric
 (:func:`leaderboard.data.headline_metric`). Ranks are competition ranks per task in the metric's
 direction, among spotfake's runs or among the reported rows (a paper's number is never ranked against a
-run); "Avg rank" is their mean over the tasks the row has. Runs come first, then reported rows.
+run); "Avg rank" is their mean over the tasks the row has. Rows are ordered by "Score", which is fair to
+rows that cover different tasks: for every other row of its kind, the two rows' mean ranks over the tasks
+*both* have are compared, and the score is the number of such pairings won minus those lost (Copeland's
+method on shared tasks), so rank 1 on one task no longer ties rank 1 on five. Runs come first, then
+reported rows. "Updated" is the date of a row's newest result.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ def overview(entries: Sequence[lb.RunEntry], tasks: Sequence[str]) -> Overview:
     """Models x tasks over ``entries``; tasks in the given order (those without a value are left out)."""
     cells: dict[tuple[str, str], dict[str, float]] = {}
     kinds: dict[tuple[str, str], str] = {}
+    updated: dict[tuple[str, str], str] = {}
     columns: dict[str, tuple[str, str]] = {}
     for task in tasks:
         rows = [e for e in entries if e.task == task]
@@ -50,6 +55,7 @@ def overview(entries: Sequence[lb.RunEntry], tasks: Sequence[str]) -> Overview:
                 continue
             row = (e.name, e.source)
             kinds[row] = e.kind
+            updated[row] = max(updated.get(row, ""), str(e.results.get("created", ""))[:10])
             previous = cells.setdefault(row, {}).get(label)
             cells[row][label] = float(value) if previous is None else better(previous, float(value))
             columns[label] = (task, metric)
@@ -70,10 +76,33 @@ def overview(entries: Sequence[lb.RunEntry], tasks: Sequence[str]) -> Overview:
     )
     out = frame.reset_index() if cells else pd.DataFrame(columns=["Model", "Source", *columns])
     out.insert(2, "Kind", [lb.KIND_LABELS.get(kinds[r], kinds[r]) for r in cells])
-    out.insert(3, "Avg rank", ranks.mean(axis=1).to_numpy() if cells else [])
-    out.insert(4, "Tasks", frame.notna().sum(axis=1).to_numpy() if cells else [])
+    out.insert(3, "Score", shared_task_scores(ranks, reported) if cells else [])
+    out.insert(4, "Avg rank", ranks.mean(axis=1).to_numpy() if cells else [])
+    out.insert(5, "Tasks", frame.notna().sum(axis=1).to_numpy() if cells else [])
+    out["Updated"] = [updated[r] for r in cells]
     out["_reported"] = out["Source"] == "reported"
     out = out.sort_values(
-        ["_reported", "Avg rank", "Tasks", "Model"], ascending=[True, True, False, True], kind="stable"
+        ["_reported", "Score", "Avg rank", "Tasks", "Model"],
+        ascending=[True, False, True, False, True],
+        kind="stable",
     ).drop(columns="_reported")
     return Overview(out.reset_index(drop=True), columns)
+
+
+def shared_task_scores(ranks: pd.DataFrame, group: pd.Series) -> list[int]:
+    """Per row: how many rows of its own group it beats minus how many beat it, each pair compared by
+    mean rank over the tasks both have (pairs without a shared task count neither way)."""
+    values = ranks.to_numpy(dtype=float)
+    kinds = group.to_numpy()
+    scores = []
+    for i in range(len(values)):
+        score = 0
+        for j in range(len(values)):
+            if i == j or kinds[i] != kinds[j]:
+                continue
+            shared = ~(pd.isna(values[i]) | pd.isna(values[j]))
+            if shared.any():
+                mine, theirs = values[i][shared].mean(), values[j][shared].mean()
+                score += int(mine < theirs) - int(mine > theirs)
+        scores.append(score)
+    return scores

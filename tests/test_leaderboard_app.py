@@ -104,8 +104,8 @@ def test_the_overview_has_every_task_and_a_cell_opens_its_task(private_board: Bo
     reported = table["Source"] == "reported"
     assert not reported[: (~reported).sum()].any()  # spotfake's runs first, then the papers' numbers
     for part in (table[~reported], table[reported]):  # each ranked among its own kind
-        assert part["Avg rank"].tolist() == sorted(part["Avg rank"].tolist())
-        assert part["Avg rank"].min() == 1.0
+        assert part["Score"].tolist() == sorted(part["Score"].tolist(), reverse=True)
+        assert part["Avg rank"].min() == 1.0 and part["Updated"].str.match(r"^\d{4}-\d{2}-\d{2}$").all()
     from spotfake.leaderboard.tabs.overview import FIRST_TAB, task_of_cells
 
     columns = {f"{TASK} · Acc": (TASK, "acc"), "fakeclue · Acc": ("fakeclue", "acc")}

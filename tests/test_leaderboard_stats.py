@@ -168,7 +168,9 @@ def test_a_subset_comparison_tests_only_that_subset_with_all_reals_for_score_met
             verdict = label if right else ("real" if label == "fake" else "fake")
             score = (0.9 if label == "fake" else 0.1) if right else 0.5
             meta = {"generator": generator} if generator else {}
-            out.append(Record(id=str(i), label=label, category=None, metadata=meta, verdict=verdict, score=score))  # type: ignore[arg-type]
+            out.append(
+                Record(id=str(i), label=label, category=None, metadata=meta, verdict=verdict, score=score)
+            )  # type: ignore[arg-type]
         return out
 
     a, b = records(correct_fakes=20), records(correct_fakes=5)  # b misses half of ddpm and all dcgan
@@ -180,3 +182,17 @@ def test_a_subset_comparison_tests_only_that_subset_with_all_reals_for_score_met
     assert found["auc"].n == 20
     everything = {c.metric: c for c in compare_runs(["acc"], a, b, "verdict", resamples=200)}
     assert everything["acc"].n == 30
+
+
+def test_the_overview_score_compares_rows_only_on_the_tasks_both_have() -> None:
+    import pandas as pd
+
+    from spotfake.leaderboard.overview import shared_task_scores
+
+    nan = float("nan")
+    # task A: y rank 1, x rank 2; task B: z rank 1, y rank 2. x and z share no task.
+    ranks = pd.DataFrame({"A": [2.0, 1.0, nan], "B": [nan, 2.0, 1.0]}, index=["x", "y", "z"])
+    same_group = pd.Series([False, False, False], index=ranks.index)
+    assert shared_task_scores(ranks, same_group) == [-1, 0, 1]  # avg rank would put z (1.0) and x (2.0) apart
+    apart = pd.Series([True, False, False], index=ranks.index)  # x in another group: never compared
+    assert shared_task_scores(ranks, apart) == [0, -1, 1]

@@ -43,14 +43,21 @@ def render(ctx: BoardContext) -> None:
     st.caption(
         "One headline metric per task (the first metric its definition lists); a model's best run on the "
         "task (perturbed robustness runs are on the Detector curves tab). **reported** rows are the papers' own numbers on their own data, kept apart from spotfake's "
-        "runs and ranked among themselves. Avg rank: mean rank over the tasks a row has. Click a task's cell to "
-        "open that task."
+        "runs and ranked among themselves. **Score**: against every other row, the mean rank over the tasks "
+        "both have decides a win or a loss; wins minus losses (fair to rows that cover other tasks). Avg rank: "
+        "mean rank over the tasks a row has. Click a task's cell to open that task."
     )
     config = {
         label: st.column_config.NumberColumn(label, format="%.3f", width=118, help=f"{metric} on {task}")
         for label, (task, metric) in view.columns.items()
     }
-    config["Model"] = st.column_config.TextColumn("Model", width=170)
+    config["Model"] = st.column_config.TextColumn("Model", width=170, pinned=True)
+    config["Score"] = st.column_config.NumberColumn(
+        "Score", width=60, help="wins minus losses against every other row, by mean rank on shared tasks"
+    )
+    config["Updated"] = st.column_config.TextColumn(
+        "Updated", width=96, help="date of the row's newest result"
+    )
     config["Avg rank"] = st.column_config.NumberColumn("Avg rank", format="%.1f", width=80)
     config["Tasks"] = st.column_config.NumberColumn("Tasks", width=60, help="tasks with a value")
     styler = view.frame.style.apply(
@@ -62,7 +69,7 @@ def render(ctx: BoardContext) -> None:
         styler,
         hide_index=True,
         column_config=config,
-        height=min(38 + 35 * len(view.frame), 740),
+        height=38 + 35 * len(view.frame),  # every row on the page: nothing hidden below a scroll
         on_select=lambda: _open_task(view.columns),
         selection_mode="single-cell",
         key=TABLE_KEY,
