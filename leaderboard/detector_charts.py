@@ -200,31 +200,61 @@ def robustness_chart(
     )
 
 
-def generator_chart(bars: Mapping[str, Sequence[GeneratorBar]], label: str, field: str) -> alt.Chart:
-    """Grouped bars per group of ``field`` and model; held-out groups faded and named as such."""
+PROPORTIONS = ("acc", "acc_real", "acc_fake")
+"""Metrics that are a share of a group's samples: their bars get a Wilson 95% interval."""
+
+
+def wilson(value: float | None, n: int) -> tuple[float | None, float | None]:
+    """The Wilson 95% interval of a proportion ``value`` of ``n`` samples (scipy), or (None, None)."""
+    if value is None or n <= 0:
+        return None, None
+    from scipy.stats import binomtest
+
+    interval = binomtest(round(value * n), n).proportion_ci(confidence_level=0.95, method="wilson")
+    return float(interval.low), float(interval.high)
+
+
+def generator_chart(
+    bars: Mapping[str, Sequence[GeneratorBar]], label: str, field: str, metric: str = ""
+) -> alt.LayerChart:
+    """Grouped bars per group of ``field`` and model; held-out groups faded and named as such; a tick at
+    every value so that a 0.00 bar is seen, and Wilson 95% intervals for proportions (``metric`` in
+    :data:`PROPORTIONS`)."""
     rows = []
     for model, of_model in bars.items():
         for b in of_model:
             shown = b.group if b.status in (None, "real") else f"{b.group} ({b.status})"
+            low, high = wilson(b.value, b.n) if metric in PROPORTIONS else (None, None)
             rows.append(
-                {"group": shown, "status": b.status or "unknown", "model": model, label: b.value, "n": b.n}
+                {
+                    "group": shown,
+                    "status": b.status or "unknown",
+                    "model": model,
+                    label: b.value,
+                    "low": low,
+                    "high": high,
+                    "n": b.n,
+                }
             )
     data = pd.DataFrame(rows)
     order = {"real": 0, "seen": 1, "unknown": 1, "held-out": 2}
     groups = sorted(
         set(data["group"]), key=lambda g: (order[data.loc[data["group"] == g, "status"].iloc[0]], g)
     )
-    return (
-        alt.Chart(data)
-        .mark_bar()
-        .encode(
-            x=alt.X("group:N", sort=groups, title=field, axis=alt.Axis(labelAngle=0)),
-            xOffset="model:N",
-            y=alt.Y(f"{label}:Q", scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color("model:N", scale=alt.Scale(scheme=SCHEME), legend=WIDE_LEGEND),
-            # a condition, not a scale: the group names say "(held-out)", no legend is needed
-            opacity=alt.condition(alt.datum.status == "held-out", alt.value(0.45), alt.value(1.0)),
-            tooltip=["model:N", "group:N", "status:N", f"{label}:Q", "n:Q"],
-        )
-        .properties(height=320, title=f"{label} per {field} (faded: held out in training)")
+    base = alt.Chart(data).encode(
+        x=alt.X("group:N", sort=groups, title=field, axis=alt.Axis(labelAngle=0)),
+        xOffset="model:N",
+        color=alt.Color("model:N", scale=alt.Scale(scheme=SCHEME), legend=WIDE_LEGEND),
+        tooltip=["model:N", "group:N", "status:N", f"{label}:Q", "low:Q", "high:Q", "n:Q"],
     )
+    # a condition, not a scale: the group names say "(held-out)", no legend is needed
+    faded = alt.condition(alt.datum.status == "held-out", alt.value(0.45), alt.value(1.0))
+    y = alt.Y(f"{label}:Q", scale=alt.Scale(domain=[0, 1]))
+    layers = [
+        base.mark_bar().encode(y=y, opacity=faded),
+        base.mark_tick(thickness=2, size=14).encode(y=y),  # a 0.00 bar is a line at zero, never nothing
+    ]
+    if data["low"].notna().any():
+        layers.append(base.mark_rule(color="black").encode(y="low:Q", y2="high:Q"))
+    note = "faded: held out in training" + ("; lines: Wilson 95% intervals" if len(layers) > 2 else "")
+    return alt.layer(*layers).properties(height=320, title=f"{label} per {field} ({note})")

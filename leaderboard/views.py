@@ -252,9 +252,12 @@ def bar_chart(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
     return alt.layer(*layers).properties(height=alt.Step(24), title=f"{title} ({direction}) {caption}")
 
 
-def heatmap(long: pd.DataFrame, metric: str, by: str) -> alt.LayerChart:
-    """Models x groups (categories, generators, ...) coloured by one metric, values written in the cells."""
+def heatmap(long: pd.DataFrame, metric: str, by: str, held_out: Sequence[str] = ()) -> alt.LayerChart:
+    """Models x groups (categories, generators, ...) coloured by one metric, values written in the cells;
+    the groups in ``held_out`` (not seen in training) are named ``<group> (held-out)``."""
     data = long[long["metric"] == metric].dropna(subset=["score"]).copy()
+    unseen = set(held_out)
+    data["value"] = [f"{v} (held-out)" if v in unseen else v for v in data["value"]]
     title = metric_label(metric)
     scheme: Literal["viridis", "reds"] = "viridis" if higher_is_better(metric) else "reds"
     base = alt.Chart(data).encode(

@@ -336,3 +336,34 @@ def test_a_rerun_that_differs_only_in_timings_is_the_same_row(board: BoardPaths,
     samples.write_text("".join(json.dumps(r) + "\n" for r in rows))
     loaded = lb.load_board(results, board.runs_dir)
     assert len([e for e in loaded.entries if e.model == "explainer"]) == 2
+
+
+def test_generator_bars_show_zero_and_carry_wilson_intervals() -> None:
+    from scipy.stats import binomtest
+
+    from spotfake.harness.report.curves import GeneratorBar
+    from spotfake.leaderboard.detector_charts import generator_chart
+
+    bars = {"npr": [GeneratorBar("dcgan", 1.0, 80, "seen"), GeneratorBar("ddpm", 0.0, 80, "held-out")]}
+    spec = generator_chart(bars, "Acc", "generator", "acc").to_dict()
+    marks = [
+        layer["mark"]["type"] if isinstance(layer["mark"], dict) else layer["mark"] for layer in spec["layer"]
+    ]
+    assert marks == ["bar", "tick", "rule"]  # the tick draws the 0.00 bar as a line
+    rows = next(iter(spec["datasets"].values()))
+    ddpm = next(r for r in rows if r["group"] == "ddpm (held-out)")
+    expected = binomtest(0, 80).proportion_ci(confidence_level=0.95, method="wilson")
+    assert ddpm["low"] == pytest.approx(expected.low) and ddpm["high"] == pytest.approx(expected.high)
+    f1 = generator_chart(bars, "F1", "generator", "f1").to_dict()
+    assert len(f1["layer"]) == 2  # no interval for a metric that is not a share of samples
+
+
+def test_the_heat_map_names_held_out_groups() -> None:
+    long = pd.DataFrame(
+        {"key": ["a", "a"], "model": ["m", "m"], "label": ["m", "m"], "source": ["reproduced"] * 2,
+         "origin": ["local"] * 2, "value": ["dcgan", "ddpm"], "metric": ["acc", "acc"], "score": [0.9, 0.1],
+         "n": [10, 10]}
+    )  # fmt: skip
+    spec = heatmap(long, "acc", "generator", ["ddpm"]).to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    assert sorted(r["value"] for r in rows) == ["dcgan", "ddpm (held-out)"]

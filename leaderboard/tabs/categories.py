@@ -41,7 +41,14 @@ def render(ctx: BoardContext) -> None:
         right.selectbox("Heat map metric", metrics, format_func=lb.metric_label, key=f"heatmap_metric:{task}")
         or metrics[0]
     )
-    st.altair_chart(heatmap(long, metric, by), width="stretch")
+    from spotfake.leaderboard.tabs.detector import held_out_of
+
+    unseen = held_out_of(task).get(by, ())
+    st.altair_chart(heatmap(long, metric, by, unseen), width="stretch")
+    if unseen:
+        st.caption(
+            f"(held-out): {md_escape(', '.join(unseen))} were not seen in training (the task says so)."
+        )
     if metric_def_needs_scores(metric):
         st.caption(
             f"{lb.metric_label(metric)} of a group that holds fakes but no real image (a generator, a fake "

@@ -157,7 +157,8 @@ def _robustness_section(entries: Sequence[lb.RunEntry], task: str) -> None:
         st.caption("Chained perturbations (not drawn as curves): " + md_escape(", ".join(chains)))
 
 
-def _held_out(task: str) -> Mapping[str, Sequence[str]]:
+def held_out_of(task: str) -> Mapping[str, Sequence[str]]:
+    """What the task says was held out in training, by breakdown field (empty when unknown)."""
     from spotfake.harness.registry import TASKS
 
     try:
@@ -172,7 +173,7 @@ def _generators_section(entries: Sequence[lb.RunEntry], task: str) -> None:
     if not fields:
         st.info("These results have no breakdown by generator or source.")
         return
-    held_out = _held_out(task)
+    held_out = held_out_of(task)
     default = fields.index("generator") if "generator" in fields else 0
     left, right = st.columns(2)
     field = left.selectbox("Bars by", fields, index=default, key=f"det_gen_field:{task}") or fields[default]
@@ -185,7 +186,8 @@ def _generators_section(entries: Sequence[lb.RunEntry], task: str) -> None:
     if not bars:
         st.info("No values to draw.")
         return
-    st.altair_chart(charts.generator_chart(bars, lb.metric_label(metric or "acc"), field), width="stretch")
+    chart = charts.generator_chart(bars, lb.metric_label(metric or "acc"), field, metric or "acc")
+    st.altair_chart(chart, width="stretch")
     if field in held_out:
         st.caption(
             f"The task names {md_escape(', '.join(held_out[field]))} as held out: never seen in training. "
