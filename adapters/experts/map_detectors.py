@@ -1,0 +1,140 @@
+"""Detectors that classify a precomputed artifact map with a CNNDetection ResNet-50 (torchvision layout,
+one logit; p(fake) = sigmoid):
+
+- **LGrad** (Tan et al., "Learning on Gradients: Generalized Artifacts Representation for GAN-Generated
+  Images Detection", CVPR 2023, github.com/chuangchuangtan/LGrad; no licence file): the map is the
+  gradient of a StyleGAN discriminator (``karras2019stylegan-bedrooms-256x256``) with respect to the image
+  resized to 256 x 256, min-max scaled to 0..255 and saved as PNG (``img2gad_pytorch/gen_imggrad.py``).
+  Their ``CNNDetection/eval_test8gan.py`` classifies the maps with no resize and no crop, ImageNet norm;
+  the checkpoint is a bare state dict.
+- **DIRE** (Wang et al., "DIRE for Diffusion-Generated Image Detection", ICCV 2023,
+  github.com/ZhendongWang6/DIRE; no licence file): the map is ``|x - reconstruction|`` after DDIM inversion
+  and reconstruction by ADM (``guided-diffusion/compute_dire.py``). Their ``test.py``/``demo.py`` classify it
+  after ``Resize(256)`` (shorter side) + ``CenterCrop(224)``, ImageNet norm; the checkpoint is
+  ``{"model": state dict, ...}`` (or bare).
+
+The pre-processors (a StyleGAN discriminator; a 256x256 ADM with 20 DDIM steps each way) are not run
+here: ``maps=DIR`` points at maps computed with the authors' scripts, as their own evaluation does. The
+map of a sample is found from its id (its path under ``--data-root``): ``DIR/<id>``, the same with a
+``.png`` suffix (DIRE keeps file names, LGrad writes PNG), or LGrad's layout ``DIR/<folder>_grad/<stem>.png``.
+A sample without a map gets an error response naming where it was looked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from torch import nn
+
+from spotfake.harness.errors import SampleError, SpotfakeError
+from spotfake.harness.model import Item
+from spotfake.harness.types import Response
+
+from .arch_config import architecture_config
+from .bundles import SIDBENCH
+from .checkpoints import load_into
+from .expert import ExpertAdapter
+from .preprocess import Preprocess
+
+DEFAULT_CONFIG: dict[str, Any] = {"arch": "", "layers": [3, 4, 6, 3]}
+"""A ResNet-50; ``layers`` may be overridden beside a checkpoint (``<stem>.json``) for a smaller variant."""
+
+
+def map_candidates(maps: Path, sample_id: str) -> list[Path]:
+    """Where the map of ``sample_id`` may be, in order (all inside ``maps``)."""
+    rel = Path(sample_id)
+    if rel.is_absolute() or ".." in rel.parts or not rel.name:
+        return []
+    found = [maps / rel, maps / rel.with_suffix(".png")]
+    if rel.parent.name:
+        found.append(maps / rel.parent.parent / f"{rel.parent.name}_grad" / f"{rel.stem}.png")
+    return list(dict.fromkeys(found))
+
+
+class MapDetector(ExpertAdapter):
+    """A ResNet-50 on the maps under ``maps=DIR``; subclasses set the arch, the spec and the published place."""
+
+    spec_for_maps: ClassVar[Preprocess]
+    preprocessor: ClassVar[str]
+    """How the authors compute the maps (named when ``maps=`` is missing)."""
+
+    def __init__(
+        self,
+        path: str | None = None,
+        maps: str | None = None,
+        bundle: str | None = None,
+        name: str | None = None,
+        threshold: str = "0.5",
+        device: str = "auto",
+        batch_size: str = "32",
+    ) -> None:
+        super().__init__(threshold=threshold, device=device, batch_size=batch_size)
+        if not maps or not Path(maps).expanduser().is_dir():
+            raise SpotfakeError(
+                f"{self.arch} needs maps=<folder of precomputed maps> (got {maps!r}); the pre-processor is not "
+                f"run here: compute them with {self.preprocessor}"
+            )
+        self.maps = Path(maps).expanduser()
+        weights = self.checkpoint_path(path, bundle, name)
+        config = architecture_config(weights, {**DEFAULT_CONFIG, "arch": self.arch}, self.arch)
+        from torchvision.models.resnet import Bottleneck, ResNet
+
+        network: nn.Module = ResNet(Bottleneck, list(config["layers"]), num_classes=1)
+        load_into(network, self.read_state(weights), weights, self.arch)
+        self.options = {"layers": list(config["layers"]), "input": "precomputed maps (maps=)"}
+        self.use(network, self.spec_for_maps)
+
+    def predict(self, items: Sequence[Item]) -> list[Response]:
+        """Each sample's map in place of its image; a sample without a readable map gets an error."""
+        from spotfake.harness.images import load_image
+
+        errors: dict[int, str] = {}
+        mapped: list[tuple[int, Item]] = []
+        for index, item in enumerate(items):
+            candidates = map_candidates(self.maps, item.sample.id)
+            found = next((c for c in candidates if c.is_file()), None)
+            if found is None:
+                tried = ", ".join(str(c.relative_to(self.maps)) for c in candidates) or "no path (unsafe id)"
+                errors[index] = (
+                    f"no {self.arch} map for sample {item.sample.id} in {self.maps} (tried {tried})"
+                )
+                continue
+            try:
+                mapped.append((index, Item(item.sample, [load_image(found, sample_id=item.sample.id)])))
+            except SampleError as exc:
+                errors[index] = str(exc)
+        answers = dict(zip((i for i, _ in mapped), super().predict([m for _, m in mapped]), strict=True))
+        return [answers[i] if i in answers else Response(error=errors[i]) for i in range(len(items))]
+
+
+class LGrad(MapDetector):
+    """``--model lgrad --model-args path=LGrad-4class-Trainon-Progan_car_cat_chair_horse.pth,maps=<grad folder>``."""
+
+    arch = "lgrad"
+    published = "github.com/chuangchuangtan/LGrad (README: Google Drive folder of the classifiers)"
+    preprocessor = "the authors' img2gad_pytorch/gen_imggrad.py (StyleGAN bedroom discriminator)"
+    spec_for_maps = Preprocess(norm="imagenet")
+    bundle_files: ClassVar[dict[str, dict[str, str]]] = {
+        SIDBENCH: {
+            "LGrad": "lgrad/LGrad.pth",
+            "LGrad-1class-Trainon-Progan_horse": "lgrad/LGrad-1class-Trainon-Progan_horse.pth",
+            "LGrad-2class-Trainon-Progan_chair_horse": "lgrad/LGrad-2class-Trainon-Progan_chair_horse.pth",
+            "LGrad-4class-Trainon-Progan_car_cat_chair_horse": "lgrad/LGrad-4class-Trainon-Progan_car_cat_chair_horse.pth",
+        }
+    }
+
+
+class DIRE(MapDetector):
+    """``--model dire --model-args path=lsun_adm.pth,maps=<DIRE map folder>``."""
+
+    arch = "dire"
+    published = "github.com/ZhendongWang6/DIRE (README: BaiduDrive / RecDrive, password dire)"
+    preprocessor = "the authors' guided-diffusion/compute_dire.sh (ADM 256x256, DDIM 20 steps)"
+    spec_for_maps = Preprocess(resize=("shorter", 256), crop=("center", 224), norm="imagenet")
+    bundle_files: ClassVar[dict[str, dict[str, str]]] = {
+        SIDBENCH: {
+            name: f"dire/{name}.pth" for name in ("lsun_adm", "lsun_iddpm", "lsun_pndm", "lsun_stylegan")
+        }
+    }
