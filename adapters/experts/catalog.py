@@ -177,22 +177,4 @@ EXPERTS: list[ExpertRow] = [
         "no licence file (ask the authors)",
         "precomputed DIRE maps (maps=DIR), shorter side 256 + centre crop 224, ImageNet norm",
     ),
-    ExpertRow(
-        "lgrad",
-        f"{_E}.map_detectors:LGrad",
-        "LGrad: ResNet-50 on StyleGAN-discriminator gradient maps, precomputed (Tan et al. 2023)",
-        "Tan et al., CVPR",
-        2023,
-        "no licence file (ask the authors)",
-        "precomputed gradient maps (maps=DIR), full map, ImageNet norm",
-    ),
-    ExpertRow(
-        "dire",
-        f"{_E}.map_detectors:DIRE",
-        "DIRE: ResNet-50 on diffusion reconstruction error maps, precomputed (Wang et al. 2023)",
-        "Wang et al., ICCV",
-        2023,
-        "no licence file (ask the authors)",
-        "precomputed DIRE maps (maps=DIR), shorter side 256 + centre crop 224, ImageNet norm",
-    ),
 ]
