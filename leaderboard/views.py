@@ -108,7 +108,8 @@ def board_table(
     a gap, unless they are the only rows with a value.
 
     Returns ``(numbers, text)`` of one shape: ``numbers`` holds sortable values (metric columns are floats),
-    ``text`` what each cell shows (``0.971 ±0.015``). Columns: Rank, Model, Source, each metric's label,
+    ``text`` what each cell shows (``0.971 ±0.015``). Columns: Rank, Model, each metric's label (``rank_by``
+    first, so that a narrow screen shows the model and its ranking value with its interval), Source,
     "vs best" (``best`` / ``tied`` from the paired test p-values in ``tied``, by row key), Gap (how far
     behind the best in ``rank_by``), n, Kind, Where, Paper (a link for reported rows). Index: row keys.
     """
@@ -126,14 +127,15 @@ def board_table(
     numbers["Rank"] = order["_rank"].to_numpy()
     numbers["Model"] = order["name"].to_numpy()
     flagged = order.get("flags", pd.Series("", index=order.index)).astype(bool)
-    numbers["Source"] = [f"{s} ⚑" if f else s for s, f in zip(order["source"], flagged, strict=True)]
     text = pd.DataFrame(index=numbers.index)
-    for m in metrics:
+    # the ranking metric right after the model, so a phone's first screen shows both (then the others)
+    for m in sorted(metrics, key=lambda name: name != rank_by):
         label = metric_label(m)
         numbers[label] = order[m].to_numpy(dtype=float)
         lows = order[f"{m}_lo"] if show_ci else [None] * len(order)
         highs = order[f"{m}_hi"] if show_ci else [None] * len(order)
         text[label] = [format_value(v, lo, hi) for v, lo, hi in zip(order[m], lows, highs, strict=True)]
+    numbers["Source"] = [f"{s} ⚑" if f else s for s, f in zip(order["source"], flagged, strict=True)]
     marks = []
     for key, value, unranked in zip(order["key"], order[rank_by], order["_unranked"], strict=True):
         if unranked:

@@ -143,7 +143,7 @@ def test_the_leaderboard_reads_well_in_chromium_at_1400x900(
                     1, timeout=60_000
                 )  # no duplicate rows
             headers = _headers(grid)
-            assert headers[:3] == ["Rank", "Model", "Source"]
+            assert headers[:3] == ["Model", "Rank", "Acc"]  # the model pinned first, then the ranking metric
             assert {"Acc", "F1 (real +)", "AUC", "ROUGE-L", "vs best", "Gap"} <= set(headers)
             assert not _scrolls_sideways(grid), (
                 "the first screen's table needs a horizontal scroll at 1400 px"
@@ -151,7 +151,7 @@ def test_the_leaderboard_reads_well_in_chromium_at_1400x900(
             box = grid.bounding_box()
             assert box is not None and box["x"] + box["width"] <= 1400 and box["y"] + 120 < 900
             rows = _grid_rows(grid)
-            assert [r[0] for r in rows[:2]] == ["1", "2"]  # ranked
+            assert [r[1] for r in rows[:2]] == ["1", "2"]  # ranked (column 0 is the pinned model)
             assert len({(r[1], r[2]) for r in rows}) == len(rows) == 6
             expect(page.get_by_text("not on spotfake's samples", exact=False)).to_have_count(1)
             assert not page.locator('[data-testid="stException"]').count()
@@ -212,8 +212,8 @@ def test_a_subset_chosen_above_is_what_compare_tests(server: str, tmp_path: Path
             grid = page.locator('[data-testid="stDataFrame"]').first
             grid.wait_for(timeout=60_000)
             api.expect(grid.get_by_text("scorer", exact=True)).to_have_count(1, timeout=60_000)
-            column = headers_index(grid, "vs best")
-            ranked = [row for row in _grid_rows(grid) if row[0].strip()]
+            column, rank = headers_index(grid, "vs best"), headers_index(grid, "Rank")
+            ranked = [row for row in _grid_rows(grid) if row[rank].strip()]
             assert ranked and all(row[column] for row in ranked)  # best, tied/worse (p), or not tested
             assert ranked[0][column] == "best"
             page.locator('[data-testid="stSelectbox"]').filter(has_text="Category").click()
@@ -235,3 +235,33 @@ def test_a_subset_chosen_above_is_what_compare_tests(server: str, tmp_path: Path
 def headers_index(grid: Any, name: str) -> int:
     """The position of column ``name`` in a grid's rows (as :func:`_grid_rows` returns them)."""
     return _headers(grid).index(name)
+
+
+def test_a_phone_sees_the_model_and_its_headline_metric_with_its_interval(
+    server: str, tmp_path: Path
+) -> None:
+    executable = chromium_path()
+    if os.environ.get("CI"):
+        import playwright.sync_api as api
+    else:
+        api = pytest.importorskip("playwright.sync_api")
+    with api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+            page.goto(server)
+            page.get_by_role("heading", name=f"Task: {TASK}").wait_for(timeout=120_000)
+            grid = page.locator('[data-testid="stDataFrame"]').first
+            grid.wait_for(timeout=60_000)
+            api.expect(grid.get_by_text("scorer", exact=True)).to_have_count(1, timeout=60_000)
+            assert _headers(grid)[:3] == ["Model", "Rank", "Acc"]  # what fits a phone's first screen
+            box = grid.bounding_box()
+            assert box is not None and 0 <= box["x"] < 40
+            grid.scroll_into_view_if_needed()
+            shot = _shot(page, tmp_path, "phone")
+            target = os.environ.get("SPOTFAKE_SCREENSHOT_DIR")
+            if target:
+                Path(target).mkdir(parents=True, exist_ok=True)
+                shutil.copy2(shot, Path(target) / shot.name)
+        finally:
+            browser.close()

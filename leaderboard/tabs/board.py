@@ -94,22 +94,26 @@ def reported_banner(frame: pd.DataFrame) -> None:
         url = citation_url(citation)
         cites.append(f"[{md_escape(citation)}]({url})" if url else md_escape(citation))
     st.info(
-        f"**{len(reported)} reported row(s)** ({', '.join(cites) or 'publications'}): numbers copied from "
-        "the publication, measured with its own protocol and data, not on spotfake's samples. They have "
-        "no intervals and no paired test; compare them with spotfake's runs with care. A published F1 "
-        "sits in the column of its positive class (F1 (real +) or F1 (fake +)), read from its own "
-        "arithmetic (docs/leaderboard.md).",
+        f"**{len(reported)} reported row(s)** ({', '.join(cites) or 'publications'}): a paper's own numbers, "
+        "not on spotfake's samples; listed after the ranked rows.",
         icon=":material/menu_book:",
     )
-    unranked = reported[reported["f1_note"].astype(bool)] if "f1_note" in reported else reported.iloc[:0]
-    for name, note in zip(unranked["name"], unranked["f1_note"], strict=True):
-        st.caption(f"{md_escape(name)}: {md_escape(note)}")
+    with st.expander("About reported rows"):  # collapsed: a phone's first screen keeps room for the table
+        st.markdown(
+            "Numbers copied from the publication, measured with its own protocol and data. They have no "
+            "intervals and no paired test; compare them with spotfake's runs with care. A published F1 sits "
+            "in the column of its positive class (F1 (real +) or F1 (fake +)), read from its own arithmetic "
+            "(docs/leaderboard.md)."
+        )
+        unranked = reported[reported["f1_note"].astype(bool)] if "f1_note" in reported else reported.iloc[:0]
+        for name, note in zip(unranked["name"], unranked["f1_note"], strict=True):
+            st.caption(f"{md_escape(name)}: {md_escape(note)}")
 
 
 def _column_config(numbers: pd.DataFrame, shown: list[str], rank_by: str) -> dict[str, Any]:
     config: dict[str, Any] = {
         "Rank": st.column_config.NumberColumn("Rank", width=52, help=f"by {lb.metric_label(rank_by)}"),
-        "Model": st.column_config.TextColumn("Model", width=170),
+        "Model": st.column_config.TextColumn("Model", width=170, pinned=True),
         "Source": st.column_config.TextColumn(
             "Source",
             width=92,
