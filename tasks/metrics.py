@@ -241,7 +241,10 @@ def bacc_mean_category(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
 
 def task_metrics() -> list[MetricDef]:
     """The metrics this package adds to the registry."""
+    from spotfake.tasks.metrics_reals import reals_metrics
+
     return [
+        *reals_metrics(),
         MetricDef(
             "video_acc",
             "Video acc",
