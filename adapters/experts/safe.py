@@ -62,6 +62,8 @@ class HHBand(nn.Module):
     before, then convolved with the filter and kept every second sample.
     """
 
+    kernel: torch.Tensor
+
     def __init__(self, dec_hi: tuple[float, ...] = BIOR13_DEC_HI) -> None:
         super().__init__()
         taps = torch.tensor(dec_hi[::-1], dtype=torch.float64)  # conv2d correlates: flip for a convolution
