@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from spotfake.adapters.load_errors import load_errors, load_failure
 from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.extras import require
 
 if TYPE_CHECKING:
     import torch
@@ -33,11 +34,20 @@ def load_pretrained(
     device: torch.device,
     dtype: torch.dtype,
     processor_path: str | None = None,
+    device_map: bool = True,
 ) -> tuple[Any, Any]:
     """Load a model (from ``path``) and its processor (from ``processor_path``, default ``path``) onto
     ``device`` in ``dtype``, in eval mode; a loading failure becomes one SpotfakeError line naming the
-    path and the fix."""
+    path and the fix.
+
+    ``device_map`` (checkpoints of any size) loads the weights straight onto ``device`` through
+    accelerate, the ``lmm`` extra (one line naming it when absent); ``device_map=False`` (a small model
+    such as the embedded demo) loads them on the CPU, then moves the model.
+    """
     import transformers
+
+    if device_map:
+        require("accelerate", "lmm", f"spotfake run --model {owner}")
 
     major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
     dtype_key = "dtype" if (major, minor) >= (4, 56) else "torch_dtype"
@@ -53,8 +63,11 @@ def load_pretrained(
             "connection or a cached copy; a checkpoint without tokenizer/processor files needs "
             "processor=<folder or hub id of its base model>)"
         ) from None
+    placement = {"device_map": str(device)} if device_map else {}
     try:
-        model = model_cls.from_pretrained(path, **{dtype_key: dtype}, device_map=str(device))
+        model = model_cls.from_pretrained(path, **{dtype_key: dtype}, **placement)
+        if not device_map:
+            model = model.to(device)
     except load_errors() as exc:
         raise SpotfakeError(
             f"{owner}: cannot load model from {path!r}: {load_failure(exc)} (pass path=<local folder with "

@@ -27,6 +27,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "adapters_cpu.json"
+sys.path.insert(0, str(ROOT / "tests"))  # the tiny model builders are test fixtures
 
 
 def synthetic_items(n: int, size: int) -> list[Any]:
@@ -77,9 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     import transformers
+    from fixtures.tiny_models import LLAVA_CHAT_TEMPLATE, build_tiny_llava, build_tiny_qwen2_vl
 
     from spotfake.adapters.fakevlm.adapter import FakeVLM
-    from spotfake.adapters.fakevlm.tiny import LLAVA_CHAT_TEMPLATE, build_tiny_llava, build_tiny_qwen2_vl
     from spotfake.adapters.hf_lmm import HFImageTextModel
 
     torch.set_num_threads(args.threads)

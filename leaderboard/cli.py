@@ -16,6 +16,7 @@ import webbrowser
 from pathlib import Path
 
 from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.extras import require
 
 APP = Path(__file__).with_name("app.py")
 HOST = "127.0.0.1"
@@ -126,10 +127,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     """Run the app until interrupted; open a browser on it unless ``--no-browser``."""
     if not 1 <= args.port <= 65535:
         raise SpotfakeError(f"--port must be between 1 and 65535, got {args.port}")
-    try:
-        import streamlit  # noqa: F401
-    except ImportError:
-        raise SpotfakeError("the leaderboard needs streamlit: pip install streamlit") from None
+    require("streamlit", "leaderboard", "spotfake leaderboard")
     shown = HOST if args.host in ("0.0.0.0", "::") else args.host
     url = f"http://{shown}:{args.port}"
     print(f"spotfake leaderboard: {url}  (Ctrl-C to stop)", file=sys.stderr)
@@ -194,6 +192,8 @@ def stop_server(process: subprocess.Popen[bytes], timeout_s: float = 4.0) -> Non
 
 def cmd_submit(args: argparse.Namespace) -> int:
     """Check ``RUN_DIR`` and store it under ``--results-dir``; a refusal is one line naming the reason."""
+    for module in ("pandas", "altair"):  # the accepted line is printed as the board shows it
+        require(module, "leaderboard", "spotfake submit")
     from spotfake.leaderboard.data import DEFAULT_SHOWN
     from spotfake.leaderboard.received import files_from_folder
     from spotfake.leaderboard.submission import submit

@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from fixtures.tiny_models import LLAVA_CHAT_TEMPLATE, build_tiny_llava
 from PIL import Image
 
 from spotfake.adapters.fakevlm.adapter import PROMPT, SCORE_CONTEXT, FakeVLM, continuation_token
 from spotfake.adapters.fakevlm.prompts import FORMAT_FILE
-from spotfake.adapters.fakevlm.tiny import LLAVA_CHAT_TEMPLATE, build_tiny_llava
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.model import Item, build_model
 from spotfake.harness.types import Sample
@@ -139,10 +139,9 @@ def test_both_mode_gives_the_generated_text_and_the_score(tiny_llava: Path, gene
 
 
 def test_continuation_token_handles_sentencepiece_and_byte_level_spaces() -> None:
+    from spotfake.adapters.fakevlm.tiny import DEFAULT_CORPUS
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
-
-    from spotfake.adapters.fakevlm.tiny import DEFAULT_CORPUS
 
     spm = Tokenizer(models.BPE(unk_token="<unk>"))
     spm.pre_tokenizer = pre_tokenizers.Metaspace()

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from fixtures.tiny_models import LLAVA_CHAT_TEMPLATE, build_tiny_llava, build_tiny_qwen2_vl
 from PIL import Image
 
-from spotfake.adapters.fakevlm.tiny import LLAVA_CHAT_TEMPLATE, build_tiny_llava, build_tiny_qwen2_vl
 from spotfake.adapters.hf_lmm import HFImageTextModel, build_messages
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.model import Item

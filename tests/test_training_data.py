@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 from fixtures.shared import SharedData
+from fixtures.tiny_models import LLAVA_CHAT_TEMPLATE, build_tiny_llava
 from fixtures.training.fakeclue import CORPUS, PROMPT, write_fakeclue
 from PIL import Image
 
@@ -21,7 +22,6 @@ from spotfake.adapters.fakevlm.data import (
     encode_example,
 )
 from spotfake.adapters.fakevlm.prompts import PUBLISHED_QUESTION, format_prompt, question_for, raw_prompt
-from spotfake.adapters.fakevlm.tiny import LLAVA_CHAT_TEMPLATE, build_tiny_llava
 from spotfake.adapters.fakevlm.train_data import base_corpus, task_conversations, with_prompts
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.task import LoadedTask, TaskSpec, load_task

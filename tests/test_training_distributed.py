@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO_ROOT
+from fixtures.tiny_models import build_tiny_llava
 from fixtures.training.fakeclue import CORPUS, write_fakeclue
 from safetensors.torch import load_file
-
-from spotfake.adapters.fakevlm.tiny import build_tiny_llava
 
 
 @pytest.mark.slow

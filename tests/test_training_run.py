@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from fixtures.tiny_models import LLAVA_CHAT_TEMPLATE, build_tiny_llava
 from fixtures.training.ddvqa import CORPUS as DDVQA_CORPUS
 from fixtures.training.ddvqa import QUESTIONS, write_ddvqa
 from fixtures.training.fakeclue import CORPUS, write_fakeclue
@@ -15,7 +16,6 @@ from safetensors.torch import load_file
 
 from spotfake.adapters.fakevlm.adapter import FakeVLM
 from spotfake.adapters.fakevlm.prompts import FORMAT_FILE, format_prompt
-from spotfake.adapters.fakevlm.tiny import LLAVA_CHAT_TEMPLATE, build_tiny_llava
 from spotfake.adapters.fakevlm.train import (
     CHECKPOINT_DIR,
     LOG_FILE,

@@ -116,6 +116,8 @@ class FakeVLM(Model):
     """
 
     needs_images = True
+    device_map = True
+    """Load through accelerate's device map (the ``lmm`` extra); the small demo model does without."""
 
     def __init__(
         self,
@@ -151,6 +153,7 @@ class FakeVLM(Model):
             device=self.device,
             dtype=self.dtype,
             processor_path=self.processor_path,
+            device_map=self.device_map,
         )
         self.filled_processor_fields = complete_llava_processor(loaded_processor, model.config)
         if self.prompt_format == "auto":

@@ -21,6 +21,8 @@ class FakeVLMDemo(FakeVLM):
     """FakeVLM on the committed demo weights; takes the FakeVLM adapter's ``--model-args`` (``path=``
     points it at another folder, e.g. a retrained demo model)."""
 
+    device_map = False  # about 1M parameters: loaded on the CPU and moved, so the core install runs it
+
     def __init__(self, path: str | None = None, **kwargs: str) -> None:
         folder = Path(path) if path else DEMO_WEIGHTS
         if not (folder / "config.json").is_file():

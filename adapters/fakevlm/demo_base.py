@@ -63,13 +63,15 @@ def build_base(
     output_dir: str | Path, config: str | BaseConfig, corpus: Sequence[str], *, seed: int = 0
 ) -> Path:
     """Train the tokenizer on ``corpus``, build the random LLaVA and save model + processor to ``output_dir``."""
-    from tokenizers import processors
-    from transformers import (
-        CLIPImageProcessor,
-        LlavaProcessor,
-    )
+    from transformers import CLIPImageProcessor, LlavaProcessor
 
-    from spotfake.adapters.fakevlm.tiny import TowerShape, llava_config, save_new_llava, train_byte_bpe
+    from spotfake.adapters.fakevlm.llava_build import (
+        TowerShape,
+        llava_config,
+        prepend_bos,
+        save_new_llava,
+        train_byte_bpe,
+    )
 
     shape = load_base_config(config) if isinstance(config, str) else config
     if shape.image_size % shape.patch_size:
@@ -87,10 +89,7 @@ def build_base(
         eos_token="</s>",
         extra_special_tokens={"image_token": "<image>"},
     )
-    bos_id = tokenizer.convert_tokens_to_ids("<s>")
-    tokenizer.backend_tokenizer.post_processor = processors.TemplateProcessing(
-        single="<s> $A", pair="<s> $A <s> $B", special_tokens=[("<s>", bos_id)]
-    )
+    prepend_bos(tokenizer, "<s>")
     tokenizer.padding_side = "left"
     image_processor = CLIPImageProcessor(
         size={"shortest_edge": shape.image_size},

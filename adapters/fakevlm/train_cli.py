@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.extras import require
 
 if TYPE_CHECKING:
     from spotfake.adapters.fakevlm.train_config import TrainConfig
@@ -221,6 +222,9 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
 
 def run(args: argparse.Namespace) -> int:
     """Handler: train, then print where the model is and how to evaluate it."""
+    require("accelerate", "train", "spotfake train fakevlm")
+    if args.lora:
+        require("peft", "train", "spotfake train fakevlm --lora")
     from spotfake.adapters.fakevlm.train import train
 
     result = train(config_from_args(args))

@@ -6,12 +6,25 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.extras import require
+
+if TYPE_CHECKING:
+    from spotfake.leaderboard.arena.store import ArenaStore
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", help="SQLAlchemy URL or SQLite file (default runs/arena.sqlite3)")
+
+
+def _open_store(args: argparse.Namespace, command: str, *, create: bool = True) -> ArenaStore:
+    """The votes database of ``--db`` (SQLAlchemy: the ``leaderboard`` extra)."""
+    require("sqlalchemy", "leaderboard", f"spotfake arena {command}")
+    from spotfake.leaderboard.arena.store import ArenaStore
+
+    return ArenaStore(args.db, create=create)
 
 
 def _roots(parser: argparse.ArgumentParser) -> None:
@@ -49,10 +62,9 @@ def register_ratings(parser: argparse.ArgumentParser) -> None:
 def cmd_import(args: argparse.Namespace) -> int:
     """Check and store the votes of FILE in one transaction."""
     from spotfake.leaderboard.arena.catalog import load_catalog
-    from spotfake.leaderboard.arena.store import ArenaStore
 
     catalog = load_catalog([Path(args.results_dir), Path(args.runs_dir)])
-    store = ArenaStore(args.db)
+    store = _open_store(args, "import")
     try:
         mapped, left = store.migrate(catalog)
         n = store.import_file(Path(args.file), catalog)
@@ -69,9 +81,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     """Print or write the stored votes as JSONL (same lines as import reads)."""
     from spotfake.harness.io import atomic_write_text
-    from spotfake.leaderboard.arena.store import ArenaStore
 
-    store = ArenaStore(args.db, create=False)
+    store = _open_store(args, "export", create=False)
     try:
         votes = store.votes(args.task)
     finally:
@@ -88,11 +99,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_ratings(args: argparse.Namespace) -> int:
     """Print the ratings table or JSON."""
     from spotfake.leaderboard.arena.ratings import bradley_terry, ratings_json
-    from spotfake.leaderboard.arena.store import ArenaStore
 
     if args.bootstrap < 0:
         raise SpotfakeError(f"--bootstrap must be >= 0, got {args.bootstrap}")
-    store = ArenaStore(args.db, create=False)
+    store = _open_store(args, "ratings", create=False)
     try:
         votes = store.votes(args.task)
     finally:

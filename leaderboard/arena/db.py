@@ -29,6 +29,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import NullPool
 
 from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.extras import require
 
 DEFAULT_DB = Path("runs") / "arena.sqlite3"
 BUSY_TIMEOUT_S = 60.0
@@ -180,7 +181,10 @@ def _check_table(engine: Engine, url: str) -> None:
 def make_engine(url: str, *, write: bool = True) -> Engine:
     """An engine for ``url``. A writer creates the arena's table where the database is new or empty; a
     reader (``write=False``) never writes (a SQLite file is opened read-only) and refuses a database
-    without the table."""
+    without the table. A PostgreSQL URL through psycopg needs the ``arena-postgres`` extra (one line
+    naming it when absent)."""
+    if make_url(url).drivername == "postgresql+psycopg":
+        require("psycopg", "arena-postgres", "a PostgreSQL arena database (postgresql+psycopg://...)")
     path = sqlite_file(url)
     if path is not None:
         check_sqlite_file(path, write=write)

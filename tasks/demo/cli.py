@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from spotfake.harness.extras import require
 from spotfake.tasks.demo import DATA_DIR
 
 
@@ -57,6 +58,7 @@ def register_verify(parser: argparse.ArgumentParser) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
+    require("skimage", "train", "spotfake demo build")  # scikit-image's photographs are the real crops
     from spotfake.tasks.demo.build import build
     from spotfake.tasks.demo.config import PROFILES
 

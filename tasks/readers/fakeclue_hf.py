@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.extras import require
 from spotfake.harness.io import atomic_write_bytes
 from spotfake.harness.task import TaskData, TaskSpec
 from spotfake.harness.types import Label, Sample
@@ -42,6 +43,7 @@ LAYOUT = "a Hugging Face datasets folder (save_to_disk, parquet/JSON files or an
 def read_fakeclue_hf(spec: TaskSpec, data_root: Path | None, args: dict[str, Any]) -> TaskData:
     """Reader for FakeClue as a Hugging Face dataset (see the module docstring for the task args)."""
     check_args(spec, args, ARGS)
+    require("datasets", "hf", f"task {spec.name!r} (a Hugging Face dataset)")
     import datasets
 
     split = str(args.get("split", "test"))
