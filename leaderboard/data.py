@@ -162,6 +162,17 @@ IDENTITY_COLUMNS = (
 )
 
 
+def verdict_only_floor(entries: Iterable[RunEntry], metric: str) -> float | None:
+    """The highest verdict-only floor of ``metric`` among the rows (what a fixed sentence scores against the
+    references: an explanation below it says less than a bare verdict), or None when no row has one."""
+    floors = [
+        float(v)
+        for e in entries
+        if isinstance(v := (e.results.get("verdict_only_floor") or {}).get(metric), (int, float))
+    ]
+    return max(floors) if floors else None
+
+
 def suspicion(results: Mapping[str, Any]) -> str:
     """The suspicion flags a stored submission carries (``labels_copied, above_reproduced``), or ""."""
     flags = (results.get("provenance") or {}).get("flags") or []

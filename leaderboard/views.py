@@ -198,9 +198,10 @@ def _row_names(frame: pd.DataFrame) -> pd.Series:
     return names.where(~repeated, names + " · " + frame["source"])
 
 
-def bar_chart(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
-    """Horizontal bars of one metric per result, best first, with 95% intervals where there are any and
-    the coin-flip line for metrics that have one."""
+def bar_chart(frame: pd.DataFrame, metric: str, floor: float | None = None) -> alt.LayerChart:
+    """Horizontal bars of one metric per result, best first, with 95% intervals where there are any, the
+    coin-flip line for metrics that have one, and for explanation metrics the verdict-only ``floor``: what
+    a fixed "This is a real/fake image." sentence scores against the references."""
     data = pd.DataFrame(
         {
             "row": _row_names(frame),
@@ -249,8 +250,19 @@ def bar_chart(frame: pd.DataFrame, metric: str) -> alt.LayerChart:
             .mark_rule(strokeDash=[4, 4], color="#d62728")
             .encode(x="chance:Q", tooltip=[alt.Tooltip("what:N", title="")])
         )
+    if floor is not None:
+        line = pd.DataFrame(
+            {"floor": [floor], "what": [f"verdict-only floor: a fixed sentence scores {floor:.3f}"]}
+        )
+        layers.append(
+            alt.Chart(line)
+            .mark_rule(strokeDash=[2, 2], color="#555", strokeWidth=2)
+            .encode(x="floor:Q", tooltip=[alt.Tooltip("what:N", title="")])
+        )
     direction = "higher is better" if higher_is_better(metric) else "lower is better"
     caption = "with 95% confidence intervals" if len(with_ci) else "(no confidence intervals on these rows)"
+    if floor is not None:
+        caption += "; dotted: verdict-only floor"
     return alt.layer(*layers).properties(height=alt.Step(24), title=f"{title} ({direction}) {caption}")
 
 

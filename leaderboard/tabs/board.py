@@ -232,4 +232,12 @@ def render(ctx: BoardContext) -> None:
             format_func=lb.metric_label,
             key=f"chart_metric:{task}",
         )
-        st.altair_chart(bar_chart(frame, metric or chart_metrics[0]), width="stretch")
+        chosen = metric or chart_metrics[0]
+        floor = lb.verdict_only_floor(entries, chosen)
+        st.altair_chart(bar_chart(frame, chosen, floor), width="stretch")
+        if floor is not None:
+            st.caption(
+                f"Dotted line: the verdict-only floor of {md_escape(lb.metric_label(chosen))} ({floor:.3f}), "
+                "what a model scores that only says 'This is a real/fake image.'; an explanation below it "
+                "adds nothing to its verdict."
+            )

@@ -22,7 +22,15 @@ from spotfake.leaderboard.loading import judge_scores
 from spotfake.leaderboard.tabs.context import BoardContext
 from spotfake.leaderboard.views import md_escape
 
-SHOW = ("all samples", "where the models disagree", "where any model is wrong")
+SHOW = (
+    "all samples",
+    "where the models disagree",
+    "where any model is wrong",
+    "wrong verdict, fluent explanation",
+)
+FLUENT_CSS = 0.7
+"""A wrong verdict whose explanation still scores at least this CSS (or a judge grade of 4-5) is the
+"wrong verdict, fluent explanation" case: text that reads well and argues for the wrong answer."""
 JUDGED_LOW = "where an explanation is judged low (1-2 of 5)"
 """Offered once a chosen run has judge grades (``spotfake judge``)."""
 MAX_MODELS = 4
@@ -44,18 +52,23 @@ def _fmt(value: Any) -> str:
 
 
 def explains(entry: lb.RunEntry) -> bool:
-    """Whether a run answers in words that were scored against references (ROUGE-L has a value)."""
-    return entry.results.get("metrics", {}).get("rouge_l") is not None and entry.kind != "baseline"
+    """Whether a run explains (an LMM, :func:`harness.model_kind.explains`) in words that were scored
+    against references (ROUGE-L has a value)."""
+    from spotfake.harness.model_kind import explains as kind_explains
+
+    return kind_explains(entry.kind) and entry.results.get("metrics", {}).get("rouge_l") is not None
 
 
 def default_models(runs: list[lb.RunEntry]) -> list[str]:
-    """Up to three runs that explain (best ROUGE-L first); runs that only classify fill the rest."""
+    """Up to three runs that explain (best ROUGE-L first); only when none explains, runs that classify."""
     clean = [e for e in runs if not e.perturbation]
     talking = sorted(
         (e for e in clean if explains(e)), key=lambda e: -float(e.results["metrics"].get("rouge_l") or 0.0)
     )
-    rest = [e for e in clean if e not in talking and e.kind != "baseline"]
-    return [e.key for e in [*talking, *rest, *runs]][:3] if runs else []
+    if talking:
+        return [e.key for e in talking][:3]
+    rest = [e for e in clean if e.kind != "baseline"]
+    return list(dict.fromkeys(e.key for e in [*rest, *runs]))[:3]  # each run once
 
 
 def kept_ids(
@@ -69,6 +82,12 @@ def kept_ids(
         return ids
     if show == JUDGED_LOW:
         return [i for i in ids if any(g.get(i, 5) <= 2 for g in (grades or {}).values())]
+    if show == SHOW[3]:
+        return [
+            i
+            for i in ids
+            if any(fluent_but_wrong(fr, i, (grades or {}).get(k, {})) for k, fr in frames.items())
+        ]
     keep = []
     for i in ids:
         verdicts = [fr.at[i, "verdict"] if i in fr.index else None for fr in frames.values()]
@@ -76,6 +95,16 @@ def kept_ids(
         if (show == SHOW[1] and len(set(verdicts)) > 1) or (show == SHOW[2] and any(wrong)):
             keep.append(i)
     return keep
+
+
+def fluent_but_wrong(frame: pd.DataFrame, sample_id: str, grades: dict[str, int]) -> bool:
+    """Whether a run's verdict on the sample is wrong while its explanation scores CSS >= FLUENT_CSS or a
+    judge grade of 4 or 5."""
+    if sample_id not in frame.index or truth(frame.at[sample_id, "correct"]) is not False:
+        return False
+    css = frame.at[sample_id, "css"] if "css" in frame.columns else None
+    fluent = css is not None and not (isinstance(css, float) and math.isnan(css)) and float(css) >= FLUENT_CSS
+    return fluent or grades.get(sample_id, 0) >= 4
 
 
 def _step(key: str, ids: list[str], delta: int) -> None:
