@@ -139,7 +139,7 @@ def test_both_mode_gives_the_generated_text_and_the_score(tiny_llava: Path, gene
 
 
 def test_continuation_token_handles_sentencepiece_and_byte_level_spaces() -> None:
-    from spotfake.adapters.fakevlm.tiny import DEFAULT_CORPUS
+    from fixtures.tiny_models import DEFAULT_CORPUS
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
