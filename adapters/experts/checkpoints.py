@@ -233,3 +233,43 @@ def require_file(path: str | Path | None, what: str, published: str, arg: str = 
     if not p.is_file():
         raise SpotfakeError(f"{what} not found: {p}; its authors publish it at {published}")
     return p
+
+
+def unpack_legacy_zip(path: Path, cache: Path) -> Path:
+    """The checkpoint inside a zip of exactly one file (the format ``torch.hub.load_state_dict_from_url``
+    unpacks, e.g. C2P-CLIP's release), extracted once under ``cache``; any other file is returned as is.
+    A modern torch file is a zip too, but of several entries, so it is never mistaken for one."""
+    import hashlib
+    import zipfile
+
+    if path.suffix.lower() != ".zip" or not zipfile.is_zipfile(path):
+        return path
+    with zipfile.ZipFile(path) as archive:
+        entries = [e for e in archive.infolist() if not e.is_dir()]
+        if len(entries) != 1 or len(archive.infolist()) != 1:
+            raise SpotfakeError(
+                f"{path}: expected a zip holding one checkpoint file, found {len(entries)} files"
+            )
+        entry = entries[0]
+        if entry.file_size > MAX_CHECKPOINT_BYTES:
+            raise SpotfakeError(
+                f"{path}: its checkpoint unpacks to {entry.file_size / 2**30:.1f} GiB; refusing"
+            )
+        stat = path.stat()
+        key = hashlib.sha256(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:24]
+        target = cache / "unzipped" / key / Path(entry.filename).name
+        if not target.is_file() or target.stat().st_size != entry.file_size:
+            import os
+            import shutil
+            import tempfile
+
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+            try:
+                with os.fdopen(fd, "wb") as out, archive.open(entry) as source:
+                    shutil.copyfileobj(source, out, 1 << 20)
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+    return target

@@ -25,10 +25,11 @@ import torch
 
 from spotfake.adapters.weights_hash import weight_files
 from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.io import cache_root
 
 from .base import ClassifierAdapter
 from .bundles import bundle_file
-from .checkpoints import CONTAINERS, load_checkpoint, require_file, state_dict_from
+from .checkpoints import CONTAINERS, load_checkpoint, require_file, state_dict_from, unpack_legacy_zip
 from .file_identity import combined_hash, files_sha256
 from .preprocess import Preprocess
 
@@ -83,9 +84,10 @@ class ExpertAdapter(ClassifierAdapter):
         strip: Sequence[str] = ("module.",),
         renames: Sequence[tuple[str, str]] = (),
     ) -> dict[str, torch.Tensor]:
-        """Read ``file`` safely (no arbitrary unpickling) as a flat state dict (see
+        """Read ``file`` safely (no arbitrary unpickling; a one-file zip as ``torch.hub`` publishes is
+        unpacked first) as a flat state dict (see
         :func:`~spotfake.adapters.experts.checkpoints.state_dict_from`) and count it in the identity."""
-        obj, _ = load_checkpoint(file)
+        obj, _ = load_checkpoint(unpack_legacy_zip(file, cache_root()))
         self.add_file(file)
         return state_dict_from(obj, file, containers=containers, strip=strip, renames=renames)
 
