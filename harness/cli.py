@@ -6,7 +6,6 @@ Bad input ends with one line on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import hashlib
 import logging
 import sys
@@ -17,6 +16,7 @@ from pathlib import Path
 from spotfake.harness import __version__
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.images import DEFAULT_MAX_PIXELS
+from spotfake.harness.metrics.selection import add_metrics_arg, check_expression, join_metrics_value
 from spotfake.harness.model_kind import MODEL_KINDS
 from spotfake.harness.run_identity import PLAIN_NAME
 from spotfake.harness.scoring import ScoringOptions
@@ -76,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a named set of tasks (spotfake list suites) and print its table; --data-root is then one "
         "folder holding a folder per task, or task=PATH pairs",
     )
+    add_metrics_arg(p_run)
     p_run.add_argument("--limit", type=int, help="evaluate only the first N samples of each task")
     p_run.add_argument(
         "--batch-size", type=int, help="samples per model call (default: the model's own, else 8)"
@@ -122,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="score into a folder that holds another run (its records are kept as samples.previous-*)",
     )
+    add_metrics_arg(p_score)
     _add_scoring_args(p_score)
     p_score.set_defaults(handler=cmd_score)
 
@@ -174,13 +176,10 @@ def cmd_list(args: argparse.Namespace) -> int:
     from spotfake.harness.registry import MODELS, TASKS
 
     if args.what == "metrics":
-        from spotfake.harness.metrics.registry import metric_def, metric_names
+        from spotfake.harness.metrics.selection import metric_listing
 
-        for name in metric_names():
-            if fnmatch.fnmatchcase(name, args.pattern):
-                m = metric_def(name)
-                direction = "higher" if m.higher_is_better else "lower"
-                print(f"{name:<14} {m.label:<16} {direction:<6} needs {m.needs:<10} {m.card}")
+        for line in metric_listing(args.pattern):
+            print(line)
         return 0
     if args.what == "suites":
         from spotfake.harness.registry import SUITES
@@ -234,7 +233,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from spotfake.harness.perturb import parse_perturbation
     from spotfake.harness.runner import RunOptions, run
     from spotfake.harness.table import leaderboard_table
-    from spotfake.harness.task import load_task, parse_task_args
+    from spotfake.harness.task import choose_metrics, load_task, parse_task_args
 
     perturbation = parse_perturbation(args.perturb)
     models = _split(args.model) or _embedded_models()
@@ -248,6 +247,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     _quiet_third_party()
     model_args = parse_model_args(args.model_args)
     task_args = parse_task_args(args.task_args)
+    check_expression(args.metrics)
     suite = None
     if args.suite:
         from spotfake.harness.suites.run import suite_tasks
@@ -257,6 +257,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         loaded = suite_tasks(suite, args.data_root, task_args)
     else:
         loaded = [load_task(t, args.data_root, task_args) for t in tasks]
+    loaded = [choose_metrics(t, args.metrics) for t in loaded]
     options = RunOptions(
         output_dir=Path(args.output_dir),
         batch_size=args.batch_size,
@@ -344,7 +345,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     responses = responses_from_predictions(
         iter_json_lines(path, what="predictions file"), f"predictions file {path}"
     )
-    task = load_task(args.task, args.data_root, parse_task_args(args.task_args))
+    task = load_task(args.task, args.data_root, parse_task_args(args.task_args), metrics=args.metrics)
     digest = hashlib.sha256()
     with open_regular(path, what="predictions file") as handle:
         for block in iter(lambda: handle.read(2**20), b""):
@@ -369,7 +370,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``spotfake`` console script."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(join_metrics_value(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="spotfake: %(levelname)s: %(message)s"
     )

@@ -130,6 +130,14 @@ def with_metrics(spec: TaskSpec, expression: str | None) -> TaskSpec:
     return dataclasses.replace(spec, metrics=chosen)
 
 
+def choose_metrics(task: LoadedTask, expression: str | None) -> LoadedTask:
+    """A loaded task whose ``spec.metrics`` a ``--metrics`` expression chose (:func:`with_metrics`), with
+    the expression kept in ``metrics_requested``; ``task`` itself without one."""
+    if not expression:
+        return task
+    return dataclasses.replace(task, spec=with_metrics(task.spec, expression), metrics_requested=expression)
+
+
 def load_spec_file(path: Path) -> TaskSpec:
     """Read one task YAML file."""
     try:

@@ -15,10 +15,19 @@ names; a list that ends up empty is an error too.
 
 from __future__ import annotations
 
+import argparse
+import fnmatch
 from collections.abc import Sequence
 
 from spotfake.harness.errors import SpotfakeError
-from spotfake.harness.metrics.registry import METRICS, metric_group, unknown_metric
+from spotfake.harness.metrics.registry import (
+    METRICS,
+    metric_def,
+    metric_group,
+    metric_group_names,
+    metric_names,
+    unknown_metric,
+)
 
 
 def expand(name: str, source: str = "") -> tuple[str, ...]:
@@ -75,11 +84,55 @@ def resolve_metrics(
         else:
             chosen.update(dict.fromkeys(m for m in members if m not in chosen))
     if not chosen:
-        raise SpotfakeError(f"{source}: {items if isinstance(items, str) else ','.join(items)!r} leaves no metric")
+        raise SpotfakeError(
+            f"{source}: {items if isinstance(items, str) else ','.join(items)!r} leaves no metric"
+        )
     return tuple(chosen)
 
 
-def check_expression(items: str | Sequence[str], *, source: str = "--metrics") -> None:
-    """Check every name of an expression (before any data is read or model built)."""
+def check_expression(items: str | Sequence[str] | None, *, source: str = "--metrics") -> None:
+    """Check every name of an expression (before any data is read or model built); None passes."""
+    if items is None:
+        return
     for _, name in parse_items(items, source):
         expand(name, source)
+
+
+def add_metrics_arg(parser: argparse.ArgumentParser, default: str = "the task's own list") -> None:
+    """The ``--metrics EXPR`` option of every command that chooses metrics."""
+    parser.add_argument(
+        "--metrics",
+        metavar="EXPR",
+        help=f"metrics and groups, comma-separated: a list replaces {default}, +name adds, -name removes "
+        "(e.g. +my_metric, detection,judged, -bleu4; spotfake list metrics)",
+    )
+
+
+def join_metrics_value(argv: Sequence[str]) -> list[str]:
+    """``--metrics -bleu4`` as ``--metrics=-bleu4``: argparse would take the leading "-" for an option."""
+    args, out, i = list(argv), [], 0
+    while i < len(args):
+        value = args[i + 1] if i + 1 < len(args) else ""
+        if args[i] == "--metrics" and value.startswith("-") and not value.startswith("--"):
+            out.append(f"--metrics={value}")
+            i += 2
+        else:
+            out.append(args[i])
+            i += 1
+    return out
+
+
+def metric_listing(pattern: str = "*") -> list[str]:
+    """``spotfake list metrics``: one line per metric (label, direction, needs, card), then per group."""
+    lines = []
+    for name in metric_names():
+        if fnmatch.fnmatchcase(name, pattern):
+            m = metric_def(name)
+            direction = "higher" if m.higher_is_better else "lower"
+            lines.append(f"{name:<14} {m.label:<16} {direction:<6} needs {m.needs:<10} {m.card}")
+    for name in metric_group_names():
+        if fnmatch.fnmatchcase(name, pattern):
+            group = metric_group(name)
+            assert group is not None
+            lines.append(f"{name:<14} group: {', '.join(group.metrics)}  ({group.description})")
+    return lines

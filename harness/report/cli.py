@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.extras import require
+from spotfake.harness.metrics.selection import add_metrics_arg, check_expression, resolve_metrics
 from spotfake.harness.perturb import Perturbation
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def register_report(parser: argparse.ArgumentParser) -> None:
     """Paper-ready tables (Markdown, LaTeX, CSV) and figures (PNG, SVG) from run folders."""
     parser.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folders, or folders holding them")
     parser.add_argument("--format", choices=["markdown", "latex", "csv"], default="markdown")
-    parser.add_argument("--metrics", help="comma-separated metric names (default: every metric with a value)")
+    add_metrics_arg(parser, default="every metric with a value")
     parser.add_argument("--figures", metavar="DIR", help="also write the figures (PNG and SVG) into DIR")
     parser.add_argument(
         "--suite", help="a suite's table (spotfake list suites): its rows, mean, std and worst"
@@ -58,10 +59,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     from spotfake.harness.report.runs import load_runs
     from spotfake.harness.report.tables import RENDERERS, build_tables, default_metrics
 
-    metrics = [m.strip() for m in (args.metrics or "").split(",") if m.strip()]
-    labels = _metric_labels(metrics)
+    check_expression(args.metrics)
     runs = load_runs([Path(p) for p in args.run_dirs], with_samples=bool(args.figures))
     results = [r.results for r in runs]
+    metrics = list(resolve_metrics(args.metrics, default_metrics(results))) if args.metrics else []
+    labels = _metric_labels(metrics)
     if args.suite:
         from spotfake.harness.suites.spec import get_suite
         from spotfake.harness.suites.table import suite_tables
@@ -102,9 +104,7 @@ def register_robustness(parser: argparse.ArgumentParser) -> None:
         metavar="SWEEP",
         help="an axis such as 'jpeg:95,85,75,60,50' or 'blur:0.5,1,2' (repeatable; docs/robustness.md)",
     )
-    parser.add_argument(
-        "--metrics", help=f"metrics in the tables (default: {','.join(DEFAULT_ROBUSTNESS_METRICS)})"
-    )
+    add_metrics_arg(parser, default=f"the tables' {','.join(DEFAULT_ROBUSTNESS_METRICS)}")
     parser.add_argument("--limit", type=int, help="evaluate only the first N samples")
     parser.add_argument("--batch-size", type=int, help="samples per model call (default: the model's own)")
     parser.add_argument("--workers", type=int, default=4, help="image-decoding threads")
@@ -119,16 +119,20 @@ def cmd_robustness(args: argparse.Namespace) -> int:
     from spotfake.harness.model import LazyModel, parse_model_args
     from spotfake.harness.robustness import plan, robustness_tables, sweep
     from spotfake.harness.runner import RunOptions
-    from spotfake.harness.task import load_task, parse_task_args
+    from spotfake.harness.task import choose_metrics, load_task, parse_task_args
 
     points = plan(args.perturb)
-    metrics = _split(args.metrics) or list(DEFAULT_ROBUSTNESS_METRICS)
+    metrics = list(DEFAULT_ROBUSTNESS_METRICS)
+    if args.metrics:
+        metrics = list(resolve_metrics(args.metrics, metrics))
     labels = _metric_labels(metrics)
     if args.batch_size is not None and args.batch_size < 1:
         raise SpotfakeError(f"--batch-size must be >= 1, got {args.batch_size}")
     models = _split(args.model)
     model_args = parse_model_args(args.model_args)
     task = load_task(args.task, args.data_root, parse_task_args(args.task_args))
+    missing = [m for m in metrics if m not in task.spec.metrics]  # the tables' metrics are computed too
+    task = choose_metrics(task, ",".join(f"+{m}" for m in missing) or None)
     options = RunOptions(
         output_dir=Path(args.output_dir),
         batch_size=args.batch_size,
