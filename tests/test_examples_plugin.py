@@ -9,6 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from conftest import TOY_TASK
 
 PLUGIN = """
@@ -145,3 +146,90 @@ def test_a_plugin_metric_is_listed_validated_and_reported_with_an_interval(tmp_p
     refused = spotfake(["run", "--model", "always-fake", "--task", str(unknown), "--quiet"], tmp_path, site)
     assert refused.returncode == 2
     assert "unknown metric 'fake_rat'" in refused.stderr and "fake_rate" in refused.stderr
+
+
+FIELD_PLUGIN = """
+from spotfake.harness.metrics import (
+    MetricDef,
+    RecordField,
+    mean_of_field,
+    per_record,
+    register_metric,
+    register_metric_group,
+)
+
+
+def confidence(record, references):
+    # how far the model's p(fake) is from a coin flip, per record (None without a score)
+    return None if record.score is None else abs(2 * record.score - 1)
+
+
+CONFIDENCE = RecordField("confidence", "number", per_record(confidence), "|2 p(fake) - 1|")
+
+
+def register() -> None:
+    register_metric(
+        MetricDef(
+            name="mean_confidence",
+            label="Confidence",
+            evaluate=mean_of_field("confidence"),
+            needs="scores",
+            card="mean distance of p(fake) from 0.5, doubled",
+            record_fields=(CONFIDENCE,),
+        )
+    )
+    register_metric_group("my_suite", ("acc", "auc", "mean_confidence"), description="what I report")
+"""
+
+
+def make_field_plugin(site: Path) -> None:
+    (site / "my_confidence").mkdir(parents=True)
+    (site / "my_confidence" / "__init__.py").write_text(textwrap.dedent(FIELD_PLUGIN))
+    info = site / "my_confidence-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: my-confidence\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[spotfake.metrics]\nconfidence = my_confidence:register\n")
+
+
+def read_lines(path: Path) -> list[dict]:  # type: ignore[type-arg]
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_a_plugin_metric_with_its_own_record_field_reaches_a_builtin_task(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    make_field_plugin(site)
+    listed = spotfake(["list", "metrics", "*confidence"], tmp_path, site)
+    assert listed.returncode == 0 and "mean_confidence" in listed.stdout, listed.stderr
+    run = ["run", "--model", "random", "--task", "demo", "--bootstrap", "50", "--quiet"]
+
+    added = spotfake([*run, "--metrics", "+mean_confidence", "--output-dir", "added"], tmp_path, site)
+    assert added.returncode == 0, added.stderr
+    folder = tmp_path / "added" / "random" / "demo"
+    records = read_lines(folder / "samples.jsonl")
+    assert all(r["fields"] == {"confidence": abs(2 * r["score"] - 1)} for r in records)
+    results = json.loads((folder / "results.json").read_text())
+    expected = sum(r["fields"]["confidence"] for r in records) / len(records)
+    assert results["metrics"]["mean_confidence"] == pytest.approx(expected)
+    low, high = results["ci"]["mean_confidence"]
+    assert low < expected < high
+    assert results["metrics"]["rouge_l"] is None and "acc" in results["metrics"]  # the task's own list stays
+
+    # records are read back and re-scored: a stored field is recomputed, never trusted
+    records[0]["fields"]["confidence"] = 99.0
+    (folder / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    again = spotfake([*run, "--metrics", "+mean_confidence", "--output-dir", "added"], tmp_path, site)
+    assert again.returncode == 0, again.stderr
+    rescored = json.loads((folder / "results.json").read_text())
+    assert rescored["metrics"]["mean_confidence"] == pytest.approx(expected)
+    assert read_lines(folder / "samples.jsonl")[0]["fields"]["confidence"] != 99.0
+
+    grouped = spotfake([*run, "--metrics", "calibration,my_suite", "--output-dir", "grouped"], tmp_path, site)
+    assert grouped.returncode == 0, grouped.stderr
+    results = json.loads((tmp_path / "grouped" / "random" / "demo" / "results.json").read_text())
+    chosen = {k for k in results["metrics"] if not k.startswith("n") and k != "unparsed_rate"}
+    assert chosen == {"ece", "brier", "acc", "auc", "mean_confidence"}
+    assert results["metrics"]["mean_confidence"] == pytest.approx(expected)
+
+    refused = spotfake([*run, "--metrics", "+my_suit", "--output-dir", "refused"], tmp_path, site)
+    assert refused.returncode == 2 and "did you mean 'my_suite'" in refused.stderr
+    assert not (tmp_path / "refused").exists()
