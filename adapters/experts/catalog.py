@@ -204,4 +204,22 @@ EXPERTS: list[ExpertRow] = [
         "CC BY-NC 4.0 (non-commercial)",
         "square resize 224 (cv2-style bicubic), CLIP norm",
     ),
+    ExpertRow(
+        "aide",
+        f"{_E}.aide:AIDE",
+        "AIDE: DCT-graded patches through SRM + ResNet-50s, plus a frozen CLIP ConvNeXt-XXL (Yan et al. 2025)",
+        "Yan et al., ICLR",
+        2025,
+        "MIT",
+        "whole image and 4 DCT-selected 32x32 patches, each resized to 256 (no antialias), ImageNet norm",
+    ),
+    ExpertRow(
+        "dda",
+        f"{_E}.dda:DDA",
+        "DDA: DINOv2 ViT-L/14 + LoRA rank 8 + linear head, dual data alignment (Chen et al. 2025)",
+        "Chen et al., NeurIPS",
+        2025,
+        "Apache-2.0",
+        "centre crop 336 (no resize), CLIP norm",
+    ),
 ]
