@@ -5,11 +5,14 @@ them, :func:`public_url` is the URL without them. :func:`stored_text` is the one
 (an answer or an error body) becomes part of a record: lone surrogates replaced, every known secret and
 anything shaped like a key masked, and only then cut to length, so a cut can never leave part of a key.
 :func:`public_args` is how ``--model-args`` are recorded: every URL in them without its credentials.
+:func:`mask_in_logs` masks secrets in what HTTP libraries log (httpx logs each request's full URL).
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
@@ -62,6 +65,28 @@ def public_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), urlencode(query), ""))
 
 
+def url_userinfo(url: str) -> list[str]:
+    """The user-info part of a URL (before the last ``@`` of its authority) and its pieces, found by
+    text alone, so even a URL no parser accepts gives up its credentials for masking."""
+    rest = url.strip().partition("://")[2]
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    if "@" not in authority:
+        return []
+    info = authority.rpartition("@")[0]
+    return sorted({info, *info.split(":", 1)} - {""}, key=len, reverse=True)
+
+
+def masked_url(url: str) -> str:
+    """``url`` as it may be printed in a message, parseable or not: user info and secret query values
+    masked (:func:`url_userinfo`, :func:`redact`)."""
+    text = url.strip()
+    info = url_userinfo(text)
+    if info:
+        scheme, _, rest = text.partition("://")
+        text = f"{scheme}://{MASK}@{rest.partition(info[0] + '@')[2]}"
+    return redact(text)
+
+
 def public_args(args: Mapping[str, Any]) -> dict[str, Any]:
     """``--model-args`` as recorded with results: every value that is a URL through :func:`public_url`."""
     return {k: public_url(v) if isinstance(v, str) and _URL.match(v.strip()) else v for k, v in args.items()}
@@ -89,3 +114,36 @@ def stored_text(text: str, secrets: Iterable[str] = (), limit: int | None = None
     if limit is not None and len(safe) > limit:
         return safe[:limit] + "..."
     return safe
+
+
+HTTP_LOGGERS = ("httpx", "httpcore")
+"""Loggers of the HTTP stack; httpx logs every request's URL, query string included, at INFO."""
+
+
+class _MaskingFilter(logging.Filter):
+    """Rewrites each record's message with :func:`redact` over the secrets registered so far."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+        self.lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        with self.lock:
+            secrets = list(self.secrets)
+        record.msg = redact(clean_text(record.getMessage()), secrets)
+        record.args = None
+        return True
+
+
+_FILTER = _MaskingFilter()
+
+
+def mask_in_logs(secrets: Iterable[str], loggers: Iterable[str] = HTTP_LOGGERS) -> None:
+    """Mask ``secrets`` (and every key-shaped text) in all later records of ``loggers`` (idempotent)."""
+    with _FILTER.lock:
+        _FILTER.secrets.update(s for s in secrets if s)
+    for name in loggers:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)

@@ -57,30 +57,41 @@ JUDGE_FILE = "judge.jsonl"
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
-def _judged(path: str, mtime: int) -> dict[str, int]:
-    from spotfake.harness.jsonio import iter_json_lines
+def _judged(path: str, mtime: int) -> dict[str, tuple[int, str]]:
+    from spotfake.harness.judge.grades import read_grades
 
-    scores: dict[str, int] = {}
-    for _, obj in iter_json_lines(Path(path), what="judge file"):
-        if not isinstance(obj, dict) or obj.get("status") != "ok":
+    scores: dict[str, tuple[int, str]] = {}
+    for sid, obj in read_grades(Path(path).parent).items():
+        if obj.get("status") != "ok":
             continue  # judge failures and errors have no grade
-        sid, score = obj.get("id"), obj.get("score")
+        score, graded = obj.get("score"), obj.get("answer_sha256")
         if (
-            isinstance(sid, str)
-            and isinstance(score, int)
+            isinstance(score, int)
             and not isinstance(score, bool)
             and 1 <= score <= 5
+            and isinstance(graded, str)
         ):
-            scores[sid] = score
+            scores[sid] = (score, graded)
     return scores
 
 
 def judge_scores(entry: lb.RunEntry) -> dict[str, int]:
-    """The judge's 1-5 grade of each judged sample of a run (empty when unjudged or unreadable)."""
+    """The judge's 1-5 grade of each judged sample of a run (empty when unjudged or unreadable); a grade
+    of another answer text than the one recorded now (answers replaced since) is left out."""
+    from spotfake.harness.judge.grades import answer_sha256
+
     path = entry.folder / JUDGE_FILE
     if not path.is_file():
         return {}
     try:
-        return _judged(str(path), mtime_ns(path))
+        graded = _judged(str(path), mtime_ns(path))
+        responses = samples_of(entry)["response"]
+        return {
+            sid: score
+            for sid, (score, sha) in graded.items()
+            if sid in responses.index
+            and isinstance(responses[sid], str)
+            and answer_sha256(responses[sid]) == sha
+        }
     except Exception:  # a broken judge file loses the grades, never the viewer
         return {}

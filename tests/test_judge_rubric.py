@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -57,23 +58,24 @@ def test_invalid_grades_are_failures_not_guesses(text: str) -> None:
 
 
 def test_prompt_is_deterministic_and_versioned() -> None:
-    a = render_prompt("fake", "Six fingers.", ["This is a fake image. Six fingers."], with_image=True)
-    assert a == render_prompt("fake", "Six fingers.", ["This is a fake image. Six fingers."], with_image=True)
-    assert "Detector verdict: fake" in a and "<<<\nSix fingers.\n>>>" in a
+    refs = ["This is a fake image. Six fingers."]
+    a = render_prompt("fake", "Six fingers.", refs, with_image=True, tag="t0")
+    assert a == render_prompt("fake", "Six fingers.", refs, with_image=True, tag="t0")
+    assert "Detector verdict: fake" in a and '\nBEGIN-t0\n"Six fingers."\nEND-t0\n' in a
     assert "(none given" in render_prompt("real", "x", [], with_image=False)
     assert len(prompt_sha256()) == 64 and RUBRIC_VERSION
 
 
 def test_cache_key_changes_with_each_part(tmp_path) -> None:
     base = dict(
-        judge_model="m", rubric_version="1", prompt_sha256="p", sample_id="s", response="r",
+        endpoint="http://127.0.0.1:1/v1", judge_model="m", rubric_version="1", prompt_sha256="p", sample_id="s", response="r",
         references=["ref"], image=True,
     )  # fmt: skip
     keys = {cache_key(**base)}  # type: ignore[arg-type]
-    for field, other in [("judge_model", "m2"), ("rubric_version", "2"), ("prompt_sha256", "q"),
+    for field, other in [("endpoint", "http://127.0.0.1:2/v1"), ("judge_model", "m2"), ("rubric_version", "2"), ("prompt_sha256", "q"),
                          ("sample_id", "t"), ("response", "r2"), ("references", ["x"]), ("image", False)]:  # fmt: skip
         keys.add(cache_key(**{**base, field: other}))  # type: ignore[arg-type]
-    assert len(keys) == 8
+    assert len(keys) == 9
 
 
 def test_cache_survives_a_torn_last_line(tmp_path) -> None:
@@ -113,19 +115,22 @@ def _record(i: int, correct: bool | None, text: str | None = "because", category
     return Record(id=f"s{i}", label="fake", category=category, response=text, verdict="fake", correct=correct)
 
 
-def test_gating_zeroes_wrong_verdicts_and_failures_are_left_out() -> None:
+def test_gating_zeroes_wrong_verdicts_and_failures_count_the_lowest_grade() -> None:
     records = [_record(0, True), _record(1, False), _record(2, True, text=None), _record(3, True)]
     values = {"s0": 1.0, "s1": 1.0, "s3": None}  # s3: a judge failure
     cols = judge_columns(records, values)
-    assert cols[:, 0].tolist() == [1, 1, 1, 0]  # s2 (no text) counts 0; s3 is left out
+    assert cols[:, 0].tolist() == [1, 1, 1, 1] and cols[:, 1].tolist() == [1, 1, 0, 0]  # s2, s3 count 0
     summary = judge_summary(records, values, n_bootstrap=200)
     metrics = summary["metrics"]
-    assert metrics["judge"] == pytest.approx(2 / 3)  # type: ignore[index]
-    assert metrics["judge_gated"] == pytest.approx(1 / 3)  # type: ignore[index]
+    assert metrics["judge"] == pytest.approx(2 / 4)  # type: ignore[index]
+    assert metrics["judge_gated"] == pytest.approx(1 / 4)  # type: ignore[index]
     assert metrics["n_judged"] == 2 and metrics["n_judge_failures"] == 1  # type: ignore[index]
+    assert metrics["judge_failure_rate"] == pytest.approx(1 / 3)  # type: ignore[index]
     lo, hi = summary["ci"]["judge"]  # type: ignore[index]
-    assert 0.0 <= lo <= 2 / 3 <= hi <= 1.0
-    assert summary["per_category"]["c"]["judge_gated"] == pytest.approx(1 / 3)  # type: ignore[index]
+    assert 0.0 <= lo <= 2 / 4 <= hi <= 1.0
+    assert summary["per_category"]["c"]["judge_gated"] == pytest.approx(1 / 4)  # type: ignore[index]
+    withheld = judge_summary(records, {"s0": 1.0, "s1": 1.0}, n_bootstrap=10)["metrics"]  # s3 never graded
+    assert withheld["judge"] is None and withheld["n_judge_errors"] == 1  # type: ignore[index]
 
 
 def test_no_text_at_all_gives_no_judge_value() -> None:
@@ -168,7 +173,10 @@ def test_a_perturbed_run_shows_the_judge_the_perturbed_image(tmp_path) -> None:
     url = grader.body(clean)["messages"][0]["content"][0]["image_url"]["url"]
     assert url.startswith("data:image/png;base64,")
     assert url != grader.body(jpeg)["messages"][0]["content"][0]["image_url"]["url"]
-    assert grader.body(clean) == grader.body(clean)  # deterministic bytes
+    first, second = (grader.body(clean)["messages"][0]["content"] for _ in range(2))
+    assert first[:-1] == second[:-1]  # the same image bytes; the text differs only in its block's tag
+    tags = [re.search(r"\nBEGIN-(\w+)\n", part["text"]).group(1) for part in (first[-1], second[-1])]  # type: ignore[union-attr]
+    assert tags[0] != tags[1] and first[-1]["text"].replace(tags[0], tags[1]) == second[-1]["text"]
 
 
 def test_an_unreadable_image_is_a_sample_error_without_a_request(tmp_path) -> None:

@@ -78,7 +78,7 @@ def test_judge_fills_metrics_then_a_second_call_sends_nothing(
         assert all(name in group for group in results["breakdowns"]["generator"].values())
     assert metrics["judge_gated"] <= metrics["judge"]
     judge = results["scoring"]["judge"]
-    assert judge["endpoint_host"].startswith("127.0.0.1:") and judge["rubric_version"] == "1"
+    assert judge["endpoint_host"].startswith("127.0.0.1:") and judge["rubric_version"] == "2"
     assert len(judge["prompt_sha256"]) == 64 and judge["usage"]["total_tokens"] > 0
     lines = _lines(run_dir / "judge.jsonl")
     assert len(lines) == 480 and len({line["id"] for line in lines}) == 480

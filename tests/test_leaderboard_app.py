@@ -13,6 +13,7 @@ import pytest
 from fixtures.leaderboard.board import BoardPaths, build_board, copy_run
 from streamlit.testing.v1 import AppTest
 
+from spotfake.harness.judge.grades import answer_sha256
 from spotfake.leaderboard.app import TABS
 
 pytestmark = pytest.mark.xdist_group("leaderboard_app")
@@ -218,13 +219,17 @@ def test_the_viewer_filters_explanations_the_judge_graded_low(board: BoardPaths,
     runs = tmp_path / "runs"
     shutil.copytree(board.runs_dir, runs)
     folder = runs / "explainer" / TASK
-    ids = [json.loads(line)["id"] for line in (folder / "samples.jsonl").read_text().splitlines()]
+    records = [json.loads(line) for line in (folder / "samples.jsonl").read_text().splitlines()]
+    ids = [r["id"] for r in records]
+    graded = {r["id"]: answer_sha256(r["response"]) for r in records}  # the answers the grades are of
     grades = [
         {"id": ids[3], "judge": 0.0, "score": 1, "status": "ok"},
+        {"id": ids[5], "judge": 0.0, "score": 1, "status": "ok", "answer_sha256": answer_sha256("replaced")},
         {"id": ids[7], "judge": 0.25, "score": 2, "status": "ok"},
         {"id": ids[9], "judge": None, "score": None, "status": "judge_failure"},
         *({"id": i, "judge": 1.0, "score": 5, "status": "ok"} for i in ids[10:]),
     ]
+    grades = [{"answer_sha256": graded[g["id"]], **g} for g in grades]  # ids[5]: a grade of an older answer
     (folder / "judge.jsonl").write_text("".join(json.dumps(g) + "\n" for g in grades))
     at = _app(BoardPaths(board.results_dir, runs, board.data_root, board.task, []), "Explanations")
     at.multiselect(key="explain_models:" + TASK).set_value([str(folder)]).run()

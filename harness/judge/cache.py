@@ -1,8 +1,10 @@
 """The judge's disk cache: one JSON line per graded explanation, appended and fsync'ed as it arrives.
 
-A key is the sha256 of (judge model, rubric version, prompt sha256, sample id, response sha256,
-reference sha256, image shown or not), so the same explanation graded under the same rubric is never
-sent twice, and any change of rubric, template, answer or reference asks again. Lines are appended with
+A key is the sha256 of (judge endpoint, judge model, rubric version, prompt sha256, sample id, response
+sha256, reference sha256, image shown or not), so the same explanation graded by the same judge under the
+same rubric is never sent twice, and any change of judge, rubric, template, answer or reference asks
+again. The endpoint is the base URL without its credentials (:func:`harness.redaction.public_url`): one
+model name served at two places is two judges. Lines are appended with
 one ``write`` on a file opened for appending, so several judge processes can share a cache; a line torn
 by a kill is skipped on reading. A grade failure (a reply that was twice not a valid grade) is cached
 too (temperature 0 answers the same); transport failures are not, so a rerun retries them.
@@ -28,6 +30,7 @@ def sha256_text(text: str) -> str:
 
 def cache_key(
     *,
+    endpoint: str,
     judge_model: str,
     rubric_version: str,
     prompt_sha256: str,
@@ -37,9 +40,11 @@ def cache_key(
     image: bool,
     perturbation: str | None = None,
 ) -> str:
-    """The cache key of one judge request (hex sha256 of its identity, never of secrets); a perturbed
-    run's images differ from the clean ones, so its perturbation spec is part of the key."""
+    """The cache key of one judge request (hex sha256 of its identity, never of secrets: ``endpoint`` is
+    the public base URL); a perturbed run's images differ from the clean ones, so its perturbation spec is
+    part of the key."""
     identity = [
+        endpoint,
         judge_model,
         rubric_version,
         prompt_sha256,

@@ -81,10 +81,18 @@ def cmd_judge(args: argparse.Namespace) -> int:
         shown = ", ".join(
             f"{k} {m[k]:.3f}" if isinstance(m.get(k), float) else f"{k} -" for k in ("judge", "judge_gated")
         )
+        rate = m.get("judge_failure_rate")
         print(
-            f"{folder}: {shown}; judged {m['n_judged']}, failures {m['n_judge_failures']}; "
-            f"{outcome.requests} requests, {outcome.cache_hits} from cache"
+            f"{folder}: {shown}; judged {m['n_judged']}, failures {m['n_judge_failures']}"
+            + (f" ({rate:.1%}, counted as the lowest grade)" if rate else "")
+            + f"; {outcome.requests} requests, {outcome.cache_hits} from cache"
         )
+        if m.get("n_judge_errors"):
+            print(
+                f"{folder}: {m['n_judge_errors']} explanation(s) not graded (no answer from the judge): "
+                "judge metrics withheld; rerun to grade them",
+                file=sys.stderr,
+            )
     return 0
 
 
@@ -119,6 +127,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"  AUC {name:<24} {fmt(value)}")
     for name, value in report["kendall_tau"].items():
         print(f"  Kendall tau with {name:<9} {fmt(value)}")
+    probes = report["injection"]
+    print(f"  injection probes {probes['n_probes']}: agreement {fmt(probes['agreement'])}, "
+          f"raised {fmt(probes['raised'])} (an appended instruction to give 5)")  # fmt: skip
     return 0
 
 

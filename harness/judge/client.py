@@ -31,7 +31,7 @@ from spotfake.harness.chat_client.completions import (
 )
 from spotfake.harness.chat_client.transport import GaveUp, Limits, post_with_retries
 from spotfake.harness.errors import SpotfakeError
-from spotfake.harness.redaction import stored_text, url_secrets
+from spotfake.harness.redaction import mask_in_logs, stored_text, url_secrets
 
 KEY_VARIABLES = ("SPOTFAKE_JUDGE_API_KEY", "OPENAI_API_KEY")
 FATAL_HINTS = {
@@ -111,7 +111,13 @@ class JudgeClient:
         key, variable = api_key()
         self._headers = request_headers(key, variable, "judge", JudgeStop)
         self._secrets = [s for s in (key, *url_secrets(base_url)) if s]
+        mask_in_logs(self._secrets)  # httpx logs each request's URL, query string included
         self._rng = random.Random(seed)
+
+    @property
+    def secrets(self) -> list[str]:
+        """The texts masked in everything stored or printed: the API key and the URL's credentials."""
+        return list(self._secrets)
 
     async def complete(self, client: httpx.AsyncClient, body: Mapping[str, Any]) -> Completion:
         """Send ``body`` with retries; a request-level failure is ``Completion(text=None, error=...)``.

@@ -4,11 +4,16 @@
 (reference, model and mismatched explanations). It knows nothing of run folders. Requests run as
 asyncio tasks on one :class:`~spotfake.harness.chat_client.transport.Session` (``concurrency`` at a
 time); building a request (reading and encoding images) and writing the cache run on its threads.
+
+Every text of an entry (a rationale, an error) is cleaned and redacted before it is cached, written or
+returned (:func:`reply_entry`, :func:`safe_entry`): a judge that echoes the API key, literally or as JSON
+escapes that only parsing decodes, or sends a lone surrogate, never reaches a file.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,9 +32,49 @@ from spotfake.harness.judge.rubric import (
     render_prompt,
 )
 from spotfake.harness.judge.settings import JudgeSettings
+from spotfake.harness.redaction import public_url, stored_text
 
 GRADE_ATTEMPTS = 2
 """A reply that is not a valid grade is asked once more, then recorded as a judge failure."""
+RATIONALE_LIMIT = 2000
+"""Characters of a rationale kept (after redaction)."""
+SHOWN_REPLY = 160
+"""Characters of a reply that was no grade shown in its error (after redaction)."""
+TEXT_FIELDS = ("rationale", "error")
+
+
+def reply_entry(text: str, secrets: Sequence[str]) -> dict[str, object]:
+    """The entry of one judge reply: ``{"status": "ok", "score", "value", "rationale", "criteria"}`` or
+    ``{"status": "judge_failure", "error"}``. The rationale is cleaned and redacted after JSON decoding
+    (an escaped key is masked too), then cut; the error shows the reply re-encoded the same way."""
+    grade = parse_grade(text)
+    if grade is not None:
+        return {
+            "status": "ok",
+            "score": grade.score,
+            "value": grade.value,
+            "rationale": stored_text(grade.rationale, secrets, RATIONALE_LIMIT),
+            "criteria": grade.criteria,
+        }
+    try:
+        shown = json.dumps(
+            json.loads(text), ensure_ascii=False
+        )  # escapes decoded: a key shows, then is masked
+    except (ValueError, RecursionError):
+        shown = text
+    error = f"not a grade (score 1..5 and rationale): {stored_text(shown, secrets, SHOWN_REPLY)!r}"
+    return {"status": "judge_failure", "error": stored_text(error, secrets)}
+
+
+def safe_entry(entry: dict[str, object], secrets: Sequence[str]) -> dict[str, object]:
+    """``entry`` with its texts cleaned and redacted (for entries read back from a cache written by an
+    earlier version or by hand)."""
+    out = dict(entry)
+    for name in TEXT_FIELDS:
+        value = out.get(name)
+        if isinstance(value, str):
+            out[name] = stored_text(value, secrets)
+    return out
 
 
 @dataclass(frozen=True)
@@ -82,12 +127,14 @@ class Grader:
         self.settings = settings
         self.cache = JudgeCache(cache_dir)
         self.client = JudgeClient(settings.base_url, settings.client)
+        self.endpoint = public_url(settings.base_url)
         self.prompt_sha = prompt_sha256()
         self.tally = Tally()
 
     def key(self, job: Job) -> str:
-        """The cache key of ``job`` under this judge."""
+        """The cache key of ``job`` under this judge (endpoint and model)."""
         return cache_key(
+            endpoint=self.endpoint,
             judge_model=self.settings.model,
             rubric_version=RUBRIC_VERSION,
             prompt_sha256=self.prompt_sha,
@@ -99,7 +146,7 @@ class Grader:
         )
 
     def body(self, job: Job) -> dict[str, Any]:
-        """The chat-completions request for ``job``."""
+        """The chat-completions request for ``job`` (its explanation block has a fresh random tag)."""
         prompt = render_prompt(
             job.verdict, job.explanation, job.references, with_image=self.settings.image and bool(job.images)
         )
@@ -110,38 +157,29 @@ class Grader:
         """The entry for one job: from the cache, or from the judge (then cached unless it was a transport
         failure). Keys: ``status`` (ok | judge_failure | error), ``score``, ``value``, ``rationale``,
         ``criteria``, ``error``, ``usage``, ``cached``."""
+        secrets = self.client.secrets
         key = self.key(job)
         hit = self.cache.get(key)
         if hit is not None:
             self.tally.add(hits=1)
-            return {**hit, "cached": True}
+            return {**safe_entry(hit, secrets), "cached": True}
         try:
             body = await session.in_thread(self.body, job)
         except SampleError as exc:
-            return {"status": "error", "error": str(exc), "cached": False}
+            return {"status": "error", "error": stored_text(str(exc), secrets), "cached": False}
         usage: dict[str, int] = {}
-        last_error = ""
+        entry: dict[str, Any] = {}
         for _ in range(GRADE_ATTEMPTS):
             done = await self.client.complete(session.client(), body)
             self.tally.add(requests=done.attempts, usage=done.usage)
             for k, v in done.usage.items():
                 usage[k] = usage.get(k, 0) + v
             if done.text is None:
-                return {"status": "error", "error": done.error, "usage": usage, "cached": False}
-            grade = parse_grade(done.text)
-            if grade is not None:
-                entry = {
-                    "status": "ok",
-                    "score": grade.score,
-                    "value": grade.value,
-                    "rationale": grade.rationale,
-                    "criteria": grade.criteria,
-                    "usage": usage,
-                }
-                await session.in_thread(self.cache.put, key, entry)
-                return {**entry, "cached": False}
-            last_error = f"not a grade (score 1..5 and rationale): {done.text[:160]!r}"
-        entry = {"status": "judge_failure", "error": last_error, "usage": usage}
+                error = stored_text(done.error or "no reply", secrets)
+                return {"status": "error", "error": error, "usage": usage, "cached": False}
+            entry = {**reply_entry(done.text, secrets), "usage": usage}
+            if entry["status"] == "ok":
+                break
         await session.in_thread(self.cache.put, key, entry)
         return {**entry, "cached": False}
 
@@ -157,7 +195,7 @@ class Grader:
                 pending.append(i)
             else:
                 self.tally.add(hits=1)
-                results[i] = {**hit, "cached": True}
+                results[i] = {**safe_entry(hit, self.client.secrets), "cached": True}
         if not pending:
             return results
         concurrency = self.settings.concurrency

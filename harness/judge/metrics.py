@@ -3,9 +3,14 @@
 Metric card: judge.
     Definition: the mean judge value over the samples of the task, where a sample's value is the judge's
     1..5 grade mapped to 0..1 as ``(score - 1) / 4``; a sample without an explanation (no text, a failed
-    or missing answer) counts 0; a judge failure (a reply that was not a valid grade, twice) is left out
-    of the mean and counted in ``n_judge_failures``, never guessed. None when the model gave no text at
-    all (experts). Range [0, 1], higher is better.
+    or missing answer) counts 0; a judge failure (the judge answered, twice, with no valid grade: the
+    explanation made it fail) counts as the lowest grade, 0, so text that breaks the judge can never
+    raise a mean. A sample the judge could not be asked about (a transport error after every retry, an
+    unreadable image) withholds the metric (None) until a rerun grades it. The mean is over the samples
+    the run holds (a ``--limit`` run's own). Counts ``n_judged`` (valid grades), ``n_judge_failures``
+    (every explanation without a grade), ``n_judge_errors`` (those never answered) and
+    ``judge_failure_rate`` (``n_judge_failures`` over the explanations) are reported beside it.
+    None when the model gave no text at all (experts). Range [0, 1], higher is better.
     Citation: judged explanations as in LOKI (Ye et al., 2024) and FakeBench (Li et al., 2024).
 
 Metric card: judge_gated.
@@ -34,7 +39,7 @@ from spotfake.harness.metrics.types import FloatArray
 from spotfake.harness.types import Record
 
 JUDGE_METRICS = ("judge", "judge_gated")
-JUDGE_COUNTS = ("n_judged", "n_judge_failures")
+JUDGE_COUNTS = ("n_judged", "n_judge_failures", "n_judge_errors", "judge_failure_rate")
 
 N, SUM, GATED_N, GATED_SUM = range(4)
 
@@ -47,14 +52,17 @@ def has_explanation(record: Record) -> bool:
 def judge_columns(records: Sequence[Record], values: Mapping[str, float | None]) -> FloatArray:
     """(n, 4) matrix: in-population indicator and value, gated indicator and gated value per record.
 
-    ``values`` maps sample id -> judge value in [0, 1], or None for a judge failure (left out).
+    ``values`` maps sample id -> judge value in [0, 1], or None for a judge failure (counted as the
+    lowest grade, 0); an explained record without an entry was not graded and is left out here
+    (:func:`judge_summary` then withholds the metrics).
     """
     cols = np.zeros((len(records), 4), dtype=np.float64)
     for i, rec in enumerate(records):
         if has_explanation(rec):
-            if rec.id not in values or values[rec.id] is None:
-                continue  # a judge failure (or not judged yet): never guessed
-            value = float(values[rec.id])  # type: ignore[arg-type]
+            if rec.id not in values:
+                continue  # never graded: withheld by judge_summary, never guessed
+            graded = values[rec.id]
+            value = 0.0 if graded is None else float(graded)
         else:
             value = 0.0
         cols[i, N] = 1.0
@@ -102,7 +110,7 @@ def judge_metric_defs() -> list[MetricDef]:
             label="Judge",
             evaluate=_evaluator("judge"),
             needs="references",
-            card="LMM judge grade of the explanation, (score-1)/4; judge failures left out (spotfake judge)",
+            card="LMM judge grade of the explanation, (score-1)/4; a judge failure counts 0 (spotfake judge)",
         ),
         MetricDef(
             name="judge_gated",
@@ -142,12 +150,19 @@ def judge_summary(
     Returns ``{"metrics": {...}, "ci": {...}, "per_category": {cat: {...}}, "breakdowns": {field: {v:
     {...}}}}``, ready to merge into ``results.json``. Resamples are the records' own draws
     (:func:`harness.metrics.bootstrap.resample_counts`), seeded like every other interval.
+    ``values`` as for :func:`judge_columns`: a None is a judge failure (the lowest grade), a missing id an
+    explanation never graded, which withholds both metrics (None, no interval or groups) while the counts
+    say how many.
     """
     explained = [r for r in records if has_explanation(r)]
     metrics: dict[str, float | int | None] = {m: None for m in JUDGE_METRICS}
-    metrics["n_judged"] = sum(values.get(r.id) is not None for r in explained)
-    metrics["n_judge_failures"] = len(explained) - int(metrics["n_judged"] or 0)
-    if not explained:
+    n_judged = sum(values.get(r.id) is not None for r in explained)
+    n_errors = sum(r.id not in values for r in explained)
+    metrics["n_judged"] = n_judged
+    metrics["n_judge_failures"] = len(explained) - n_judged
+    metrics["n_judge_errors"] = n_errors
+    metrics["judge_failure_rate"] = (len(explained) - n_judged) / len(explained) if explained else None
+    if not explained or n_errors:
         return {"metrics": metrics, "ci": {}, "per_category": {}, "breakdowns": {}}
     inputs = JudgeInputs(records, answer_kind, values)
     n = len(records)

@@ -7,24 +7,28 @@ the metrics ``judge`` and ``judge_gated`` (value, bootstrap interval, per-catego
 values, counts ``n_judged`` / ``n_judge_failures``) and ``scoring.judge`` (judge model, endpoint host,
 rubric version, prompt sha256, tokens used). Everything is written only once every grade is in; a stop
 or a kill leaves finished grades in the cache, and the same command resumes from there.
+
+The run folder is locked for the whole of it (:class:`harness.locking.FolderLock`, as ``spotfake run``
+and ``spotfake score`` lock it): a judge never starts on a folder another writer holds, and no writer
+starts while it works. ``results.json`` is read again just before it is written, and a file that changed
+meanwhile (a writer that does not lock) is kept: the judge stops with one line, its grades cached. A
+``--limit`` run is judged over the samples it ran.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.judge.grader import Grader, Job
-from spotfake.harness.judge.metrics import has_explanation, judge_summary
+from spotfake.harness.judge.grades import JUDGE_FILE, grade_line
+from spotfake.harness.judge.metrics import has_explanation, judge_summary, without_judge
 from spotfake.harness.judge.settings import JudgeSettings
 from spotfake.harness.results_contract import Results
 from spotfake.harness.task import LoadedTask
 from spotfake.harness.types import Record
-
-JUDGE_FILE = "judge.jsonl"
 
 
 @dataclass
@@ -41,8 +45,10 @@ def load_run(
     folder: Path, data_root: str | None, task: LoadedTask | str | None = None
 ) -> tuple[Results, list[Record], LoadedTask]:
     """``(results, complete records in task order, loaded task)`` of a run folder. ``task``: the task
-    (loaded, or a name or YAML path) when the run's own task name is not registered (a task YAML file)."""
+    (loaded, or a name or YAML path) when the run's own task name is not registered (a task YAML file).
+    A ``--limit`` run's task is cut to the samples it ran (``settings.limit``), as the run cut it."""
     from spotfake.harness.results import RESULTS_FILE, SAMPLES_FILE, read_records, read_results
+    from spotfake.harness.runner import limited
     from spotfake.harness.scoring import complete_records
     from spotfake.harness.task import load_task
 
@@ -62,12 +68,23 @@ def load_run(
             f"{folder}: the task data differs from the run's (fingerprint {task.data_fingerprint} vs "
             f"{wanted}); pass the --data-root the run used"
         )
+    task = limited(task, _limit(results, folder))
     found = {r.id: r for r in read_records(folder / SAMPLES_FILE)}
     known = {s.id for s in task.samples}
     unknown = next((sid for sid in found if sid not in known), None)
     if unknown is not None:
         raise SpotfakeError(f"{folder / SAMPLES_FILE}: sample {unknown!r} is not in task {info['name']}")
     return results, complete_records(task, found, results.get("run_key")), task
+
+
+def _limit(results: Results, folder: Path) -> int | None:
+    """The run's ``--limit`` (``settings.limit``), or None."""
+    limit = (results.get("settings") or {}).get("limit")
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise SpotfakeError(f"{folder}: settings.limit must be a positive integer or null, got {limit!r}")
+    return limit
 
 
 def jobs_of(records: list[Record], task: LoadedTask, perturbation: str | None = None) -> list[Job]:
@@ -87,11 +104,11 @@ def jobs_of(records: list[Record], task: LoadedTask, perturbation: str | None = 
     ]
 
 
-def merge_summary(results: Results, summary: dict[str, Any], judge: dict[str, Any]) -> None:
-    """Put the judge summary and ``scoring.judge`` into ``results`` (in place; earlier judge values go)."""
+def merge_summary(results: Results, summary: dict[str, Any], judge: dict[str, Any]) -> Results:
+    """``results`` with the judge summary and ``scoring.judge``; every earlier judge value is dropped first
+    (a withheld metric leaves no stale interval or group behind)."""
+    results = without_judge(results)
     results["metrics"].update(summary["metrics"])
-    for name in ("judge", "judge_gated"):
-        results["ci"].pop(name, None)
     results["ci"].update(summary["ci"])
     for category, values in summary["per_category"].items():
         results["per_category"].setdefault(category, {}).update(values)
@@ -100,6 +117,7 @@ def merge_summary(results: Results, summary: dict[str, Any], judge: dict[str, An
         for value, metrics in groups.items():
             target.setdefault(value, {}).update(metrics)
     results.setdefault("scoring", {})["judge"] = judge
+    return results
 
 
 def judge_run(
@@ -111,9 +129,26 @@ def judge_run(
     task: LoadedTask | str | None = None,
 ) -> JudgeOutcome:
     """Grade the explanations of one run folder and update its ``results.json`` (see the module doc)."""
-    from spotfake.harness.io import atomic_write_text
-    from spotfake.harness.results import write_results
+    from spotfake.harness.locking import FolderLock
+    from spotfake.harness.results import RESULTS_FILE
 
+    if not (folder / RESULTS_FILE).is_file():
+        load_run(folder, data_root, task)  # the one-line refusal, before a lock file is made
+    with FolderLock(folder, what="run folder"):
+        return _judge_locked(folder, settings, cache_dir, data_root, task)
+
+
+def _judge_locked(
+    folder: Path,
+    settings: JudgeSettings,
+    cache_dir: Path,
+    data_root: str | None,
+    task: LoadedTask | str | None,
+) -> JudgeOutcome:
+    from spotfake.harness.io import atomic_write_text
+    from spotfake.harness.results import RESULTS_FILE, write_results
+
+    read_bytes = (folder / RESULTS_FILE).read_bytes()
     results, records, task = load_run(folder, data_root, task)
     perturbation = results.get("perturbation")
     jobs = jobs_of(records, task, perturbation["spec"] if perturbation else None)
@@ -123,21 +158,13 @@ def judge_run(
     lines = []
     usage: dict[str, int] = {}
     for job, entry in zip(jobs, entries, strict=True):
-        ok = entry.get("status") == "ok"
-        values[job.sample_id] = float(entry["value"]) if ok else None
+        if entry.get("status") == "ok":
+            values[job.sample_id] = float(entry["value"])
+        elif entry.get("status") == "judge_failure":
+            values[job.sample_id] = None  # the lowest grade; transport errors stay out (withheld)
         for k, v in (entry.get("usage") or {}).items():
             usage[k] = usage.get(k, 0) + int(v)
-        line = {
-            "id": job.sample_id,
-            "judge": values[job.sample_id],
-            "score": entry.get("score"),
-            "status": entry.get("status"),
-            "rationale": entry.get("rationale"),
-            "criteria": entry.get("criteria"),
-            "error": entry.get("error"),
-        }
-        lines.append(json.dumps(line, ensure_ascii=False, allow_nan=False))
-    atomic_write_text(folder / JUDGE_FILE, "".join(f"{line}\n" for line in lines))
+        lines.append(grade_line(job.sample_id, job.explanation, entry))
     boot = (results.get("scoring") or {}).get("bootstrap") or {}
     summary = judge_summary(
         records,
@@ -152,6 +179,12 @@ def judge_run(
     describe.update(
         {"n_graded": len(jobs), "n_failures": summary["metrics"]["n_judge_failures"], "usage": usage}
     )
-    merge_summary(results, summary, describe)
+    results = merge_summary(results, summary, describe)
+    if (folder / RESULTS_FILE).read_bytes() != read_bytes:
+        raise SpotfakeError(
+            f"{folder / RESULTS_FILE} changed while the judge worked (another writer); it is kept as it is. "
+            "Run spotfake judge again: the grades are cached"
+        )
+    atomic_write_text(folder / JUDGE_FILE, "".join(f"{line}\n" for line in lines))
     write_results(folder, results)
     return JudgeOutcome(folder, dict(summary["metrics"]), grader.tally.requests, grader.tally.cache_hits)

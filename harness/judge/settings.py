@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.judge.client import ClientOptions, endpoint_host
 from spotfake.harness.judge.rubric import RUBRIC_VERSION, prompt_sha256
 from spotfake.harness.model import parse_model_args
+from spotfake.harness.redaction import masked_url, redact, url_secrets, url_userinfo
 
 BACKENDS = ("openai",)
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -62,6 +65,32 @@ def _number(name: str, value: str, *, integer: bool, minimum: float) -> float:
     return number
 
 
+_HOST = re.compile(r"[A-Za-z0-9._~%:\-]+")
+"""Characters of a host name or an IP address (IPv6 without its brackets)."""
+
+
+def checked_base_url(base_url: str) -> str:
+    """``base_url`` when it is an http(s) URL that the client can use; otherwise one line that shows the
+    URL with its credentials masked (never a traceback, never the password)."""
+    shown = masked_url(base_url)
+    if not base_url.strip().lower().startswith(("http://", "https://")):
+        raise SpotfakeError(f"--judge-args: base_url must start with http:// or https://, got {shown!r}")
+    from spotfake.harness.chat_client.completions import chat_url
+
+    secrets = url_userinfo(base_url)
+    try:
+        secrets += url_secrets(base_url)
+        parts = urlsplit(base_url.strip())
+        port, host = parts.port, parts.hostname or ""
+        chat_url(base_url)  # the client's own parser
+    except Exception as exc:  # urllib's ValueError, httpx.InvalidURL: the message may quote the URL
+        reason = redact(str(exc), secrets)
+        raise SpotfakeError(f"--judge-args: base_url {shown!r} is not a valid URL ({reason})") from None
+    if not _HOST.fullmatch(host) or port == 0:
+        raise SpotfakeError(f"--judge-args: base_url {shown!r} has no valid host[:port]")
+    return base_url.strip()
+
+
 def parse_judge(backend: str | None, args_text: str | None) -> JudgeSettings:
     """Settings from ``--judge-model`` and ``--judge-args key=value,...``; bad input is one clear line."""
     if backend not in BACKENDS:
@@ -74,9 +103,7 @@ def parse_judge(backend: str | None, args_text: str | None) -> JudgeSettings:
             raise SpotfakeError(f"--judge-args: unknown key {key!r} (known: {', '.join(KNOWN_ARGS)})")
     if not args.get("model"):
         raise SpotfakeError("--judge-args needs model=NAME (the judge model's name on the endpoint)")
-    base_url = args.get("base_url", DEFAULT_BASE_URL)
-    if not base_url.startswith(("http://", "https://")):
-        raise SpotfakeError(f"--judge-args: base_url must start with http:// or https://, got {base_url!r}")
+    base_url = checked_base_url(args.get("base_url", DEFAULT_BASE_URL))
     options = ClientOptions()
     for name in ("timeout", "total_timeout", "backoff", "backoff_max", "max_retry_after"):
         if name in args:
