@@ -29,15 +29,16 @@ RESULTS = ROOT / "benchmarks" / "results"
 sys.path.insert(0, str(TESTS))
 
 
-def load(url: str, processes: int, n: int, mode: str) -> dict[str, object]:
-    """Run ``processes`` writers of ``n`` votes each at once; votes/s over the wall time."""
+def load(url: str, processes: int, n: int, mode: str, catalog: Path) -> dict[str, object]:
+    """Run ``processes`` writers of ``n`` votes each at once (their catalog read from ``catalog``);
+    votes/s over the wall time."""
     from spotfake.leaderboard.arena.store import ArenaStore
 
     ArenaStore(url).close()
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{TESTS}"}
     start = time.perf_counter()
     workers = [
-        subprocess.Popen([sys.executable, str(TESTS / "arena_worker.py"), url, str(ROOT / "results"), str(w), str(n), mode],
+        subprocess.Popen([sys.executable, str(TESTS / "arena_worker.py"), url, str(catalog), str(w), str(n), mode],
                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for w in range(processes)
     ]  # fmt: skip
@@ -76,11 +77,15 @@ def main() -> None:
     ]
     rows = []
     bindir = postgres_bin()
+    from arena_runs import explaining_results
+
     with tempfile.TemporaryDirectory() as tmp:
+        # the committed demo runs, the baselines turned into explaining runs (the arena's contestants)
+        catalog = explaining_results(Path(tmp) / "results")
         for processes, n, mode in loads:
             row = {
                 "backend": "sqlite",
-                **load(str(Path(tmp) / f"{uuid.uuid4().hex}.sqlite3"), processes, n, mode),
+                **load(str(Path(tmp) / f"{uuid.uuid4().hex}.sqlite3"), processes, n, mode, catalog),
             }
             rows.append(row)
             print(row)
@@ -92,7 +97,7 @@ def main() -> None:
                         conn.execute(f"CREATE DATABASE {name}")
                     row = {
                         "backend": "postgresql",
-                        **load(server.rsplit("/", 1)[0] + f"/{name}", processes, n, mode),
+                        **load(server.rsplit("/", 1)[0] + f"/{name}", processes, n, mode, catalog),
                     }
                     rows.append(row)
                     print(row)

@@ -46,7 +46,16 @@ def register_leaderboard(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     parser.add_argument(
-        "--arena-db", help="arena votes: a SQLAlchemy URL or a SQLite file (default RUNS_DIR/arena.sqlite3)"
+        "--arena-db",
+        help="the board's database (arena votes, submission owner tokens): a SQLAlchemy URL or a SQLite "
+        "file (default RUNS_DIR/arena.sqlite3)",
+    )
+    parser.add_argument(
+        "--arena-min-votes",
+        type=int,
+        default=30,
+        metavar="N",
+        help="votes a model needs before the arena shows its rating (default 30)",
     )
     parser.set_defaults(handler=cmd_leaderboard)
 
@@ -90,6 +99,7 @@ def streamlit_command(args: argparse.Namespace) -> list[str]:
         "--results-dir", str(Path(args.results_dir).resolve()),
         "--runs-dir", str(Path(args.runs_dir).resolve()),
         "--arena-db", _arena_db(getattr(args, "arena_db", None), args.runs_dir),
+        "--arena-min-votes", str(getattr(args, "arena_min_votes", 30)),
     ]  # fmt: skip
     if getattr(args, "no_submissions", False):
         command.append("--no-submissions")
@@ -127,6 +137,8 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     """Run the app until interrupted; open a browser on it unless ``--no-browser``."""
     if not 1 <= args.port <= 65535:
         raise SpotfakeError(f"--port must be between 1 and 65535, got {args.port}")
+    if args.arena_min_votes < 1:
+        raise SpotfakeError(f"--arena-min-votes must be at least 1, got {args.arena_min_votes}")
     require("streamlit", "leaderboard", "spotfake leaderboard")
     shown = HOST if args.host in ("0.0.0.0", "::") else args.host
     url = f"http://{shown}:{args.port}"

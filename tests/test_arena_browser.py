@@ -1,48 +1,81 @@
 """The arena tab in a real Chromium: vote, see the names revealed and the ratings change; a reload keeps
-the voter (the browser's key), whatever name is typed.
+the voter (the browser's key), whatever name is typed. And what a voter never sees: a pair of fixed
+sentences, two identical texts, a sample id or file name (they carry the label), a rating below the
+minimum number of votes.
 
-Runs ``spotfake leaderboard`` over three committed demo runs with a fresh SQLite arena database; skips
-only when Chromium is absent and ``CI`` is not set.
+Runs ``spotfake leaderboard`` over committed demo runs (the baselines turned into explaining runs, and a
+language model that only ever says one sentence) with a fresh SQLite arena database; skips only when
+Chromium is absent and ``CI`` is not set.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import REPO_ROOT
+from arena_runs import COMMITTED, explaining_results
 from test_leaderboard_browser import CHROMIUM_FLAGS, board_server, chromium_path
 
 from spotfake.leaderboard.arena.store import ArenaStore
 from spotfake.leaderboard.arena.voters import voter_key
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("leaderboard_browser")]
-MODELS = ("fakevlm-demo", "always-fake", "random")
+FIXED = ("This is a fake image.", "This is a real image.")
+"""What the committed baselines (and the parrot below) answer: sentences, not explanations."""
+
+
+def _results(tmp_path: Path) -> Path:
+    """fakevlm-demo, always-fake and random as explaining runs, and "parrot": a language model that
+    answers every sample with one fixed sentence per verdict (the arena must leave it out)."""
+    results = explaining_results(tmp_path / "results")
+    parrot = results / "reproduced" / "parrot" / "demo"
+    shutil.copytree(COMMITTED / "random" / "demo", parrot)
+    data = json.loads((parrot / "results.json").read_text())
+    data["model"].update(name="parrot", kind="lmm")
+    (parrot / "results.json").write_text(json.dumps(data))
+    return results
+
+
+@contextlib.contextmanager
+def _server(tmp_path: Path, min_votes: int) -> Iterator[tuple[str, Path]]:
+    db = tmp_path / "arena.sqlite3"
+    options = ["--results-dir", str(_results(tmp_path)), "--runs-dir", str(tmp_path / "runs"),
+               "--arena-db", str(db), "--arena-min-votes", str(min_votes)]  # fmt: skip
+    with board_server(options, tmp_path) as url:
+        yield url, db
 
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    results = tmp_path / "results"
-    for model in MODELS:
-        shutil.copytree(
-            REPO_ROOT / "results" / "reproduced" / model / "demo", results / "reproduced" / model / "demo"
-        )
-    db = tmp_path / "arena.sqlite3"
-    options = ["--results-dir", str(results), "--runs-dir", str(tmp_path / "runs"), "--arena-db", str(db)]
-    with board_server(options, tmp_path) as url:
-        yield url, db
+    with _server(tmp_path, 1) as found:
+        yield found
+
+
+def _api() -> Any:
+    if os.environ.get("CI"):
+        import playwright.sync_api as api
+
+        return api
+    return pytest.importorskip("playwright.sync_api")
+
+
+def _keep(shot: Path) -> None:
+    target = os.environ.get("SPOTFAKE_SCREENSHOT_DIR")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        shutil.copy2(shot, Path(target) / shot.name)
 
 
 def test_voting_in_the_arena_changes_the_ratings(server: tuple[str, Path], tmp_path: Path) -> None:
     url, db = server
     executable = chromium_path()
-    if os.environ.get("CI"):
-        import playwright.sync_api as api
-    else:
-        api = pytest.importorskip("playwright.sync_api")
+    api = _api()
     with api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
         try:
@@ -79,7 +112,68 @@ def test_voting_in_the_arena_changes_the_ratings(server: tuple[str, Path], tmp_p
     assert [v.winner for v in votes] == ["a", "b", "tie"] and all(v.voter.startswith("anon-") for v in votes)
     assert len({voter_key(v.voter) for v in votes}) == 1 and votes[2].voter.endswith(" name:ada")
     assert shot.stat().st_size > 10_000
-    target = os.environ.get("SPOTFAKE_SCREENSHOT_DIR")
-    if target:
-        Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copy2(shot, Path(target) / shot.name)
+    _keep(shot)
+
+
+def _matchup(page: Any) -> tuple[str, str, str]:
+    """(the sample's label, explanation A, explanation B) as the page shows them before the vote."""
+    texts = page.locator('[data-testid="stText"]').all_text_contents()
+    at = next(i for i, t in enumerate(texts) if t.startswith("Sample "))
+    return texts[at], texts[at + 1], texts[at + 2]
+
+
+def test_the_arena_never_shows_a_fixed_sentence_pair_or_a_label_bearing_id(tmp_path: Path) -> None:
+    rows = [
+        json.loads(line)
+        for line in (COMMITTED / "random" / "demo" / "samples.jsonl").read_text().splitlines()
+    ]
+    ids = [str(r["id"]) for r in rows]  # camera/real/0003.png: the folder names the label
+    leaks = set(ids) | {i.rsplit("/", 1)[-1] for i in ids}
+    executable = chromium_path()
+    api = _api()
+    with _server(tmp_path, 3) as (url, db), api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(url)
+            page.get_by_role("tab", name="Arena").click(timeout=120_000)
+            for k in range(5):
+                page.get_by_role("button", name="A is better").wait_for(timeout=60_000)
+                page.locator('[data-testid="stImage"] img').first.wait_for(timeout=60_000)
+                label, text_a, text_b = _matchup(page)
+                assert label.startswith("Sample #") and len(label) == len("Sample #") + 10, label
+                assert " ".join(text_a.split()).casefold() != " ".join(text_b.split()).casefold()
+                assert text_a not in FIXED and text_b not in FIXED, (text_a, text_b)
+                html = page.content()
+                assert not [leak for leak in leaks if leak in html], "a sample id or file name is on the page"
+                sources = page.locator("img").evaluate_all("images => images.map(i => i.src)")
+                assert sources and not [s for s in sources for leak in leaks if leak in s]
+                if k == 0:
+                    page.wait_for_timeout(700)
+                    page.screenshot(path=str(tmp_path / "arena-matchup.png"), full_page=True)
+                page.get_by_role("button", name="AB"[k % 2] + " is better").click()
+                page.get_by_text("A was ").wait_for(timeout=60_000)
+                revealed = page.get_by_text("A was ").text_content() or ""
+                assert "parrot" not in revealed
+                if k == 0:  # one vote: no rating yet, whatever it would say
+                    page.get_by_text("No model has 3 votes yet").wait_for(timeout=60_000)
+                    assert not page.locator('[data-testid="stDataFrame"]').count()
+                page.get_by_role("button", name="Next pair").click()
+            page.get_by_text("5 votes;").wait_for(timeout=60_000)
+            table = page.locator('[data-testid="stDataFrame"]').first
+            api.expect(table).to_contain_text("fakevlm-demo", timeout=60_000)
+            headers = table.evaluate(
+                "g => Array.from(g.querySelectorAll('[role=columnheader]')).map(h => h.textContent)"
+            )
+            assert {"Rating", "CI low", "CI high", "Votes"} <= {h.strip() for h in headers}, headers
+            assert not page.locator('[data-testid="stException"]').count()
+            page.get_by_role("heading", name="Human ratings").scroll_into_view_if_needed()
+            page.wait_for_timeout(800)
+            shot = tmp_path / "arena-ratings.png"
+            page.screenshot(path=str(shot))
+        finally:
+            browser.close()
+    votes = ArenaStore(db).votes("demo")
+    assert len(votes) == 5 and not [v for v in votes if "parrot" in v.model_a + v.model_b]
+    _keep(tmp_path / "arena-matchup.png")
+    _keep(shot)

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from arena_runs import explaining_results
 from conftest import REPO_ROOT, TESTS_DIR
 from postgres import postgres_url  # noqa: F401  (fixture)
 
@@ -22,13 +23,18 @@ from spotfake.leaderboard.arena.catalog import load_catalog
 from spotfake.leaderboard.arena.store import ArenaStore
 from spotfake.leaderboard.arena.votes import Catalog, Vote
 
-RESULTS = REPO_ROOT / "results"
 T0 = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog([RESULTS])
+def results_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Committed demo runs, the baselines turned into explaining runs (tests/arena_runs.py)."""
+    return explaining_results(tmp_path_factory.mktemp("arena-results"))
+
+
+@pytest.fixture(scope="module")
+def catalog(results_root: Path) -> Catalog:
+    return load_catalog([results_root])
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -68,7 +74,7 @@ def _run(catalog: Catalog, name: str) -> str:
 
 
 def test_import_then_export_gives_the_same_votes(
-    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], catalog: Catalog
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], catalog: Catalog, results_root: Path
 ) -> None:
     fake, always, rand = (_run(catalog, m) for m in ("fakevlm-demo", "always-fake", "random"))
     lines = [_vote(model_a=fake, model_b=always), _vote(model_a=fake, model_b=always, voter="bob", winner="tie"),
@@ -76,7 +82,7 @@ def test_import_then_export_gives_the_same_votes(
              _vote(model_a=fake, model_b=always, sample_id="coffee/fake/dcgan-0002.png", winner="b",
                    time="2026-01-02T00:00:00Z")]  # fmt: skip
     votes = _write(tmp_path / "votes.jsonl", lines)
-    assert main(["arena", "import", str(votes), "--db", db_url, "--results-dir", str(RESULTS)]) == 0
+    assert main(["arena", "import", str(votes), "--db", db_url, "--results-dir", str(results_root)]) == 0
     assert main(["arena", "export", "--db", db_url]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == f"imported 4 votes from {votes}"
@@ -85,7 +91,7 @@ def test_import_then_export_gives_the_same_votes(
     assert exported == lines
     # a line naming a model by its display name, as earlier versions wrote, is stored under its run
     legacy = _write(tmp_path / "legacy.jsonl", [_vote(voter="carol")])
-    assert main(["arena", "import", str(legacy), "--db", db_url, "--results-dir", str(RESULTS)]) == 0
+    assert main(["arena", "import", str(legacy), "--db", db_url, "--results-dir", str(results_root)]) == 0
     assert ArenaStore(db_url).votes()[-1].pair == tuple(sorted((fake, always)))
 
 
@@ -104,10 +110,15 @@ def test_import_then_export_gives_the_same_votes(
     ],
 )  # fmt: skip
 def test_a_bad_line_refuses_the_whole_file(
-    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], bad: object, message: str
+    db_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    bad: object,
+    message: str,
+    results_root: Path,
 ) -> None:
     votes = _write(tmp_path / "votes.jsonl", [_vote(), bad, _vote(voter="carol")])
-    code = main(["arena", "import", str(votes), "--db", db_url, "--results-dir", str(RESULTS)])
+    code = main(["arena", "import", str(votes), "--db", db_url, "--results-dir", str(results_root)])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and message in err[0] and str(votes) in err[0]
     assert ArenaStore(db_url).count() == 0  # nothing half-written
@@ -148,12 +159,12 @@ def test_one_vote_per_pair_and_a_rate_limit(db_url: str, catalog: Catalog) -> No
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["import", "single"])
-def test_eight_writers_at_once_lose_nothing(db_url: str, mode: str) -> None:
+def test_eight_writers_at_once_lose_nothing(db_url: str, mode: str, results_root: Path) -> None:
     ArenaStore(db_url).close()  # the table exists before the race
     env = {**os.environ, "PYTHONPATH": f"{REPO_ROOT}{os.pathsep}{TESTS_DIR}"}
     n = 500 if mode == "import" else 100
     workers = [
-        subprocess.Popen([sys.executable, str(TESTS_DIR / "arena_worker.py"), db_url, str(RESULTS), str(w), str(n), mode],
+        subprocess.Popen([sys.executable, str(TESTS_DIR / "arena_worker.py"), db_url, str(results_root), str(w), str(n), mode],
                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for w in range(8)
     ]  # fmt: skip

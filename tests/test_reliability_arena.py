@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT
+from arena_runs import COMMITTED, MODELS, explaining_copy, explaining_results
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,8 +28,6 @@ from spotfake.leaderboard.arena.store import ArenaStore
 from spotfake.leaderboard.arena.voters import browser_key, voter_key, voter_of
 from spotfake.leaderboard.arena.votes import Catalog, TaskCatalog, Vote, vote_from_json
 
-COMMITTED = REPO_ROOT / "results" / "reproduced"
-MODELS = ("fakevlm-demo", "always-fake", "random")
 T0 = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
 
 
@@ -48,10 +46,9 @@ def _copy_run(src: Path, dest: Path, **changes: object) -> Path:
 
 
 def _results_root(tmp_path: Path) -> Path:
-    root = tmp_path / "results"
-    for model in MODELS:
-        _copy_run(COMMITTED / model / "demo", root / "reproduced" / model / "demo")
-    return root
+    """Committed demo runs, the baselines turned into explaining runs (the arena leaves fixed sentences
+    out; tests/arena_runs.py)."""
+    return explaining_results(tmp_path / "results", MODELS)
 
 
 def _ids(catalog: Catalog) -> dict[str, str]:
@@ -69,8 +66,8 @@ def test_a_submission_named_like_a_committed_model_never_replaces_its_explanatio
     forged = _copy_run(COMMITTED / "fakevlm-demo" / "demo", root / "submitted" / "fakevlm-demo" / "demo",
                        source="submitted")  # fmt: skip
     rows = [json.loads(line) for line in (forged / "samples.jsonl").read_text().splitlines()]
-    for row in rows:
-        row["response"] = "Vote for me: this explanation was replaced."
+    for k, row in enumerate(rows):
+        row["response"] = f"Vote for me: this explanation was replaced. It is sample {k}."
     (forged / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     task = load_catalog([root]).tasks["demo"]
     committed = contestant_id(read_json(root / "reproduced" / "fakevlm-demo" / "demo" / "results.json"))
@@ -97,16 +94,16 @@ def test_runs_of_one_adapter_with_other_model_args_are_separate_contestants(tmp_
 def test_a_local_copy_of_a_committed_run_does_not_replace_it(tmp_path: Path) -> None:
     root = _results_root(tmp_path)
     runs = tmp_path / "runs"
-    copy = _copy_run(COMMITTED / "random" / "demo", runs / "random" / "demo")
+    copy = explaining_copy(COMMITTED / "random" / "demo", runs / "random" / "demo")
     (copy / "samples.jsonl").write_text(
         "".join(
-            json.dumps({**json.loads(line), "response": "local text"}) + "\n"
-            for line in (copy / "samples.jsonl").read_text().splitlines()
+            json.dumps({**json.loads(line), "response": f"local text {k}. More."}) + "\n"
+            for k, line in enumerate((copy / "samples.jsonl").read_text().splitlines())
         )
     )
     task = load_catalog([root, runs]).tasks["demo"]
     cid = _ids(load_catalog([root, runs]))["random"]
-    assert all(text != "local text" for _, text in task.explained[cid].values())
+    assert not any(text.startswith("local text") for _, text in task.explained[cid].values())
 
 
 # -- voters --------------------------------------------------------------------------------------------

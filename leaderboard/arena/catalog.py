@@ -3,7 +3,8 @@
 A contestant is a run, never a display name: :func:`contestant_id` joins the run's display name (model,
 arguments), its source (``reproduced``, ``submitted``) and its run key (model fingerprint and settings, task
 identity), so a submission named like a committed model, or a run of one adapter with other
-``--model-args``, is a contestant of its own and cannot take another's place.
+``--model-args``, is a contestant of its own and cannot take another's place. Only runs that explain are
+contestants (:mod:`.explaining`: a language model whose text says more than its verdict).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.run_identity import RunIdentity
+from spotfake.leaderboard.arena.explaining import explanations
 from spotfake.leaderboard.arena.votes import MAX_TEXT, Catalog, TaskCatalog
 
 KEY_CHARS = 12
@@ -63,8 +65,9 @@ def load_catalog(roots: Sequence[Path | None]) -> Catalog:
     """The arena catalog of every run below ``roots`` that has per-sample records.
 
     A run's task is ``results.json['task']['name']``; runs with other task arguments, perturbed runs and
-    reported rows are left out. A run's explanations are its records with text and without error; every
-    recorded id counts as a sample of the task. A contestant found twice (the same run copied) keeps the
+    reported rows are left out. A run's explanations are its records with text and without error, kept
+    only when the run explains (:func:`.explaining.explanations`: a language model, text that says more
+    than the verdict, no repeated single sentence); every recorded id counts as a sample of the task. A contestant found twice (the same run copied) keeps the
     first folder: ``results/`` before ``runs/``, then path order.
     """
     from spotfake.harness.io import read_json
@@ -88,6 +91,7 @@ def load_catalog(roots: Sequence[Path | None]) -> Catalog:
                 if cid in task.display:
                     continue
                 ids, explained = _explanations(samples_path)
+                explained = explanations(str(results["model"].get("kind", "")), explained)
             except (SpotfakeError, KeyError, TypeError, AttributeError):
                 continue  # the board shows unreadable folders; the arena just leaves them out
             task.samples |= ids

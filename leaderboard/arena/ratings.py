@@ -94,6 +94,17 @@ def bradley_terry(
     return sorted(out, key=lambda r: (-r.rating, r.model))
 
 
+MIN_VOTES = 30
+"""Votes a model needs before the board shows its rating (``--arena-min-votes``): with fewer, the
+interval is too wide for the number to mean anything (one or two votes gave 2161 [1000, 2315])."""
+
+
+def rated(ratings: Sequence[Rating], min_votes: int = MIN_VOTES) -> tuple[list[Rating], list[Rating]]:
+    """(ratings that may be shown: at least ``min_votes`` votes and an interval; the others)."""
+    shown = [r for r in ratings if r.votes >= min_votes and r.ci is not None]
+    return shown, [r for r in ratings if r not in shown]
+
+
 def ratings_json(task: str, votes: Sequence[Vote], ratings: Sequence[Rating]) -> dict[str, object]:
     """``{"task", "n_votes", "ratings": [{"model", "rating", "ci": [lo, hi], "votes"}]}``."""
     return {

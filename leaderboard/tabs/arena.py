@@ -5,13 +5,17 @@ a voter is this browser's key, followed by the name the voter typed, if any; the
 one-vote rule count the key alone (:mod:`leaderboard.arena.voters`). Contestants are runs
 (:func:`leaderboard.arena.catalog.contestant_id`), never display names. Ratings are Bradley-Terry with bootstrap
 intervals (:mod:`leaderboard.arena.ratings`), shown beside the automatic metrics of the same models with
-the rank agreement (Kendall tau) between the human ratings and each metric. Explanations are untrusted
-text: shown with ``st.text``, never as HTML or markdown.
+the rank agreement (Kendall tau) between the human ratings and each metric; a rating is shown only once
+its model has ``ctx.config.arena_min_votes`` votes, always with its interval. Explanations are untrusted
+text: shown with ``st.text``, never as HTML or markdown. Nothing shown before the vote names the sample:
+its label is an opaque hash (:func:`leaderboard.arena.explaining.opaque_id`) and its image is re-encoded
+from pixels (no file name, no metadata).
 """
 
 from __future__ import annotations
 
 import random
+import secrets
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -21,12 +25,14 @@ import streamlit as st
 
 from spotfake.harness.errors import SpotfakeError
 from spotfake.leaderboard.arena.catalog import contestant_id, load_catalog
+from spotfake.leaderboard.arena.explaining import opaque_id
 from spotfake.leaderboard.arena.pairing import Matchup, next_matchup
-from spotfake.leaderboard.arena.ratings import Rating, bradley_terry, rank_agreement
+from spotfake.leaderboard.arena.ratings import Rating, bradley_terry, rank_agreement, rated
 from spotfake.leaderboard.arena.store import ArenaStore
 from spotfake.leaderboard.arena.voters import session_key, voter_of
 from spotfake.leaderboard.arena.votes import Catalog, Vote
 from spotfake.leaderboard.tabs.context import BoardContext
+from spotfake.leaderboard.views import md_escape
 
 BUTTONS = (("A is better", "a"), ("B is better", "b"), ("Tie", "tie"), ("Both bad", "both_bad"))
 SHOWN_METRICS = ("acc", "f1", "rouge_l", "css", "rouge_l_gated", "css_gated", "judge", "judge_gated")
@@ -49,12 +55,10 @@ def _migrated(url: str, results_dir: str | None, runs_dir: str | None) -> tuple[
     return _store(url).migrate(_catalog(results_dir, runs_dir))
 
 
-def _arena_db(ctx: BoardContext) -> str | None:
-    """``--arena-db`` as given, else ``RUNS_DIR/arena.sqlite3`` (None when the board has no runs folder)."""
-    url: str | None = getattr(ctx.config, "arena_db", None)
-    if url:
-        return url
-    return str(Path(ctx.runs_dir) / "arena.sqlite3") if ctx.runs_dir is not None else None
+@st.cache_resource(show_spinner=False)
+def _salt() -> bytes:
+    """This server's secret for the opaque sample labels (new at every start; never sent anywhere)."""
+    return secrets.token_bytes(32)
 
 
 def _voter() -> str:
@@ -70,9 +74,14 @@ def _fit(url: str, task: str, n_votes: int, last_vote: str, _votes: list[Vote]) 
     return bradley_terry(_votes, n_bootstrap=BOOTSTRAP, seed=0)
 
 
-def _ratings(store: ArenaStore, url: str, task: str) -> tuple[list[Vote], list[Rating]]:
-    votes = store.votes(task)
-    return votes, _fit(url, task, len(votes), repr(votes[-1]) if votes else "", votes)
+def _ratings(
+    store: ArenaStore, url: str, task: str, contestants: set[str]
+) -> tuple[list[Vote], list[Rating]]:
+    """The votes between this task's contestants (runs that explain) and their ratings."""
+    stored = store.votes(task)
+    votes = [v for v in stored if v.model_a in contestants and v.model_b in contestants]
+    last = repr(votes[-1]) if votes else ""
+    return votes, _fit(url, task, len(votes), f"{len(stored)}:{last}", votes)
 
 
 def _vote(store: ArenaStore, catalog: Catalog, task: str, matchup: Matchup, winner: str) -> None:
@@ -102,15 +111,16 @@ def _next(task: str) -> None:
 
 
 def _show_matchup(ctx: BoardContext, task: str, matchup: Matchup) -> None:
-    samples, why = ctx.task_samples(task)
+    samples, _why = ctx.task_samples(task)
     sample = samples.get(matchup.sample_id) if samples else None
     left, right = st.columns([1, 2])
     with left:
-        st.text(f"Sample {matchup.sample_id}")
-        if sample is not None and sample.images and Path(sample.images[0]).is_file():
-            st.image(str(sample.images[0]), width=320)
+        st.text(f"Sample {opaque_id(task, matchup.sample_id, _salt())}")
+        image = _pixels(sample)
+        if image is not None:
+            st.image(image, width=min(IMAGE_PX, image.width), output_format="PNG")
         else:
-            st.caption(f"Image not at hand ({why or 'no image'}); judge the explanations by their text.")
+            st.caption("Image not at hand on this server; judge the explanations by their text.")
     with right:
         col_a, col_b = st.columns(2)
         for col, label, text in (
@@ -121,14 +131,45 @@ def _show_matchup(ctx: BoardContext, task: str, matchup: Matchup) -> None:
             col.text(text)
 
 
-def _ratings_view(ctx: BoardContext, task: str, votes: list[Vote], ratings: list[Rating]) -> None:
+IMAGE_PX = 320
+
+
+def _pixels(sample: Any) -> Any:
+    """The sample's first image as pixels (a PIL image: no file name, no metadata), enlarged by a whole
+    factor with nearest-neighbour sampling towards :data:`IMAGE_PX` (nothing smoothed away), or None."""
+    if sample is None or not sample.images:
+        return None
+    from PIL import Image
+
+    from spotfake.harness.images import load_image
+
+    try:
+        image = load_image(Path(sample.images[0]), sample_id=sample.id).convert("RGB")
+    except Exception:  # a missing or hostile image: the text is still there to judge
+        return None
+    zoom = max(1, IMAGE_PX // max(image.size))
+    return image.resize((image.width * zoom, image.height * zoom), Image.Resampling.NEAREST)
+
+
+def _ratings_view(ctx: BoardContext, task: str, votes: list[Vote], all_ratings: list[Rating]) -> None:
     st.subheader("Human ratings")
-    if not ratings:
+    if not all_ratings:
         st.info("No votes on this task yet.")
         return
+    minimum = ctx.config.arena_min_votes
+    ratings, waiting = rated(all_ratings, minimum)
     st.caption(
-        f"{len(votes)} votes; Bradley-Terry, ties and 'both bad' as half wins, mean 1000, 95% bootstrap interval."
+        f"{len(votes)} votes; Bradley-Terry, ties and 'both bad' as half wins, mean 1000, 95% bootstrap "
+        f"interval. A rating is shown once its model has {minimum} votes."
     )
+    if waiting:
+        st.caption(
+            "Not rated yet (votes so far): "
+            + "; ".join(f"{md_escape(r.model)} ({r.votes} of {minimum})" for r in waiting)
+        )
+    if not ratings:
+        st.info(f"No model has {minimum} votes yet: ratings appear once a model has {minimum}.")
+        return
     metrics: dict[str, dict[str, Any]] = {}
     for entry in ctx.entries:
         if entry.source != "reported" and entry.identity.is_plain:
@@ -149,7 +190,11 @@ def _ratings_view(ctx: BoardContext, task: str, votes: list[Vote], ratings: list
     st.dataframe(frame, hide_index=True, key=f"arena_table:{task}")
     import altair as alt
 
-    base = alt.Chart(frame).encode(y=alt.Y("Model:N", sort="-x"))
+    base = alt.Chart(frame).encode(
+        y=alt.Y(
+            "Model:N", sort=alt.EncodingSortField("Rating", order="descending"), axis=alt.Axis(labelLimit=320)
+        )
+    )
     chart = base.mark_rule().encode(
         x=alt.X("CI low:Q", scale=alt.Scale(zero=False), title="rating"), x2="CI high:Q"
     )
@@ -179,7 +224,7 @@ def render(ctx: BoardContext) -> None:
     if task is None:
         st.info("No results yet: the arena compares explanations of runs on a task.")
         return
-    url = _arena_db(ctx)
+    url = ctx.config.database()
     if url is None:
         st.info("The arena needs a votes database: start the board with --arena-db or a runs folder.")
         return
@@ -197,9 +242,12 @@ def render(ctx: BoardContext) -> None:
         return
     task_catalog = catalog.tasks.get(task)
     st.text_input("Your name (optional; otherwise an anonymous session id)", key="arena_name", max_chars=150)
-    votes, ratings = _ratings(store, url, task)
+    votes, ratings = _ratings(store, url, task, set(task_catalog.explained) if task_catalog else set())
     if task_catalog is None:
-        st.info("The arena needs at least two runs on this task with explanations in their records.")
+        st.info(
+            "The arena needs at least two runs on this task that explain: language models whose answers "
+            "say more than their verdict (fixed sentences such as 'This is a fake image.' are left out)."
+        )
     else:
         revealed = st.session_state.get(f"arena_revealed:{task}")
         if revealed is not None:
