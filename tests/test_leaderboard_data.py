@@ -132,7 +132,11 @@ def test_board_table_ranks_best_first_with_value_and_interval_in_one_cell(board:
     assert last["Source"] == "reported" and pd.isna(last["Rank"]) and pd.isna(last["Gap"])
     assert last["vs best"] == ""
     assert numbers["Rank"].tolist()[0] == 1 and numbers["vs best"].iloc[0] == BEST
-    assert list(numbers.columns[:3]) == ["Rank", "Model", "Acc"]  # the ranking metric next to the model (phones)
+    assert list(numbers.columns[:3]) == [
+        "Rank",
+        "Model",
+        "Acc",
+    ]  # the ranking metric next to the model (phones)
     assert numbers["Gap"].iloc[0] == 0.0 and (numbers["Gap"].dropna() >= 0).all()
     by_model = frame.set_index("name")
     value, low, high = by_model.loc["explainer", ["acc", "acc_lo", "acc_hi"]]
