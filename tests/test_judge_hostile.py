@@ -145,8 +145,8 @@ def test_a_run_that_finishes_while_the_judge_works_is_never_overwritten(
 ) -> None:
     code, folder = _score(tmp_path, "p", {i: _reference(i) for i in range(10)})
     assert code == 0
-    # a second writer through spotfake is refused while the judge holds the folder
-    with JudgeServer(JudgeServerState(delay_s=0.1)) as server:
+    # a second writer through spotfake is refused while the judge holds the folder (8 answers left, 2 s)
+    with JudgeServer(JudgeServerState(delay_s=0.25)) as server:
         thread, outcome = _judge_in_background(folder, server, tmp_path / "c")
         capsys.readouterr()
         assert _score(tmp_path, "q", {i: _reference(i) for i in range(N)}, "--replace")[0] == 2
