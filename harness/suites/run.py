@@ -51,9 +51,19 @@ def suite_tasks(spec: SuiteSpec, data_root: str | None, task_args: Mapping[str, 
     loaded = []
     for entry in spec.entries:
         try:
-            loaded.append(
-                load_task(entry.task, root_for(entry.task, folder, pairs), {**entry.args, **task_args})
-            )
+            task = load_task(entry.task, root_for(entry.task, folder, pairs), {**entry.args, **task_args})
         except SpotfakeError as exc:
             raise SpotfakeError(f"suite {spec.name!r}, {entry.title}: {exc}") from None
+        loaded.append(with_suite_metrics(task, spec))
     return loaded
+
+
+def with_suite_metrics(task: LoadedTask, spec: SuiteSpec) -> LoadedTask:
+    """``task`` also computing the suite's metrics that its own list lacks (those that apply to its answer
+    kind), so every column of the suite's table has a value where the task can give one."""
+    from spotfake.harness.metrics import metric_def
+    from spotfake.harness.task import choose_metrics
+
+    kind = task.spec.answer_kind
+    extra = [m for m in spec.metrics if m not in task.spec.metrics and metric_def(m).applies(kind)]
+    return choose_metrics(task, ",".join(f"+{m}" for m in extra)) if extra else task

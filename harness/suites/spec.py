@@ -21,6 +21,8 @@ class SuiteEntry:
     rows_by: str | None = None
     """None: one row for the task; ``category`` or a breakdown field (``generator``): one row per value."""
     label: str | None = None
+    summary: bool = True
+    """Whether its rows count in the suite's mean, std and worst (group rows beside subset rows do not)."""
 
     @property
     def title(self) -> str:
@@ -50,11 +52,13 @@ def _entry(raw: object, where: str) -> SuiteEntry:
         raise SpotfakeError(
             f"{where}: each entry is a task name or {{task: NAME, args: {{...}}, rows_by: FIELD}}"
         )
-    unknown = set(raw) - {"task", "args", "rows_by", "label"}
+    unknown = set(raw) - {"task", "args", "rows_by", "label", "summary"}
     if unknown:
         raise SpotfakeError(
-            f"{where}: unknown entry key(s) {', '.join(sorted(unknown))} (task, args, rows_by, label)"
+            f"{where}: unknown entry key(s) {', '.join(sorted(unknown))} (task, args, rows_by, label, summary)"
         )
+    if not isinstance(raw.get("summary", True), bool):
+        raise SpotfakeError(f"{where}: 'summary' of {raw['task']!r} must be true or false")
     args = raw.get("args") or {}
     if not isinstance(args, dict):
         raise SpotfakeError(f"{where}: 'args' of {raw['task']!r} must be a mapping")
@@ -64,6 +68,7 @@ def _entry(raw: object, where: str) -> SuiteEntry:
         args={str(k): str(v) for k, v in args.items()},
         rows_by=None if rows_by is None else str(rows_by),
         label=None if label is None else str(label),
+        summary=raw.get("summary", True),
     )
 
 

@@ -81,7 +81,8 @@ def _summary(rows: Sequence[Row], metrics: Sequence[str]) -> list[Row]:
 
 
 def suite_tables(spec: SuiteSpec, results: Sequence[Results]) -> list[Table]:
-    """One table per model found among ``results``: the suite's rows, then mean, std and worst."""
+    """One table per model found among ``results``: the suite's rows, then mean, std and worst (over the rows
+    of entries with ``summary: true``)."""
     from spotfake.harness.metrics import metric_def
 
     labels = tuple(metric_def(m).label for m in spec.metrics)
@@ -90,10 +91,13 @@ def suite_tables(spec: SuiteSpec, results: Sequence[Results]) -> list[Table]:
     for model in dict.fromkeys(_model_of(r) for r in ours):
         of_model = [r for r in ours if _model_of(r) == model]
         rows: list[Row] = []
+        counted: list[Row] = []
         for entry in spec.entries:
             found = next((r for r in of_model if matches(entry, r)), None)
-            rows += _rows_of(entry, found, spec.metrics)
+            entry_rows = _rows_of(entry, found, spec.metrics)
+            rows += entry_rows
+            counted += entry_rows if entry.summary else []
         tables.append(
-            Table(f"{spec.name}: {model}", spec.metrics, labels, (*rows, *_summary(rows, spec.metrics)))
+            Table(f"{spec.name}: {model}", spec.metrics, labels, (*rows, *_summary(counted, spec.metrics)))
         )
     return tables
