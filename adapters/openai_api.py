@@ -5,6 +5,14 @@ question as text, ``temperature=0``. Requests of a batch run concurrently (at mo
 time) on asyncio with httpx (:mod:`harness.chat_client`, the client the judge uses too): each attempt has a total deadline (``timeout``)
 and a reply size cap (``max_reply_bytes``); 429, 5xx, timeouts and connection errors are retried with
 backoff, honouring ``Retry-After``. Ctrl-C cancels every request at once; batches already recorded stay.
+``finish_reason`` is recorded as the server reports it ("length": the answer hit ``max_tokens``).
+
+``mode=score`` asks for ``score_tokens`` (1) answer tokens with ``logprobs``/``top_logprobs`` and records
+p(fake), the mass of the "fake" vs "real" token sets at the verdict position
+(:mod:`adapters.openai_logprobs`); the response text is then the verdict word ("fake" when p(fake) >= 0.5).
+``mode=both`` asks for the whole answer with logprobs and adds the score to it. An endpoint that returns no
+logprobs stops the run at its first reply (:class:`LogprobsUnavailableError`); a later reply without them,
+or one whose listed tokens hold neither set, is that sample's error.
 
 What can go wrong, and what happens:
 
@@ -36,6 +44,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from spotfake.adapters.model_args import choice_arg, float_arg, int_arg
+from spotfake.adapters.openai_logprobs import scored_response
+from spotfake.adapters.verdict_scores import VERDICT_WORDS
 from spotfake.harness.chat_client.completions import (
     ERROR_TEXT_LIMIT,
     chat_url,
@@ -60,6 +70,7 @@ IMAGE_TAG = re.compile(r"<image>\s*")
 DETAILS = ("auto", "low", "high", "none")
 IMAGE_FORMATS = ("png", "jpeg")
 MAX_TOKENS_FIELDS = ("max_tokens", "max_completion_tokens")
+MODES = ("generate", "score", "both")
 
 OK, SERVER_FAILED, LOCAL_FAILED = "ok", "server", "local"
 """How one sample's request ended: answered, failed on the server's side, or failed here (encoding)."""
@@ -67,6 +78,10 @@ OK, SERVER_FAILED, LOCAL_FAILED = "ok", "server", "local"
 
 class FatalApiError(SpotfakeError):
     """An answer that every later request would get too (bad key, unknown model): the run stops."""
+
+
+class LogprobsUnavailableError(SpotfakeError):
+    """``mode=score``/``both`` against an endpoint whose first reply carries no logprobs: the run stops."""
 
 
 class ApiUnavailableError(SpotfakeError):
@@ -83,7 +98,9 @@ class OpenAIChatModel(Model):
     ``jpeg_quality`` (90), ``system_prompt``, ``seed``, ``concurrency`` (4), ``timeout`` (total seconds
     per request, 120), ``max_reply_bytes`` (8 MiB), ``max_retries`` (6), ``backoff`` (first backoff in
     seconds, 1), ``backoff_max`` (60), ``max_retry_after`` (longest Retry-After honoured, 300),
-    ``max_failures`` (requests failing in a row that stop the run, 8; 0 = never stop).
+    ``max_failures`` (requests failing in a row that stop the run, 8; 0 = never stop), ``mode``
+    (generate | score | both), ``top_logprobs`` (tokens listed per position for the score, 20: OpenAI's
+    maximum), ``score_tokens`` (answer tokens asked for in mode=score, 1).
     """
 
     needs_images = True
@@ -108,6 +125,9 @@ class OpenAIChatModel(Model):
         backoff_max: str | float = 60.0,
         max_retry_after: str | float = 300.0,
         max_failures: str | int = 8,
+        mode: str = "generate",
+        top_logprobs: str | int = 20,
+        score_tokens: str | int = 1,
         api_key: str | None = None,
     ) -> None:
         if api_key is not None:
@@ -141,6 +161,10 @@ class OpenAIChatModel(Model):
             max_retry_after=float_arg("openai", "max_retry_after", max_retry_after, minimum=0),
         )
         self.max_failures = int_arg("openai", "max_failures", max_failures, minimum=0)
+        self.mode = choice_arg("openai", "mode", mode, MODES)
+        self.top_logprobs = int_arg("openai", "top_logprobs", top_logprobs, minimum=1)
+        self.score_tokens = int_arg("openai", "score_tokens", score_tokens, minimum=1)
+        self.scored = 0
         self.failures_in_a_row = 0
         self.answered = 0
         self._rng = random.Random()
@@ -154,7 +178,7 @@ class OpenAIChatModel(Model):
             "model": self.model,
             "base_url": public_url(self.base_url),
             "temperature": 0,
-            self.max_tokens_field: self.max_tokens,
+            self.max_tokens_field: self.answer_tokens,
             "detail": self.detail,
             "image_format": self.image_format,
             "system_prompt": self.system_prompt,
@@ -163,7 +187,20 @@ class OpenAIChatModel(Model):
             out["jpeg_quality"] = self.jpeg_quality
         if self.seed is not None:
             out["seed"] = self.seed
+        if self.mode != "generate":
+            out["mode"] = self.mode
+            out["score"] = {
+                "position": "first answer token in a verdict set, else the first listing one",
+                "top_logprobs": self.top_logprobs,
+                "p_fake": "mass(fake tokens) / (mass(fake tokens) + mass(real tokens)) among the listed tokens",
+                "words": {label: list(words) for label, words in VERDICT_WORDS.items()},
+            }
         return out
+
+    @property
+    def answer_tokens(self) -> int:
+        """The token limit sent: ``score_tokens`` in mode=score, else ``max_tokens``."""
+        return self.score_tokens if self.mode == "score" else self.max_tokens
 
     def predict(self, items: Sequence[Item]) -> list[Response]:
         """One request per item, ``concurrency`` at a time; answers in the order of ``items``."""
@@ -190,10 +227,13 @@ class OpenAIChatModel(Model):
             "model": self.model,
             "messages": messages,
             "temperature": 0,
-            self.max_tokens_field: self.max_tokens,
+            self.max_tokens_field: self.answer_tokens,
         }
         if self.seed is not None:
             body["seed"] = self.seed
+        if self.mode != "generate":
+            body["logprobs"] = True
+            body["top_logprobs"] = self.top_logprobs
         return body
 
     def encoded_body(self, item: Item) -> bytes:
@@ -273,7 +313,25 @@ class OpenAIChatModel(Model):
             )
             return Response(error=text, latency_s=outcome.seconds), SERVER_FAILED
         response = parse_reply(outcome, secrets)
-        return response, SERVER_FAILED if response.error else OK
+        if response.error or self.mode == "generate":
+            return response, SERVER_FAILED if response.error else OK
+        return self._scored(response, outcome.body, item.sample.id, url), OK
+
+    def _scored(self, response: Response, body: bytes, sample_id: str, url: str) -> Response:
+        """The answered ``response`` with its p(fake) (:func:`adapters.openai_logprobs.scored_response`);
+        a reply without logprobs before any sample was scored stops the run."""
+        scored = scored_response(response, body, sample_id, self.mode, self.top_logprobs)
+        if scored is None:
+            if self.scored == 0:
+                raise LogprobsUnavailableError(
+                    f"openai: {public_url(url)} returned no logprobs for model {self.model!r} (the reply has "
+                    "no choices[0].logprobs.content): this endpoint does not offer logprobs/top_logprobs; "
+                    "use mode=generate"
+                )
+            message = f"the reply for sample {sample_id} carries no logprobs"
+            return Response(error=message, latency_s=response.latency_s)
+        self.scored += scored.score is not None
+        return scored
 
     def _count(self, response: Response, how: str, first_wave: int) -> None:
         """Count one finished request; raise ApiUnavailableError as soon as the server looks down:
@@ -303,7 +361,14 @@ class OpenAIChatModel(Model):
 
 
 def parse_reply(reply: Reply, secrets: Sequence[str]) -> Response:
-    """A 200 reply as a Response: the message text (cleaned and redacted) and token usage, or an error."""
+    """A 200 reply as a Response: the message text (cleaned and redacted), token usage and finish reason,
+    or an error."""
     answer = read_answer(reply.body, secrets)
     usage = answer.usage or None
-    return Response(text=answer.text, error=answer.error, latency_s=reply.seconds, usage=usage)
+    return Response(
+        text=answer.text,
+        error=answer.error,
+        latency_s=reply.seconds,
+        usage=usage,
+        finish_reason=answer.finish_reason,
+    )

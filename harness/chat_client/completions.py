@@ -17,6 +17,8 @@ ERROR_TEXT_LIMIT = 300
 """Characters of a server's error text kept in an error record (after redaction)."""
 MALFORMED_TEXT_LIMIT = 200
 """Characters of a malformed reply kept in its error (after redaction)."""
+FINISH_REASON_LIMIT = 40
+"""Characters of a server's ``finish_reason`` kept (after redaction)."""
 
 
 def chat_url(base_url: str) -> str:
@@ -59,11 +61,13 @@ def error_message(body: bytes, status: int) -> str:
 
 @dataclass(frozen=True)
 class ChatAnswer:
-    """What a 200 reply holds: the message text (cleaned and redacted) or an error, and token usage."""
+    """What a 200 reply holds: the message text (cleaned and redacted) or an error, token usage, and why
+    the answer ended (``finish_reason`` as the server wrote it: "stop", "length", ...; None if absent)."""
 
     text: str | None
     error: str | None = None
     usage: dict[str, int] = field(default_factory=dict)
+    finish_reason: str | None = None
 
 
 def read_answer(body: bytes, secrets: Sequence[str]) -> ChatAnswer:
@@ -88,9 +92,10 @@ def read_answer(body: bytes, secrets: Sequence[str]) -> ChatAnswer:
         for k, v in (usage_raw.items() if isinstance(usage_raw, dict) else ())
         if k in USAGE_FIELDS and type(v) is int and 0 <= v < 2**53
     }
+    reason = choice.get("finish_reason") if isinstance(choice, dict) else None
     if content is None:
-        reason = choice.get("finish_reason") if isinstance(choice, dict) else None
         return ChatAnswer(
             None, stored_text(f"empty reply (finish_reason={reason})", secrets, ERROR_TEXT_LIMIT), usage
         )
-    return ChatAnswer(stored_text(str(content), secrets).strip(), None, usage)
+    finish = stored_text(reason, secrets, FINISH_REASON_LIMIT) if isinstance(reason, str) and reason else None
+    return ChatAnswer(stored_text(str(content), secrets).strip(), None, usage, finish)
