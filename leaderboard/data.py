@@ -122,13 +122,19 @@ def task_description(task: str) -> str:
         return ""
 
 
+def rankable(name: str) -> bool:
+    """Whether rows may be ranked by ``name`` (not a diagnostic such as ``acc_oracle``; unknown names are)."""
+    return metric_def(name).ranked if name in METRICS else True
+
+
 def headline_metric(task: str, available: Sequence[str]) -> str | None:
     """The metric a task is ranked by: the first one its definition lists that has values, else the
-    first available one (reported-only tasks)."""
+    first available one (reported-only tasks); never a diagnostic that is not ranked."""
+    candidates = [m for m in available if rankable(m)]
     for name in task_metrics(task):
-        if name in available:
+        if name in candidates:
             return name
-    return available[0] if available else None
+    return candidates[0] if candidates else None
 
 
 def _number(value: object) -> float:

@@ -11,6 +11,7 @@ from spotfake.harness.metrics import text_fields
 from spotfake.harness.metrics.conventions import convention_metrics
 from spotfake.harness.metrics.inputs import MetricInputs
 from spotfake.harness.metrics.loki_overall import LOKI_OVERALL
+from spotfake.harness.metrics.oracle import ACC_ORACLE
 from spotfake.harness.metrics.registry import MetricDef, register_metric, register_metric_group
 from spotfake.harness.metrics.types import FloatArray
 
@@ -123,6 +124,7 @@ def builtin_metrics() -> list[MetricDef]:
             record_fields=(text_fields.CSS,),
         ),
         LOKI_OVERALL,
+        ACC_ORACLE,
     ]
 
 

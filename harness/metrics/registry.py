@@ -58,6 +58,9 @@ class MetricDef:
     """The Record attribute whose mean it is, when it is one (for paired comparisons), e.g. ``"rouge_l"``."""
     record_fields: tuple[RecordField, ...] = ()
     """Per-record fields that scoring must fill for it (:mod:`harness.metrics.record_fields`)."""
+    ranked: bool = True
+    """False for a diagnostic a board lists apart and never ranks by (``acc_oracle``: a threshold chosen
+    on the test labels)."""
 
     @property
     def uses(self) -> tuple[str, ...]:

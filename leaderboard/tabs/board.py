@@ -187,11 +187,12 @@ def render(ctx: BoardContext) -> None:
         format_func=lb.metric_label,
         key=f"table_metrics:{task}",
     )
-    headline = lb.headline_metric(task, metrics) or metrics[0]
+    rankable = [m for m in metrics if lb.rankable(m)] or metrics
+    headline = lb.headline_metric(task, rankable) or rankable[0]
     rank_by = right.selectbox(
         "Rank by",
-        metrics,
-        index=metrics.index(headline),
+        rankable,
+        index=rankable.index(headline),
         format_func=lb.metric_label,
         key=f"rank_by:{task}",
         help="rows are sorted best first in this metric's direction",
@@ -207,7 +208,8 @@ def render(ctx: BoardContext) -> None:
         except Exception as exc:  # a bad records file loses the marks, never the table
             st.caption("Tie marks unavailable: " + md_escape(str(exc).splitlines()[0] if str(exc) else exc))
     numbers, text = board_table(frame, shown, rank_by, show_ci=f.show_ci, tied=tied)
-    styler = styled_board(numbers, text, [lb.metric_label(m) for m in shown], ctx.highlight)
+    best_marked = [lb.metric_label(m) for m in shown if lb.rankable(m)]  # a diagnostic has no "best"
+    styler = styled_board(numbers, text, best_marked, ctx.highlight)
     st.dataframe(
         styler,
         hide_index=True,
