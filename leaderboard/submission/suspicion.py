@@ -48,7 +48,7 @@ def above_reproduced(results: Results, reproduced: Sequence[Mapping[str, object]
     out = []
     for metric in RANKED_METRICS:
         value = results["metrics"].get(metric)
-        best = [v for r in reproduced if isinstance(v := (r.get("metrics") or {}).get(metric), (int, float))]  # type: ignore[union-attr]
+        best = [v for r in reproduced if isinstance(v := _metrics(r).get(metric), (int, float))]
         if not isinstance(value, (int, float)) or not best:
             continue
         low, high = (list(results.get("ci", {}).get(metric) or []) + [None, None])[:2]
@@ -58,6 +58,11 @@ def above_reproduced(results: Results, reproduced: Sequence[Mapping[str, object]
                 f"{metric} {value:.3f} is above every reproduced run (best {max(best):.3f}) by more than its CI"
             )
     return out
+
+
+def _metrics(results: Mapping[str, object]) -> Mapping[str, object]:
+    metrics = results.get("metrics")
+    return metrics if isinstance(metrics, Mapping) else {}
 
 
 def suspicion_flags(
