@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
+from fixtures.experts import failed_run, run_expert
 from PIL import Image
 from torch.nn import functional as F
-
-from spotfake.harness.cli import main
 
 
 def image_folder(root: Path, sizes: Sequence[tuple[int, int]], seed: int = 0) -> dict[str, Image.Image]:
@@ -31,39 +31,12 @@ def image_folder(root: Path, sizes: Sequence[tuple[int, int]], seed: int = 0) ->
 
 
 def run_scores(tmp_path: Path, model: str, model_args: str, data: Path) -> dict[str, float]:
-    """``spotfake run --model MODEL --model-args ARGS --task imagefolder`` on ``data``: {sample id (the image's
-    path under ``data``): p(fake)}."""
-    output = tmp_path / "runs"
-    code = main(
-        [
-            "run",
-            "--model",
-            model,
-            "--model-args",
-            model_args,
-            "--task",
-            "imagefolder",
-            "--data-root",
-            str(data),
-            "--task-args",
-            f"cache_dir={tmp_path / 'cache'}",
-            "--output-dir",
-            str(output),
-            "--bootstrap",
-            "0",
-            "--quiet",
-        ]
-    )
-    assert code == 0
-    (samples,) = output.glob("*/*/samples.jsonl")
-    records = [json.loads(line) for line in samples.read_text().splitlines()]
-    assert all(r["error"] is None for r in records), records
-    scores = {r["id"]: r["score"] for r in records}
-    # random weights scaled so that p(fake) stays off 0 and 1 and differs between images: a comparison
-    # at 1e-5 then checks the forward, not a saturated sigmoid
-    assert (
-        all(0.02 < p < 0.98 for p in scores.values()) and max(scores.values()) - min(scores.values()) > 1e-3
-    )
+    """:func:`fixtures.experts.run_expert` ({sample id (the image's path under ``data``): p(fake)}), checking
+    that the scores are informative: random weights are scaled so that p(fake) stays off 0 and 1 and differs
+    between images, so a comparison at 1e-5 checks the forward, not a saturated sigmoid."""
+    scores = run_expert(tmp_path, model, model_args, data)
+    assert all(0.02 < p < 0.98 for p in scores.values()), scores
+    assert max(scores.values()) - min(scores.values()) > 1e-3, scores
     return scores
 
 
@@ -77,11 +50,9 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def run_error(model: str, model_args: str, data: Path, capsys: object) -> tuple[int, str]:
+def run_error(model: str, model_args: str, data: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     """The exit code and stderr of a ``spotfake run`` expected to fail while loading the model."""
-    code = main(["run", "--model", model, "--model-args", model_args, "--task", "imagefolder"]
-                + ["--data-root", str(data), "--quiet"])  # fmt: skip
-    return code, capsys.readouterr().err  # type: ignore[attr-defined]
+    return failed_run(data.parent, model, model_args, data, capsys)
 
 
 # -- random weights in a layout ---------------------------------------------------------------------------
