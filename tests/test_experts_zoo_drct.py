@@ -291,7 +291,7 @@ def test_the_key_map_covers_vit_l14_exactly() -> None:
         (lambda s: {k.replace("ln_final", "ln_last"): v for k, v in s.items()}, "ln_final"),
         (
             lambda s: {k.replace("resblocks.1.mlp.c_fc", "resblocks.1.mlp.fc"): v for k, v in s.items()},
-            "mlp.fc.weight",
+            "model.model.visual.transformer.resblocks.1.mlp.fc.weight",
         ),
         (lambda s: {**s, "model.fc.weight": torch.zeros(16, 33)}, "embed.weight"),
     ],

@@ -109,7 +109,11 @@ def clip_state(state: dict[str, torch.Tensor], weights: Any) -> tuple[Any, dict[
             f"{weights}: no {CLIP_PREFIX}* keys (keys start {sorted(state)[:3]}); is it a DRCT clip-ViT-L-14 checkpoint?"
         )
     check_text_tower(clip, weights)
-    mapped = {f"vision.{k}": v for k, v in visual_to_transformers(clip).items()}
+    # keys the map does not know keep the authors' name, so that strict loading reports them as they are
+    mapped = {
+        (CLIP_PREFIX + k if k.startswith("visual.") else f"vision.{k}"): v
+        for k, v in visual_to_transformers(clip).items()
+    }
     for key, value in state.items():
         if not key.startswith(CLIP_PREFIX):
             mapped["embed." + key[len("model.fc.") :] if key.startswith("model.fc.") else key] = value
