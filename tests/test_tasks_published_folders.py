@@ -247,3 +247,40 @@ def test_the_tasks_load_through_the_engine(tmp_path: Path) -> None:
     assert loaded.notes["label_map"] == "0_real:real|1_fake:fake" and len(loaded.samples) == 2
     with pytest.raises(SpotfakeError, match="unknown task argument"):
         load_task("drct2m", tmp_path, {"generator": "sd-turbo"})
+
+
+def cospy(root: Path, sources: tuple[str, ...] = ("cc3m", "sbu")) -> Path:
+    from spotfake.tasks.readers.cospy import EXAMPLE_REALS, MODELS
+
+    for source in sources:
+        for model in MODELS:
+            touch(
+                root,
+                *(f"synthetic/{source}/{model}/{k}.png" for k in range(3)),
+                f"synthetic/{source}/{model}/meta.json",
+            )
+        if source in EXAMPLE_REALS:
+            touch(root, *(f"real_image_examples/{EXAMPLE_REALS[source]}/{k:03d}.jpg" for k in range(2)))
+    return root
+
+
+def test_cospy_bench_pairs_each_generator_with_its_source_reals(tmp_path: Path) -> None:
+    root = cospy(tmp_path / "Co-Spy-Bench")
+    data = read("cospy-bench", root, sources="cc3m")
+    by = counts(data)
+    assert (
+        by[("real", "real")] == 2 and by[("stable-diffusion-v1-4", "fake")] == 2
+    )  # N = min(2000, 2 reals, 3 fakes)
+    assert len({c for c, _ in by}) == 23 and {s.metadata["source"] for s in data.samples} == {"cc3m"}
+    assert data.samples[0].id == "real_image_examples/CC3M/000.jpg"
+    assert counts(read("cospy-bench", root, sources="cc3m", pairing="all"))[("FLUX.1-dev", "fake")] == 3
+    with pytest.raises(SpotfakeError) as info:
+        read("cospy-bench", root, sources="mscoco")
+    assert "folder not found" in one_line(info) and "synthetic/mscoco" in str(info.value)
+    cospy(root, ("mscoco",))
+    with pytest.raises(SpotfakeError) as info:
+        read("cospy-bench", root, sources="mscoco")
+    assert "mscoco_reals=<folder>" in one_line(info)
+    touch(tmp_path, "coco/val2017/000000000139.jpg")
+    coco = read("cospy-bench", root, sources="mscoco", mscoco_reals=str(tmp_path / "coco/val2017"))
+    assert coco.samples[0].id == "mscoco_reals/000000000139.jpg" and counts(coco)[("sdxl-turbo", "fake")] == 1
