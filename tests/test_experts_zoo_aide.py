@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import timm
 import torch
 from PIL import Image
 from scipy.fft import dctn
@@ -18,8 +19,6 @@ from torchvision.models.resnet import Bottleneck, ResNet
 from zoo_reference import image_folder, run_error, run_scores, run_settings, sha256_of
 
 from spotfake.adapters.experts import aide
-
-timm = pytest.importorskip("timm")
 
 # 64-pixel views instead of 256 keep the four ResNet passes per image cheap on a CPU
 TINY = {

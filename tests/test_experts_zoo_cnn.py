@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import pywt  # the independent DWT (a dev dependency)
 import torch
 from PIL import Image
 from torch.nn import functional as F
@@ -83,7 +84,7 @@ def safe_reference(state: dict[str, torch.Tensor], image: Image.Image, crop: int
     if crop:
         array = torchvision_center_crop(array, crop)
     x = torch.from_numpy(np.ascontiguousarray(array)).permute(2, 0, 1)[None]
-    pywt = pytest.importorskip("pywt")  # the independent DWT (a dev dependency)
+
     _, (_, _, hh) = pywt.dwt2(x.double().numpy(), "bior1.3", mode="symmetric", axes=(-2, -1))
     x = F.interpolate(torch.from_numpy(hh).float(), size=x.shape[-2:], mode="bilinear", align_corners=False)
     x = F.max_pool2d(
@@ -96,7 +97,7 @@ def safe_reference(state: dict[str, torch.Tensor], image: Image.Image, crop: int
 
 @pytest.mark.parametrize("shape", [(2, 3, 256, 256), (1, 3, 31, 46), (1, 1, 5, 3), (1, 2, 2, 7)])
 def test_hh_band_is_pywavelets_dwt2_diagonal_detail(shape: tuple[int, ...]) -> None:
-    pywt = pytest.importorskip("pywt")
+
     x = torch.randn(*shape, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     _, (_, _, expected) = pywt.dwt2(x.numpy(), "bior1.3", mode="symmetric", axes=(-2, -1))
     assert tuple(safe.BIOR13_DEC_HI) == pytest.approx(pywt.Wavelet("bior1.3").dec_hi, abs=1e-15)

@@ -9,14 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import timm
 import torch
 from PIL import Image
 from torch.nn import functional as F
 from zoo_reference import image_folder, randn, run_error, run_scores, run_settings, sha256_of
 
 from spotfake.adapters.experts import drct, openai_clip_keys
-
-timm = pytest.importorskip("timm")
 
 # (231 - 224) = 7: albumentations crops from 3, transforms.CenterCrop from round(3.5) = 4
 SIZES = [(230, 231), (200, 250), (224, 224), (300, 227)]

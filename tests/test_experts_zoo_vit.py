@@ -11,14 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import timm
 import torch
 import yaml
 from PIL import Image
 from zoo_reference import image_folder, imagenet_tensor, run_error, run_scores, run_settings, sha256_of
 
 from spotfake.adapters.experts import bfree, commfor
-
-timm = pytest.importorskip("timm")
 
 
 def randomize(model: torch.nn.Module, seed: int) -> torch.nn.Module:
