@@ -122,6 +122,7 @@ def image_file(
 ) -> tuple[Path, str | None]:
     """``(path, name)`` of a row's image: embedded bytes (an ``Image`` dict or a binary column) cached under
     their SHA-256, or a path inside the data root. ``name_hint`` gives the suffix of bare bytes."""
+    data: bytes | None
     if isinstance(value, (bytes, bytearray)):
         data, name = bytes(value), name_hint
     elif isinstance(value, dict):

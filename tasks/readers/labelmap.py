@@ -76,7 +76,7 @@ class LabelMap:
                 raise SpotfakeError(
                     f"task {task}: {where} maps {raw.strip()!r} twice ({entries[key]}, {meaning})"
                 )
-            entries[key] = meaning  # type: ignore[assignment]
+            entries[key] = meaning
         if "real" not in entries.values() or "fake" not in entries.values():
             raise SpotfakeError(
                 f"task {task}: {where} {text!r} must name at least one real and one fake value"
