@@ -194,3 +194,11 @@ def test_openfake_csv_split_files_and_their_labels(tmp_path: Path) -> None:
     assert "label '0' is not in the declared label map" in one_line(info) and "bad.csv row 2" in str(
         info.value
     )
+
+
+def test_a_folder_of_images_is_not_read_as_a_table(tmp_path: Path) -> None:
+    (tmp_path / "imgs" / "0_real").mkdir(parents=True)
+    (tmp_path / "imgs" / "0_real" / "a.png").write_bytes(png(1))
+    with pytest.raises(SpotfakeError) as info:
+        read("commfor", tmp_path / "imgs")
+    assert "no parquet, arrow, JSON or CSV files below" in one_line(info)

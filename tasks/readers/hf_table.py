@@ -95,13 +95,15 @@ def load_table(spec: TaskSpec, data_root: Path | None, args: Mapping[str, Any], 
         elif (root / "state.json").is_file() and (root / "dataset_info.json").is_file():
             ds = datasets.load_from_disk(str(root))
         else:
-            cache = str(cache_root(args.get("cache_dir")) / "hf-datasets")
-            ds = datasets.load_dataset(str(root), split=split, data_files=files_arg, cache_dir=cache)
             files = sorted(
                 p
                 for p in root.rglob("*")
                 if p.is_file() and p.suffix.lower() in DATA_SUFFIXES and ".cache" not in p.parts
             )
+            if not files:  # an image tree is not a table; datasets would index every image first
+                raise SpotfakeError(f"no parquet, arrow, JSON or CSV files below {root} (expected {layout})")
+            cache = str(cache_root(args.get("cache_dir")) / "hf-datasets")
+            ds = datasets.load_dataset(str(root), split=split, data_files=files_arg, cache_dir=cache)
             return Table(ds, str(root), root, files)
     except SpotfakeError:
         raise
