@@ -284,3 +284,39 @@ def test_cospy_bench_pairs_each_generator_with_its_source_reals(tmp_path: Path) 
     touch(tmp_path, "coco/val2017/000000000139.jpg")
     coco = read("cospy-bench", root, sources="mscoco", mscoco_reals=str(tmp_path / "coco/val2017"))
     assert coco.samples[0].id == "mscoco_reals/000000000139.jpg" and counts(coco)[("sdxl-turbo", "fake")] == 1
+
+
+def test_aigcdetect_reads_the_authors_test_folders(tmp_path: Path) -> None:
+    root = tmp_path / "AIGCDetectionBenchmark"
+    touch(
+        root,
+        "test/progan/airplane/0_real/a.png",
+        "test/progan/airplane/1_fake/b.png",
+        "test/Glide/0_real/c.png",
+    )
+    touch(root, "test/Glide/1_fake/d.png", "test/Glide/1_fake/e.png")
+    data = read("aigcdetect", root)
+    assert counts(data) == {
+        ("Glide", "real"): 1,
+        ("Glide", "fake"): 2,
+        ("progan", "real"): 1,
+        ("progan", "fake"): 1,
+    }
+
+
+def test_every_task_of_the_published_layouts_is_listed(capsys: pytest.CaptureFixture[str]) -> None:
+    from spotfake.harness.cli import main
+
+    assert main(["list", "tasks"]) == 0
+    listed = {line.split()[0] for line in capsys.readouterr().out.splitlines() if line.strip()}
+    names = {
+        "aigibench",
+        "wildrf",
+        "drct2m",
+        "synthbuster",
+        "synthwildx",
+        "commfor",
+        "sofake-ood",
+        "openfake",
+    }
+    assert names | {"fakebench", "cospy-bench", "hydrafake", "mmfr", "aigcdetect"} <= listed
