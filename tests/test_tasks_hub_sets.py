@@ -72,6 +72,7 @@ def test_commfor_generators_reals_and_embedded_images(tmp_path: Path) -> None:
     assert data.samples[2].metadata == {"real_source": "COCO", "subset": "PublicEval"}
     assert data.samples[0].images[0].read_bytes() == png(1) and data.samples[0].images[0].suffix == ".png"
     assert data.notes["label_map"] == "0:real|1:fake"
+    assert data.notes["count_differences"] == ["3 rows, published 51836"]
 
 
 def test_commfor_a_label_outside_the_map_is_refused(tmp_path: Path) -> None:
@@ -106,6 +107,7 @@ def sofake(root: Path, names: list[str] | None, *, v2_columns: bool) -> Path:
 def test_sofake_v1_and_v2_are_read_with_their_own_maps(tmp_path: Path) -> None:
     v1 = read("sofake-ood", sofake(tmp_path / "v1", V1, v2_columns=False))
     assert v1.notes["version"] == "v1" and v1.notes["label_map"] == "0:fake|1:real|2:fake"
+    assert v1.notes["count_differences"] == ["3 rows, published 100000"]
     assert [(s.id, s.label, s.category, s.metadata["kind"]) for s in v1.samples] == [
         ("f0.png", "fake", "full_synthetic", "full_synthetic"),
         ("f1.png", "real", "real", "real"),

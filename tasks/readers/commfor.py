@@ -24,6 +24,8 @@ from spotfake.tasks.readers.published import counts_by, require_prompt
 ARGS = ("split", "data_files", "image_column", "cache_dir", *LABEL_ARGS)
 LAYOUT = "a Community Forensics download (data/<split>-*.parquet with its README) or a save_to_disk folder"
 METADATA = ("real_source", "architecture", "subset")
+PUBLISHED_ROWS = {"PublicEval": 51_836, "CompEval": 51_836}
+"""Split sizes on the cards (CommunityForensics' PublicEval; CommunityForensics-Eval's CompEval)."""
 
 
 def read_commfor(spec: TaskSpec, data_root: Path | None, args: dict[str, Any]) -> TaskData:
@@ -67,5 +69,12 @@ def read_commfor(spec: TaskSpec, data_root: Path | None, args: dict[str, Any]) -
         raise SpotfakeError(f"{table.origin}: split {split!r} has no rows with a declared label")
     ids = unique_ids([c for c, _ in rows], split)
     samples = [replace(s, id=sid) for sid, (_, s) in zip(ids, rows, strict=True)]
-    notes = {"label_map": labels.declared, "split": split, "counts": counts_by(samples)}
+    published = PUBLISHED_ROWS.get(split)
+    differs = published is not None and len(rows) != published
+    notes = {
+        "label_map": labels.declared,
+        "split": split,
+        "counts": counts_by(samples),
+        "count_differences": [f"{len(rows)} rows, published {published}"] if differs else [],
+    }
     return TaskData(samples, files=table.files, notes=notes)

@@ -32,6 +32,8 @@ VERSIONS: dict[str, tuple[str, ...]] = {
     "v2": ("real", "tampered", "full_synthetic"),
 }
 """Class names by label index, per version (the dataset cards' ``class_label`` names)."""
+PUBLISHED_ROWS = {"v1": 100_000, "v2": 99_722}
+"""The test split's size on each version's card."""
 V2_COLUMNS = ("generator", "source")
 ARGS = ("version", "tampered", "split", "data_files", "image_column", "cache_dir")
 LAYOUT = "a So-Fake-OOD download (data/test-*.parquet with its README) or a save_to_disk folder"
@@ -108,10 +110,12 @@ def read_sofake_ood(spec: TaskSpec, data_root: Path | None, args: dict[str, Any]
         raise SpotfakeError(f"{table.origin}: split {split!r} has no rows")
     ids = unique_ids([c for c, _ in rows], split)
     samples = [replace(s, id=sid) for sid, (_, s) in zip(ids, rows, strict=True)]
+    rows_read, published = len(rows), PUBLISHED_ROWS[version]
     notes = {
         "version": version,
         "label_map": labels.declared,
         "tampered": tampered,
         "counts": counts_by(samples),
+        "count_differences": [] if rows_read == published else [f"{rows_read} rows, published {published}"],
     }
     return TaskData(samples, files=table.files, notes=notes)
