@@ -38,7 +38,7 @@ class C2PCLIPNet(nn.Module):
         from transformers import CLIPVisionModel
 
         super().__init__()
-        self.model = nn.Module()
+        self.model: Any = nn.Module()
         self.model.vision_model = CLIPVisionModel(config)
         self.model.visual_projection = nn.Linear(config.hidden_size, config.projection_dim, bias=False)
         self.model.fc = nn.Linear(config.projection_dim, 1)

@@ -17,7 +17,7 @@ import torch
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.jsonio import loads_strict
 
-VIT_L14 = {
+VIT_L14: dict[str, Any] = {
     "hidden_size": 1024,
     "intermediate_size": 4096,
     "projection_dim": 768,

@@ -64,12 +64,21 @@ def read_config(config: str | None) -> dict[str, int]:
 class DDANet(nn.Module):
     """timm ViT (DINOv2 layout) with peft LoRA (rank 8, alpha 1) and ``fc`` on the CLS token."""
 
-    def __init__(self, sizes: dict[str, int], rank: int = 8, alpha: float = 1.0) -> None:
+    def __init__(self, sizes: dict[str, int], rank: int = 8, alpha: int = 1) -> None:
         from peft import LoraConfig, inject_adapter_in_model
         from timm.models.vision_transformer import VisionTransformer
 
         super().__init__()
-        vit = VisionTransformer(img_size=INPUT, num_classes=0, init_values=1e-5, mlp_ratio=4.0, **sizes)
+        vit = VisionTransformer(
+            img_size=INPUT,
+            patch_size=sizes["patch_size"],
+            embed_dim=sizes["embed_dim"],
+            depth=sizes["depth"],
+            num_heads=sizes["num_heads"],
+            num_classes=0,
+            init_values=1e-5,
+            mlp_ratio=4.0,
+        )
         lora = LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=0.0, target_modules=LORA_TARGETS)
         self.vit = inject_adapter_in_model(lora, vit)
         self.fc = nn.Linear(sizes["embed_dim"], 1)

@@ -89,7 +89,7 @@ class EffortNet(nn.Module):
         from transformers import CLIPVisionModel
 
         super().__init__()
-        self.model = nn.Module()
+        self.model: Any = nn.Module()
         self.model.vision_model = CLIPVisionModel(config)
         self.fc = nn.Linear(config.hidden_size, 2)
 

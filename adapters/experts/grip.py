@@ -63,7 +63,7 @@ class ClipLinear(nn.Module):
         self.bb = [clip_model.eval().requires_grad_(False)]  # a list keeps it out of state_dict(), as GRIP's
         self.fc = nn.Linear(int(clip_model.visual.transformer.width), 1)
 
-    def to(self, *args: Any, **kwargs: Any) -> ClipLinear:  # type: ignore[override]
+    def to(self, *args: Any, **kwargs: Any) -> ClipLinear:
         self.bb[0].to(*args, **kwargs)
         return super().to(*args, **kwargs)
 
@@ -85,16 +85,17 @@ def load_open_clip(clip_path: str | None, model_name: str = "ViT-L-14") -> tuple
             f"clipdet needs clip_path=<open_clip ViT-L/14 CommonPool weights>; from {OPENCLIP_COMMONPOOL}"
         )
     root = Path(clip_path).expanduser()
-    config = open_clip.get_model_config(model_name)
+    config: Any = open_clip.get_model_config(model_name)
     files = [root]
     if root.is_dir():
         config_file = root / "open_clip_config.json"
         if config_file.is_file():
             from spotfake.harness.jsonio import loads_strict
 
-            config = loads_strict(config_file.read_text(encoding="utf-8"), where=str(config_file))[
-                "model_cfg"
-            ]
+            data: Any = loads_strict(config_file.read_text(encoding="utf-8"), where=str(config_file))
+            if not isinstance(data, dict) or not isinstance(data.get("model_cfg"), dict):
+                raise SpotfakeError(f"{config_file}: expected an open_clip config with a 'model_cfg' object")
+            config = data["model_cfg"]
         files = [
             p
             for p in (root / "open_clip_model.safetensors", root / "open_clip_pytorch_model.bin")

@@ -205,5 +205,5 @@ def _center_crop(tensor: torch.Tensor, size: int, pad: str) -> torch.Tensor:
     if height < size or width < size:
         pad_h, pad_w = max(size - height, 0), max(size - width, 0)
         padding = [pad_w // 2, pad_h // 2, pad_w - pad_w // 2, pad_h - pad_h // 2]
-        tensor = TF.pad(tensor, padding, padding_mode=PAD_MODES[pad])  # type: ignore[arg-type]
+        tensor = TF.pad(tensor, padding, padding_mode=PAD_MODES[pad])
     return TF.center_crop(tensor, [size, size])
