@@ -1,0 +1,250 @@
+"""Images/s and peak RSS of the authors'-checkpoint experts on CPU, at their real input size and real
+architecture size (random weights, saved in each authors' checkpoint layout), against a bare forward of
+the same module.
+
+For each expert, in a fresh subprocess (so the peak RSS is its own): write a random checkpoint in the
+authors' layout (and a random backbone where the expert needs one), build the adapter through
+``build_model`` (strict loading, sha256 of every file), then time
+
+- the adapter path: ``model.predict`` over N decoded RGB images (preprocessing from PIL, bucketing by
+  shape, batching, sigmoid, responses);
+- the bare forward: the same ``model.network`` on the already preprocessed tensors, in the same batches;
+
+batch by batch, one after the other, so that the load of a shared machine weighs on both alike.
+
+    OMP_NUM_THREADS=2 python benchmarks/bench_experts.py --n 16            # all experts, ~1 h on 2 cores
+    python benchmarks/bench_experts.py --only rine,dda --n 8 --out /tmp/e.json
+
+Writes ``benchmarks/results/experts.json``. Random weights do not change the cost of a forward.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_OUT = ROOT / "benchmarks" / "results" / "experts.json"
+
+
+def _save(state: dict[str, Any], path: Path) -> Path:
+    import torch
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(state, path)
+    return path
+
+
+def build_c2p(tmp: Path) -> dict[str, str]:
+    from spotfake.adapters.experts.c2p_clip import C2PCLIPNet
+    from spotfake.adapters.experts.clip_vision import vision_config
+
+    return {"path": str(_save(C2PCLIPNet(vision_config(None)).state_dict(), tmp / "C2P_CLIP_release.pth"))}
+
+
+def _clip_folder(tmp: Path) -> Path:
+    from transformers import CLIPVisionModelWithProjection
+
+    from spotfake.adapters.experts.clip_vision import vision_config
+
+    CLIPVisionModelWithProjection(vision_config(None)).save_pretrained(tmp / "clip-vit-large-patch14")
+    return tmp / "clip-vit-large-patch14"
+
+
+def build_rine(tmp: Path) -> dict[str, str]:
+    from spotfake.adapters.experts.rine import RineHead
+
+    head = RineHead(blocks=24, width_in=1024, nproj=4, proj_dim=1024)  # the 1-class sizes
+    return {
+        "path": str(_save(head.state_dict(), tmp / "model_1class_trainable.pth")),
+        "clip_path": str(_clip_folder(tmp)),
+    }
+
+
+def build_effort(tmp: Path) -> dict[str, str]:
+    from spotfake.adapters.experts.clip_vision import vision_config
+    from spotfake.adapters.experts.effort import EffortNet
+
+    state = EffortNet(vision_config(None)).with_svd_layers().state_dict()
+    renamed = {
+        "module." + k.replace("model.vision_model.", "backbone.", 1).replace("fc.", "head.", 1): v
+        for k, v in state.items()
+    }
+    return {"path": str(_save(renamed, tmp / "effort_clip_L14_genimage.pth"))}
+
+
+def build_dda(tmp: Path) -> dict[str, str]:
+    import torch
+
+    from spotfake.adapters.experts.dda import VIT_L14, DDANet
+
+    authors = {}
+    for key, value in DDANet(VIT_L14).state_dict().items():
+        key = "base_model.model." + key[len("vit.") :] if key.startswith("vit.") else "base_model." + key
+        key = key.replace(".base_layer.", ".original_layer.").replace(
+            ".lora_A.default.weight", ".lora.lora_A"
+        )
+        authors[key.replace(".lora_B.default.weight", ".lora.lora_B")] = value
+    authors["base_model.model.pos_embed"] = torch.randn(1, 1 + 37 * 37, 1024) * 0.02  # DINOv2's 518 grid
+    authors["base_model.model.mask_token"] = torch.zeros(1, 1024)
+    return {"path": str(_save({"model": authors}, tmp / "ckpt.pth"))}
+
+
+def _grip(tmp: Path, name: str, arch: str, norm: str, patch: str | None, state: dict[str, Any]) -> Path:
+    import yaml
+
+    folder = tmp / name
+    _save({"model": state}, folder / "weights.pth")
+    config = {
+        "arch": arch,
+        "model_name": name,
+        "norm_type": norm,
+        "patch_size": patch,
+        "weights_file": "weights.pth",
+    }
+    (folder / "config.yaml").write_text(yaml.safe_dump(config))
+    return folder
+
+
+def build_corvi(tmp: Path) -> dict[str, str]:
+    from spotfake.adapters.experts.grip import res50nodown
+
+    return {"path": str(_grip(tmp, "Corvi2023", "res50nodown", "resnet", None, res50nodown().state_dict()))}
+
+
+def build_clipdet(tmp: Path) -> dict[str, str]:
+    import open_clip
+    import torch
+    from open_clip.model import CLIP
+    from safetensors.torch import save_file
+
+    config = dict(open_clip.get_model_config("ViT-L-14"))
+    clip = CLIP(embed_dim=config["embed_dim"], vision_cfg=config["vision_cfg"], text_cfg=config["text_cfg"])
+    (tmp / "commonpool").mkdir()
+    save_file(
+        {k: v.contiguous() for k, v in clip.state_dict().items()},
+        str(tmp / "commonpool" / "open_clip_model.safetensors"),
+    )
+    fc = torch.nn.Linear(1024, 1).state_dict()
+    folder = _grip(
+        tmp,
+        "clipdet_latent10k_plus",
+        "opencliplinearnext_clipL14commonpool",
+        "clip",
+        "Clip224",
+        {f"fc.{k}": v for k, v in fc.items()},
+    )
+    return {"path": str(folder), "clip_path": str(tmp / "commonpool")}
+
+
+EXPERTS: dict[str, tuple[Callable[[Path], dict[str, str]], int]] = {
+    # name: (checkpoint builder, side of the square test images: larger than the crop, as real data is)
+    "c2p-clip": (build_c2p, 256),
+    "rine": (build_rine, 256),
+    "effort": (build_effort, 256),
+    "dda": (build_dda, 384),
+    "clipdet": (build_clipdet, 256),
+    "corvi2023": (build_corvi, 256),
+}
+
+
+def run_one(name: str, n: int, batch_size: int) -> dict[str, Any]:
+    """Build ``name`` from a random authors'-layout checkpoint and time both paths (in this process)."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from spotfake.harness.model import Item, build_model
+    from spotfake.harness.types import Sample
+
+    builder, side = EXPERTS[name]
+    rng = np.random.default_rng(0)
+    images = [Image.fromarray(rng.integers(0, 256, (side, side, 3), dtype=np.uint8)) for _ in range(n)]
+    items = [
+        Item(Sample(id=f"b{i}", label="fake", prompt="real or fake?"), [img]) for i, img in enumerate(images)
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        torch.manual_seed(0)
+        args = builder(Path(tmp))
+        began = time.perf_counter()
+        model: Any = build_model(name, {**args, "device": "cpu", "batch_size": str(batch_size)})
+        load_s = time.perf_counter() - began
+    model.predict(items[:batch_size])  # warm-up, at the batch shape timed below
+    tensors = [model.preprocess(img) for img in images]
+    adapter_s = bare_s = 0.0
+    for start in range(
+        0, n, batch_size
+    ):  # interleaved, batch by batch, so a change in machine load hits both
+        began = time.perf_counter()
+        responses = model.predict(items[start : start + batch_size])
+        adapter_s += time.perf_counter() - began
+        assert all(r.error is None for r in responses)
+        began = time.perf_counter()
+        with torch.inference_mode():
+            model.network(torch.stack(tensors[start : start + batch_size]))
+        bare_s += time.perf_counter() - began
+    return {
+        "input": model.spec.describe(),
+        "image_side": side,
+        "load_s": round(load_s, 1),
+        "adapter_images_per_s": round(n / adapter_s, 3),
+        "bare_images_per_s": round(n / bare_s, 3),
+        "adapter_over_bare": round(bare_s / adapter_s, 3),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=16, help="images per expert")
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--only", default="", help="comma-separated experts (default: all)")
+    parser.add_argument("--one", default="", help=argparse.SUPPRESS)  # the child process
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args.one, args.n, args.batch_size)))
+        return
+    names = [n for n in args.only.split(",") if n] or list(EXPERTS)
+    results = {}
+    for name in names:
+        command = [
+            sys.executable,
+            __file__,
+            "--one",
+            name,
+            "--n",
+            str(args.n),
+            "--batch-size",
+            str(args.batch_size),
+        ]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise SystemExit(f"{name} failed:\n{done.stderr[-2000:]}")
+        results[name] = json.loads(done.stdout.strip().splitlines()[-1])
+        print(name, results[name], flush=True)
+    previous = json.loads(args.out.read_text()) if args.out.is_file() else {}
+    report = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared), {platform.python_version()}",
+        "threads": int(os.environ.get("OMP_NUM_THREADS", "0")) or None,
+        "images_per_expert": args.n,
+        "batch_size": args.batch_size,
+        "weights": "random, real architecture size, saved in each authors' checkpoint layout",
+        "experts": {**previous.get("experts", {}), **results},
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
