@@ -23,6 +23,7 @@ def score_and_summarize(
     models that do not explain their values go to ``verdict_only_floor`` instead.
     """
     from spotfake.harness import metrics as m
+    from spotfake.harness.metrics.explanation_variants import clip_text_scorer, variant_info
 
     parser_info = derive_verdicts(task, records, options.threshold)
     reasoning_info = mark_reasoning(records)
@@ -33,6 +34,9 @@ def score_and_summarize(
     has_text = any(r.response for r in records if r.id in references)
     if "css" in uses and references and has_text:
         css_scorer = m.CssScorer(model_path=options.css_model, cache_dir=options.css_cache_dir)
+    clip_scorer = None
+    if "css_clip77" in uses and references and has_text:
+        clip_scorer = clip_text_scorer(options.css_clip_model, options.css_cache_dir)
     with explanations_as_responses(records):
         m.score_records(
             records,
@@ -41,6 +45,7 @@ def score_and_summarize(
             metrics=spec.metrics,
             css_scorer=css_scorer,
             explains=explains(model_kind),
+            scorers={"css_clip77": clip_scorer} if clip_scorer is not None else None,
         )
     summary = m.summarize(
         records,
@@ -64,6 +69,9 @@ def score_and_summarize(
         },
         "f1_positive_class": "real",
     }
+    scoring.update(variant_info(spec.metrics, clip_scorer))
     scoring.update(parser_info)
+    if task.metrics_requested is not None:  # the --metrics expression that chose the task's metrics
+        scoring["metrics_requested"] = task.metrics_requested
     scoring.update(reasoning_info)
     return summary, scoring

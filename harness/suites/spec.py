@@ -74,8 +74,6 @@ def _entry(raw: object, where: str) -> SuiteEntry:
 
 def parse_suite(data: Any, source: str) -> SuiteSpec:
     """A suite from its YAML data; one line naming ``source`` for anything malformed."""
-    from spotfake.harness.metrics import metric_def
-
     if not isinstance(data, dict):
         raise SpotfakeError(f"{source}: a suite file is a mapping with name, metrics and entries")
     missing = [k for k in ("name", "metrics", "entries") if k not in data]
@@ -84,11 +82,12 @@ def parse_suite(data: Any, source: str) -> SuiteSpec:
     metrics, entries = data["metrics"], data["entries"]
     if not isinstance(metrics, list) or not metrics or not isinstance(entries, list) or not entries:
         raise SpotfakeError(f"{source}: 'metrics' and 'entries' must be non-empty lists")
-    for name in metrics:
-        try:
-            metric_def(str(name))
-        except SpotfakeError as exc:
-            raise SpotfakeError(f"{source}: {exc}") from None
+    from spotfake.harness.metrics.selection import resolve_metrics
+
+    try:  # groups (detection, explanation, ...) expand like in task files
+        metrics = list(resolve_metrics([str(m) for m in metrics], source=source))
+    except SpotfakeError as exc:
+        raise SpotfakeError(f"{source}: {exc}") from None
     papers = data.get("papers") or []
     return SuiteSpec(
         name=str(data["name"]),

@@ -41,6 +41,14 @@ def load_task_for(results: Results, data_root: Path | None) -> LoadedTask:
     except SpotfakeError as exc:
         raise SpotfakeError(f"{RESULTS_FILE}: {exc}") from None
     task = load_task(name, data_root)
+    requested = (results.get("scoring") or {}).get("metrics_requested")
+    if requested is not None:  # the submitter's --metrics: the same selection, every name checked
+        from spotfake.harness.task import choose_metrics
+
+        try:
+            task = choose_metrics(task, str(requested))
+        except SpotfakeError as exc:
+            raise SpotfakeError(f"{RESULTS_FILE}: scoring.metrics_requested: {exc}") from None
     ours, theirs = TaskIdentity.of(task), TaskIdentity.from_entry(claimed)
     if theirs.version != ours.version:
         raise SpotfakeError(
@@ -61,8 +69,11 @@ def load_task_for(results: Results, data_root: Path | None) -> LoadedTask:
     return task
 
 
-def check_ids_and_labels(task: LoadedTask, submitted: Sequence[SubmittedRecord]) -> None:
-    """Exactly the task's ids, and no submitted label that contradicts the task's."""
+def check_ids_and_labels(
+    task: LoadedTask, submitted: Sequence[SubmittedRecord], *, labels: bool = True
+) -> None:
+    """Exactly the task's ids, and (``labels``) no submitted label that contradicts the task's. With
+    labels held out the submitted labels are ignored: a refusal naming the truth would reveal it."""
     by_id = {s.id: s for s in task.samples}
     ids = {r.id for r in submitted}
     missing = [i for i in by_id if i not in ids]
@@ -77,7 +88,7 @@ def check_ids_and_labels(task: LoadedTask, submitted: Sequence[SubmittedRecord])
             f"{SAMPLES_FILE}: {len(missing)} of the {len(by_id)} ids of task {task.spec.name!r} have no record "
             f"(e.g. {_examples(missing)}); submit a run of the whole task (no --limit)"
         )
-    for rec in submitted:
+    for rec in submitted if labels else ():
         label = rec.record.label
         truth = by_id[rec.id].label
         if label is not None and label != truth:
@@ -182,12 +193,15 @@ def compare_breakdowns(
     return None
 
 
-def compare_records(submitted: Sequence[SubmittedRecord], records: Sequence[Record]) -> str | None:
-    """The first per-sample verdict / correct / ROUGE-L / CSS that disagrees with the recomputed record."""
+def compare_records(
+    submitted: Sequence[SubmittedRecord], records: Sequence[Record], keys: Sequence[str] = PER_SAMPLE_CHECKED
+) -> str | None:
+    """The first per-sample value of ``keys`` (verdict, correct, ROUGE-L, CSS) that disagrees with the
+    recomputed record."""
     by_id = {r.id: r for r in records}
     for rec in submitted:
         ours = by_id[rec.id]
-        for key in PER_SAMPLE_CHECKED:
+        for key in keys:
             claimed, recomputed = getattr(rec.record, key), getattr(ours, key)
             if rec.claims(key) and not _same(claimed, recomputed, key):
                 return (
@@ -207,13 +221,17 @@ def parser_hint(claimed: Results, scoring: Mapping[str, object]) -> str:
 
 
 def verify(
-    claimed: Results, submitted: Sequence[SubmittedRecord], task: LoadedTask
+    claimed: Results, submitted: Sequence[SubmittedRecord], task: LoadedTask, *, held_out: bool = False
 ) -> tuple[list[Record], Summary, dict[str, object]]:
-    """Re-score the submitted answers and compare every claimed number; SpotfakeError on the first mismatch."""
+    """Re-score the submitted answers and compare every claimed number; SpotfakeError on the first mismatch.
+
+    ``held_out``: the task's labels are held out on this host (:mod:`.heldout`), so the submitter could
+    not compute its metrics: nothing that depends on a label is compared (a refusal would reveal it), only
+    the per-sample verdicts; the numbers stored are the board's own."""
     from spotfake.harness.judge.metrics import without_judge
 
     claimed = without_judge(claimed)  # judge grades need the judge: not checked by recomputation
-    check_ids_and_labels(task, submitted)
+    check_ids_and_labels(task, submitted, labels=not held_out)
     records, summary, scoring = rescore(task, submitted, scoring_options(claimed), claimed["model"]["kind"])
     claimed_embedder = (claimed.get("scoring") or {}).get("css_embedder")
     if claimed_embedder and scoring.get("css_embedder") and claimed_embedder != scoring["css_embedder"]:
@@ -221,6 +239,11 @@ def verify(
             f"{RESULTS_FILE}: CSS was computed with embedder {claimed_embedder!r}; the leaderboard uses "
             f"{scoring['css_embedder']!r} (re-score without --css-model)"
         )
+    if held_out:
+        reason = compare_records(submitted, records, ("verdict",))
+        if reason:
+            raise SpotfakeError(reason + parser_hint(claimed, scoring))
+        return records, summary, scoring
     reason = (
         compare_values(claimed["metrics"], summary.metrics, RESULTS_FILE)
         or compare_groups(claimed["per_category"], summary.per_category, f"{RESULTS_FILE} per_category")
