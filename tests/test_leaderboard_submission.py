@@ -356,3 +356,22 @@ def test_an_unreadable_perturbation_is_refused(forged: Path, tmp_path: Path) -> 
     results["perturbation"] = {"spec": "warp:3", "slug": "warp3", "steps": [{"name": "warp", "value": 3.0}]}
     _save(forged, results)
     assert "perturbation 'warp:3' cannot be read here" in _refused(forged, tmp_path)
+
+
+def test_a_run_with_extra_metrics_is_verified_with_the_same_selection(tmp_path: Path) -> None:
+    from fixtures.leaderboard.board import Scorer, register_task, run_models, write_fakeclue_data
+
+    from spotfake.harness.task import choose_metrics
+
+    task = choose_metrics(
+        register_task(TASK + "-metrics", write_fakeclue_data(tmp_path / "data")), "+acc_oracle"
+    )
+    (folder,) = run_models(task, tmp_path / "runs", [Scorer()])
+    claimed = read_results(folder / "results.json")
+    assert claimed["scoring"]["metrics_requested"] == "+acc_oracle" and "acc_oracle" in claimed["metrics"]
+    stored, _ = submit(files_from_folder(folder), tmp_path / "results")
+    assert read_results(stored / "results.json")["metrics"]["acc_oracle"] == claimed["metrics"]["acc_oracle"]
+    results, _ = _load(folder)
+    results["scoring"]["metrics_requested"] = "+no_such_metric"
+    _save(folder, results)
+    assert "scoring.metrics_requested" in _refused(folder, tmp_path / "again")
