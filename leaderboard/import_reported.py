@@ -4,7 +4,7 @@ mixed with) spotfake's own runs.
 
 Usage::
 
-    python -m leaderboard.import_reported [CSV] [--out results/reported] [--check]
+    python -m spotfake.leaderboard.import_reported [CSV] [--out results/reported] [--check]
 
 ``CSV`` (default ``reference/paper_results.csv`` in ``$SPOTFAKE_SHARED``, else in ``../shared`` beside the
 repository) has the columns
@@ -192,7 +192,7 @@ def write_all(results: Mapping[Path, dict[str, Any]], out_dir: Path, *, check: b
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m leaderboard.import_reported", description=__doc__.split("\n")[0]
+        prog="python -m spotfake.leaderboard.import_reported", description=__doc__.split("\n")[0]
     )
     parser.add_argument("csv", nargs="?", default=str(DEFAULT_CSV), help="published results CSV")
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="output folder (default results/reported)")

@@ -1,7 +1,7 @@
 """``spotfake train fakevlm``: fine-tune a LLaVA-style model on a task's reference answers (FakeVLM's recipe).
 
 Imports nothing heavy at module level; torch and transformers load when the command runs. Also runnable as
-``python -m adapters.fakevlm.train_cli ...`` so that ``torchrun`` and ``accelerate launch`` can start it
+``python -m spotfake.adapters.fakevlm.train_cli ...`` so that ``torchrun`` and ``accelerate launch`` can start it
 on every process (``torchrun --nproc_per_node 8 -m adapters.fakevlm.train_cli --base ...``).
 """
 
@@ -243,7 +243,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m adapters.fakevlm.train_cli``: the same command for torchrun / accelerate launch."""
+    """``python -m spotfake.adapters.fakevlm.train_cli``: the same command for torchrun / accelerate launch."""
     parser = argparse.ArgumentParser(prog="spotfake train fakevlm")
     register(parser)
     args = parser.parse_args(argv)
