@@ -45,6 +45,7 @@ def _add_scoring_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--css-model", help="local sentence-transformers folder for CSS (default all-MiniLM-L6-v2)"
     )
+    parser.add_argument("--css-clip-model", metavar="DIR", help="local CLIP folder for the css_clip77 metric")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -215,9 +216,11 @@ def cmd_list(args: argparse.Namespace) -> int:
 def _scoring_options(args: argparse.Namespace) -> ScoringOptions:
     if args.bootstrap < 0:
         raise SpotfakeError(f"--bootstrap must be >= 0, got {args.bootstrap}")
-    return ScoringOptions(
+    options = ScoringOptions(
         threshold=args.threshold, n_bootstrap=args.bootstrap, seed=args.seed, css_model=args.css_model
     )
+    options.css_clip_model = getattr(args, "css_clip_model", None)
+    return options
 
 
 def _embedded_models() -> list[str]:
@@ -272,6 +275,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         retry_errors=not args.no_retry_errors,
         max_pixels=None if args.max_megapixels is None else int(args.max_megapixels * 1e6),
     )
+    options.scoring.check_metrics(m for task in loaded for m in task.spec.metrics)  # before any model runs
     from spotfake.harness.judge.cli import judge_folder, judge_settings
 
     judge = judge_settings(args)  # bad --judge-args fail before any work

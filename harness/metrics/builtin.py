@@ -9,6 +9,9 @@ from spotfake.harness.metrics import definitions as d
 from spotfake.harness.metrics import ranking as r
 from spotfake.harness.metrics import text_fields
 from spotfake.harness.metrics.conventions import convention_metrics
+from spotfake.harness.metrics.explanation_variants import GROUP as VARIANTS_GROUP
+from spotfake.harness.metrics.explanation_variants import GROUP_MEMBERS as VARIANT_MEMBERS
+from spotfake.harness.metrics.explanation_variants import explanation_variant_metrics
 from spotfake.harness.metrics.inputs import MetricInputs
 from spotfake.harness.metrics.loki_overall import LOKI_OVERALL
 from spotfake.harness.metrics.oracle import ACC_ORACLE
@@ -92,7 +95,7 @@ def builtin_metrics() -> list[MetricDef]:
         ),
         _sums(
             "css",
-            "CSS",
+            "CSS (MiniLM)",
             d.mean_css,
             "mean cosine similarity of explanation and reference embeddings",
             needs="references",
@@ -117,12 +120,13 @@ def builtin_metrics() -> list[MetricDef]:
         ),
         _sums(
             "css_gated",
-            "CSS (gated)",
+            "CSS (MiniLM, gated)",
             d.mean_css_gated,
             "CSS, 0 where the verdict is wrong",
             needs="references",
             record_fields=(text_fields.CSS,),
         ),
+        *explanation_variant_metrics(),  # papers' CSS and BLEU variants, CIDEr-D
         LOKI_OVERALL,
         ACC_ORACLE,
     ]
@@ -140,6 +144,10 @@ BUILTIN_GROUPS: dict[str, tuple[tuple[str, ...], str]] = {
     "explanation": (
         ("rouge_l", "css", "rouge_l_gated", "css_gated"),
         "explanation vs reference: ROUGE-L and CSS, plain and verdict-gated",
+    ),
+    VARIANTS_GROUP: (
+        VARIANT_MEMBERS,
+        "papers' BLEU and CSS variants and CIDEr-D, each under its own name (css_clip77 needs --css-clip-model)",
     ),
 }
 """The built-in metric groups: name -> (members in order, description)."""

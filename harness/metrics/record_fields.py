@@ -13,7 +13,7 @@ are columns of the record; every other field is stored under the record's ``fiel
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
@@ -63,7 +63,9 @@ class FieldContext:
 
     ``references[i]`` holds the usable reference texts of ``records[i]`` (empty when it has none);
     ``explains`` is False for models that do not explain (their text is one fixed sentence, so what is
-    computed from it may be cached); :meth:`css_scorer` gives the run's CSS embedder, built on first use.
+    computed from it may be cached); :meth:`css_scorer` gives the run's CSS embedder, built on first use;
+    ``scorers`` holds other embedders that scoring built from its options, by the field that uses them
+    (``css_clip77``: the CLIP text scorer); a field missing its scorer raises.
     """
 
     records: Sequence[Record]
@@ -71,6 +73,7 @@ class FieldContext:
     answer_kind: str
     explains: bool = True
     make_css_scorer: Callable[[], CssScorer] | None = None
+    scorers: Mapping[str, CssScorer] = field(default_factory=dict)
     _scorer: CssScorer | None = field(default=None, init=False, repr=False)
 
     @cached_property

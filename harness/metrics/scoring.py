@@ -28,6 +28,7 @@ def score_records(
     metrics: Sequence[str],
     css_scorer: CssScorer | None = None,
     explains: bool = True,
+    scorers: Mapping[str, CssScorer] | None = None,
 ) -> None:
     """Set ``correct`` and the metrics' record fields on every record (verdicts already parsed).
 
@@ -38,7 +39,8 @@ def score_records(
     ones are None for a record without a usable reference (blank strings do not count) and 0.0 for a
     failed or missing answer. With ``css`` requested and no ``css_scorer``, the default
     :class:`CssScorer` is built (only if some record has a reference). ``explains=False`` (a model that
-    does not explain, its text a fixed sentence) also caches the responses' embeddings.
+    does not explain, its text a fixed sentence) also caches the responses' embeddings. ``scorers``: other
+    embedders by the field that uses them (``css_clip77``: the CLIP text scorer).
     """
     check_metric_names(metrics)
     fields = requested_fields([metric_def(name) for name in dict.fromkeys(metrics)])
@@ -53,5 +55,6 @@ def score_records(
         answer_kind=answer_kind,
         explains=explains,
         make_css_scorer=None if css_scorer is None else (lambda: css_scorer),
+        scorers=dict(scorers or {}),
     )
     fill_fields(fields, context)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -15,3 +16,12 @@ class ScoringOptions:
     confidence: float = 0.95
     css_model: str | None = None
     css_cache_dir: str | None = None
+    css_clip_model: str | None = None
+    """Local CLIP folder for ``css_clip77`` (``--css-clip-model``)."""
+
+    def check_metrics(self, metrics: Iterable[str]) -> None:
+        """Raise the one-line error when one of ``metrics`` needs an option that is not set
+        (``css_clip77`` without ``css_clip_model``)."""
+        from spotfake.harness.metrics.explanation_variants import check_scoring_options
+
+        check_scoring_options(metrics, self.css_clip_model)
