@@ -240,3 +240,23 @@ def test_a_missing_checkpoint_names_where_the_authors_publish_it(
     image_folder(data, sizes=((16, 16),))
     code, err = failed_run(tmp_path, "rine", f"path={tmp_path / 'model_1class_trainable.pth'}", data, capsys)
     assert code == 2 and "rine checkpoint not found" in err and "github.com/mever-team/rine" in err
+
+
+def test_the_run_key_follows_the_checkpoint_bytes_not_its_path(tmp_path: Path) -> None:
+    def save(seed: int, path: Path) -> None:
+        net = c2p_clip.C2PCLIPNet(CLIPVisionConfig(**TINY))
+        torch.manual_seed(seed)
+        for p in net.parameters():
+            p.data.normal_()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save(net.state_dict(), path)
+
+    config = str(_config_file(tmp_path))
+    first, copy = tmp_path / "a" / "c2p.pth", tmp_path / "b" / "c2p.pth"
+    save(0, first)
+    copy.parent.mkdir()
+    copy.write_bytes(first.read_bytes())
+    fingerprint = c2p_clip.C2PCLIP(path=str(first), config=config, device="cpu").fingerprint()
+    assert c2p_clip.C2PCLIP(path=str(copy), config=config, device="cpu").fingerprint() == fingerprint
+    save(1, first)  # other weights, same path and size
+    assert c2p_clip.C2PCLIP(path=str(first), config=config, device="cpu").fingerprint() != fingerprint
