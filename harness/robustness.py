@@ -2,7 +2,7 @@
 
 Each point is an ordinary perturbed run (``runs/<model>/<task>@<slug>/``), so a finished point reuses its
 records and a killed sweep resumes. The tables put a metric against the strengths of one perturbation,
-one row per model.
+one row per model; a preset (``social``) or a chain (``resize:0.5+jpeg:75``) is a table with one column.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.model import LazyModel, Model
-from spotfake.harness.perturb import STRONGER_WHEN_LOWER, Perturbation, parse_sweep
+from spotfake.harness.perturb import STRONGER_WHEN_LOWER, Perturbation, Step, parse_sweep
 from spotfake.harness.report.curves import RobustnessPoint, robustness_points
 from spotfake.harness.results_contract import Results
 from spotfake.harness.runner import RunOptions, RunOutcome, run
@@ -65,24 +65,29 @@ def _fmt(p: RobustnessPoint | None) -> str:
     return f"{p.value:.3f} [{p.low:.3f}, {p.high:.3f}]"
 
 
-def _strength(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return str(int(value)) if float(value).is_integer() else format(value, "g")
+def _column(name: str, strength: float | None) -> str:
+    """A column title: the exact spec of the point (``jpeg:75``, ``blur:0.1234567``), or the axis itself
+    for a preset or a chain (``social``, ``resize:0.5+jpeg:75``)."""
+    return name if strength is None else Step(name, strength).text
 
 
 def robustness_tables(results: Sequence[Results], metric: str, label: str) -> str:
-    """Plain-text tables: for each perturbation, rows = models, columns = clean then each strength."""
+    """Plain-text tables: for each perturbation, rows = models, columns = clean then each strength.
+
+    A preset or a chain is a table of its own with one column (its spec), so every run has its value.
+    """
     points = robustness_points(results, metric)
     clean = {p.model: p for p in points if p.perturbation == "clean"}
     blocks = []
     for name in sorted({p.perturbation for p in points} - {"clean"}):
         axis = [p for p in points if p.perturbation == name]
-        strengths = sorted(
+        strengths: list[float | None] = sorted(
             {p.strength for p in axis if p.strength is not None}, reverse=name in STRONGER_WHEN_LOWER
         )
+        if not strengths:
+            strengths = [None]
         models = list(dict.fromkeys(p.model for p in axis))
-        header = ["model", "clean", *(f"{name}:{_strength(s)}" for s in strengths)]
+        header = ["model", "clean", *(_column(name, s) for s in strengths)]
         rows = [header]
         for model in models:
             by_strength = {p.strength: p for p in axis if p.model == model}

@@ -88,7 +88,7 @@ def results(
     return out
 
 
-def test_robustness_points_sort_by_strength_and_skip_chains() -> None:
+def test_robustness_points_sort_by_strength_and_give_presets_and_chains_an_axis_each() -> None:
     runs = [
         results("a", "jpeg:50", 0.6, [{"name": "jpeg", "value": 50.0}]),
         results("a", None, 0.9),
@@ -106,10 +106,12 @@ def test_robustness_points_sort_by_strength_and_skip_chains() -> None:
         ("clean", None, 0.9),
         ("jpeg", 50.0, 0.6),
         ("jpeg", 95.0, 0.8),
+        ("resize:0.5+jpeg:75", None, 0.7),
         ("social", None, 0.5),
     ]
     assert points[1].low == pytest.approx(0.5) and points[1].high == pytest.approx(0.7)
-    assert sweep_axis(runs[3]) is None
+    assert sweep_axis(runs[3]) == ("resize:0.5+jpeg:75", None)  # a chain is an axis of one point
+    assert sweep_axis(runs[4]) == ("social", None)
 
 
 def test_generator_bars_tell_seen_from_held_out_only_when_the_task_says() -> None:

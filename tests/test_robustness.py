@@ -158,3 +158,34 @@ def test_a_finished_sweep_is_reused_without_building_the_model(
     captured = capsys.readouterr()
     assert captured.out == first
     assert captured.err.count("0 predicted") == 3
+
+
+def test_presets_and_chains_get_a_table_with_their_value(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["robustness", "--model", "random", "--task", str(TOY_TASK), "--perturb", "social"]
+    argv += ["--perturb", "resize:0.5+jpeg:75", "--output-dir", str(tmp_path), "--bootstrap", "20", "--quiet"]
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    for spec, slug in (("social", "social"), ("resize:0.5+jpeg:75", "resize0.5+jpeg75")):
+        saved = json.loads((tmp_path / "random" / f"toy@{slug}" / "results.json").read_text())
+        block = out.split(f"Acc vs {spec}\n", 1)[1].split("\n\n", 1)[0].splitlines()
+        assert block[0].split() == ["model", "clean", spec]
+        assert block[1].split()[0] == "random"
+        assert f"{saved['metrics']['acc']:.3f}" == block[1].split()[-3]  # value [low, high]
+
+
+def test_a_table_column_names_each_strength_exactly() -> None:
+    def run(spec: str | None, steps: list[dict[str, object]], acc: float) -> dict[str, object]:
+        out: dict[str, object] = {"model": {"name": "m"}, "metrics": {"acc": acc}, "ci": {}}
+        if spec is not None:
+            out["perturbation"] = {"spec": spec, "slug": spec, "steps": steps}
+        return out
+
+    runs = [
+        run(None, [], 0.9),
+        run("blur:0.1234567", [{"name": "blur", "value": 0.1234567}], 0.8),
+        run("blur:0.1234568", [{"name": "blur", "value": 0.1234568}], 0.7),
+    ]
+    header = robustness_tables(runs, "acc", "Acc").splitlines()[1].split()  # type: ignore[arg-type]
+    assert header == ["model", "clean", "blur:0.1234567", "blur:0.1234568"]

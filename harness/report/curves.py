@@ -140,14 +140,16 @@ class RobustnessPoint:
     high: float | None
 
 
-def sweep_axis(results: Results) -> tuple[str, float | None] | None:
-    """``(name, strength)`` of a one-step perturbation, ``("clean", None)`` for a clean run, else None."""
+def sweep_axis(results: Results) -> tuple[str, float | None]:
+    """The axis a run is a point of, with its strength: ``(name, strength)`` of a one-step perturbation,
+    ``("clean", None)`` for a clean run, and ``(spec, None)`` for a preset (``social``) or a chain
+    (``resize:0.5+jpeg:75``), each an axis of its own with one point."""
     p = results.get("perturbation")
     if p is None:
         return "clean", None
     steps = p["steps"]
     if len(steps) != 1:
-        return None
+        return p["spec"], None
     value = steps[0].get("value")
     return steps[0]["name"], None if value is None else float(value)
 
@@ -161,13 +163,10 @@ def run_label(results: Results) -> str:
 
 
 def robustness_points(results: Sequence[Results], metric: str) -> list[RobustnessPoint]:
-    """The metric of every clean and one-step perturbed run (chains are left out of curves), one line per
-    :func:`run_label`."""
+    """The metric of every run at its :func:`sweep_axis` point, one line per :func:`run_label`."""
     points = []
     for r in results:
         axis = sweep_axis(r)
-        if axis is None:
-            continue
         value = r["metrics"].get(metric)
         ci = r.get("ci", {}).get(metric) or [None, None]
         points.append(

@@ -126,11 +126,13 @@ def histogram_figure(scored: Sequence[Scored], task: str) -> Figure:
 
 
 def robustness_figures(runs: Sequence[RunData], metric: str, label: str) -> dict[str, Figure]:
-    """Per perturbation: metric vs strength, one line per model with its CI band, clean value dashed."""
+    """Per perturbation: metric vs strength, one line per model with its CI band, clean value dashed.
+
+    Presets and chains have no strength to draw against: they are in the tables, not in figures."""
     points = curves.robustness_points([r.results for r in runs], metric)
     clean = {p.model: p for p in points if p.perturbation == "clean" and p.value is not None}
     figures: dict[str, Figure] = {}
-    for name in sorted({p.perturbation for p in points} - {"clean"}):
+    for name in sorted({p.perturbation for p in points if p.strength is not None}):
         fig = Figure(figsize=(4.6, 3.6))
         ax = fig.subplots()
         for model in sorted({p.model for p in points if p.perturbation == name}):
