@@ -62,6 +62,7 @@ class ScoringServer(LoopbackServer):
         self.bodies: list[dict[str, Any]] = []
         self.expected: dict[str, float] = {}
         self.cut = False
+        self.no_logprobs = False
 
     def respond(self, call: Call) -> None:
         body = call.json()
@@ -74,7 +75,7 @@ class ScoringServer(LoopbackServer):
         p = intended_p_fake(image)
         if "[cut]" in text or self.cut:
             return call.answer("<think>The edges look smooth, but the", finish_reason="length")
-        if not body.get("logprobs") or "[nologprobs]" in text:
+        if not body.get("logprobs") or "[nologprobs]" in text or self.no_logprobs:
             return call.answer("This is a fake image.", finish_reason="stop")
         if body.get("max_tokens") == 1:
             top = top_list(p)
@@ -286,3 +287,23 @@ def test_an_answer_cut_by_the_token_limit_is_counted_as_truncated(
         ("length", True, None)
     ] * 2
     assert json.loads((folder / "results.json").read_text())["scoring"]["n_truncated"] == 2
+
+
+def test_spotfake_run_against_an_endpoint_without_logprobs_ends_with_one_line(
+    server: ScoringServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from spotfake.harness.cli import main
+
+    for label in ("real", "fake"):
+        (tmp_path / "data" / label).mkdir(parents=True)
+        image(3).save(tmp_path / "data" / label / "0.png")
+    server.no_logprobs = True
+    argv = [
+        *("run", "--model", "openai", "--model-args"),
+        f"model={MODEL},base_url={server.base_url},backoff=0.01,mode=score",
+        *("--task", "imagefolder", "--data-root", str(tmp_path / "data")),
+        *("--output-dir", str(tmp_path / "runs"), "--quiet"),
+    ]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and err.endswith("does not offer logprobs/top_logprobs; use mode=generate")
