@@ -172,44 +172,11 @@ def _unavailable(name: str, exc: Exception) -> Handler:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    """Print tasks (description, metrics, size when the data is at hand), models (kind, description) or
-    metrics (label, direction, what they need, one-line card)."""
-    from spotfake.harness.registry import MODELS, TASKS
+    """``spotfake list tasks|models|metrics|suites`` (:mod:`harness.listing`)."""
+    from spotfake.harness.listing import list_entries
 
-    if args.what == "metrics":
-        from spotfake.harness.metrics.selection import metric_listing
-
-        for line in metric_listing(args.pattern):
-            print(line)
-        return 0
-    if args.what == "suites":
-        from spotfake.harness.registry import SUITES
-
-        for name in SUITES.names(args.pattern):
-            suite = SUITES.get(name)
-            tasks = ", ".join(dict.fromkeys(e.task for e in suite.entries))
-            print(f"{name:<16} {suite.description}  [tasks: {tasks}; metrics: {', '.join(suite.metrics)}]")
-        return 0
-    if args.what == "models":
-        for name in MODELS.names(args.pattern):
-            entry = MODELS.entry(name)
-            print(f"{name:<16} {entry.meta.get('kind', ''):<9} {entry.description}")
-            if entry.meta.get("paper"):  # an expert's card: paper, year, weights licence, input rule
-                meta = entry.meta
-                print(f"{'':<27}{meta['paper']} {meta.get('year', '')}; weights: {meta.get('licence', '?')}")
-                print(f"{'':<27}input: {meta.get('input', '?')}")
-        return 0
-    from spotfake.harness.task import load_task
-
-    for name in TASKS.names(args.pattern):
-        spec = TASKS.get(name)
-        size = "-"
-        if spec.default_data_root is not None or args.data_root:
-            try:
-                size = str(len(load_task(name, args.data_root).samples))
-            except SpotfakeError:
-                size = "-" if args.data_root else "?"
-        print(f"{name:<16} n={size:<6} {spec.description}  [{', '.join(spec.metrics)}]")
+    for line in list_entries(args.what, args.pattern, args.data_root):
+        print(line)
     return 0
 
 
