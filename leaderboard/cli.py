@@ -20,6 +20,9 @@ from spotfake.harness.extras import require
 
 APP = Path(__file__).with_name("app.py")
 HOST = "127.0.0.1"
+METADATA_FIELDS = ("description", "paper", "code", "contact", "licence")
+"""``spotfake submit --description ... --licence``: the fields of
+:data:`leaderboard.submission.metadata.FIELDS` (spelt here: the parser is built for every command)."""
 
 
 def register_leaderboard(parser: argparse.ArgumentParser) -> None:
@@ -57,6 +60,14 @@ def register_leaderboard(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="votes a model needs before the arena shows its rating (default 30)",
     )
+    parser.add_argument(
+        "--held-out-labels",
+        action="append",
+        default=[],
+        metavar="TASK=FILE",
+        help="serve TASK with its labels held out: FILE (CSV id,label, outside --results-dir) stays on this "
+        "host, submissions are scored against it, only aggregate metrics are shown (repeatable)",
+    )
     parser.set_defaults(handler=cmd_leaderboard)
 
 
@@ -74,6 +85,24 @@ def register_submit(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--replace", action="store_true", help="replace a stored submission of the same model and task"
     )
+    parser.add_argument(
+        "--token",
+        help="the owner token printed when this model name was first submitted (needed to replace it or "
+        "to submit under the name again)",
+    )
+    parser.add_argument(
+        "--arena-db",
+        help="the board's database, where owner tokens are kept (as `spotfake leaderboard --arena-db`; "
+        "default runs/arena.sqlite3)",
+    )
+    parser.add_argument(
+        "--held-out-labels",
+        metavar="FILE",
+        help="the task's private labels (CSV id,label, outside --results-dir): score against them and store "
+        "no per-sample records (docs/hosting.md)",
+    )
+    for field in METADATA_FIELDS:
+        parser.add_argument(f"--{field}", help=f"the model's {field}, stored with the submission")
     parser.set_defaults(handler=cmd_submit)
 
 
@@ -103,6 +132,9 @@ def streamlit_command(args: argparse.Namespace) -> list[str]:
     ]  # fmt: skip
     if getattr(args, "no_submissions", False):
         command.append("--no-submissions")
+    for value in getattr(args, "held_out_labels", []):
+        task, _, path = value.partition("=")
+        command += ["--held-out-labels", f"{task}={Path(path).resolve()}"]
     for root in args.data_root:
         task, sep, folder = root.partition("=")
         command += [
@@ -139,6 +171,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
         raise SpotfakeError(f"--port must be between 1 and 65535, got {args.port}")
     if args.arena_min_votes < 1:
         raise SpotfakeError(f"--arena-min-votes must be at least 1, got {args.arena_min_votes}")
+    _check_held_out(args.held_out_labels, Path(args.results_dir))
     require("streamlit", "leaderboard", "spotfake leaderboard")
     shown = HOST if args.host in ("0.0.0.0", "::") else args.host
     url = f"http://{shown}:{args.port}"
@@ -165,6 +198,17 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _check_held_out(values: list[str], results_dir: Path) -> None:
+    """Every ``--held-out-labels TASK=FILE`` readable and outside the results folder, before the app starts."""
+    if not values:
+        return
+    from spotfake.leaderboard.config import parse_held_out
+    from spotfake.leaderboard.submission.heldout import read_held_out
+
+    for path in parse_held_out(values).values():
+        read_held_out(path, results_dir)
 
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
@@ -206,22 +250,54 @@ def cmd_submit(args: argparse.Namespace) -> int:
     """Check ``RUN_DIR`` and store it under ``--results-dir``; a refusal is one line naming the reason."""
     for module in ("pandas", "altair"):  # the accepted line is printed as the board shows it
         require(module, "leaderboard", "spotfake submit")
+    require("sqlalchemy", "leaderboard", "spotfake submit")  # owner tokens live in the board's database
     from spotfake.leaderboard.data import DEFAULT_SHOWN
     from spotfake.leaderboard.received import files_from_folder
     from spotfake.leaderboard.submission import submit
+    from spotfake.leaderboard.submission.heldout import read_held_out
+    from spotfake.leaderboard.submission.owners import OwnerStore
     from spotfake.leaderboard.views import summary_text
 
+    results_dir = Path(args.results_dir)
     try:
         files = files_from_folder(Path(args.run_dir))
-        folder, checked = submit(
-            files,
-            Path(args.results_dir),
-            data_root=Path(args.data_root) if args.data_root else None,
-            replace=args.replace,
-        )
+        held_out = read_held_out(Path(args.held_out_labels), results_dir) if args.held_out_labels else None
+        owners = OwnerStore(args.arena_db)
+        try:
+            folder, checked = submit(
+                files,
+                results_dir,
+                data_root=Path(args.data_root) if args.data_root else None,
+                replace=args.replace,
+                owners=owners,
+                token=args.token,
+                metadata={field: getattr(args, field) for field in METADATA_FIELDS},
+                held_out=held_out,
+            )
+        finally:
+            owners.close()
     except SpotfakeError as exc:
-        raise SpotfakeError(f"submission refused: {exc}") from None
+        raise SpotfakeError(f"submission refused: {exc}{_cli_hint(exc, results_dir)}") from None
     shown = summary_text(checked.results["metrics"], DEFAULT_SHOWN)
     print(f"accepted: {checked.model} on {checked.task} ({shown})")
     print(f"stored in {folder}")
+    if checked.owner_token:
+        print(
+            f"owner token for {checked.model!r} (shown once; replacing this submission or submitting under "
+            f"this name again needs it: --token): {checked.owner_token}"
+        )
     return 0
+
+
+def _cli_hint(exc: SpotfakeError, results_dir: Path) -> str:
+    """What the command line adds to a refusal the app words for an uploader (options and paths)."""
+    from spotfake.leaderboard.submission.owners import OwnerError, UnownedLegacyError
+    from spotfake.leaderboard.submission.store import SUBMITTED_DIR, AlreadyStored
+
+    if isinstance(exc, AlreadyStored):
+        return f" ({exc.folder}); add --replace --token TOKEN to replace it"
+    if isinstance(exc, OwnerError):
+        return " (--token TOKEN)"
+    if isinstance(exc, UnownedLegacyError):
+        return f" (the folders {results_dir / SUBMITTED_DIR / exc.name}[@...])"
+    return ""

@@ -165,6 +165,10 @@ IDENTITY_COLUMNS = (
     "created",
     "folder",
     "run_key",
+    "description",
+    "paper",
+    "code",
+    "licence",
 )
 
 
@@ -186,7 +190,10 @@ def suspicion(results: Mapping[str, Any]) -> str:
 
 
 def results_frame(entries: Sequence[RunEntry]) -> pd.DataFrame:
-    """One row per result: identity columns, every metric, ``<metric>_lo`` / ``<metric>_hi`` CI bounds."""
+    """One row per result: identity columns (a submission's own description, paper, code and licence
+    among them), every metric, ``<metric>_lo`` / ``<metric>_hi`` CI bounds."""
+    from spotfake.leaderboard.submission.metadata import shown_metadata
+
     metrics = metric_keys(entries)
     rows = []
     for e in entries:
@@ -213,6 +220,8 @@ def results_frame(entries: Sequence[RunEntry]) -> pd.DataFrame:
             "created": res.get("created", ""),
             "folder": str(e.folder),
             "run_key": res.get("run_key", ""),
+            **{k: "" for k in ("description", "paper", "code", "licence")},
+            **(shown_metadata(res) if e.source == "submitted" else {}),
         }
         for m in metrics:
             row[m] = _number(values.get(m))

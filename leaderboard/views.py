@@ -111,7 +111,9 @@ def board_table(
     ``text`` what each cell shows (``0.971 ±0.015``). Columns: Rank, Model, each metric's label (``rank_by``
     first, so that a narrow screen shows the model and its ranking value with its interval), Source,
     "vs best" (``best`` / ``tied`` from the paired test p-values in ``tied``, by row key), Gap (how far
-    behind the best in ``rank_by``), n, Kind, Where, Paper (a link for reported rows). Index: row keys.
+    behind the best in ``rank_by``), n, Kind, Where, Paper (a link for reported rows; a submission's own
+    paper, never one looked up by its name), and Code, Licence, About where a submission gave them. A
+    submitted row whose name another row of another source has reads ``name · submitted``. Index: row keys.
     """
     tied = tied or {}
     ranked = (frame["source"] != "reported") & (frame.get("flags", "") == "")  # flagged submissions apart
@@ -125,7 +127,7 @@ def board_table(
     best_value = best.iloc[0] if len(best) else math.nan
     numbers = pd.DataFrame(index=pd.Index(order["key"], name="key"))
     numbers["Rank"] = order["_rank"].to_numpy()
-    numbers["Model"] = order["name"].to_numpy()
+    numbers["Model"] = _distinct_names(order).to_numpy()
     flagged = order.get("flags", pd.Series("", index=order.index)).astype(bool)
     text = pd.DataFrame(index=numbers.index)
     # the ranking metric right after the model, so a phone's first screen shows both (then the others)
@@ -153,18 +155,36 @@ def board_table(
     numbers["n"] = order["n"].to_numpy()
     numbers["Kind"] = order["kind"].map(lambda k: KIND_LABELS.get(k, k)).to_numpy()
     numbers["Where"] = order["origins"].to_numpy()
+    declared = order.get("paper", pd.Series("", index=order.index)).fillna("")
     papers = [
-        model_url(m) or (citation_url(c) if s == "reported" else None) or ""
-        for m, c, s in zip(order.get("model", order["name"]), order["citation"], order["source"], strict=True)
+        p if s == "submitted" else model_url(m) or (citation_url(c) if s == "reported" else None) or ""
+        for m, c, s, p in zip(
+            order.get("model", order["name"]), order["citation"], order["source"], declared, strict=True
+        )
     ]
     if any(papers):
         numbers["Paper"] = papers
+    for column, field in (("Code", "code"), ("Licence", "licence"), ("About", "description")):
+        values = order.get(field, pd.Series("", index=order.index)).fillna("")
+        if values.astype(bool).any():
+            numbers[column] = values.to_numpy()
     for column in numbers.columns:
         if column not in text.columns:
             text[column] = numbers[column].map(_cell_text)
     text["Gap"] = [("" if _missing(g) else f"{g:.3f}") for g in numbers["Gap"]]
     numbers.attrs["higher_is_better"] = {metric_label(m): higher_is_better(m) for m in metrics}
     return numbers, text[numbers.columns]
+
+
+def _distinct_names(frame: pd.DataFrame) -> pd.Series:
+    """Model names, a submitted row's as ``name · submitted`` where a row of another source has its name
+    (a submission named like a reproduced model is never mistaken for it)."""
+    names, sources = frame["name"], frame["source"]
+    clash = [
+        s == "submitted" and bool(((names == n) & (sources != s)).any())
+        for n, s in zip(names, sources, strict=True)
+    ]
+    return names.where(~pd.Series(clash, index=frame.index), names + " · submitted")
 
 
 def _cell_text(value: object) -> str:

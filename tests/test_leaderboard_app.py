@@ -298,7 +298,10 @@ def test_an_honest_upload_is_accepted_and_appears_in_the_table(
     assert at.session_state["highlight"] == [str(stored.parent)]
     assert at.selectbox(key="task").options == [f"{TASK} (7 results)"]
     table = _table(at)
-    assert ((table["Model"] == "scorer") & (table["Source"] == "submitted")).any()
+    # told apart from the reproduced run of the same name, and its owner token shown once
+    assert ((table["Model"] == "scorer · submitted") & (table["Source"] == "submitted")).any()
+    assert ((table["Model"] == "scorer") & (table["Source"] == "reproduced")).any()
+    assert [c.value for c in at.code if c.value.startswith("sfo_")]
     (grid,) = [d for d in at.dataframe if "Rank" in d.value.columns]
     from spotfake.leaderboard.styling import NEW_ROW
 

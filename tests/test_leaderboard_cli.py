@@ -36,7 +36,16 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_submit_accepts_an_honest_run(run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["submit", str(run), "--results-dir", str(tmp_path / "results")])
+    code = main(
+        [
+            "submit",
+            str(run),
+            "--results-dir",
+            str(tmp_path / "results"),
+            "--arena-db",
+            str(tmp_path / "b.sqlite3"),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert out.startswith(f"accepted: cli-model on {TASK} (Acc ")
@@ -51,7 +60,16 @@ def test_submit_refuses_a_forgery_in_one_line_with_exit_code_2(
     results = json.loads((forged / "results.json").read_text())
     results["metrics"]["f1"] = 1.0
     (forged / "results.json").write_text(json.dumps(results))
-    code = main(["submit", str(forged), "--results-dir", str(tmp_path / "results")])
+    code = main(
+        [
+            "submit",
+            str(forged),
+            "--results-dir",
+            str(tmp_path / "results"),
+            "--arena-db",
+            str(tmp_path / "b.sqlite3"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and "Traceback" not in err
@@ -62,7 +80,7 @@ def test_submit_refuses_a_forgery_in_one_line_with_exit_code_2(
 
 
 def test_submit_names_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["submit", str(tmp_path / "nowhere")]) == 2
+    assert main(["submit", str(tmp_path / "nowhere"), "--arena-db", str(tmp_path / "b.sqlite3")]) == 2
     assert "not a folder" in capsys.readouterr().err
 
 

@@ -22,6 +22,11 @@ and a ``provenance`` block: sha256 of the files as received, time, spotfake vers
 the received files kept verbatim for audit (:mod:`.store`). Nothing submitted is unpickled, executed or
 rendered as HTML.
 
+Ownership (:mod:`.owners`): the first accepted submission of a model name gets an owner token, shown once;
+every later submission under that name needs it. Metadata (:mod:`.metadata`: description, paper, code,
+contact, licence) is stored in ``provenance.metadata``. A task whose labels are held out on the board's
+host (:mod:`.heldout`) is scored against them and stores no per-sample records.
+
 Its provenance also records its verification tier (``recomputed``: self-reported predictions, re-scored)
 and the suspicion flags that apply (:mod:`.suspicion`: scores copied from the labels, a perfect 0/1
 separation, a metric above every reproduced run by more than its CI); the board ranks flagged rows apart.
@@ -29,16 +34,27 @@ separation, a metric above every reproduced run by more than its CI); the board 
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from spotfake.harness.results import RESULTS_FILE, SAMPLES_FILE
 from spotfake.harness.results_contract import Results
 from spotfake.harness.types import Record
 from spotfake.leaderboard.received import Limits, SubmissionFiles, too_big
+from spotfake.leaderboard.submission.heldout import HeldOutLabels
+from spotfake.leaderboard.submission.metadata import clean_metadata
 from spotfake.leaderboard.submission.parse import MODEL_KINDS, parse_results, parse_samples
-from spotfake.leaderboard.submission.store import store, stored_results, submission_folder
+from spotfake.leaderboard.submission.store import has_stored, store, stored_results, submission_folder
 from spotfake.leaderboard.submission.verify import CSS_TOLERANCE, TOLERANCE, load_task_for, verify
+
+if TYPE_CHECKING:
+    from spotfake.leaderboard.submission.owners import OwnerStore
+
+Progress = Callable[[str], object]
+"""Told each step of a check as it starts (the Submit tab's status box)."""
 
 __all__ = [
     "MODEL_KINDS",
@@ -58,6 +74,10 @@ class CheckedSubmission:
     results: Results
     records: list[Record]
     files: SubmissionFiles
+    held_out: bool = False
+    """Scored against labels held out on this host: ``records`` are never stored."""
+    owner_token: str | None = None
+    """The owner token issued when this submission claimed its model name (shown once), else None."""
 
     @property
     def model(self) -> str:
@@ -70,28 +90,52 @@ class CheckedSubmission:
         return self.results["task"]["name"]
 
 
-def check_submission(
-    files: SubmissionFiles, *, data_root: Path | None = None, limits: Limits = Limits()
-) -> CheckedSubmission:
-    """Run every check; return what to store, or raise SpotfakeError with the first reason to refuse."""
+def _silent(_step: str) -> None:
+    return None
+
+
+def claimed_results(files: SubmissionFiles, limits: Limits = Limits()) -> Results:
+    """The submitted ``results.json``, checked for size, strict JSON and the schema (the cheap checks)."""
     for name, data, limit in (
         (RESULTS_FILE, files.results, limits.results_bytes),
         (SAMPLES_FILE, files.samples, limits.samples_bytes),
     ):
         if len(data) > limit:
             raise too_big(name, len(data), limit)
-    claimed = parse_results(files.results)
+    return parse_results(files.results)
+
+
+def check_submission(
+    files: SubmissionFiles,
+    *,
+    data_root: Path | None = None,
+    limits: Limits = Limits(),
+    held_out: HeldOutLabels | None = None,
+    progress: Progress = _silent,
+) -> CheckedSubmission:
+    """Run every check; return what to store, or raise SpotfakeError with the first reason to refuse.
+    ``held_out``: the task's private labels on this host (scored against them, claims not compared)."""
+    progress("Reading both files (sizes, strict JSON, the results schema, every record)")
+    claimed = claimed_results(files, limits)
     submitted = parse_samples(files.samples, limits)
+    progress(
+        f"Loading this server's copy of task {claimed['task']['name']!r} (version, annotations, arguments)"
+    )
     task = load_task_for(claimed, data_root)
-    records, summary, scoring = verify(claimed, submitted, task)
+    if held_out is not None:
+        task = held_out.apply(task)
+    progress(f"Re-scoring the {len(submitted):,} answers and comparing every claimed number")
+    records, summary, scoring = verify(claimed, submitted, task, held_out=held_out is not None)
     tolerance = {"default": TOLERANCE, "css": CSS_TOLERANCE}
-    results = stored_results(claimed, task, summary, scoring, files, tolerance)
-    return CheckedSubmission(results=results, records=records, files=files)
+    results = stored_results(claimed, task, summary, scoring, files, tolerance, held_out=held_out is not None)
+    return CheckedSubmission(results=results, records=records, files=files, held_out=held_out is not None)
 
 
 def store_submission(checked: CheckedSubmission, results_dir: Path, *, replace: bool = False) -> Path:
-    """Store a checked submission (atomically, under its lock); returns the stored folder."""
-    return store(checked.results, checked.records, checked.files, results_dir, replace=replace)
+    """Store a checked submission (atomically, under its lock); returns the stored folder. A held-out
+    task's records (labels, right or wrong) are not stored, only the files as received."""
+    records = None if checked.held_out else checked.records
+    return store(checked.results, records, checked.files, results_dir, replace=replace)
 
 
 def submit(
@@ -101,12 +145,40 @@ def submit(
     data_root: Path | None = None,
     limits: Limits = Limits(),
     replace: bool = False,
+    owners: OwnerStore | None = None,
+    token: str | None = None,
+    metadata: Mapping[str, object] | None = None,
+    held_out: HeldOutLabels | None = None,
+    progress: Progress = _silent,
 ) -> tuple[Path, CheckedSubmission]:
-    """Check a submission and store it; returns the stored folder. The CLI and the app both call this."""
-    checked = check_submission(files, data_root=data_root, limits=limits)
+    """Check a submission and store it; returns the stored folder and what was stored (with the owner
+    token when this submission claimed its model name). The CLI and the app both call this.
+
+    ``owners``: the board's owner table; then a model name owned by someone else needs ``token``
+    (:class:`.owners.OwnerError`), checked before the expensive checks and claimed just before storing.
+    ``metadata``: description, paper, code, contact, licence (:func:`.metadata.clean_metadata`).
+    """
+    about = clean_metadata(metadata or {})
+    name = claimed_results(files, limits)["model"]["name"]
+    new_name = False
+    if owners is not None:
+        progress(f"Checking who owns the model name {name!r}")
+        new_name = owners.check(name, token, stored=has_stored(results_dir, name))
+    checked = check_submission(
+        files, data_root=data_root, limits=limits, held_out=held_out, progress=progress
+    )
     flag_submission(checked, results_dir)
-    folder = store_submission(checked, results_dir, replace=replace)
-    return folder, checked
+    if about:
+        checked.results["provenance"]["metadata"] = about
+    issued = owners.claim(name) if owners is not None and new_name else None
+    progress("Storing the accepted submission")
+    try:
+        folder = store_submission(checked, results_dir, replace=replace)
+    except BaseException:
+        if owners is not None and issued is not None:
+            owners.release(name, issued)
+        raise
+    return folder, dataclasses.replace(checked, owner_token=issued)
 
 
 def reproduced_runs(results_dir: Path, task: str) -> list[Results]:

@@ -39,6 +39,33 @@ CHECKS = (
     "metrics, per-category and breakdown values recomputed",
     "per-sample verdict, correct, ROUGE-L and CSS recomputed",
 )
+HELD_OUT_CHECKS = (
+    *CHECKS[:3],
+    "ids exactly the task's; labels held out on the board's host",
+    "scored against the held-out labels (claimed metrics not compared)",
+    "per-sample verdict recomputed",
+)
+"""The checks of a submission for a task whose labels are held out (:mod:`.heldout`)."""
+
+
+class AlreadyStored(SpotfakeError):
+    """A submission of the model and task is stored and its replacement was not asked for."""
+
+    def __init__(self, model: str, task: str, folder: Path) -> None:
+        self.model, self.task, self.folder = model, task, folder
+        super().__init__(f"a submission of {model!r} on {task!r} is already stored")
+
+
+def has_stored(results_dir: Path, model: str) -> bool:
+    """Whether a submission of ``model`` (any task, any arguments) is stored under ``results_dir``."""
+    folder = results_dir / SUBMITTED_DIR
+    if not folder.is_dir():
+        return False
+    return any(
+        (p.name == model or p.name.startswith(model + "@")) and any(p.glob(f"*/{RESULTS_FILE}"))
+        for p in folder.iterdir()
+        if p.is_dir() and not p.name.startswith(".")
+    )
 
 
 def sha256(data: bytes) -> str:
@@ -53,8 +80,11 @@ def stored_results(
     scoring: Mapping[str, object],
     files: SubmissionFiles,
     tolerance: Mapping[str, float],
+    *,
+    held_out: bool = False,
 ) -> Results:
-    """The results.json to store: the engine's own numbers, ``source = "submitted"``, and provenance."""
+    """The results.json to store: the engine's own numbers, ``source = "submitted"``, and provenance
+    (``held_out``: scored against labels held out on this host, which the provenance says)."""
     from spotfake.harness.scoring import build_results
 
     model = claimed["model"]
@@ -87,9 +117,11 @@ def stored_results(
         "submitted_spotfake_version": claimed["spotfake_version"],
         "submitted_created": claimed["created"],
         "accepted_by": f"spotfake {__version__}",
-        "checks": list(CHECKS),
+        "checks": list(HELD_OUT_CHECKS if held_out else CHECKS),
         "tolerance": dict(tolerance),
     }
+    if held_out:
+        results["provenance"]["held_out_labels"] = True
     perturbation = claimed.get("perturbation")
     if perturbation is not None:  # part of the run's identity: kept, never dropped into a clean row
         results["perturbation"] = _perturbation(perturbation)
@@ -156,12 +188,13 @@ def submission_lock(
         os.close(fd)  # closing the descriptor releases the lock
 
 
-def _staged(staging: Path, results: Results, records: list[Record], files: SubmissionFiles) -> None:
+def _staged(staging: Path, results: Results, records: list[Record] | None, files: SubmissionFiles) -> None:
     from spotfake.harness.results import write_records
 
     text = json.dumps(results, indent=2, allow_nan=False) + "\n"
     (staging / RESULTS_FILE).write_text(text, encoding="utf-8")
-    write_records(staging / SAMPLES_FILE, records)
+    if records is not None:
+        write_records(staging / SAMPLES_FILE, records)
     (staging / (RECEIVED_PREFIX + RESULTS_FILE)).write_bytes(files.results)
     (staging / (RECEIVED_PREFIX + SAMPLES_FILE)).write_bytes(files.samples)
     for path in staging.iterdir():
@@ -172,7 +205,7 @@ def _staged(staging: Path, results: Results, records: list[Record], files: Submi
 
 def store(
     results: Results,
-    records: list[Record],
+    records: list[Record] | None,
     files: SubmissionFiles,
     results_dir: Path,
     *,
@@ -181,8 +214,9 @@ def store(
 ) -> Path:
     """Write an accepted submission atomically (a complete folder appears at once, or nothing does).
 
-    Under the (model, task) lock: a stored submission is replaced only with ``replace``; on any failure no
-    staging folder and no empty model folder is left behind.
+    Under the (model, task) lock: a stored submission is replaced only with ``replace`` (else
+    :class:`AlreadyStored`); on any failure no staging folder and no empty model folder is left behind.
+    ``records`` None (held-out labels): no per-sample records are stored, only the files as received.
     """
     model, task = results["model"]["name"], results["task"]["name"]
     json.dumps(results, allow_nan=False)  # a non-finite number stops here, before anything is created
@@ -190,10 +224,7 @@ def store(
     final = submission_folder(results_dir, model, task, identity)
     with submission_lock(results_dir, model, task, lock_wait_s, identity):
         if final.exists() and not replace:
-            raise SpotfakeError(
-                f"a submission of {model!r} on {task!r} is already stored ({final}); "
-                "use --replace (or the replace box) to overwrite it"
-            )
+            raise AlreadyStored(model, task, final)
         created_parent = not final.parent.exists()
         final.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=final.parent))

@@ -17,11 +17,12 @@ from spotfake.harness.metrics.registry import METRICS, higher_is_better, metric_
 from spotfake.leaderboard import data as lb
 from spotfake.leaderboard.loading import mtime_ns
 from spotfake.leaderboard.styling import styled_board
-from spotfake.leaderboard.tabs.context import ALL, NOTICE, BoardContext
+from spotfake.leaderboard.tabs.context import ALL, HELD_OUT, NOTICE, BoardContext
+from spotfake.leaderboard.tabs.submit import show_owner_token
 from spotfake.leaderboard.ties import PairP, has_paired_test, tie_p_value, tie_p_values
 from spotfake.leaderboard.views import bar_chart, board_table, citation_url, md_escape
 
-MORE_COLUMNS = ("Kind", "Where")
+MORE_COLUMNS = ("Kind", "Where", "Code", "Licence", "About")
 """Columns shown on request, so that the default table fits 1400 px without scrolling."""
 EMPTY = (
     "No results yet. Run `make demo` (or `spotfake run --model NAME --task TASK`) to create local runs in "
@@ -133,11 +134,17 @@ def _column_config(numbers: pd.DataFrame, shown: list[str], rank_by: str) -> dic
         "n": st.column_config.NumberColumn("n", width=56, help="samples scored"),
         "Kind": st.column_config.TextColumn("Kind", width=112),
         "Where": st.column_config.TextColumn("Where", width=150, help="committed results/ or local runs/"),
+        "Code": st.column_config.LinkColumn(
+            "Code", width=120, help="a submission's code, as its submitter gave it"
+        ),
+        "Licence": st.column_config.TextColumn("Licence", width=100, help="as the submitter gave it"),
+        "About": st.column_config.TextColumn("About", width=220, help="the submitter's description"),
         "Paper": st.column_config.LinkColumn(
             "Paper",
             width=96,
             display_text=r"https://arxiv\.org/abs/(.*)",
-            help="the model's paper (of its architecture for models trained here); a reported row's source",
+            help="the model's paper (of its architecture for models trained here); a reported row's source; "
+            "a submission's own paper, as its submitter gave it",
         ),
     }
     for m in shown:
@@ -158,6 +165,9 @@ def render(ctx: BoardContext) -> None:
     notice = st.session_state.pop(NOTICE, None)
     if notice:
         st.success(str(notice))
+    show_owner_token()
+    if task in ctx.config.held_out_labels:
+        st.caption(HELD_OUT)
     entries = ctx.clean_entries
     perturbed = len(ctx.entries) - len(entries)
     if perturbed:

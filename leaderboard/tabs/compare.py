@@ -20,7 +20,7 @@ from spotfake.leaderboard import data as lb
 from spotfake.leaderboard.loading import mtime_ns
 from spotfake.leaderboard.paired import Group, MetricComparison, compare_runs, in_group
 from spotfake.leaderboard.stats import format_p
-from spotfake.leaderboard.tabs.context import BoardContext
+from spotfake.leaderboard.tabs.context import HELD_OUT, BoardContext
 from spotfake.leaderboard.views import md_escape
 
 VIEWER_TAB = "Explanations"
@@ -88,6 +88,9 @@ def _open_viewer(task: str, keys: list[str]) -> None:
 
 def render(ctx: BoardContext) -> None:
     """Two runs, the chosen metric in one sentence, then every metric in a table."""
+    if ctx.labels_held_out:
+        st.info(HELD_OUT + " Paired tests read per-sample records: not offered for this task.")
+        return
     runs = ctx.runs_with_samples
     if ctx.task is None or len(runs) < 2:
         st.info(

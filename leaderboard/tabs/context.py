@@ -29,6 +29,11 @@ HIGHLIGHT = "highlight"
 """Session-state key: row keys (folders) to highlight, e.g. a submission accepted in this session."""
 NOTICE = "notice"
 """Session-state key: one markdown line the first screen shows once (then forgets)."""
+HELD_OUT = (
+    "The labels of this task are held out on this server: submissions are scored here and only aggregate "
+    "metrics are shown, never which sample a model got right or wrong."
+)
+"""What the board says of a task served with held-out labels (``--held-out-labels``)."""
 
 
 def navigate(tab: str, task: str | None = None) -> None:
@@ -128,6 +133,12 @@ class BoardContext:
     def runs_with_samples(self) -> list[lb.RunEntry]:
         """Rows of the task on screen that have per-sample records (not reported rows)."""
         return [e for e in self.entries if e.has_samples]
+
+    @property
+    def labels_held_out(self) -> bool:
+        """Whether the task on screen is served with held-out labels: then no tab shows anything per
+        sample that depends on a label (the viewer, the comparison, the detector curves)."""
+        return self.task is not None and self.task in self.config.held_out_labels
 
     def data_root(self, task: str) -> Path | None:
         """Where the data of ``task`` lives on this server, if it was given."""

@@ -19,7 +19,7 @@ from spotfake.harness.perturb import STRENGTH_LABELS
 from spotfake.harness.report import curves
 from spotfake.leaderboard import data as lb
 from spotfake.leaderboard import detector_charts as charts
-from spotfake.leaderboard.tabs.context import BoardContext
+from spotfake.leaderboard.tabs.context import HELD_OUT, BoardContext
 from spotfake.leaderboard.views import md_escape
 
 CURVE_METRICS = (
@@ -204,7 +204,10 @@ def render(ctx: BoardContext) -> None:
         return
     task = ctx.task
     st.subheader("Curves and threshold")
-    _curves_section(ctx, task)
+    if ctx.labels_held_out:  # a curve of known scores would give every sample's label away, step by step
+        st.info(HELD_OUT + " Curves are drawn from per-sample scores and labels: not shown for this task.")
+    else:
+        _curves_section(ctx, task)
     st.subheader("Robustness")
     _robustness_section(ctx.entries, task)
     st.subheader("Per generator")

@@ -19,7 +19,7 @@ from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.types import Sample
 from spotfake.leaderboard import data as lb
 from spotfake.leaderboard.loading import judge_scores
-from spotfake.leaderboard.tabs.context import BoardContext
+from spotfake.leaderboard.tabs.context import HELD_OUT, BoardContext
 from spotfake.leaderboard.views import md_escape
 
 SHOW = (
@@ -197,6 +197,9 @@ def _answer(label: str, rec: pd.Series | None, grade: int | None = None) -> None
 
 def render(ctx: BoardContext) -> None:
     """Pick models and a sample (or step through them); show what each model said about it."""
+    if ctx.labels_held_out:
+        st.info(HELD_OUT)
+        return
     f = ctx.filters
     runs = ctx.runs_with_samples
     if f is None or not runs:
