@@ -32,8 +32,8 @@ def leaderboard_table(results: Sequence[Results], columns: Sequence[str] = DEFAU
     header = ["model", "task", *[metric_label(c) for c in shown], "unparsed", "n"]
     body = [
         [
-            RunIdentity.from_results(r).display_name(),
-            r["task"]["name"],
+            RunIdentity.from_results(r).display_name(with_perturbation=False),
+            r["task"]["name"] + (f"@{r['perturbation']['slug']}" if "perturbation" in r else ""),
             *[format_value(r["metrics"].get(c), r.get("ci", {}).get(c)) for c in shown],
             format_value(r["metrics"].get("unparsed_rate"), None),
             str(r["metrics"].get("n", "")),

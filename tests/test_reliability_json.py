@@ -155,6 +155,7 @@ def test_record_from_json_round_trips_and_checks_types() -> None:
     assert record.to_json() == {
         **{k: v for k, v in good.items() if k != "unknown_key"},
         **{"answer": None, "css": None, "error": None, "latency_s": None, "bleu_stats": [1.0, 2.5]},
+        **{"finish_reason": None, "truncated": None, "reasoning_words": None},  # reasoning answers' fields
     }
     assert record_from_json({"id": "b"}, where="s").label is None
     cases: list[tuple[dict[str, object], str]] = [
