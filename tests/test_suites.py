@@ -108,3 +108,75 @@ def test_run_suite_refuses_a_data_root_for_a_task_it_does_not_have(
     assert main(["run", "--suite", "fakevlm", "--model", "always-fake", "--data-root", "genimage=/x"]) == 2
     err = capsys.readouterr().err
     assert "not in suite 'fakevlm'" in err and len(err.strip().splitlines()) == 1
+
+
+def _run_of(task: str, args: dict[str, str], metrics: dict, per_category: dict | None = None) -> dict:
+    """A results file as the suite table reads it: one model's run of ``task``."""
+    return {
+        "source": "reproduced",
+        "model": {"name": "m", "kind": "expert", "args": {}, "fingerprint": "f"},
+        "task": {"name": task, "version": "1", "data_fingerprint": "d", "args": args, "default_args": {}},
+        "metrics": metrics,
+        "ci": {},
+        "per_category": per_category or {},
+        "breakdowns": {},
+    }
+
+
+def test_dda_prints_each_benchmark_mean_std_and_worst_then_the_same_over_the_benchmarks() -> None:
+    """DDA's README: per benchmark the mean ± std over its generators; "Avg ACC" and "Min ACC" over the
+    benchmarks' means (Chameleon has one row, so its mean is that row)."""
+    genimage = {"adm": 0.9, "biggan": 0.7, "sdv1.4": 0.95}
+    wildrf = {"facebook": 0.6, "reddit": 0.8, "twitter": 0.75}
+    results = [
+        _run_of(
+            "genimage", {"align": "jpeg96-fakes"}, {}, {k: {"bacc_all_reals": v} for k, v in genimage.items()}
+        ),
+        _run_of("chameleon", {}, {"bacc_all_reals": 0.55}),
+        _run_of("wildrf", {}, {}, {k: {"bacc_all_reals": v} for k, v in wildrf.items()}),
+    ]
+    (table,) = suite_tables(get_suite("dda"), results)
+    column = table.metrics.index("bacc_all_reals")
+    value = {r.name: r.cells[column].value for r in table.rows}
+    gen = "genimage@align=jpeg96-fakes"
+    assert [r.name for r in table.rows][:7] == [
+        *(f"{gen} / {g}" for g in sorted(genimage)),
+        f"{gen} mean",
+        f"{gen} std",
+        f"{gen} worst",
+        "drct2m (not run)",
+    ]
+    assert "drct2m mean" not in value  # an entry that was not run gets no summary of its own
+    for title, rows in ((gen, genimage), ("wildrf", wildrf)):
+        assert value[f"{title} mean"] == pytest.approx(statistics.fmean(rows.values()))
+        assert value[f"{title} std"] == pytest.approx(statistics.stdev(rows.values()))
+        assert value[f"{title} worst"] == min(rows.values())
+    means = [statistics.fmean(genimage.values()), 0.55, statistics.fmean(wildrf.values())]
+    assert [r.name for r in table.rows[-3:]] == ["mean", "std", "worst"]
+    assert value["mean"] == pytest.approx(statistics.fmean(means))
+    assert value["std"] == pytest.approx(statistics.stdev(means))
+    assert value["worst"] == 0.55  # the worst benchmark, not the worst generator (0.6 on WildRF is a row)
+    flat = parse_suite({**_dda_yaml(), "summary_over": "rows", "entry_summaries": False}, "t.yaml")
+    (rows_table,) = suite_tables(flat, results)
+    every = [*genimage.values(), 0.55, *wildrf.values()]
+    assert rows_table.rows[-3].cells[column].value == pytest.approx(statistics.fmean(every))
+    assert not any(r.name.endswith(" mean") for r in rows_table.rows)
+
+
+def _dda_yaml() -> dict:
+    import yaml
+
+    return yaml.safe_load((REPO_ROOT / "tasks" / "suites" / "dda.yaml").read_text())
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "says"),
+    [
+        ("summary_over", "benchmarks", "'summary_over' must be one of rows, entries"),
+        ("entry_summaries", "yes", "true or false"),
+    ],
+)
+def test_bad_summary_keys_are_one_line(key: str, value: str, says: str) -> None:
+    with pytest.raises(SpotfakeError) as info:
+        parse_suite({"name": "t", "metrics": ["acc"], "entries": ["demo"], key: value}, "t.yaml")
+    assert says in str(info.value) and "t.yaml" in str(info.value)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import yaml
 
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.registry import SUITES
+
+SummaryOver = Literal["rows", "entries"]
+SUMMARY_OVER: tuple[SummaryOver, ...] = ("rows", "entries")
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,13 @@ class SuiteSpec:
     entries: tuple[SuiteEntry, ...]
     papers: tuple[str, ...] = ()
     source: str = ""
+    entry_summaries: bool = False
+    """Whether each entry with ``rows_by`` gets its own mean, std and worst rows after its rows (DDA's
+    per-benchmark mean ± std over its generators)."""
+    summary_over: SummaryOver = "rows"
+    """What the suite's mean, std and worst are taken over: every counted row (``rows``), or one value per
+    counted entry (``entries``: an entry's mean over its rows, or its one row; DDA's average and minimum over
+    benchmarks)."""
 
 
 def _entry(raw: object, where: str) -> SuiteEntry:
@@ -89,6 +99,13 @@ def parse_suite(data: Any, source: str) -> SuiteSpec:
     except SpotfakeError as exc:
         raise SpotfakeError(f"{source}: {exc}") from None
     papers = data.get("papers") or []
+    entry_summaries, over = data.get("entry_summaries", False), data.get("summary_over", "rows")
+    if not isinstance(entry_summaries, bool):
+        raise SpotfakeError(f"{source}: 'entry_summaries' must be true or false")
+    if over not in SUMMARY_OVER:
+        raise SpotfakeError(
+            f"{source}: 'summary_over' must be one of {', '.join(SUMMARY_OVER)}, not {over!r}"
+        )
     return SuiteSpec(
         name=str(data["name"]),
         description=str(data.get("description", "")),
@@ -96,6 +113,8 @@ def parse_suite(data: Any, source: str) -> SuiteSpec:
         entries=tuple(_entry(e, f"{source} entry {i + 1}") for i, e in enumerate(entries)),
         papers=tuple(str(p) for p in papers),
         source=source,
+        entry_summaries=entry_summaries,
+        summary_over=cast(SummaryOver, over),
     )
 
 

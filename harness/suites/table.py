@@ -1,5 +1,11 @@
 """A suite's table: for each model, one row per entry (or per generator) and the mean, standard deviation
-and worst value of each metric across those rows, rendered with the report's table renderers."""
+and worst value of each metric across those rows, rendered with the report's table renderers.
+
+A suite may also print each entry's own mean, std and worst after its rows (``entry_summaries``) and take
+the suite's summary over one value per entry instead of over every row (``summary_over: entries``): DDA's
+README prints each benchmark's mean ± std over its generators, then the mean ± std and the minimum over the
+benchmarks' means.
+"""
 
 from __future__ import annotations
 
@@ -67,7 +73,8 @@ def _reals_only(values: Mapping[str, object]) -> bool:
     return values.get("acc_fake") is None and values.get("acc_real") is not None
 
 
-def _summary(rows: Sequence[Row], metrics: Sequence[str]) -> list[Row]:
+def _summary(rows: Sequence[Row], metrics: Sequence[str], prefix: str = "") -> list[Row]:
+    """Mean, std and worst of each metric over ``rows`` (rows named ``<prefix>mean``, ...)."""
     from spotfake.harness.metrics import metric_def
 
     out: dict[str, list[Cell]] = {name: [] for name in SUMMARY_ROWS}
@@ -77,12 +84,27 @@ def _summary(rows: Sequence[Row], metrics: Sequence[str]) -> list[Row]:
         out["mean"].append(Cell(statistics.fmean(values) if values else None))
         out["std"].append(Cell(statistics.stdev(values) if len(values) > 1 else None))
         out["worst"].append(Cell((min(values) if higher else max(values)) if values else None))
-    return [Row(name, "summary", None, tuple(cells)) for name, cells in out.items()]
+    return [Row(f"{prefix}{name}", "summary", None, tuple(cells)) for name, cells in out.items()]
+
+
+def _entry_block(spec: SuiteSpec, entry: SuiteEntry, found: Results | None) -> tuple[list[Row], list[Row]]:
+    """An entry's rows as the table shows them (its own mean, std and worst after them with
+    ``entry_summaries``), and what it contributes to the suite's summary (its rows, or with
+    ``summary_over: entries`` one row: its mean, or its single row)."""
+    rows = _rows_of(entry, found, spec.metrics)
+    own = _summary(rows, spec.metrics, f"{entry.title} ") if entry.rows_by is not None else []
+    shown = rows + (own if spec.entry_summaries and found is not None else [])
+    if not entry.summary:
+        return shown, []
+    if spec.summary_over == "rows":
+        return shown, rows
+    return shown, own[:1] if own else rows
 
 
 def suite_tables(spec: SuiteSpec, results: Sequence[Results]) -> list[Table]:
-    """One table per model found among ``results``: the suite's rows, then mean, std and worst (over the rows
-    of entries with ``summary: true``)."""
+    """One table per model found among ``results``: the suite's rows (each entry's own summary after its rows
+    with ``entry_summaries``), then mean, std and worst over the rows of entries with ``summary: true`` (or,
+    with ``summary_over: entries``, over one value per such entry)."""
     from spotfake.harness.metrics import metric_def
 
     labels = tuple(metric_def(m).label for m in spec.metrics)
@@ -94,9 +116,9 @@ def suite_tables(spec: SuiteSpec, results: Sequence[Results]) -> list[Table]:
         counted: list[Row] = []
         for entry in spec.entries:
             found = next((r for r in of_model if matches(entry, r)), None)
-            entry_rows = _rows_of(entry, found, spec.metrics)
-            rows += entry_rows
-            counted += entry_rows if entry.summary else []
+            shown, counts = _entry_block(spec, entry, found)
+            rows += shown
+            counted += counts
         tables.append(
             Table(f"{spec.name}: {model}", spec.metrics, labels, (*rows, *_summary(counted, spec.metrics)))
         )
