@@ -55,8 +55,11 @@ def _open_regular(path: Path, sample_id: str) -> int:
     return fd
 
 
-def load_image(path: Path, *, sample_id: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> Any:
-    """Decode one image as an RGB PIL image, or raise SampleError naming ``path`` and ``sample_id``."""
+def load_image(
+    path: Path, *, sample_id: str, max_pixels: int = DEFAULT_MAX_PIXELS, mode: str | None = "RGB"
+) -> Any:
+    """Decode one image as an RGB PIL image, or raise SampleError naming ``path`` and ``sample_id``;
+    ``mode=None`` keeps the file's own mode (mask images: 1-bit, 8- or 16-bit grey)."""
     from PIL import Image
 
     _quiet_bomb_warning()
@@ -73,7 +76,10 @@ def load_image(path: Path, *, sample_id: str, max_pixels: int = DEFAULT_MAX_PIXE
                         f"{where} is {width}x{height} = {width * height / 1e6:.1f} Mpx, over the cap of "
                         f"{max_pixels / 1e6:.1f} Mpx (raise it with --max-megapixels if it is genuine)"
                     )
-                return img.convert("RGB")
+                if mode is None:
+                    img.load()
+                    return img.copy()
+                return img.convert(mode)
         except SampleError:
             raise
         except Image.UnidentifiedImageError:

@@ -90,10 +90,49 @@ def _count(obj: Mapping[str, object], key: str, where: str) -> int | None:
     return value
 
 
-def response_from_json(obj: object, *, where: str) -> Response:
-    """A model's answer from ``{"response"?, "score"?, "error"?, "latency_s"?, "usage"?, "finish_reason"?}``.
+MAX_BOXES = 1000
+"""Boxes one prediction may hold."""
 
-    ``response`` is the text answer, ``score`` p(fake) in [0, 1]; other keys (``id``...) are the caller's.
+
+def _mask(obj: Mapping[str, object], where: str) -> dict[str, object] | None:
+    """A predicted mask: a COCO RLE object, checked (sizes and run totals) but not decoded."""
+    from spotfake.harness.regions.rle import RleError, check_rle
+
+    value = obj.get("mask")
+    if value is None:
+        return None
+    try:
+        check_rle(value)
+    except RleError as exc:
+        raise SpotfakeError(f"{where}: 'mask': {exc}") from None
+    assert isinstance(value, dict)
+    return {"size": list(value["size"]), "counts": value["counts"]}
+
+
+def _boxes(obj: Mapping[str, object], where: str) -> list[list[float]] | None:
+    """Predicted boxes: a list (at most :data:`MAX_BOXES`) of ``[x0, y0, x1, y1]`` finite numbers."""
+    value = obj.get("boxes")
+    if value is None:
+        return None
+    ok = (
+        isinstance(value, list)
+        and len(value) <= MAX_BOXES
+        and all(isinstance(b, list) and len(b) == 4 and all(_finite(v) for v in b) for b in value)
+    )
+    if not ok or not isinstance(value, list):
+        raise _wrong(
+            where, "boxes", f"a list of at most {MAX_BOXES} [x0, y0, x1, y1] boxes of numbers", value
+        )
+    return [[float(v) for v in box] for box in value]
+
+
+def response_from_json(obj: object, *, where: str) -> Response:
+    """A model's answer from ``{"response"?, "score"?, "error"?, "latency_s"?, "usage"?, "finish_reason"?,
+    "mask"?, "boxes"?}``.
+
+    ``response`` is the text answer, ``score`` p(fake) in [0, 1], ``mask`` a COCO RLE object and ``boxes``
+    ``[x0, y0, x1, y1]`` pixel boxes (a localisation task's prediction); other keys (``id``...) are the
+    caller's.
     """
     data = _object(obj, where, "one prediction")
     latency = _number(data, "latency_s", where)
@@ -106,6 +145,8 @@ def response_from_json(obj: object, *, where: str) -> Response:
         latency_s=latency,
         usage=_usage(data, where),
         finish_reason=_text(data, "finish_reason", where),
+        mask=_mask(data, where),
+        boxes=_boxes(data, where),
     )
 
 
@@ -199,5 +240,7 @@ def record_from_json(obj: object, *, where: str) -> Record:
         truncated=_flag(data, "truncated", where),
         reasoning_words=_count(data, "reasoning_words", where),
         run_key=_text(data, "run_key", where),
+        mask=_mask(data, where),
+        boxes=_boxes(data, where),
         fields=_fields(data, where),
     )

@@ -62,6 +62,10 @@ class Response:
     usage: dict[str, int] | None = None
     finish_reason: str | None = None
     """Why generation stopped: "stop" (end of answer) or "length" (cut by the token limit); None unknown."""
+    mask: dict[str, Any] | None = None
+    """Where the model says the forgery is, as a COCO RLE mask (:mod:`harness.regions.rle`)."""
+    boxes: list[list[float]] | None = None
+    """Where the model says the forgery is, as ``[x0, y0, x1, y1]`` pixel boxes."""
 
 
 @dataclass
@@ -87,6 +91,10 @@ class Record:
     truncated: bool | None = None
     reasoning_words: int | None = None
     run_key: str | None = None
+    mask: dict[str, Any] | None = None
+    """The predicted region as a COCO RLE mask (localisation tasks); ``samples.jsonl`` omits it when None."""
+    boxes: list[list[float]] | None = None
+    """The predicted region as ``[x0, y0, x1, y1]`` pixel boxes; ``samples.jsonl`` omits it when None."""
     fields: dict[str, Any] = field(default_factory=dict)
     """Per-record values of the metric fields that are not columns above (a plugin metric's
     ``record_fields``, :mod:`harness.metrics.record_fields`); ``samples.jsonl`` omits it when empty."""
@@ -105,9 +113,13 @@ class Record:
 
     def to_json(self) -> dict[str, Any]:
         """A plain dict for JSON, keys in a stable order (a shallow copy: fields hold only JSON values);
-        ``fields`` only when it holds something, so records without plugin fields read as before."""
+        ``fields`` only when it holds something, and ``mask`` / ``boxes`` only when set, so records
+        without them read as before."""
         out = {name: getattr(self, name) for name in _RECORD_FIELDS}
         out["metadata"] = dict(self.metadata)
+        for name in ("mask", "boxes"):
+            if out[name] is None:
+                del out[name]
         if self.fields:
             out["fields"] = dict(self.fields)
         else:

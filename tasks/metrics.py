@@ -275,7 +275,13 @@ def task_metrics() -> list[MetricDef]:
 
 
 def register_task_metrics() -> None:
-    """Entry point ``spotfake.metrics: tasks``: these metrics, and the group ``video``."""
+    """Entry point ``spotfake.metrics: tasks``: these metrics, and the group ``video``; also the
+    localisation tasks' metrics and groups (:mod:`harness.metrics.localisation`)."""
+    from spotfake.harness.metrics.localisation import register_localisation_metrics
+    from spotfake.harness.metrics.localisation_sida import register_sida_metrics
+
+    register_localisation_metrics()
+    register_sida_metrics()
     for metric in task_metrics():
         register_metric(metric)
     register_metric_group(

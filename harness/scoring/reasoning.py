@@ -66,16 +66,29 @@ def mark_reasoning(records: Iterable[Record]) -> dict[str, object]:
     return {"n_truncated": truncated, "reasoning_words": summary}
 
 
+_MODEL_TEXT: dict[int, str | None] = {}
+"""The model's own text of each record inside :func:`explanations_as_responses`, by ``id(record)``."""
+
+
+def model_text(record: Record) -> str | None:
+    """``record``'s answer as the model wrote it, also inside :func:`explanations_as_responses` (fields
+    that read the answer's markup, e.g. boxes in a JSON answer, use it instead of ``response``)."""
+    return _MODEL_TEXT.get(id(record), record.response)
+
+
 @contextmanager
 def explanations_as_responses(records: Sequence[Record]) -> Iterator[None]:
     """Within the block every record's ``response`` is its explanation (the text the explanation metrics
-    compare: a reasoning answer without its tags); the model's own text is restored on leaving."""
+    compare: a reasoning answer without its tags); the model's own text is restored on leaving and is
+    read within the block through :func:`model_text`."""
     saved = [record.response for record in records]
     try:
-        for record in records:
+        for record, text in zip(records, saved, strict=True):
+            _MODEL_TEXT[id(record)] = text
             if record.response is not None:
                 record.response = explanation_text(record.response)
         yield
     finally:
         for record, text in zip(records, saved, strict=True):
             record.response = text
+            _MODEL_TEXT.pop(id(record), None)

@@ -28,6 +28,8 @@ def make_record(sample: Sample, response: Response | None, key: str | None) -> R
     record.latency_s = response.latency_s
     record.usage = response.usage
     record.finish_reason = response.finish_reason
+    record.mask = response.mask
+    record.boxes = response.boxes
     return record
 
 

@@ -11,6 +11,11 @@ could be either, and is refused with one line (``version=v1`` or ``version=v2`` 
 against whatever the data does say). Real -> real, full_synthetic -> fake, tampered -> fake
 (``tampered=drop`` leaves the partly edited images out). Category = ``generator`` for v2 fakes, the class
 (``full_synthetic``/``tampered``) for v1 fakes, ``real`` for reals; metadata ``kind`` is the class.
+
+``masks=true`` (the ``sofake-ood-loc`` task) also reads the ``mask`` column, which the card gives for the
+tampered images: each tampered image's mask is written to the cache like the images and becomes its truth
+region (metadata ``mask``, and ``image_size`` where the image's size differs from the mask's:
+:mod:`tasks.readers.regions`); a tampered row without a mask has no truth region (counted in the notes).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from spotfake.tasks.readers.common import check_args, choice_arg
 from spotfake.tasks.readers.hf_table import Table, image_file, load_table, unique_ids
 from spotfake.tasks.readers.labelmap import LabelMap
 from spotfake.tasks.readers.published import counts_by, require_prompt
+from spotfake.tasks.readers.regions import mask_of, undecoded
 
 VERSIONS: dict[str, tuple[str, ...]] = {
     "v1": ("full_synthetic", "real", "tampered"),
@@ -35,7 +41,7 @@ VERSIONS: dict[str, tuple[str, ...]] = {
 PUBLISHED_ROWS = {"v1": 100_000, "v2": 99_722}
 """The test split's size on each version's card."""
 V2_COLUMNS = ("generator", "source")
-ARGS = ("version", "tampered", "split", "data_files", "image_column", "cache_dir")
+ARGS = ("version", "tampered", "split", "data_files", "image_column", "cache_dir", "masks")
 LAYOUT = "a So-Fake-OOD download (data/test-*.parquet with its README) or a save_to_disk folder"
 
 
@@ -77,7 +83,8 @@ def label_map_of(task: str, version: str, tampered: str) -> LabelMap:
 
 
 def read_sofake_ood(spec: TaskSpec, data_root: Path | None, args: dict[str, Any]) -> TaskData:
-    """So-Fake-OOD (task args ``version``, ``tampered``, ``split``, ``data_files``, ``image_column``, ``cache_dir``)."""
+    """So-Fake-OOD (task args ``version``, ``tampered``, ``split``, ``data_files``, ``image_column``,
+    ``cache_dir``, ``masks``)."""
     check_args(spec, args, ARGS)
     prompt = require_prompt(spec)
     wanted = choice_arg(spec, "version", args.get("version", "auto"), ("auto", "v1", "v2"))
@@ -87,6 +94,11 @@ def read_sofake_ood(spec: TaskSpec, data_root: Path | None, args: dict[str, Any]
     table.require(image_column, "label")
     version = version_of(table, wanted)
     labels = label_map_of(spec.name, version, tampered)
+    masks = choice_arg(spec, "masks", str(args.get("masks", "false")).lower(), ("false", "true")) == "true"
+    if masks:
+        table.require("mask")
+        table.dataset = undecoded(table, "mask")
+    without_mask = 0
     rows: list[tuple[str | None, Sample]] = []
     for index, row in enumerate(table.rows(image_column)):
         where = f"row {index}"
@@ -99,6 +111,10 @@ def read_sofake_ood(spec: TaskSpec, data_root: Path | None, args: dict[str, Any]
         generator = str(row.get("generator") or "").strip()
         category = "real" if label == "real" else (generator or kind)
         metadata = {"kind": kind, **({"source": str(row["source"])} if row.get("source") else {})}
+        if masks and kind == "tampered":
+            truth = mask_of(row.get("mask"), path, table=table, cache_dir=args.get("cache_dir"), where=where)
+            metadata.update(truth)
+            without_mask += not truth
         rows.append(
             (
                 row.get("filename") or name,
@@ -116,6 +132,7 @@ def read_sofake_ood(spec: TaskSpec, data_root: Path | None, args: dict[str, Any]
         "label_map": labels.declared,
         "tampered": tampered,
         "counts": counts_by(samples),
+        **({"tampered_without_mask": without_mask} if masks else {}),
         "count_differences": [] if rows_read == published else [f"{rows_read} rows, published {published}"],
     }
     return TaskData(samples, files=table.files, notes=notes)
