@@ -1,9 +1,9 @@
 """The judge's disk cache: one JSON line per graded explanation, appended and fsync'ed as it arrives.
 
-A key is the sha256 of (judge endpoint, judge model, rubric version, prompt sha256, sample id, response
-sha256, reference sha256, image shown or not), so the same explanation graded by the same judge under the
-same rubric is never sent twice, and any change of judge, rubric, template, answer or reference asks
-again. The endpoint is the base URL without its credentials (:func:`harness.redaction.public_url`): one
+A key is the sha256 of (judge endpoint, judge model, rubric name and version, prompt sha256, sample id,
+response sha256, reference sha256, image shown or not), so the same explanation graded by the same judge
+under the same rubric is never sent twice, and any change of judge, rubric, template, answer or reference
+asks again. The endpoint is the base URL without its credentials (:func:`harness.redaction.public_url`): one
 model name served at two places is two judges. Lines are appended with
 one ``write`` on a file opened for appending, so several judge processes can share a cache; a line torn
 by a kill is skipped on reading. A grade failure (a reply that was twice not a valid grade) is cached
@@ -21,6 +21,9 @@ from pathlib import Path
 from typing import Any
 
 CACHE_FILE = "judge-cache.jsonl"
+DEFAULT_RUBRIC = "spotfake"
+"""The rubric whose keys carry no name (see :func:`cache_key`); the same as
+:data:`harness.judge.rubrics.DEFAULT_RUBRIC`."""
 
 
 def sha256_text(text: str) -> str:
@@ -39,10 +42,12 @@ def cache_key(
     references: Sequence[str],
     image: bool,
     perturbation: str | None = None,
+    rubric: str = DEFAULT_RUBRIC,
 ) -> str:
     """The cache key of one judge request (hex sha256 of its identity, never of secrets: ``endpoint`` is
     the public base URL); a perturbed run's images differ from the clean ones, so its perturbation spec is
-    part of the key."""
+    part of the key. The rubric's name is part of it too, except for the default rubric, whose keys stay
+    those of versions before rubrics had names (its cached grades remain valid)."""
     identity = [
         endpoint,
         judge_model,
@@ -55,6 +60,8 @@ def cache_key(
     ]
     if perturbation:
         identity.append(perturbation)
+    if rubric != DEFAULT_RUBRIC:
+        identity.append(f"rubric={rubric}")
     return sha256_text(json.dumps(identity, ensure_ascii=False))
 
 

@@ -26,7 +26,9 @@ import numpy as np
 
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.judge.grader import Grader, Job
+from spotfake.harness.judge.rubrics import Rubric
 from spotfake.harness.judge.settings import JudgeSettings
+from spotfake.harness.verdict.reasoning import explanation_text
 
 KINDS = ("reference", "model", "mismatched")
 OPPOSITE = {"real": "fake", "fake": "real"}
@@ -83,21 +85,32 @@ def injection_report(plain: Sequence[dict[str, Any]], probed: Sequence[dict[str,
     }
 
 
-def check_jobs(task: Any, model_records: dict[str, Any], limit: int) -> list[tuple[str, Job]]:
-    """``(kind, job)`` pairs over the first ``limit`` samples per label that have a reference."""
+def check_jobs(
+    task: Any, model_records: dict[str, Any], limit: int, rubric: Rubric | None = None
+) -> list[tuple[str, Job]]:
+    """``(kind, job)`` pairs over the first ``limit`` samples per label that have a reference and that
+    ``rubric`` grades (LOKI's: fakes only). A model's explanation is its answer without reasoning markup
+    (:func:`explanation_text`). The mismatched explanation is the reference of a sample of the opposite
+    label, with that label, or, in a task of one label (``loki-explain``), of another sample of the same
+    label: another image's notes, fluent and wrong for this one."""
     with_ref = [s for s in task.samples if s.references and s.label in OPPOSITE]
-    by_label = {label: [s for s in with_ref if s.label == label] for label in OPPOSITE}
-    if not all(by_label.values()):
-        raise SpotfakeError(f"task {task.spec.name}: judge-check needs real and fake samples with references")
-    chosen = [s for label in OPPOSITE for s in by_label[label][:limit]]
+    pool = {label: [s for s in with_ref if s.label == label] for label in OPPOSITE}
+    graded = [s for s in with_ref if rubric is None or rubric.applies(s.label, s.references)]
+    chosen = [s for label in OPPOSITE for s in [g for g in graded if g.label == label][:limit]]
+    if len(with_ref) < 2 or not chosen:
+        graded_by = f" graded by rubric {rubric.name}" if rubric is not None else ""
+        raise SpotfakeError(
+            f"task {task.spec.name}: judge-check needs at least two labelled samples with references{graded_by}"
+        )
     out: list[tuple[str, Job]] = []
     for i, sample in enumerate(chosen):
         refs = tuple(sample.references)
         out.append(("reference", Job(sample.id, sample.label, refs[0], refs, tuple(sample.images))))
         record = model_records.get(sample.id)
-        if record is not None and record.error is None and (record.response or "").strip():
-            out.append(("model", Job(sample.id, record.verdict, record.response, refs, tuple(sample.images))))
-        others = by_label[OPPOSITE[sample.label]]
+        text = explanation_text(record.response or "") if record is not None and record.error is None else ""
+        if text.strip():
+            out.append(("model", Job(sample.id, record.verdict, text, refs, tuple(sample.images))))
+        others = pool[OPPOSITE[sample.label]] or [s for s in pool[sample.label] if s.id != sample.id]
         other = others[(i * 7 + 3) % len(others)]
         out.append(
             ("mismatched", Job(sample.id, other.label, other.references[0], refs, tuple(sample.images)))
@@ -127,7 +140,7 @@ def judge_check(
     if run_dir is not None:
         _, records, _ = load_run(run_dir, data_root, task)
         model_records = {r.id: r for r in records}
-    pairs = check_jobs(task, model_records, limit)
+    pairs = check_jobs(task, model_records, limit, settings.rubric_def)
     probed = [i for i, (kind, _) in enumerate(pairs) if kind in PROBED]
     grader = Grader(settings, cache_dir)
     graded = grader.grade_all([job for _, job in pairs] + [injection_probe(pairs[i][1]) for i in probed])

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,13 +24,7 @@ from spotfake.harness.chat_client.transport import Session
 from spotfake.harness.errors import SampleError
 from spotfake.harness.judge.cache import JudgeCache, cache_key
 from spotfake.harness.judge.client import JudgeClient, chat_body
-from spotfake.harness.judge.rubric import (
-    RESPONSE_SCHEMA,
-    RUBRIC_VERSION,
-    parse_grade,
-    prompt_sha256,
-    render_prompt,
-)
+from spotfake.harness.judge.rubric import Grade, parse_grade
 from spotfake.harness.judge.settings import JudgeSettings
 from spotfake.harness.redaction import public_url, stored_text
 
@@ -43,11 +37,14 @@ SHOWN_REPLY = 160
 TEXT_FIELDS = ("rationale", "error")
 
 
-def reply_entry(text: str, secrets: Sequence[str]) -> dict[str, object]:
+def reply_entry(
+    text: str, secrets: Sequence[str], parse: Callable[[str], Grade | None] = parse_grade
+) -> dict[str, object]:
     """The entry of one judge reply: ``{"status": "ok", "score", "value", "rationale", "criteria"}`` or
-    ``{"status": "judge_failure", "error"}``. The rationale is cleaned and redacted after JSON decoding
-    (an escaped key is masked too), then cut; the error shows the reply re-encoded the same way."""
-    grade = parse_grade(text)
+    ``{"status": "judge_failure", "error"}``; ``parse`` reads the reply under the rubric (spotfake's by
+    default). The rationale is cleaned and redacted after JSON decoding (an escaped key is masked too),
+    then cut; the error shows the reply re-encoded the same way."""
+    grade = parse(text)
     if grade is not None:
         return {
             "status": "ok",
@@ -62,7 +59,7 @@ def reply_entry(text: str, secrets: Sequence[str]) -> dict[str, object]:
         )  # escapes decoded: a key shows, then is masked
     except (ValueError, RecursionError):
         shown = text
-    error = f"not a grade (score 1..5 and rationale): {stored_text(shown, secrets, SHOWN_REPLY)!r}"
+    error = f"not a grade under the rubric: {stored_text(shown, secrets, SHOWN_REPLY)!r}"
     return {"status": "judge_failure", "error": stored_text(error, secrets)}
 
 
@@ -128,30 +125,31 @@ class Grader:
         self.cache = JudgeCache(cache_dir)
         self.client = JudgeClient(settings.base_url, settings.client)
         self.endpoint = public_url(settings.base_url)
-        self.prompt_sha = prompt_sha256()
+        self.rubric = settings.rubric_def
         self.tally = Tally()
 
     def key(self, job: Job) -> str:
-        """The cache key of ``job`` under this judge (endpoint and model)."""
+        """The cache key of ``job`` under this judge (endpoint, model and rubric)."""
         return cache_key(
             endpoint=self.endpoint,
             judge_model=self.settings.model,
-            rubric_version=RUBRIC_VERSION,
-            prompt_sha256=self.prompt_sha,
+            rubric_version=self.rubric.version,
+            prompt_sha256=self.rubric.prompt_sha256,
             sample_id=job.sample_id,
             response=f"{job.verdict}\n{job.explanation}",
             references=job.references,
             image=self.settings.image,
             perturbation=job.perturbation,
+            rubric=self.rubric.name,
         )
 
     def body(self, job: Job) -> dict[str, Any]:
         """The chat-completions request for ``job`` (its explanation block has a fresh random tag)."""
-        prompt = render_prompt(
+        prompt = self.rubric.render(
             job.verdict, job.explanation, job.references, with_image=self.settings.image and bool(job.images)
         )
         urls = image_data_urls(job) if self.settings.image else []
-        return chat_body(self.settings.model, prompt, urls, RESPONSE_SCHEMA, self.settings.max_tokens)
+        return chat_body(self.settings.model, prompt, urls, self.rubric.schema, self.settings.token_limit)
 
     async def grade(self, session: Session, job: Job) -> dict[str, Any]:
         """The entry for one job: from the cache, or from the judge (then cached unless it was a transport
@@ -177,7 +175,7 @@ class Grader:
             if done.text is None:
                 error = stored_text(done.error or "no reply", secrets)
                 return {"status": "error", "error": error, "usage": usage, "cached": False}
-            entry = {**reply_entry(done.text, secrets), "usage": usage}
+            entry = {**reply_entry(done.text, secrets, self.rubric.parse), "usage": usage}
             if entry["status"] == "ok":
                 break
         await session.in_thread(self.cache.put, key, entry)

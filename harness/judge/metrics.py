@@ -45,8 +45,13 @@ N, SUM, GATED_N, GATED_SUM = range(4)
 
 
 def has_explanation(record: Record) -> bool:
-    """Whether the record carries text to judge (an answer without error and with non-blank text)."""
-    return record.error is None and bool(record.response and record.response.strip())
+    """Whether the record carries text to judge: an answer without error whose explanation (the text
+    without reasoning markup, :func:`harness.verdict.reasoning.explanation_text`) is not blank."""
+    from spotfake.harness.verdict.reasoning import explanation_text
+
+    if record.error is not None or not (record.response and record.response.strip()):
+        return False
+    return bool(explanation_text(record.response).strip())
 
 
 def judge_columns(records: Sequence[Record], values: Mapping[str, float | None]) -> FloatArray:

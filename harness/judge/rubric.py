@@ -122,16 +122,19 @@ def render_prompt(
 
 @dataclass(frozen=True)
 class Grade:
-    """A valid judge answer: the overall score 1..5, its rationale and any per-criterion scores."""
+    """A valid judge answer: the overall score on its rubric's scale (``low..high``: 1..5 here), its
+    rationale and any per-criterion scores."""
 
     score: int
     rationale: str
     criteria: dict[str, int]
+    low: int = 1
+    high: int = 5
 
     @property
     def value(self) -> float:
-        """The score on 0..1: ``(score - 1) / 4``."""
-        return (self.score - 1) / 4
+        """The score on 0..1: ``(score - low) / (high - low)`` (``(score - 1) / 4`` on this rubric)."""
+        return (self.score - self.low) / (self.high - self.low)
 
 
 def parse_grade(text: str) -> Grade | None:

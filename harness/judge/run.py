@@ -5,8 +5,14 @@ score``. Its task is loaded again (for images and reference explanations) and mu
 fingerprint. Per-sample grades go to ``judge.jsonl`` next to ``samples.jsonl``; ``results.json`` gains
 the metrics ``judge`` and ``judge_gated`` (value, bootstrap interval, per-category and breakdown
 values, counts ``n_judged`` / ``n_judge_failures``) and ``scoring.judge`` (judge model, endpoint host,
-rubric version, prompt sha256, tokens used). Everything is written only once every grade is in; a stop
-or a kill leaves finished grades in the cache, and the same command resumes from there.
+rubric name, version and scale, prompt sha256, tokens used). Everything is written only once every grade
+is in; a stop or a kill leaves finished grades in the cache, and the same command resumes from there.
+
+The text graded is each answer's explanation without reasoning markup (a ``<think>R</think><answer>A
+</answer>`` answer is graded on R, then A; :func:`harness.verdict.reasoning.explanation_text`); the
+grade stays tied to the whole answer recorded (``answer_sha256`` in ``judge.jsonl``). A rubric of fake
+images with annotations (``rubric=loki``) grades, and averages over, the run's fake samples that have
+reference annotations only.
 
 The run folder is locked for the whole of it (:class:`harness.locking.FolderLock`, as ``spotfake run``
 and ``spotfake score`` lock it): a judge never starts on a folder another writer holds, and no writer
@@ -25,10 +31,12 @@ from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.judge.grader import Grader, Job
 from spotfake.harness.judge.grades import JUDGE_FILE, grade_line
 from spotfake.harness.judge.metrics import has_explanation, judge_summary, without_judge
+from spotfake.harness.judge.rubrics import Rubric
 from spotfake.harness.judge.settings import JudgeSettings
 from spotfake.harness.results_contract import Results
 from spotfake.harness.task import LoadedTask
 from spotfake.harness.types import Record
+from spotfake.harness.verdict.reasoning import explanation_text
 
 
 @dataclass
@@ -87,14 +95,23 @@ def _limit(results: Results, folder: Path) -> int | None:
     return limit
 
 
+def in_population(records: list[Record], task: LoadedTask, rubric: Rubric) -> list[Record]:
+    """The records whose samples ``rubric`` grades (all of them, except under a rubric of fake images
+    with annotations: LOKI's)."""
+    samples = {s.id: s for s in task.samples}
+    return [r for r in records if rubric.applies(samples[r.id].label, samples[r.id].references)]
+
+
 def jobs_of(records: list[Record], task: LoadedTask, perturbation: str | None = None) -> list[Job]:
-    """One job per record that has an explanation (in task order); ``perturbation``: the run's."""
+    """One job per record that has an explanation (in task order); ``perturbation``: the run's. The text
+    graded is the answer's explanation without reasoning markup (:func:`explanation_text`: the reasoning of
+    a ``<think>...</think><answer>...</answer>`` answer, then its answer)."""
     samples = {s.id: s for s in task.samples}
     return [
         Job(
             sample_id=r.id,
             verdict=r.verdict,
-            explanation=r.response or "",
+            explanation=explanation_text(r.response or ""),
             references=tuple(samples[r.id].references),
             images=tuple(samples[r.id].images),
             perturbation=perturbation,
@@ -150,6 +167,14 @@ def _judge_locked(
 
     read_bytes = (folder / RESULTS_FILE).read_bytes()
     results, records, task = load_run(folder, data_root, task)
+    rubric = settings.rubric_def
+    records = in_population(records, task, rubric)
+    if not records:
+        raise SpotfakeError(
+            f"{folder}: rubric {rubric.name} grades explanations of fake images with reference annotations, "
+            f"and task {task.spec.name} has none among the run's samples; choose another rubric or task"
+        )
+    responses = {r.id: r.response or "" for r in records}
     perturbation = results.get("perturbation")
     jobs = jobs_of(records, task, perturbation["spec"] if perturbation else None)
     grader = Grader(settings, cache_dir)
@@ -164,7 +189,7 @@ def _judge_locked(
             values[job.sample_id] = None  # the lowest grade; transport errors stay out (withheld)
         for k, v in (entry.get("usage") or {}).items():
             usage[k] = usage.get(k, 0) + int(v)
-        lines.append(grade_line(job.sample_id, job.explanation, entry))
+        lines.append(grade_line(job.sample_id, responses[job.sample_id], entry))
     boot = (results.get("scoring") or {}).get("bootstrap") or {}
     summary = judge_summary(
         records,
@@ -177,7 +202,13 @@ def _judge_locked(
     )
     describe = settings.describe()
     describe.update(
-        {"n_graded": len(jobs), "n_failures": summary["metrics"]["n_judge_failures"], "usage": usage}
+        {
+            "population": "fake samples with references" if rubric.fake_only else "all samples",
+            "n_samples": len(records),
+            "n_graded": len(jobs),
+            "n_failures": summary["metrics"]["n_judge_failures"],
+            "usage": usage,
+        }
     )
     results = merge_summary(results, summary, describe)
     if (folder / RESULTS_FILE).read_bytes() != read_bytes:

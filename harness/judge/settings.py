@@ -9,37 +9,51 @@ from urllib.parse import urlsplit
 
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.judge.client import ClientOptions, endpoint_host
-from spotfake.harness.judge.rubric import RUBRIC_VERSION, prompt_sha256
+from spotfake.harness.judge.rubrics import DEFAULT_RUBRIC, Rubric, rubric_named
 from spotfake.harness.model import parse_model_args
 from spotfake.harness.redaction import masked_url, redact, url_secrets, url_userinfo
 
 BACKENDS = ("openai",)
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 KNOWN_ARGS = (
-    "base_url", "model", "image", "concurrency", "max_tokens", "timeout", "total_timeout",
+    "base_url", "model", "rubric", "image", "concurrency", "max_tokens", "timeout", "total_timeout",
     "max_reply_bytes", "max_retries", "backoff", "backoff_max", "max_retry_after",
 )  # fmt: skip
 
 
 @dataclass
 class JudgeSettings:
-    """A judge: an OpenAI-compatible endpoint and model, whether it sees the image, concurrency, limits."""
+    """A judge: an OpenAI-compatible endpoint and model, its rubric, whether it sees the image,
+    concurrency, limits."""
 
     model: str
     base_url: str = DEFAULT_BASE_URL
+    rubric: str = DEFAULT_RUBRIC
+    """The rubric's name (:data:`harness.judge.rubrics.RUBRICS`)."""
     image: bool = True
     concurrency: int = 4
-    max_tokens: int = 400
+    max_tokens: int | None = None
+    """The reply's token limit; None: the rubric's own (:attr:`harness.judge.rubrics.Rubric.max_tokens`)."""
     client: ClientOptions = field(default_factory=ClientOptions)
 
+    @property
+    def rubric_def(self) -> Rubric:
+        """The rubric this judge grades by."""
+        return rubric_named(self.rubric)
+
+    @property
+    def token_limit(self) -> int:
+        """``max_tokens`` as sent: the one given, else the rubric's."""
+        return self.max_tokens if self.max_tokens is not None else self.rubric_def.max_tokens
+
     def describe(self) -> dict[str, Any]:
-        """What results.json records as ``scoring.judge`` (the endpoint's host only, never a key)."""
+        """What results.json records as ``scoring.judge`` (the endpoint's host only, never a key): the
+        rubric's name, version, scale and prompt sha256 among it."""
         return {
             "backend": "openai",
             "model": self.model,
             "endpoint_host": endpoint_host(self.base_url),
-            "rubric_version": RUBRIC_VERSION,
-            "prompt_sha256": prompt_sha256(),
+            **self.rubric_def.describe(),
             "image": self.image,
             "temperature": 0,
         }
@@ -120,8 +134,13 @@ def parse_judge(backend: str | None, args_text: str | None) -> JudgeSettings:
     return JudgeSettings(
         model=args["model"],
         base_url=base_url,
+        rubric=rubric_named(args.get("rubric", DEFAULT_RUBRIC)).name,
         image=_bool("image", args["image"]) if "image" in args else True,
         concurrency=int(_number("concurrency", args.get("concurrency", "4"), integer=True, minimum=1)),
-        max_tokens=int(_number("max_tokens", args.get("max_tokens", "400"), integer=True, minimum=16)),
+        max_tokens=(
+            int(_number("max_tokens", args["max_tokens"], integer=True, minimum=16))
+            if "max_tokens" in args
+            else None
+        ),
         client=options,
     )
