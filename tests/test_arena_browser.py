@@ -167,7 +167,9 @@ def test_the_arena_never_shows_a_fixed_sentence_pair_or_a_label_bearing_id(tmp_p
             )
             assert {"Rating", "CI low", "CI high", "Votes"} <= {h.strip() for h in headers}, headers
             assert not page.locator('[data-testid="stException"]').count()
-            page.get_by_role("heading", name="Human ratings").scroll_into_view_if_needed()
+            page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=60_000)
+            page.wait_for_timeout(800)  # the page settles (a rerun redraws the heading)
+            page.get_by_role("heading", name="Human ratings").evaluate("h => h.scrollIntoView()")
             page.wait_for_timeout(800)
             shot = tmp_path / "arena-ratings.png"
             page.screenshot(path=str(shot))

@@ -209,9 +209,12 @@ def render(ctx: BoardContext) -> None:
     )
     rank_by = rank_by or headline
     extra = more.toggle(
-        "More", key="board_more_columns", help="also show each row's model kind and where its files are"
+        "More",
+        key="board_more_columns",
+        help="also show each row's model kind and where its files are, and a submission's code, licence and "
+        "description",
     )
-    tied: dict[str, float] = {}
+    tied: dict[str, float | None] = {}
     if f.category == ALL and has_paired_test(rank_by):
         try:
             tied = tie_p_values(frame, entries, rank_by, cached_pair_p(ctx))
