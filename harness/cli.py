@@ -314,7 +314,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         )
     _quiet_third_party()
     responses = responses_from_predictions(
-        iter_json_lines(path, what="predictions file"), f"predictions file {path}"
+        iter_json_lines(path, what="predictions file"), f"predictions file {path}", base_dir=path.parent
     )
     task = load_task(args.task, args.data_root, parse_task_args(args.task_args), metrics=args.metrics)
     digest = hashlib.sha256()

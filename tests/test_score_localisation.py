@@ -86,7 +86,7 @@ def predictions(folder: Path) -> tuple[Path, dict[str, np.ndarray], dict[str, li
         {"id": "full_synthetic/f1.png", "response": "[CLS] This image is classified as full synthetic."},
         {"id": "tampered/t1.png", "response": "The image is tampered", "mask": "t1_pred.png"},
         {"id": "tampered/t2.png", "response": "The image is tampered", "mask": rle(p2)},
-        {"id": "tampered/t3.png", "response": "tampered", "boxes": [[0, 0, 8, 6], [20, 16, 32, 24]]},
+        {"id": "tampered/t3.png", "boxes": [[0, 0, 8, 6], [20, 16, 32, 24]]},  # boxes only, no text
         {"id": "tampered/t4.png", "response": f"The image is tampered: <ref>the face</ref>{grid}"},
         {
             "id": "tampered/t5.png",
@@ -157,13 +157,13 @@ def test_spotfake_score_on_masks_and_boxes_equals_numpy(
     folder = tmp_path / "preds"
     folder.mkdir()
     preds, masks, boxes = predictions(folder)
-    monkeypatch.chdir(folder)  # the PNG mask is named relative to where the predictions are
+    monkeypatch.chdir(tmp_path)  # the PNG mask is named relative to the predictions file, not to here
     results = score(preds, data, tmp_path / "out", "sida-like")
     metrics = results["metrics"]
     assert isinstance(metrics, dict)
     for name, value in expected(masks, boxes).items():
         assert metrics[name] == pytest.approx(value), name
-    assert metrics["sida_acc3"] == pytest.approx(7 / 8)  # every class read from the answers; t6 has none
+    assert metrics["sida_acc3"] == pytest.approx(6 / 8)  # classes read from the answers; t3 and t6 have none
     records = [
         json.loads(line) for line in (tmp_path / "out" / "sida-like" / "sid-set" / "samples.jsonl").open()
     ]
@@ -178,6 +178,21 @@ def test_spotfake_score_on_masks_and_boxes_equals_numpy(
     stored.write_text("".join(json.dumps(r) + "\n" for r in records if r["id"] != "tampered/t6.png"))
     again = score(stored, data, tmp_path / "out", "stored")
     assert again["metrics"] == pytest.approx(metrics)  # type: ignore[arg-type]
+
+
+def test_a_localisation_run_passes_the_submission_check(tmp_path: Path) -> None:
+    pytest.importorskip("sqlalchemy")  # the leaderboard extra
+    from spotfake.leaderboard.received import files_from_folder
+    from spotfake.leaderboard.submission import check_submission
+
+    data = layout(tmp_path / "SID_Set")
+    folder = tmp_path / "preds"
+    folder.mkdir()
+    preds, _masks, _boxes = predictions(folder)
+    results = score(preds, data, tmp_path / "out", "sida-like")
+    checked = check_submission(files_from_folder(tmp_path / "out" / "sida-like" / "sid-set"), data_root=data)
+    assert checked.results["metrics"]["giou"] == pytest.approx(results["metrics"]["giou"])  # type: ignore[index]
+    assert checked.results["metrics"]["box_iou"] == pytest.approx(results["metrics"]["box_iou"])  # type: ignore[index]
 
 
 def test_a_mask_file_that_is_not_there_is_one_line(

@@ -33,8 +33,8 @@ def responses_from_predictions(
 
     Every field is type-checked (:func:`harness.record_json.response_from_json`); duplicate ids, rows
     without an answer and a file without any row are one-line errors naming ``source`` (and the line).
-    A ``mask`` may be a COCO RLE object or the path of a mask image, read here (relative paths from
-    ``base_dir``, else the working directory) and stored as RLE.
+    A ``mask`` may be a COCO RLE object or the path of a mask image, read here (a relative path from
+    ``base_dir``, the predictions file's folder for ``spotfake score``) and stored as RLE.
     """
     from spotfake.harness.errors import SpotfakeError
     from spotfake.harness.record_json import record_id, response_from_json

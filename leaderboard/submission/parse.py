@@ -93,7 +93,7 @@ def _lines(text: str, limits: Limits) -> Iterator[tuple[int, str]]:
 
 
 def _answer(obj: Mapping[str, object], where: str) -> Response | None:
-    if obj.get("response") is None and obj.get("score") is None and obj.get("error") is None:
+    if all(obj.get(key) is None for key in ("response", "score", "error", "mask", "boxes")):
         return None
     return response_from_json(obj, where=where)
 
