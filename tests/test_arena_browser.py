@@ -158,6 +158,9 @@ def test_the_arena_never_shows_a_fixed_sentence_pair_or_a_label_bearing_id(tmp_p
                 if k == 0:  # one vote: no rating yet, whatever it would say
                     page.get_by_text("No model has 3 votes yet").wait_for(timeout=60_000)
                     assert not page.locator('[data-testid="stDataFrame"]').count()
+                    page.get_by_text("Not rated yet").evaluate("c => c.scrollIntoView()")
+                    page.wait_for_timeout(700)
+                    page.screenshot(path=str(tmp_path / "arena-waiting.png"))
                 page.get_by_role("button", name="Next pair").click()
             page.get_by_text("5 votes;").wait_for(timeout=60_000)
             table = page.locator('[data-testid="stDataFrame"]').first
@@ -178,4 +181,5 @@ def test_the_arena_never_shows_a_fixed_sentence_pair_or_a_label_bearing_id(tmp_p
     votes = ArenaStore(db).votes("demo")
     assert len(votes) == 5 and not [v for v in votes if "parrot" in v.model_a + v.model_b]
     _keep(tmp_path / "arena-matchup.png")
+    _keep(tmp_path / "arena-waiting.png")
     _keep(shot)
