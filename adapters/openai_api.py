@@ -57,7 +57,14 @@ from spotfake.harness.chat_client.transport import GaveUp, Limits, Reply, Sessio
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.images import image_data_url
 from spotfake.harness.model import Item, Model
-from spotfake.harness.redaction import public_url, stored_text, url_secrets
+from spotfake.harness.redaction import (
+    mask_in_logs,
+    masked_url,
+    public_url,
+    stored_text,
+    url_secrets,
+    valid_port,
+)
 from spotfake.harness.types import Response
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -137,9 +144,10 @@ class OpenAIChatModel(Model):
             )
         if not model:
             raise SpotfakeError("openai: --model-args model=<name> is required (e.g. model=gpt-4o)")
-        if not re.match(r"^https?://[^/\s]+", str(base_url).strip()):
+        if not re.match(r"^https?://[^/\s]+", str(base_url).strip()) or not valid_port(str(base_url)):
             raise SpotfakeError(
-                f"openai: base_url={public_url(str(base_url))!r}: expected http(s)://host[:port]/v1"
+                f"openai: base_url={masked_url(str(base_url))!r}: expected http(s)://host[:port]/v1 with a port "
+                "from 1 to 65535"
             )
         self.model = str(model)
         self.base_url = str(base_url).strip()
@@ -252,6 +260,7 @@ class OpenAIChatModel(Model):
         key = os.environ.get(self.api_key_env) or ""
         headers = request_headers(key, self.api_key_env, "openai", FatalApiError)
         secrets = [key, *url_secrets(self.base_url)] if key else url_secrets(self.base_url)
+        mask_in_logs(secrets)  # httpx logs each request's URL, query string included
         return chat_url(self.base_url), headers, secrets
 
     async def _answer_all(self, session: Session, items: list[Item]) -> list[Response]:

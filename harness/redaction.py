@@ -59,10 +59,20 @@ def public_url(url: str) -> str:
     Other query parameters (e.g. ``api-version``) are kept: they change what the server does."""
     parts = urlsplit(url.strip())
     host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    port = parts.port if valid_port(url) else None  # a port urllib cannot read is left out, not raised
+    if port:
+        host = f"{host}:{port}"
     query = [(k, v) for k, v in parse_qsl(parts.query) if not SECRET_PARAM.search(k)]
     return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), urlencode(query), ""))
+
+
+def valid_port(url: str) -> bool:
+    """Whether ``url``'s port, if it names one, is a port number (urllib raises on 99999 or ``:x``)."""
+    try:
+        port = urlsplit(url.strip()).port
+    except ValueError:
+        return False
+    return port is None or port > 0
 
 
 def url_userinfo(url: str) -> list[str]:

@@ -279,3 +279,38 @@ def test_ctrl_c_stops_within_two_seconds_and_keeps_finished_records(hostile: Hos
     assert elapsed < 2.0, f"took {elapsed:.1f} s to stop"
     lines = [json.loads(x) for f in records.rglob("samples*.jsonl") for x in f.read_text().splitlines()]
     assert len([r for r in lines if r.get("response")]) == 2  # the finished batch is kept
+
+
+def test_a_port_out_of_range_is_one_line_without_the_password(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from spotfake.harness.cli import main
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-key-0123456789")
+    argv = [
+        "run",
+        "--model",
+        "openai",
+        "--model-args",
+        "base_url=http://u:hunter2@127.0.0.1:99999/v1,model=x",
+    ]
+    assert main([*argv, "--task", "demo", "--limit", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "port from 1 to 65535" in err and "hunter2" not in err and len(err.splitlines()) == 1
+
+
+def test_http_log_lines_never_show_the_key_or_url_secrets(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+
+    from spotfake.adapters.openai_api import OpenAIChatModel
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-logged-key-0123456789")
+    model = OpenAIChatModel(model="m", base_url="http://127.0.0.1:9/v1?api-key=QUERYSECRET42")
+    model._request_parts()  # what every batch does before its requests
+    with caplog.at_level(logging.INFO, logger="httpx"):
+        logging.getLogger("httpx").info(
+            'HTTP Request: POST http://127.0.0.1:9/v1/chat/completions?api-key=QUERYSECRET42 "Bearer sk-logged-key-0123456789"'
+        )
+    assert "QUERYSECRET42" not in caplog.text and "sk-logged-key-0123456789" not in caplog.text
