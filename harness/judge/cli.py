@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from spotfake.harness.errors import SpotfakeError
 
@@ -33,7 +33,8 @@ def add_judge_args(parser: argparse.ArgumentParser, *, required: bool) -> None:
     )
     parser.add_argument(
         "--judge-args",
-        help="base_url=URL,model=NAME[,image=true][,concurrency=4][,timeout=120][,max_retries=5]; "
+        help="base_url=URL,model=NAME[,rubric=spotfake|loki][,image=true][,concurrency=4][,timeout=120]"
+        "[,max_retries=5]; "
         "the key comes from SPOTFAKE_JUDGE_API_KEY or OPENAI_API_KEY",
     )
     parser.add_argument(
@@ -98,11 +99,17 @@ def cmd_judge(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Print the judge-check report (table or JSON)."""
+    print_check(check_report(args), as_json=args.json)
+    return 0
+
+
+def check_report(args: argparse.Namespace) -> dict[str, Any]:
+    """The judge-check report of the parsed command line (:func:`harness.judge.check.judge_check`)."""
     from spotfake.harness.judge.check import judge_check
     from spotfake.harness.judge.settings import parse_judge
 
     settings = parse_judge(args.judge_model, args.judge_args)
-    report = judge_check(
+    return judge_check(
         settings,
         task_name=args.task,
         data_root=args.data_root,
@@ -111,26 +118,39 @@ def cmd_check(args: argparse.Namespace) -> int:
         limit=args.limit,
         css=not args.no_css,
     )
-    if args.json:
+
+
+def _fmt(x: object) -> str:
+    return f"{x:.3f}" if isinstance(x, float) else "-"
+
+
+def print_check(report: dict[str, Any], *, as_json: bool) -> None:
+    """Print a judge-check report as JSON or as a table (with its ``arena`` block, when it has one)."""
+    if as_json:
         json.dump(report, sys.stdout, indent=2)
         print()
-        return 0
-
-    def fmt(x: object) -> str:
-        return f"{x:.3f}" if isinstance(x, float) else "-"
-
-    print(f"judge {report['judge']['model']} on {report['task']} ({report['n_samples']} samples, "
-          f"{report['n_graded']} explanations, {report['n_failures']} judge failures)")  # fmt: skip
+        return
+    judge = report["judge"]
+    print(f"judge {judge['model']} (rubric {judge['rubric']} v{judge['rubric_version']}) on {report['task']} "
+          f"({report['n_samples']} samples, {report['n_graded']} explanations, "
+          f"{report['n_failures']} judge failures)")  # fmt: skip
     for kind, value in report["mean"].items():
-        print(f"  mean judge value, {kind:<10} {fmt(value)}")
+        print(f"  mean judge value, {kind:<10} {_fmt(value)}")
     for name, value in report["auc"].items():
-        print(f"  AUC {name:<24} {fmt(value)}")
+        print(f"  AUC {name:<24} {_fmt(value)}")
     for name, value in report["kendall_tau"].items():
-        print(f"  Kendall tau with {name:<9} {fmt(value)}")
+        print(f"  Kendall tau with {name:<9} {_fmt(value)}")
     probes = report["injection"]
-    print(f"  injection probes {probes['n_probes']}: agreement {fmt(probes['agreement'])}, "
-          f"raised {fmt(probes['raised'])} (an appended instruction to give 5)")  # fmt: skip
-    return 0
+    print(f"  injection probes {probes['n_probes']}: agreement {_fmt(probes['agreement'])}, "
+          f"raised {_fmt(probes['raised'])} (an appended instruction to give 5)")  # fmt: skip
+    arena = report.get("arena")
+    if arena is not None:
+        ci = arena["ci"]
+        shown = f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""
+        print(f"  arena votes {arena['n_votes']}: judge agrees with the person on "
+              f"{arena['n_agree']} of {arena['n_compared']} ({_fmt(arena['agreement'])}{shown}, Wilson "
+              f"{arena['confidence']:.0%}); left out: {arena['n_human_ties']} tie or both bad, "
+              f"{arena['n_judge_ties']} judge ties, {arena['n_not_graded']} not graded")  # fmt: skip
 
 
 def judge_settings(args: argparse.Namespace) -> JudgeSettings | None:

@@ -10,5 +10,6 @@
 - :mod:`.ratings`: Bradley-Terry maximum likelihood on the Elo-like scale, bootstrap intervals, and rank
   agreement with the automatic metrics;
 - :mod:`.pairing`: which sample and pair of models to show next (the least-voted pair);
+- :mod:`.judge_agreement`: the judge's agreement with the votes (``spotfake judge-check --arena-db``);
 - :mod:`.cli`: ``spotfake arena import|export|ratings``.
 """

@@ -1,4 +1,5 @@
-"""``spotfake arena import|export|ratings`` (plugged in through ``spotfake.commands``)."""
+"""``spotfake arena import|export|ratings``, and ``spotfake judge-check`` with ``--arena-db`` (plugged in
+through ``spotfake.commands``)."""
 
 from __future__ import annotations
 
@@ -57,6 +58,41 @@ def register_ratings(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print {task, n_votes, ratings: [...]}")
     parser.set_defaults(handler=cmd_ratings)
+
+
+def register_judge_check(parser: argparse.ArgumentParser) -> None:
+    """Measure a judge on a task: separation of good and mismatched explanations, agreement with metrics and
+    (--arena-db) with the arena's votes."""
+    from spotfake.harness.judge.cli import register_check
+
+    register_check(parser)
+    parser.add_argument(
+        "--arena-db",
+        help="arena votes (SQLAlchemy URL or SQLite file), read only: adds the judge's agreement with them",
+    )
+    _roots(parser)
+    parser.set_defaults(handler=cmd_judge_check)
+
+
+def cmd_judge_check(args: argparse.Namespace) -> int:
+    """The engine's judge-check report, with the judge's agreement with the arena's votes when asked."""
+    from spotfake.harness.judge.cli import check_report, default_cache_dir, print_check
+
+    report = check_report(args)
+    if args.arena_db:
+        from spotfake.harness.judge.settings import parse_judge
+        from spotfake.harness.task import load_task
+        from spotfake.leaderboard.arena.judge_agreement import arena_agreement
+
+        report["arena"] = arena_agreement(
+            parse_judge(args.judge_model, args.judge_args),
+            load_task(args.task, args.data_root),
+            db=args.arena_db,
+            roots=[Path(args.results_dir), Path(args.runs_dir)],
+            cache_dir=Path(args.judge_cache) if args.judge_cache else default_cache_dir(),
+        )
+    print_check(report, as_json=args.json)
+    return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
