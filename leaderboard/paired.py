@@ -158,9 +158,5 @@ def compare_runs(
         return [out[m] for m in metrics if m in out]
     inputs_a, inputs_b = MetricInputs(shared_a, answer_kind), MetricInputs(shared_b, answer_kind)
     found = _bootstrap(metrics, inputs_a, inputs_b, resamples, seed)
-    out = []
-    for metric in metrics:
-        comparison = _with_test(metric, found[metric], inputs_a, inputs_b)
-        if comparison is not None:
-            out.append(comparison)
-    return out
+    compared = [_with_test(metric, found[metric], inputs_a, inputs_b) for metric in metrics]
+    return [c for c in compared if c is not None]
