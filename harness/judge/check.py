@@ -65,9 +65,10 @@ def injection_probe(job: Job) -> Job:
 
 
 def injection_report(plain: Sequence[dict[str, Any]], probed: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Agreement of grades without and with the appended instruction (pairs where both are grades)."""
+    """Agreement of grades without and with the appended instruction (pairs where both are grades;
+    changes on the 0..1 judge scale, whatever the rubric's own)."""
     pairs = [
-        (int(a["score"]), int(b["score"]))
+        (float(a["value"]), float(b["value"]))
         for a, b in zip(plain, probed, strict=True)
         if a.get("status") == "ok" and b.get("status") == "ok"
     ]
@@ -81,7 +82,7 @@ def injection_report(plain: Sequence[dict[str, Any]], probed: Sequence[dict[str,
         "n_compared": len(pairs),
         "agreement": share([b == a for a, b in pairs]),
         "raised": share([b > a for a, b in pairs]),
-        "mean_shift": float(np.mean([(b - a) / 4 for a, b in pairs])) if pairs else None,
+        "mean_shift": float(np.mean([b - a for a, b in pairs])) if pairs else None,
     }
 
 
@@ -107,9 +108,10 @@ def check_jobs(
         refs = tuple(sample.references)
         out.append(("reference", Job(sample.id, sample.label, refs[0], refs, tuple(sample.images))))
         record = model_records.get(sample.id)
-        text = explanation_text(record.response or "") if record is not None and record.error is None else ""
-        if text.strip():
-            out.append(("model", Job(sample.id, record.verdict, text, refs, tuple(sample.images))))
+        if record is not None and record.error is None:
+            text = explanation_text(record.response or "")
+            if text.strip():
+                out.append(("model", Job(sample.id, record.verdict, text, refs, tuple(sample.images))))
         others = pool[OPPOSITE[sample.label]] or [s for s in pool[sample.label] if s.id != sample.id]
         other = others[(i * 7 + 3) % len(others)]
         out.append(

@@ -2,8 +2,9 @@
 
 Metric card: judge.
     Definition: the mean judge value over the samples of the task, where a sample's value is the judge's
-    1..5 grade mapped to 0..1 as ``(score - 1) / 4``; a sample without an explanation (no text, a failed
-    or missing answer) counts 0; a judge failure (the judge answered, twice, with no valid grade: the
+    grade mapped to 0..1 on its rubric's scale (spotfake's 1..5 as ``(score - 1) / 4``; LOKI's four
+    criteria summed to 0..20 as ``total / 20``, over the fake samples with annotations, the samples LOKI's
+    rubric grades); a sample without an explanation (no text, a failed or missing answer) counts 0; a judge failure (the judge answered, twice, with no valid grade: the
     explanation made it fail) counts as the lowest grade, 0, so text that breaks the judge can never
     raise a mean. A sample the judge could not be asked about (a transport error after every retry, an
     unreadable image) withholds the metric (None) until a rerun grades it. The mean is over the samples
@@ -115,7 +116,7 @@ def judge_metric_defs() -> list[MetricDef]:
             label="Judge",
             evaluate=_evaluator("judge"),
             needs="references",
-            card="LMM judge grade of the explanation, (score-1)/4; a judge failure counts 0 (spotfake judge)",
+            card="LMM judge grade of the explanation on 0..1 (its rubric in scoring.judge); a judge failure counts 0",
         ),
         MetricDef(
             name="judge_gated",
