@@ -19,7 +19,7 @@ from spotfake.harness.images import DEFAULT_MAX_PIXELS
 from spotfake.harness.metrics.selection import add_metrics_arg, check_expression, join_metrics_value
 from spotfake.harness.model_kind import MODEL_KINDS
 from spotfake.harness.run_identity import PLAIN_NAME
-from spotfake.harness.scoring import ScoringOptions
+from spotfake.harness.scoring import ScoringOptions, threshold_arg
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -40,7 +40,11 @@ def _add_scoring_args(parser: argparse.ArgumentParser) -> None:
         "--bootstrap", type=int, default=1000, help="bootstrap resamples for CIs (default 1000)"
     )
     parser.add_argument(
-        "--threshold", type=float, default=0.5, help="p(fake) threshold for score-only models"
+        "--threshold",
+        type=threshold_arg,
+        default="0.5",
+        help="p(fake) threshold for score-only models (default 0.5), or calibrate=SPLIT: also report accuracy "
+        "at a threshold fitted on that split, e.g. calibrate=split=val (docs/protocols.md)",
     )
     parser.add_argument(
         "--css-model", help="local sentence-transformers folder for CSS (default all-MiniLM-L6-v2)"
@@ -184,7 +188,7 @@ def _scoring_options(args: argparse.Namespace) -> ScoringOptions:
     if args.bootstrap < 0:
         raise SpotfakeError(f"--bootstrap must be >= 0, got {args.bootstrap}")
     options = ScoringOptions(
-        threshold=args.threshold, n_bootstrap=args.bootstrap, seed=args.seed, css_model=args.css_model
+        **args.threshold.fields(), n_bootstrap=args.bootstrap, seed=args.seed, css_model=args.css_model
     )
     options.css_clip_model = getattr(args, "css_clip_model", None)
     return options

@@ -16,9 +16,10 @@ from spotfake.harness.locking import FolderLock
 from spotfake.harness.record_store import read_tolerant, record_files
 from spotfake.harness.results import RESULTS_FILE, ModelInfo
 from spotfake.harness.results_contract import Results
-from spotfake.harness.run_identity import RunIdentity, check_plain_name
+from spotfake.harness.run_identity import RunIdentity, TaskIdentity, check_plain_name
 from spotfake.harness.runner import finalize
 from spotfake.harness.scoring import ScoringOptions, records_from_responses
+from spotfake.harness.scoring.thresholds import checked_calibration
 from spotfake.harness.task import LoadedTask
 from spotfake.harness.types import Response
 
@@ -52,6 +53,8 @@ def score_predictions(
     default an answer file with text is an LMM's and one with scores only an expert's.
     """
     check_plain_name(model_name)
+    # a calibrated threshold comes from a run of the calibration split, never from a predictions file
+    checked_calibration(scoring_options.calibration, TaskIdentity.of(task))
     task_ids = {s.id for s in task.samples}
     unknown = [i for i in responses if i not in task_ids]
     if unknown:

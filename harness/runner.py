@@ -151,8 +151,14 @@ def run(
     """Evaluate ``model`` on ``task``; resumable, data-parallel under torchrun; returns the outcome.
 
     The run folder is locked for the whole run. A :class:`LazyModel` is built only when something is left
-    to predict and the folder's launch index does not already know its run key.
+    to predict and the folder's launch index does not already know its run key. With a calibration split
+    requested (``--threshold calibrate=SPLIT``) the model is run on that split first
+    (:mod:`harness.calibrate`).
     """
+    if options.scoring.calibration is not None:  # --threshold calibrate=SPLIT: that split's run comes first
+        from spotfake.harness.calibrate import calibrated_options
+
+        options = calibrated_options(model, model_args, task, options, run)
     ctx = distributed.current()
     task = limited(task, options.limit)
     identity = RunIdentity.of(model.name, model_args, task, options.perturbation)

@@ -9,7 +9,7 @@ from spotfake.harness.metrics.registry import metric_label
 from spotfake.harness.results_contract import Results
 from spotfake.harness.run_identity import RunIdentity
 
-DEFAULT_COLUMNS = ("acc", "f1", "auc", "ap", "eer", "rouge_l", "css", "bleu4")
+DEFAULT_COLUMNS = ("acc", "acc_calibrated", "f1", "auc", "ap", "eer", "rouge_l", "css", "bleu4")
 
 
 def format_value(value: Any, ci: Sequence[Any] | None) -> str:

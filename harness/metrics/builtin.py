@@ -8,6 +8,7 @@ from spotfake.harness.metrics import calibration as c
 from spotfake.harness.metrics import definitions as d
 from spotfake.harness.metrics import ranking as r
 from spotfake.harness.metrics import text_fields
+from spotfake.harness.metrics.calibrated import ACC_CALIBRATED
 from spotfake.harness.metrics.conventions import convention_metrics
 from spotfake.harness.metrics.explanation_variants import GROUP as VARIANTS_GROUP
 from spotfake.harness.metrics.explanation_variants import GROUP_MEMBERS as VARIANT_MEMBERS
@@ -129,6 +130,7 @@ def builtin_metrics() -> list[MetricDef]:
         *explanation_variant_metrics(),  # papers' CSS and BLEU variants, CIDEr-D
         LOKI_OVERALL,
         ACC_ORACLE,
+        ACC_CALIBRATED,
     ]
 
 

@@ -27,9 +27,14 @@ MISSING_SCORE = 0.5
 class MetricInputs:
     """The records of one task and the arrays derived from them (built lazily, shared by all metrics)."""
 
-    def __init__(self, records: Sequence[Record], answer_kind: str) -> None:
+    def __init__(
+        self, records: Sequence[Record], answer_kind: str, calibrated_threshold: float | None = None
+    ) -> None:
         self.records = records
         self.answer_kind = answer_kind
+        self.calibrated_threshold = calibrated_threshold
+        """A p(fake) threshold fitted on a validation split (``--threshold calibrate=SPLIT``), for metrics
+        that need one (``needs="calibrated"``); None without one."""
         self._last: dict[str, tuple[object, Any]] = {}
         """name -> (the weights object, what was computed from it): one entry per derived quantity."""
         self._fields: dict[str, FloatArray] = {}
@@ -91,6 +96,13 @@ class MetricInputs:
     def scores(self) -> FloatArray:
         """p(fake) per record; :data:`MISSING_SCORE` where a record has no finite score."""
         return np.array([_finite_score(r.score) for r in self.records], dtype=np.float64)
+
+    @cached_property
+    def scored(self) -> BoolArray:
+        """Records with a finite p(fake) score."""
+        return np.array(
+            [r.score is not None and math.isfinite(float(r.score)) for r in self.records], dtype=bool
+        )
 
     @cached_property
     def _groups(self) -> tuple[Any, FloatArray]:

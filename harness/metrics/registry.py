@@ -29,12 +29,14 @@ from spotfake.harness.metrics.types import FloatArray
 from spotfake.harness.registry import Registry
 from spotfake.harness.types import Record
 
-Needs = Literal["verdicts", "labels", "scores", "references", "options"]
+Needs = Literal["verdicts", "labels", "scores", "calibrated", "references", "options"]
 """What a metric needs to have a value:
 
 - ``verdicts``: a verdict and something to be right about (any answer kind);
 - ``labels``: real/fake labels (None on multiple-choice tasks);
 - ``scores``: p(fake) scores from the model (None for verdict-only models and on choice tasks);
+- ``calibrated``: scores and a threshold calibrated on a validation split (``--threshold calibrate=SPLIT``,
+  :attr:`MetricInputs.calibrated_threshold`; None without one);
 - ``references``: reference explanations (None for models that do not explain);
 - ``options``: multiple-choice options (only choice tasks).
 """
@@ -69,7 +71,7 @@ class MetricDef:
 
     def applies(self, answer_kind: str) -> bool:
         """Whether the metric can have a value on tasks of ``answer_kind``."""
-        if self.needs in ("labels", "scores"):
+        if self.needs in ("labels", "scores", "calibrated"):
             return answer_kind != "choice"
         if self.needs == "options":
             return answer_kind == "choice"

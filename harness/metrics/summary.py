@@ -81,8 +81,10 @@ def unavailable_reason(metric: MetricDef, inputs: MetricInputs, explains: bool) 
     kind = inputs.answer_kind
     if not metric.applies(kind):
         return f"not defined for {kind} tasks (needs {metric.needs})"
-    if metric.needs == "scores" and not inputs.has_scores:
+    if metric.needs in ("scores", "calibrated") and not inputs.has_scores:
         return "the model gives verdicts only, no p(fake) score"
+    if metric.needs == "calibrated" and inputs.calibrated_threshold is None:
+        return "no calibrated threshold (spotfake run --threshold calibrate=SPLIT, docs/protocols.md)"
     if metric.needs == "references" and not explains:
         return "the model does not explain (its fixed sentence is not an explanation)"
     return None
@@ -150,6 +152,7 @@ def summarize(
     seed: int = 0,
     confidence: float = 0.95,
     explains: bool = True,
+    calibrated_threshold: float | None = None,
 ) -> Summary:
     """Counts, metric values and ``confidence`` percentile bootstrap intervals over ``records``.
 
@@ -159,6 +162,7 @@ def summarize(
     ``per_category`` groups by ``record.category``, ``breakdowns`` by the named metadata fields; records
     with no value for a field are left out of that breakdown. Groups carry counts and values, no interval.
     ``explains=False`` (experts, baselines) leaves explanation metrics None with the reason.
+    ``calibrated_threshold``: a threshold fitted on a validation split, for ``acc_calibrated``.
     """
     check_metric_names(metrics)
     if not 0.0 < confidence < 1.0:
@@ -166,7 +170,7 @@ def summarize(
     if n_bootstrap < 0:
         raise ValueError(f"n_bootstrap must be >= 0, not {n_bootstrap}")
     defs = {name: metric_def(name) for name in dict.fromkeys(metrics)}
-    inputs = MetricInputs(records, answer_kind)
+    inputs = MetricInputs(records, answer_kind, calibrated_threshold)
     reasons = {}
     for name, metric in defs.items():
         reason = unavailable_reason(metric, inputs, explains)

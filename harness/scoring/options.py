@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from spotfake.harness.scoring.thresholds import Calibration
+
 
 @dataclass
 class ScoringOptions:
@@ -18,6 +20,9 @@ class ScoringOptions:
     css_cache_dir: str | None = None
     css_clip_model: str | None = None
     """Local CLIP folder for ``css_clip77`` (``--css-clip-model``)."""
+    calibration: Calibration | None = None
+    """``--threshold calibrate=SPLIT``: the split, and once the runner fitted it, the threshold and the task
+    it came from (``acc_calibrated``; :mod:`harness.scoring.thresholds`)."""
 
     def check_metrics(self, metrics: Iterable[str]) -> None:
         """Raise the one-line error when one of ``metrics`` needs an option that is not set

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from spotfake.harness.metrics.summary import Summary
 from spotfake.harness.model_kind import explains
+from spotfake.harness.run_identity import TaskIdentity
 from spotfake.harness.scoring.options import ScoringOptions
 from spotfake.harness.scoring.reasoning import explanations_as_responses, mark_reasoning
+from spotfake.harness.scoring.thresholds import checked_calibration, with_calibrated
 from spotfake.harness.scoring.verdicts import derive_verdicts
 from spotfake.harness.task import LoadedTask
 from spotfake.harness.types import Record
@@ -25,6 +27,7 @@ def score_and_summarize(
     from spotfake.harness import metrics as m
     from spotfake.harness.metrics.explanation_variants import clip_text_scorer, variant_info
 
+    calibration = checked_calibration(options.calibration, TaskIdentity.of(task))  # never the test data's
     parser_info = derive_verdicts(task, records, options.threshold)
     reasoning_info = mark_reasoning(records)
     spec = task.spec
@@ -50,12 +53,13 @@ def score_and_summarize(
     summary = m.summarize(
         records,
         answer_kind=spec.answer_kind,
-        metrics=spec.metrics,
+        metrics=with_calibrated(spec.metrics, calibration),
         breakdowns=spec.breakdowns,
         n_bootstrap=options.n_bootstrap,
         seed=options.seed,
         confidence=options.confidence,
         explains=explains(model_kind),
+        calibrated_threshold=None if calibration is None else calibration.threshold,
     )
     scoring: dict[str, object] = {
         "verdict_parser": parser_info["verdict_parser"],
@@ -74,4 +78,6 @@ def score_and_summarize(
     if task.metrics_requested is not None:  # the --metrics expression that chose the task's metrics
         scoring["metrics_requested"] = task.metrics_requested
     scoring.update(reasoning_info)
+    if calibration is not None:
+        scoring["calibration"] = calibration.entry()
     return summary, scoring

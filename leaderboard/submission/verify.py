@@ -13,7 +13,7 @@ from spotfake.harness.metrics.summary import Summary
 from spotfake.harness.results import RESULTS_FILE, SAMPLES_FILE
 from spotfake.harness.results_contract import Results
 from spotfake.harness.run_identity import TaskIdentity
-from spotfake.harness.scoring import ScoringOptions
+from spotfake.harness.scoring import Calibration, ScoringOptions
 from spotfake.harness.task import LoadedTask
 from spotfake.harness.types import Record
 from spotfake.leaderboard.submission.parse import SubmittedRecord
@@ -99,13 +99,17 @@ def check_ids_and_labels(
 
 
 def scoring_options(claimed: Results) -> ScoringOptions:
-    """The leaderboard's scoring settings; only the p(fake) threshold is the submitter's (a model setting)."""
+    """The leaderboard's scoring settings; only the p(fake) threshold is the submitter's (a model setting), and
+    a threshold calibrated on another split, which scoring refuses when its recorded source is the task's own
+    data (:mod:`harness.scoring.thresholds`)."""
     threshold = (claimed.get("scoring") or {}).get("threshold", 0.5)
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
         raise SpotfakeError(
             f"{RESULTS_FILE}: scoring.threshold must be a number in [0, 1], got {str(threshold)[:40]!r}"
         )
-    return ScoringOptions(threshold=float(threshold))
+    recorded = (claimed.get("scoring") or {}).get("calibration")  # re-checked: never the test data's
+    calibration = None if recorded is None else Calibration.from_entry(recorded, RESULTS_FILE)
+    return ScoringOptions(threshold=float(threshold), calibration=calibration)
 
 
 def rescore(
