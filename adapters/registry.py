@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from spotfake.harness.registry import MODELS
 
 BUILTIN_MODELS: list[tuple[str, str, str, str]] = [
@@ -63,11 +65,12 @@ def register_builtin_models() -> None:
     for name, target, kind, description in BUILTIN_MODELS:
         MODELS.register(name, target, description=description, kind=kind, embedded=name in EMBEDDED_MODELS)
     for row in EXPERTS:
+        card: dict[str, Any] = dict(row.card())  # paper, year, weights licence, input rule
         MODELS.register(
             row.name,
             row.target,
             description=row.description,
             kind="expert",
             embedded=row.name in EMBEDDED_MODELS,
-            **row.card(),
+            **card,
         )
