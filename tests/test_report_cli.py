@@ -152,3 +152,37 @@ def test_figures_draw_names_with_dollars_as_plain_text(runs: Path, tmp_path: Pat
     figures = tmp_path / "figs"
     assert cli.main(["report", str(folder), "--metrics", "acc", "--figures", str(figures)]) == 0
     assert any(p.suffix == ".svg" and "grain" in p.read_text() for p in figures.iterdir())
+
+
+def test_figures_of_lookalike_tasks_presets_and_long_chains(runs: Path, tmp_path: Path) -> None:
+    """Tasks named ``a b`` and ``a_b`` get figures of their own; a preset or a 40-step chain has no
+    strength to draw (no empty figure, no file name over 255 bytes) and is still in the table."""
+    import json
+
+    chain = "+".join(f"jpeg:{q}" for q in range(50, 90))
+    perturbed = {
+        "social": [{"name": "social", "value": None}],
+        chain: [{"name": "jpeg", "value": float(q)} for q in range(50, 90)],
+    }
+    folder = tmp_path / "runs"
+    for task in ("a b", "a_b"):
+        for i, path in enumerate(sorted((runs / "grain").rglob("results.json"))):
+            copy = folder / task.replace(" ", "-") / str(i)
+            shutil.copytree(path.parent, copy)
+            results = json.loads(path.read_text())
+            results["task"]["name"] = task
+            if "perturbation" in results and results["perturbation"]["spec"] == "blur:2":
+                spec = "social" if task == "a b" else chain
+                results["perturbation"] = {"spec": spec, "slug": "x", "steps": perturbed[spec]}
+            (copy / "results.json").write_text(json.dumps(results))
+    figures = tmp_path / "figs"
+    out = tmp_path / "table.csv"
+    argv = ["report", str(folder), "--metrics", "acc", "--format", "csv", "--output", str(out)]
+    assert cli.main([*argv, "--figures", str(figures)]) == 0
+    names = sorted(p.name for p in figures.iterdir())
+    assert len([n for n in names if n.endswith("-roc.png")]) == 2  # one per task, neither overwritten
+    assert len([n for n in names if "robustness-acc" in n and n.endswith(".png")]) == 2  # blur only
+    assert all(len(n.encode()) <= 255 for n in names)
+    assert sorted(r["perturbation"] for r in csv.DictReader(io.StringIO(out.read_text()))) == sorted(
+        ["", "", "blur:0.5", "blur:0.5", "social", chain]
+    )

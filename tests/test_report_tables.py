@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from typing import Any
 
 import pytest
@@ -66,11 +67,13 @@ def check_latex(text: str, columns: int) -> int:
     assert text.count(r"\begin{tabular}") == text.count(r"\end{tabular}")
     spec = re.findall(r"\\begin\{tabular\}\{([lcr]+)\}", text)
     assert spec and all(len(s) == columns for s in spec[:1])
+    assert not [ch for ch in text if ch != "\n" and unicodedata.category(ch) in ("Cc", "Cs")], "control chars"
     rows = 0
     for block in re.findall(r"\\toprule\n(.*?)\\bottomrule", text, flags=re.S):
         for line in block.strip().splitlines():
             if line.strip() == r"\midrule":
                 continue
+            assert not line.lstrip().startswith("["), ("read as the optional argument of \\\\", line)
             assert line.endswith(r" \\"), line
             cells = re.split(r"(?<!\\)&", line[: -len(r" \\")])
             assert len(cells) == columns, line
@@ -96,7 +99,7 @@ def test_latex_table_syntax_is_sound_and_escapes_names() -> None:
 
 
 def test_latex_escape_covers_every_special_character() -> None:
-    escaped = latex_escape(r"a\b&c%d$e#f_g{h}i~j^k")
+    escaped = latex_escape("[a\\b&c%d$e#f_g{h}i~j^k]\x00\x1b[2J\u202e")
     assert check_latex(
         "\\begin{table}\\begin{tabular}{ll}\n\\toprule\nx & "
         + escaped
@@ -114,7 +117,7 @@ def test_markdown_rows_have_the_header_column_count() -> None:
     assert "|---|---:|---:|---:|" in text
     assert "**0.910** [0.900, 0.920]" in text
     assert "**0.080** [0.070, 0.090]" in text
-    assert "\\{best\\}" not in text and "Paper & Co. 100% {best} \\#1 ~x^y $†" in text
+    assert "\\{best\\}" not in text and "Paper \\& Co. 100% {best} \\#1 \\~x^y \\$†" in text
     assert "† reported in the publication" in text
     assert "probe\\_v2" in text
 
@@ -143,7 +146,7 @@ def test_unknown_metric_is_an_error_with_a_suggestion() -> None:
 
 @pytest.mark.parametrize(
     "row",
-    [r"a_b & 1 \\", r"a & 1 & 2 \\", r"{a & 1 \\", r"a & 1", r"50% & 1 \\"],
+    [r"a_b & 1 \\", r"a & 1 & 2 \\", r"{a & 1 \\", r"a & 1", r"50% & 1 \\", r"[a] & 1 \\", "a\x1b & 1 \\\\"],
 )
 def test_the_latex_check_itself_catches_broken_rows(row: str) -> None:
     text = (

@@ -8,6 +8,7 @@ histogram figures; perturbed runs draw the robustness curves.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -19,19 +20,33 @@ from matplotlib.figure import Figure
 from spotfake.harness.perturb import STRENGTH_LABELS, STRONGER_WHEN_LOWER
 from spotfake.harness.report import curves
 from spotfake.harness.report.runs import RunData
+from spotfake.harness.report.tables import plain_text
 
 FORMATS = ("png", "svg")
 HELD_OUT_HATCH = "//"
 
 
+MAX_PART = 60
+"""A file name keeps at most this many characters of each name in it (file systems refuse names over
+255 bytes)."""
+
+
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9.@+-]+", "_", text).strip("_") or "x"
+    """A file name part from ``text``: itself when it is plain and short, else its plain start and a hash
+    of all of it (two tasks whose names differ only in other characters never share a file)."""
+    slug = re.sub(r"[^A-Za-z0-9.@+-]+", "_", text).strip("_") or "x"
+    if slug == text and len(slug) <= MAX_PART:
+        return slug
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{slug[:MAX_PART]}-{digest}"
 
 
-def _save(fig: Figure, out_dir: Path, stem: str, formats: Sequence[str]) -> list[Path]:
+def _save(fig: Figure, out_dir: Path, parts: Sequence[str], formats: Sequence[str]) -> list[Path]:
+    """Write ``fig`` as ``<part>-<part>-....<fmt>`` for each format."""
+    stem = "-".join(_slug(part) for part in parts)
     paths = []
     for fmt in formats:
-        path = out_dir / f"{_slug(stem)}.{fmt}"
+        path = out_dir / f"{stem}.{fmt}"
         metadata = {"Date": None} if fmt == "svg" else {"Software": None}
         fig.savefig(path, format=fmt, dpi=150, bbox_inches="tight", metadata=metadata)
         paths.append(path)
@@ -68,7 +83,7 @@ def roc_figure(scored: Sequence[Scored], task: str) -> Figure:
         roc = curves.roc_points(labels, scores)
         op = curves.operating_point(labels, scores, _threshold(run))
         assert roc is not None and op is not None
-        (line,) = ax.plot(roc.x, roc.y, lw=1.5, label=run.name)
+        (line,) = ax.plot(roc.x, roc.y, lw=1.5, label=plain_text(run.name))
         ax.plot([op.fpr], [op.tpr], "o", color=line.get_color(), ms=5)
     ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=1)
     ax.set(xlabel="False positive rate (reals flagged)", ylabel="True positive rate (fakes caught)")
@@ -84,7 +99,7 @@ def pr_figure(scored: Sequence[Scored], task: str) -> Figure:
         pr = curves.pr_points(labels, scores)
         op = curves.operating_point(labels, scores, _threshold(run))
         assert pr is not None and op is not None
-        (line,) = ax.plot(pr.x, pr.y, lw=1.5, label=run.name, drawstyle="steps-post")
+        (line,) = ax.plot(pr.x, pr.y, lw=1.5, label=plain_text(run.name), drawstyle="steps-post")
         if op.precision is not None:
             ax.plot([op.tpr], [op.precision], "o", color=line.get_color(), ms=5)
     ax.set(xlabel="Recall (fakes caught)", ylabel="Precision", ylim=(0, 1.02))
@@ -101,7 +116,7 @@ def reliability_figure(scored: Sequence[Scored], task: str) -> Figure:
         bins = [b for b in curves.reliability_bins(labels, scores) if b.count]
         x = np.array([b.mean_score for b in bins], dtype=float)
         y = np.array([b.fake_rate for b in bins], dtype=float)
-        ax.plot(x, y, "o-", ms=3, lw=1.2, label=run.name)
+        ax.plot(x, y, "o-", ms=3, lw=1.2, label=plain_text(run.name))
     ax.set(xlabel="Mean p(fake) in bin", ylabel="Share of fakes in bin", xlim=(0, 1), ylim=(0, 1))
     ax.set_title(f"Reliability on {task} ({curves.RELIABILITY_BINS} bins)", fontsize=10)
     ax.legend(fontsize=7, loc="upper left")
@@ -117,7 +132,7 @@ def histogram_figure(scored: Sequence[Scored], task: str) -> Figure:
         ax.stairs(real, edges, fill=True, alpha=0.5, label="real")
         ax.stairs(fake, edges, fill=True, alpha=0.5, label="fake")
         ax.axvline(_threshold(run), color="black", ls="--", lw=1)
-        ax.set_title(run.name, fontsize=9)
+        ax.set_title(plain_text(run.name), fontsize=9)
         ax.set_xlabel("p(fake)")
     axes[0].set_ylabel("samples")
     axes[0].legend(fontsize=7)
@@ -142,7 +157,7 @@ def robustness_figures(runs: Sequence[RunData], metric: str, label: str) -> dict
                 continue
             x = np.array([p.strength for p in pts], dtype=float)
             y = np.array([p.value for p in pts], dtype=float)
-            (line,) = ax.plot(x, y, "o-", lw=1.5, ms=4, label=model)
+            (line,) = ax.plot(x, y, "o-", lw=1.5, ms=4, label=plain_text(model))
             if all(p.low is not None and p.high is not None for p in pts):
                 low = np.array([p.low for p in pts], dtype=float)
                 high = np.array([p.high for p in pts], dtype=float)
@@ -151,8 +166,9 @@ def robustness_figures(runs: Sequence[RunData], metric: str, label: str) -> dict
                 ax.axhline(clean[model].value, color=line.get_color(), ls="--", lw=1)  # type: ignore[arg-type]
         if name in STRONGER_WHEN_LOWER:
             ax.invert_xaxis()
-        ax.set(xlabel=STRENGTH_LABELS.get(name, f"{name} strength"), ylabel=label)
-        ax.set_title(f"{label} vs {name} (dashed: clean; band: 95% CI)", fontsize=10)
+        shown = plain_text(name)
+        ax.set(xlabel=STRENGTH_LABELS.get(name, f"{shown} strength"), ylabel=label)
+        ax.set_title(f"{label} vs {shown} (dashed: clean; band: 95% CI)", fontsize=10)
         ax.legend(fontsize=7)
         figures[name] = fig
     return figures
@@ -181,11 +197,14 @@ def generator_figure(
         x = np.arange(len(groups)) + (i - (len(rows) - 1) / 2) * width
         values = np.array([by_group.get(g) for g in groups], dtype=float)  # None -> NaN: no bar
         hatches = [HELD_OUT_HATCH if status.get(g) == "held-out" else "" for g in groups]
-        container = ax.bar(x, values, width, label=run.name)
+        container = ax.bar(x, values, width, label=plain_text(run.name))
         for patch, hatch in zip(container.patches, hatches, strict=True):
             patch.set_hatch(hatch)
         ax.bar_label(container, labels=["" if np.isnan(v) else f"{v:.2f}" for v in values], fontsize=6)
-    ticks = [g if status.get(g) in (None, "real") else f"{g}\n({status[g]})" for g in groups]
+    ticks = [
+        plain_text(g) if status.get(g) in (None, "real") else f"{plain_text(g)}\n({status[g]})"
+        for g in groups
+    ]
     ax.set_xticks(np.arange(len(groups)), ticks, fontsize=8)
     ax.set(ylabel=label, ylim=(0, 1.05))
     ax.set_title(f"{label} per {field} (hatched: held out)", fontsize=10)
@@ -202,10 +221,14 @@ def write_figures(
     formats: Sequence[str] = FORMATS,
 ) -> list[Path]:
     """Every figure of every task into ``out_dir``; returns the files written. Names are plain text: a
-    ``$`` in a model or task name is never read as mathtext."""
+    ``$`` in a model or task name is never read as mathtext, a control character is drawn as U+FFFD, a
+    character the font lacks as its box (without a warning per glyph), and file names are capped."""
+    import warnings
+
     import matplotlib
 
-    with matplotlib.rc_context({"text.parse_math": False}):
+    with matplotlib.rc_context({"text.parse_math": False}), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
         return _write_figures(runs, out_dir, metric_labels, held_out, formats)
 
 
@@ -229,12 +252,12 @@ def _write_figures(
             ("scores", histogram_figure),
         )
         for kind, make in curve_figures if scored else ():
-            written += _save(make(scored, task), out_dir, f"{task}-{kind}", formats)
+            written += _save(make(scored, plain_text(task)), out_dir, (task, kind), formats)
         for metric, label in metric_labels.items():
             for name, fig in robustness_figures(of_task, metric, label).items():
-                written += _save(fig, out_dir, f"{task}-robustness-{metric}-{name}", formats)
+                written += _save(fig, out_dir, (task, "robustness", metric, name), formats)
         if "acc" in metric_labels or not metric_labels:
             bars = generator_figure(clean, "acc", metric_labels.get("acc", "Acc"), held_out.get(task, {}))
             if bars is not None:
-                written += _save(bars, out_dir, f"{task}-generators-acc", formats)
+                written += _save(bars, out_dir, (task, "generators", "acc"), formats)
     return written

@@ -11,6 +11,7 @@ import csv
 import io
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -121,13 +122,29 @@ def _cell_text(cell: Cell, *, missing: str, bold: str, interval: str) -> str:
     return interval.format(value, _fmt(cell.low), _fmt(cell.high))
 
 
+# ---- names as text -----------------------------------------------------------------------------------------
+
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Characters that reorder the text around them: a name must not change how its row reads."""
+
+
+def plain_text(text: str) -> str:
+    """A name as one line of visible text, for every table and figure: each run of whitespace (line breaks,
+    tabs, U+2028) becomes one space, and control characters (a terminal escape), lone surrogates and
+    bidirectional controls become U+FFFD."""
+    flat = " ".join(text.split())
+    return "".join(
+        "\ufffd" if ch in BIDI_CONTROLS or unicodedata.category(ch) in ("Cc", "Cs") else ch for ch in flat
+    )
+
+
 # ---- Markdown ---------------------------------------------------------------------------------------------
 
 
 def _md(text: str) -> str:
-    """Escape text for a Markdown table cell (pipes, backslashes, emphasis and HTML-ish characters)."""
-    text = " ".join(text.split())
-    return re.sub(r"([\\|*_`<>\[\]#])", r"\\\1", text)
+    """Escape text for a Markdown table cell: pipes, backslashes, emphasis, code, links, HTML, entities
+    (``&``), strikethrough (``~``) and math (``$``)."""
+    return re.sub(r"([\\|*_`<>\[\]#&~$])", r"\\\1", plain_text(text))
 
 
 def _md_cell(cell: Cell) -> str:
@@ -166,12 +183,15 @@ _LATEX_SPECIAL = {
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
     "†": r"$^\dagger$",
+    "\ufffd": "?",
+    "[": "{[}",  # a row starting with [ would be read as the optional argument of the \\ or rule before it
+    "]": "{]}",
 }
 
 
 def latex_escape(text: str) -> str:
-    """Text safe inside a LaTeX tabular cell (every special character escaped)."""
-    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in " ".join(text.split()))
+    """Text safe inside a LaTeX tabular cell: :func:`plain_text`, then every special character escaped."""
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in plain_text(text))
 
 
 def _tex_cell(cell: Cell) -> str:
@@ -219,11 +239,11 @@ def to_csv(tables: Sequence[Table]) -> str:
     for t in tables:
         for row in t.rows:
             by_metric = dict(zip(t.metrics, row.cells, strict=True))
-            out = [t.task, row.name, row.source, row.perturbation or ""]
+            out = [_csv_text(x) for x in (t.task, row.name, row.source, row.perturbation or "")]
             for m in metrics:
                 c = by_metric.get(m)
                 out += ["", "", ""] if c is None else [_csv(c.value), _csv(c.low), _csv(c.high)]
-            writer.writerow([_csv_text(x) for x in out])
+            writer.writerow(out)
     return buffer.getvalue()
 
 
@@ -236,20 +256,11 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", 
 
 
 def _csv_text(text: str) -> str:
-    """A text cell no spreadsheet runs as a formula: line breaks become spaces (a bare CR must not start a
-    new row), then a cell whose first non-blank character could start a formula gets a leading quote."""
-    flat = " ".join(text.splitlines()) if text else text
-    if flat.lstrip(" ")[:1] in FORMULA_STARTS and not _is_number(flat):
-        return "'" + flat
-    return flat
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    """A text cell no spreadsheet runs as a formula: :func:`plain_text` (a bare CR must not start a new row,
+    leading blanks go), then a cell starting with a character that could start a formula gets a leading
+    quote, whatever follows (a name ``-1`` is text, not a number)."""
+    flat = plain_text(text)
+    return "'" + flat if flat[:1] in FORMULA_STARTS else flat
 
 
 RENDERERS = {"markdown": to_markdown, "latex": to_latex, "csv": to_csv}
