@@ -10,7 +10,9 @@ authors' layout (and a random backbone where the expert needs one), build the ad
   shape, batching, sigmoid, responses);
 - the bare forward: the same ``model.network`` on the already preprocessed tensors, in the same batches;
 
-batch by batch, one after the other, so that the load of a shared machine weighs on both alike.
+batch by batch, alternating which goes first, so that the load of a shared machine weighs on both alike.
+Both wall time and this process's CPU time are recorded: on a shared machine the CPU-time ratio is the
+steadier measure of the adapter's overhead.
 
     OMP_NUM_THREADS=2 python benchmarks/bench_experts.py --n 16            # all experts, ~1 h on 2 cores
     python benchmarks/bench_experts.py --only rine,dda --n 8 --out /tmp/e.json
@@ -181,25 +183,39 @@ def run_one(name: str, n: int, batch_size: int) -> dict[str, Any]:
         load_s = time.perf_counter() - began
     model.predict(items[:batch_size])  # warm-up, at the batch shape timed below
     tensors = [model.preprocess(img) for img in images]
-    adapter_s = bare_s = 0.0
-    for start in range(
-        0, n, batch_size
-    ):  # interleaved, batch by batch, so a change in machine load hits both
-        began = time.perf_counter()
+    wall = {"adapter": 0.0, "bare": 0.0}
+    cpu = {"adapter": 0.0, "bare": 0.0}
+
+    def adapter(start: int) -> None:
         responses = model.predict(items[start : start + batch_size])
-        adapter_s += time.perf_counter() - began
         assert all(r.error is None for r in responses)
-        began = time.perf_counter()
+
+    def bare(start: int) -> None:
         with torch.inference_mode():
             model.network(torch.stack(tensors[start : start + batch_size]))
-        bare_s += time.perf_counter() - began
+
+    for index, start in enumerate(range(0, n, batch_size)):
+        # batch by batch, alternating which path goes first, so a change in machine load hits both alike
+        order = (
+            (("adapter", adapter), ("bare", bare))
+            if index % 2 == 0
+            else (("bare", bare), ("adapter", adapter))
+        )
+        for path, run in order:
+            wall_began, cpu_began = time.perf_counter(), time.process_time()
+            run(start)
+            wall[path] += time.perf_counter() - wall_began
+            cpu[path] += time.process_time() - cpu_began
     return {
         "input": model.spec.describe(),
         "image_side": side,
         "load_s": round(load_s, 1),
-        "adapter_images_per_s": round(n / adapter_s, 3),
-        "bare_images_per_s": round(n / bare_s, 3),
-        "adapter_over_bare": round(bare_s / adapter_s, 3),
+        "adapter_images_per_s": round(n / wall["adapter"], 3),
+        "bare_images_per_s": round(n / wall["bare"], 3),
+        "adapter_over_bare_wall": round(wall["bare"] / wall["adapter"], 3),
+        "adapter_images_per_cpu_s": round(n / cpu["adapter"], 3),
+        "bare_images_per_cpu_s": round(n / cpu["bare"], 3),
+        "adapter_over_bare_cpu": round(cpu["bare"] / cpu["adapter"], 3),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
 
