@@ -217,6 +217,7 @@ def test_a_plugin_metric_with_its_own_record_field_reaches_a_builtin_task(tmp_pa
     # records are read back and re-scored: a stored field is recomputed, never trusted
     records[0]["fields"]["confidence"] = 99.0
     (folder / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    (folder / "results.json").unlink()  # so the rerun scores again (an unchanged run keeps its results.json)
     again = spotfake([*run, "--metrics", "+mean_confidence", "--output-dir", "added"], tmp_path, site)
     assert again.returncode == 0, again.stderr
     rescored = json.loads((folder / "results.json").read_text())
