@@ -71,3 +71,70 @@ def iter_jsonl(path: Path, *, what: str = "file") -> Iterator[tuple[int, dict[st
                 f"{what} {path} line {number}: expected a JSON object, got {type(obj).__name__}"
             )
         yield number, obj
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def output_file(path: str | Path, option: str) -> Path:
+    """A file the user named for output (``--output``, ``--json``), checked before any work is done: it is
+    not a folder and its folder exists; one line naming the option otherwise."""
+    out = Path(path)
+    try:
+        if out.is_dir():
+            raise SpotfakeError(f"{option} {out}: is a folder; give a file name")
+        if not out.parent.is_dir():
+            raise SpotfakeError(f"{option} {out}: folder {out.parent} does not exist; create it first")
+    except OSError as exc:
+        raise SpotfakeError(f"{option} {out}: {_reason(exc)}") from None
+    return out
+
+
+def write_output(path: Path, text: str, option: str) -> None:
+    """Write ``text`` (UTF-8) to a file the user named (written in place, so ``/dev/stdout`` works too); an
+    OS error is one line naming the option."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise SpotfakeError(f"{option} {path}: cannot write it ({_reason(exc)})") from None
+
+
+def output_folder(path: str | Path, option: str) -> Path:
+    """A folder the user named for output (``--figures``), created with its parents; one line when it is a
+    file or cannot be created."""
+    out = Path(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise SpotfakeError(f"{option} {out}: is a file, not a folder") from None
+    except OSError as exc:
+        raise SpotfakeError(f"{option} {out}: cannot create the folder ({_reason(exc)})") from None
+    return out
+
+
+MAX_YAML_BYTES = 1 << 20
+"""Task and suite definitions are a few hundred lines; a YAML file over 1 MiB is refused unread."""
+
+
+def read_yaml(path: Path, what: str) -> Any:
+    """A small YAML file (``what``: a task or suite definition) read with PyYAML's safe loader: UTF-8 text,
+    at most :data:`MAX_YAML_BYTES`. Anything else (unreadable, another encoding, a syntax error, nesting
+    too deep for the parser) is one line naming the file, and the line of a syntax error."""
+    import yaml
+
+    try:
+        if path.stat().st_size > MAX_YAML_BYTES:
+            raise SpotfakeError(f"{what} {path}: over {MAX_YAML_BYTES} bytes; not read")
+        return yaml.safe_load(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise SpotfakeError(f"{what} {path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except RecursionError:
+        raise SpotfakeError(f"{what} {path}: nested too deeply to read") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SpotfakeError(f"malformed YAML in {what} {path}{where}: {problem}") from None
+    except OSError as exc:
+        raise SpotfakeError(f"{what} {path}: cannot read it ({exc.strerror or exc})") from None

@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.registry import TASKS, import_object
 from spotfake.harness.types import AnswerKind, Sample
@@ -64,6 +62,16 @@ class TaskSpec:
         for key in ("name", "version", "description", "reader"):
             if key not in data:
                 raise SpotfakeError(f"{source}: task definition lacks {key!r}")
+        texts = ("name", "description", "reader", "citation", "prompt", "default_data_root")
+        wrong = [f"{k} must be text" for k in texts if not isinstance(data.get(k, ""), (str, type(None)))]
+        if "breakdowns" in data and not _is_text_list(data["breakdowns"]):
+            wrong.append("breakdowns must be a list of field names")
+        if not isinstance(data.get("args", {}), Mapping):
+            wrong.append("args must be a mapping of reader arguments")
+        if not wrong and ":" not in data["reader"]:
+            wrong.append(f"reader must be 'module:function', got {data['reader']!r}")
+        if wrong:
+            raise SpotfakeError(f"{source}: {'; '.join(wrong)}")
         values = dict(data)
         values["version"] = str(values["version"])
         for key in ("metrics", "breakdowns"):
@@ -75,6 +83,10 @@ class TaskSpec:
         if "metrics" in values and not isinstance(data["metrics"], list):
             raise SpotfakeError(f"{source}: metrics must be a list of metric and group names")
         return cls(**values)
+
+
+def _is_text_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(x, str) for x in value)
 
 
 def _held_out(value: Any, source: str) -> dict[str, tuple[str, ...]]:
@@ -139,13 +151,10 @@ def choose_metrics(task: LoadedTask, expression: str | None) -> LoadedTask:
 
 
 def load_spec_file(path: Path) -> TaskSpec:
-    """Read one task YAML file."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise SpotfakeError(f"malformed YAML in {path}{where}: {getattr(exc, 'problem', exc)}") from None
+    """Read one task YAML file (:func:`harness.io.read_yaml`: UTF-8, small, one line for anything else)."""
+    from spotfake.harness.io import read_yaml
+
+    data = read_yaml(path, "task definition")
     if not isinstance(data, dict):
         raise SpotfakeError(f"{path}: a task definition must be a YAML mapping")
     return TaskSpec.from_mapping(data, source=str(path))

@@ -61,17 +61,17 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from spotfake.harness.audit.report import audit_task
     from spotfake.harness.audit.store import save_audit
     from spotfake.harness.errors import SpotfakeError
+    from spotfake.harness.io import output_file, write_output
     from spotfake.harness.task import load_task, parse_task_args
 
     if args.per_class < 0:
         raise SpotfakeError(f"--per-class must be 0 (all) or positive, got {args.per_class}")
+    json_file = output_file(args.json, "--json") if args.json else None
     task = load_task(args.task, args.data_root, parse_task_args(args.task_args))
     audit = audit_task(task, per_class=args.per_class or None, seed=args.seed)
     sys.stdout.write(render(audit))
     kept = save_audit(task, audit)
     print(f"kept for spotfake run: {kept}", file=sys.stderr)
-    if args.json:
-        from pathlib import Path
-
-        Path(args.json).write_text(json.dumps(audit, indent=2) + "\n", encoding="utf-8")
+    if json_file is not None:
+        write_output(json_file, json.dumps(audit, indent=2) + "\n", "--json")
     return 0

@@ -25,10 +25,16 @@ def audit_path(task: LoadedTask) -> Path:
 
 
 def save_audit(task: LoadedTask, audit: dict[str, Any]) -> Path:
-    """Keep ``audit`` for ``task`` (atomically); returns the file."""
+    """Keep ``audit`` for ``task`` (atomically); returns the file. A cache that cannot be written is one
+    line naming it and ``SPOTFAKE_CACHE``."""
     path = audit_path(task)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(path, audit)
+    try:
+        atomic_write_json(path, audit)
+    except OSError as exc:
+        raise SpotfakeError(
+            f"cannot keep the audit in {path.parent} ({exc.strerror or exc}); set SPOTFAKE_CACHE to a "
+            "writable folder"
+        ) from None
     return path
 
 

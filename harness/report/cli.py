@@ -54,8 +54,13 @@ def register_report(parser: argparse.ArgumentParser) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Build the tables (and figures) of every run folder given."""
+    from spotfake.harness.io import output_file, output_folder, write_output
+
     if args.figures:
         require("matplotlib", "report", "spotfake report --figures")
+        output_folder(args.figures, "--figures")
+    if args.output:
+        output_file(args.output, "--output")
     from spotfake.harness.report.runs import load_runs
     from spotfake.harness.report.tables import RENDERERS, build_tables, default_metrics
 
@@ -75,7 +80,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         tables = build_tables(results, metrics or None)
     text = RENDERERS[args.format](tables)
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        write_output(Path(args.output), text, "--output")
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)

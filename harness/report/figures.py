@@ -9,6 +9,7 @@ histogram figures; perturbed runs draw the robustness curves.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -24,6 +25,17 @@ from spotfake.harness.report.tables import plain_text
 
 FORMATS = ("png", "svg")
 HELD_OUT_HATCH = "//"
+PLOT_LIMIT = 1e9
+"""Values and strengths beyond this (a broken or hostile results.json) are left out of figures, which
+matplotlib cannot place; the tables still show them."""
+MAX_INCHES = 80.0
+"""The widest figure drawn (150 dpi keeps it under matplotlib's 65,536-pixel limit)."""
+HISTOGRAM_COLUMNS = 6
+"""Score histograms of many runs wrap into rows of this many panels."""
+
+
+def _plottable(value: float | None) -> bool:
+    return value is not None and math.isfinite(value) and abs(value) <= PLOT_LIMIT
 
 
 MAX_PART = 60
@@ -124,16 +136,21 @@ def reliability_figure(scored: Sequence[Scored], task: str) -> Figure:
 
 
 def histogram_figure(scored: Sequence[Scored], task: str) -> Figure:
-    """p(fake) histograms of real and fake samples, one panel per run."""
-    fig = Figure(figsize=(3.2 * len(scored), 2.8))
-    axes = np.atleast_1d(fig.subplots(1, len(scored), sharey=True))
-    for ax, (run, labels, scores) in zip(axes, scored, strict=True):
+    """p(fake) histograms of real and fake samples, one panel per run (rows of six); the threshold dashed
+    (at the edge when it lies outside [0, 1])."""
+    columns = min(len(scored), HISTOGRAM_COLUMNS)
+    rows = math.ceil(len(scored) / columns)
+    fig = Figure(figsize=(3.2 * columns, 2.8 * rows))
+    axes = np.atleast_1d(fig.subplots(rows, columns, sharey=True, squeeze=False).ravel())
+    for ax, (run, labels, scores) in zip(axes, scored, strict=False):
         edges, real, fake = curves.score_histogram(labels, scores)
         ax.stairs(real, edges, fill=True, alpha=0.5, label="real")
         ax.stairs(fake, edges, fill=True, alpha=0.5, label="fake")
-        ax.axvline(_threshold(run), color="black", ls="--", lw=1)
+        ax.axvline(float(np.clip(_threshold(run), 0.0, 1.0)), color="black", ls="--", lw=1)
         ax.set_title(plain_text(run.name), fontsize=9)
         ax.set_xlabel("p(fake)")
+    for ax in axes[len(scored) :]:
+        ax.set_visible(False)
     axes[0].set_ylabel("samples")
     axes[0].legend(fontsize=7)
     fig.suptitle(f"Scores on {task}", fontsize=10)
@@ -145,20 +162,22 @@ def robustness_figures(runs: Sequence[RunData], metric: str, label: str) -> dict
 
     Presets and chains have no strength to draw against: they are in the tables, not in figures."""
     points = curves.robustness_points([r.results for r in runs], metric)
-    clean = {p.model: p for p in points if p.perturbation == "clean" and p.value is not None}
+    points = [p for p in points if _plottable(p.value) and (p.strength is None or _plottable(p.strength))]
+    clean = {p.model: p for p in points if p.perturbation == "clean"}
     figures: dict[str, Figure] = {}
     for name in sorted({p.perturbation for p in points if p.strength is not None}):
         fig = Figure(figsize=(4.6, 3.6))
         ax = fig.subplots()
         for model in sorted({p.model for p in points if p.perturbation == name}):
-            pts = [p for p in points if p.perturbation == name and p.model == model and p.value is not None]
-            pts = [p for p in pts if p.strength is not None]
+            pts = [
+                p for p in points if p.perturbation == name and p.model == model and p.strength is not None
+            ]
             if not pts:
                 continue
             x = np.array([p.strength for p in pts], dtype=float)
             y = np.array([p.value for p in pts], dtype=float)
             (line,) = ax.plot(x, y, "o-", lw=1.5, ms=4, label=plain_text(model))
-            if all(p.low is not None and p.high is not None for p in pts):
+            if all(_plottable(p.low) and _plottable(p.high) for p in pts):
                 low = np.array([p.low for p in pts], dtype=float)
                 high = np.array([p.high for p in pts], dtype=float)
                 ax.fill_between(x, low, high, color=line.get_color(), alpha=0.18, lw=0)
@@ -189,11 +208,11 @@ def generator_figure(
     status = {b.group: b.status for _, bars in rows for b in bars}
     order = {"real": 0, "seen": 1, None: 1, "held-out": 2}
     groups = sorted(status, key=lambda g: (order[status[g]], g))
-    fig = Figure(figsize=(1.2 + 0.9 * len(groups) * max(1, len(rows)) / 2, 3.4))
+    fig = Figure(figsize=(min(MAX_INCHES, 1.2 + 0.9 * len(groups) * max(1, len(rows)) / 2), 3.4))
     ax = fig.subplots()
     width = 0.8 / len(rows)
     for i, (run, bars) in enumerate(rows):
-        by_group = {b.group: b.value for b in bars}
+        by_group = {b.group: b.value for b in bars if _plottable(b.value)}
         x = np.arange(len(groups)) + (i - (len(rows) - 1) / 2) * width
         values = np.array([by_group.get(g) for g in groups], dtype=float)  # None -> NaN: no bar
         hatches = [HELD_OUT_HATCH if status.get(g) == "held-out" else "" for g in groups]
@@ -239,7 +258,9 @@ def _write_figures(
     held_out: Mapping[str, Mapping[str, Sequence[str]]],
     formats: Sequence[str],
 ) -> list[Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
+    from spotfake.harness.io import output_folder
+
+    output_folder(out_dir, "--figures")
     written: list[Path] = []
     for task in dict.fromkeys(r.task for r in runs):
         of_task = [r for r in runs if r.task == task]

@@ -69,21 +69,25 @@ def find_run_dirs(paths: Iterable[Path]) -> list[Path]:
     """Run folders named by ``paths``: a folder with ``results.json``, or every such folder below one."""
     found: list[Path] = []
     for path in paths:
-        if path.is_file() and path.name == RESULTS_FILE:
-            found.append(path.parent)
-        elif (path / RESULTS_FILE).is_file():
-            found.append(path)
-        elif path.is_dir():
-            below = sorted(p.parent for p in path.rglob(RESULTS_FILE))
-            if not below:
-                raise SpotfakeError(
-                    f"{path}: no {RESULTS_FILE} in this folder or below it; is it a run folder?"
-                )
-            found.extend(below)
-        else:
-            raise SpotfakeError(f"{path}: no such run folder (give folders holding {RESULTS_FILE})")
-    unique = list(dict.fromkeys(p.resolve() for p in found))
-    return unique
+        try:
+            found += _run_dirs_at(path)
+        except OSError as exc:  # a name too long, a loop of links, a folder that cannot be listed
+            raise SpotfakeError(f"{path}: cannot read this run folder ({exc.strerror or exc})") from None
+    return list(dict.fromkeys(p.resolve() for p in found))
+
+
+def _run_dirs_at(path: Path) -> list[Path]:
+    """The run folders one path names (see :func:`find_run_dirs`)."""
+    if path.is_file() and path.name == RESULTS_FILE:
+        return [path.parent]
+    if (path / RESULTS_FILE).is_file():
+        return [path]
+    if path.is_dir():
+        below = sorted(p.parent for p in path.rglob(RESULTS_FILE))
+        if not below:
+            raise SpotfakeError(f"{path}: no {RESULTS_FILE} in this folder or below it; is it a run folder?")
+        return below
+    raise SpotfakeError(f"{path}: no such run folder (give folders holding {RESULTS_FILE})")
 
 
 def load_run(folder: Path, *, with_samples: bool = True) -> RunData:

@@ -33,7 +33,11 @@ def root_for(task: str, folder: str | None, pairs: Mapping[str, str]) -> str | N
         return pairs[task]
     if folder is not None:
         candidate = Path(folder) / task
-        return str(candidate if candidate.is_dir() else folder)
+        try:
+            inside = candidate.is_dir()
+        except OSError:  # a folder name the file system refuses: the task's reader says so in one line
+            inside = False
+        return str(candidate if inside else folder)
     return None
 
 

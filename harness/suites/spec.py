@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
-import yaml
-
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.registry import SUITES
 
@@ -55,6 +53,16 @@ class SuiteSpec:
     benchmarks)."""
 
 
+SCALARS = (str, int, float, bool)
+"""What a name, an argument value or a list item of a suite file may be (no list or mapping, whose text
+would be Python's, and whose YAML aliases could expand without end)."""
+
+
+def _check_text(where: str, key: str, values: list[Any]) -> None:
+    if not all(isinstance(v, SCALARS) for v in values):
+        raise SpotfakeError(f"{where}: each item of {key!r} must be text, not a list or mapping")
+
+
 def _entry(raw: object, where: str) -> SuiteEntry:
     if isinstance(raw, str):
         return SuiteEntry(task=raw)
@@ -72,7 +80,11 @@ def _entry(raw: object, where: str) -> SuiteEntry:
     args = raw.get("args") or {}
     if not isinstance(args, dict):
         raise SpotfakeError(f"{where}: 'args' of {raw['task']!r} must be a mapping")
+    _check_text(where, "args", [*args, *args.values()])
     rows_by, label = raw.get("rows_by"), raw.get("label")
+    for key, value in (("rows_by", rows_by), ("label", label)):
+        if value is not None and not isinstance(value, SCALARS):
+            raise SpotfakeError(f"{where}: {key!r} of {raw['task']!r} must be text")
     return SuiteEntry(
         task=raw["task"],
         args={str(k): str(v) for k, v in args.items()},
@@ -92,13 +104,20 @@ def parse_suite(data: Any, source: str) -> SuiteSpec:
     metrics, entries = data["metrics"], data["entries"]
     if not isinstance(metrics, list) or not metrics or not isinstance(entries, list) or not entries:
         raise SpotfakeError(f"{source}: 'metrics' and 'entries' must be non-empty lists")
+    _check_text(source, "metrics", metrics)
+    papers = data.get("papers") or []
+    if not isinstance(papers, list):
+        raise SpotfakeError(f"{source}: 'papers' must be a list of references")
+    _check_text(source, "papers", papers)
+    for key in ("name", "description"):
+        if key in data and not isinstance(data[key], SCALARS):
+            raise SpotfakeError(f"{source}: {key!r} must be text")
     from spotfake.harness.metrics.selection import resolve_metrics
 
     try:  # groups (detection, explanation, ...) expand like in task files
         metrics = list(resolve_metrics([str(m) for m in metrics], source=source))
     except SpotfakeError as exc:
         raise SpotfakeError(f"{source}: {exc}") from None
-    papers = data.get("papers") or []
     entry_summaries, over = data.get("entry_summaries", False), data.get("summary_over", "rows")
     if not isinstance(entry_summaries, bool):
         raise SpotfakeError(f"{source}: 'entry_summaries' must be true or false")
@@ -119,12 +138,10 @@ def parse_suite(data: Any, source: str) -> SuiteSpec:
 
 
 def load_suite_file(path: Path) -> SuiteSpec:
-    """Read one suite YAML file."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise SpotfakeError(f"{path}: cannot read the suite file ({str(exc).splitlines()[0]})") from None
-    return parse_suite(data, str(path))
+    """Read one suite YAML file (:func:`harness.io.read_yaml`)."""
+    from spotfake.harness.io import read_yaml
+
+    return parse_suite(read_yaml(path, "suite file"), str(path))
 
 
 def register_suite_dir(directory: Path) -> None:

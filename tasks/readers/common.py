@@ -36,7 +36,11 @@ def require_data_root(spec: TaskSpec, data_root: Path | None, layout: str) -> Pa
     if data_root is None:
         raise SpotfakeError(f"task {spec.name} needs --data-root: {layout}")
     root = Path(data_root).expanduser().absolute()
-    if not root.is_dir():
+    try:
+        found = root.is_dir()
+    except OSError as exc:  # a name longer than the file system holds, a loop of links
+        raise SpotfakeError(f"task {spec.name}: data root {root}: {exc.strerror or exc}") from None
+    if not found:
         raise SpotfakeError(f"task {spec.name}: data root not found: {root} (expected {layout})")
     return root
 
