@@ -23,7 +23,9 @@ from spotfake.harness.types import Sample
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(os.environ.get("SPOTFAKE_REAL_SIZE") != "1", reason="set SPOTFAKE_REAL_SIZE=1 (builds GBs)"),
+    pytest.mark.skipif(
+        os.environ.get("SPOTFAKE_REAL_SIZE") != "1", reason="set SPOTFAKE_REAL_SIZE=1 (builds GBs)"
+    ),
 ]
 
 
@@ -37,7 +39,9 @@ def _bench() -> ModuleType:
 
 
 @pytest.mark.parametrize("name", ["c2p-clip", "rine", "effort", "dda", "clipdet", "corvi2023"])
-def test_a_real_size_checkpoint_in_the_authors_layout_loads_strictly_and_answers(name: str, tmp_path: Path) -> None:
+def test_a_real_size_checkpoint_in_the_authors_layout_loads_strictly_and_answers(
+    name: str, tmp_path: Path
+) -> None:
     builder, side = _bench().EXPERTS[name]
     args = builder(tmp_path)
     model = build_model(name, {**args, "device": "cpu"})
