@@ -186,3 +186,49 @@ def test_figures_of_lookalike_tasks_presets_and_long_chains(runs: Path, tmp_path
     assert sorted(r["perturbation"] for r in csv.DictReader(io.StringIO(out.read_text()))) == sorted(
         ["", "", "blur:0.5", "blur:0.5", "social", chain]
     )
+
+
+def test_figures_leave_out_values_matplotlib_cannot_place(runs: Path, tmp_path: Path) -> None:
+    """Metric values, intervals, strengths and a threshold of 1e308 (valid JSON numbers) crashed the
+    robustness figure (LinAlgError); they are left out of the figures and still in the table."""
+    import json
+
+    folder = tmp_path / "runs"
+    shutil.copytree(runs / "grain", folder / "grain")
+    for path in folder.rglob("results.json"):
+        results = json.loads(path.read_text())
+        results["metrics"] = {k: 1e308 if isinstance(v, float) else v for k, v in results["metrics"].items()}
+        results["ci"] = {k: [-1e308, 1e308] for k in results["ci"]}
+        results.setdefault("scoring", {})["threshold"] = 1e308
+        if "perturbation" in results and results["perturbation"]["spec"] == "blur:2":
+            results["perturbation"] = {
+                "spec": "blur:1e308",
+                "slug": "x",
+                "steps": [{"name": "blur", "value": 1e308}],
+            }
+        path.write_text(json.dumps(results))
+    figures = tmp_path / "figs"
+    argv = ["report", str(folder), "--metrics", "acc", "--figures", str(figures)]
+    assert cli.main(argv) == 0
+    assert (figures / "toy-roc.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_score_histograms_of_many_runs_wrap_into_rows(runs: Path, tmp_path: Path) -> None:
+    import json
+
+    folder = tmp_path / "runs"
+    clean = next(
+        p.parent
+        for p in (runs / "grain").rglob("results.json")
+        if "perturbation" not in json.loads(p.read_text())
+    )
+    for i in range(8):
+        shutil.copytree(clean, folder / f"m{i}")
+        results = json.loads((folder / f"m{i}" / "results.json").read_text())
+        results["model"]["name"] = f"m{i}"
+        (folder / f"m{i}" / "results.json").write_text(json.dumps(results))
+    figures = tmp_path / "figs"
+    assert cli.main(["report", str(folder), "--metrics", "acc", "--figures", str(figures)]) == 0
+    with Image.open(figures / "toy-scores.png") as image:
+        width, height = image.size
+    assert width < 6.5 * 3.2 * 150 and height > 2 * 2.8 * 150 * 0.8  # six panels a row, two rows
