@@ -26,6 +26,7 @@ SUITES = {
     "metric-mapping": b"name: s\nmetrics: [{a: 1}]\nentries: [imagefolder]\n",
     "args-nested": b"name: s\nmetrics: [acc]\nentries: [{task: imagefolder, args: {a: [1, {b: 2}]}}]\n",
     "rows-by-list": b"name: s\nmetrics: [acc]\nentries: [{task: imagefolder, rows_by: [1]}]\n",
+    "huge-file": b"#" * (1 << 20) + b"\nname: s\n",
     "alias-list": b"name: s\nmetrics: &a [acc]\nentries: [{task: imagefolder, args: {x: *a}}]\n",
 }
 TASKS = {
@@ -131,6 +132,7 @@ def test_a_bad_suite_file_is_one_line(
         "args": "must be text",
         "rows": "'rows_by' of 'imagefolder' must be text",
         "alias": "must be text",
+        "huge": "over 1048576 bytes; not read",
         "not found": "suite file not found",
     }[says]
     assert expected in err
@@ -220,3 +222,17 @@ def test_unreadable_images_are_counted_and_every_command_finishes(
 
     assert cli.main(run_suite(world, str(world / "good.yaml"), *data_root)) == 0
     assert "good" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", ["robustness", "run --suite"])
+def test_an_output_dir_that_is_a_file_is_one_line(
+    command: str, world: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_root = ["--data-root", str(world / "imgs")]
+    argv = (
+        robustness(world, "--task", "imagefolder", *data_root)
+        if command == "robustness"
+        else run_suite(world, str(world / "good.yaml"), *data_root)
+    )
+    argv[argv.index("--output-dir") + 1] = str(world / "afile")
+    assert "cannot lock run folder" in one_line(argv, capsys)
