@@ -81,11 +81,8 @@ def robustness_tables(results: Sequence[Results], metric: str, label: str) -> st
     blocks = []
     for name in sorted({p.perturbation for p in points} - {"clean"}):
         axis = [p for p in points if p.perturbation == name]
-        strengths: list[float | None] = sorted(
-            {p.strength for p in axis if p.strength is not None}, reverse=name in STRONGER_WHEN_LOWER
-        )
-        if not strengths:
-            strengths = [None]
+        values = {p.strength for p in axis if p.strength is not None}
+        strengths: list[float | None] = [*sorted(values, reverse=name in STRONGER_WHEN_LOWER)] or [None]
         models = list(dict.fromkeys(p.model for p in axis))
         header = ["model", "clean", *(_column(name, s) for s in strengths)]
         rows = [header]
