@@ -236,3 +236,22 @@ def test_an_output_dir_that_is_a_file_is_one_line(
     )
     argv[argv.index("--output-dir") + 1] = str(world / "afile")
     assert "cannot lock run folder" in one_line(argv, capsys)
+
+
+def test_a_cache_below_a_regular_file_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PIL import Image
+
+    from spotfake.harness.cli import main
+
+    for label in ("0_real", "1_fake"):
+        (tmp_path / "data" / label).mkdir(parents=True)
+        Image.new("RGB", (8, 8)).save(tmp_path / "data" / label / "a.png")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv("SPOTFAKE_CACHE", str(blocker / "cache"))
+    argv = ["audit", "--task", "imagefolder", "--data-root", str(tmp_path / "data")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "cannot write the image listing" in err and "SPOTFAKE_CACHE" in err and len(err.splitlines()) == 1

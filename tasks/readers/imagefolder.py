@@ -184,5 +184,11 @@ def write_listing(kind: str, root: Path, text: str, cache_dir: Any) -> Path:
     ``kind`` names the reader (one cache folder each)."""
     key = hashlib.sha256(str(root).encode()).hexdigest()[:16]
     path = cache_root(cache_dir) / kind / key / "listing.tsv"
-    atomic_write_bytes(path, text.encode())
+    try:
+        atomic_write_bytes(path, text.encode())
+    except OSError as exc:  # e.g. SPOTFAKE_CACHE below a regular file, or a read-only cache
+        raise SpotfakeError(
+            f"cannot write the image listing to {path.parent} ({exc.strerror or exc}); set SPOTFAKE_CACHE "
+            "(or --task-args cache_dir=DIR) to a writable folder"
+        ) from None
     return path
