@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -99,11 +100,43 @@ def test_ratings_command_prints_the_issue_json(tmp_path: Path, capsys: pytest.Ca
     assert report["task"] == "t" and report["n_votes"] == 200
     assert [r["model"] for r in report["ratings"]] == ["m2", "m1"]
     assert (
-        set(report["ratings"][0]) == {"model", "rating", "ci", "votes"}
+        set(report["ratings"][0]) == {"model", "rating", "ci", "votes", "below_minimum"}
         and len(report["ratings"][0]["ci"]) == 2
     )
+    assert report["min_votes"] == 30 and not any(r["below_minimum"] for r in report["ratings"])
     assert main(["arena", "ratings", "--task", "t", "--db", str(db)]) == 0
     assert "200 votes" in capsys.readouterr().out
+
+
+def test_ratings_command_holds_back_models_below_the_boards_minimum(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As on the board: under 30 votes (or ``--min-votes N``) a model is listed with its count, unrated."""
+    db = tmp_path / "a.sqlite3"
+    few = [Vote("t", f"n{k}", "newcomer", "m1", "a" if k % 2 else "b", f"w{k}", T0) for k in range(4)]
+    ArenaStore(db).import_votes(simulate({"m1": 900.0, "m2": 1100.0}, 200, seed=3) + few)
+    argv = ["arena", "ratings", "--task", "t", "--db", str(db), "--bootstrap", "20"]
+    assert main(argv) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "a rating is printed once its model has 30 votes" in lines[0]
+    assert [line.split()[0] for line in lines[1:]] == ["m2", "m1", "newcomer"]  # the unrated one last
+    assert lines[-1].split(None, 1)[1] == "4 votes, below the minimum of 30"
+    assert re.search(r"^\s+m2\s+\d+\.\d\s+\[\d+, \d+\]\s+\d+ votes$", lines[1])
+
+    assert main([*argv, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["min_votes"] == 30 and report["n_votes"] == 204
+    assert report["ratings"][-1] == {
+        "model": "newcomer", "rating": None, "ci": None, "votes": 4, "below_minimum": True
+    }  # fmt: skip
+    assert [r["below_minimum"] for r in report["ratings"][:2]] == [False, False]
+
+    assert main([*argv, "--json", "--min-votes", "4"]) == 0  # the maintainers' own threshold
+    rows = {r["model"]: r for r in json.loads(capsys.readouterr().out)["ratings"]}
+    assert not rows["newcomer"]["below_minimum"] and len(rows["newcomer"]["ci"]) == 2
+    assert isinstance(rows["newcomer"]["rating"], float)
+    assert main([*argv, "--min-votes", "205"]) == 0  # above everyone's count: nothing is rated
+    assert capsys.readouterr().out.count("below the minimum of 205") == 3
 
 
 @pytest.mark.parametrize(
@@ -113,6 +146,7 @@ def test_ratings_command_prints_the_issue_json(tmp_path: Path, capsys: pytest.Ca
         (["arena", "ratings", "--task", "t", "--db", "{tmp}/none.sqlite3"], "no arena database at"),
         (["arena", "import", "{tmp}/missing.jsonl", "--db", "{tmp}/a.sqlite3"], "votes file not found"),
         (["arena", "ratings", "--task", "t", "--db", "{tmp}/a.sqlite3", "--bootstrap", "-1"], "--bootstrap must be >= 0"),
+        (["arena", "ratings", "--task", "t", "--db", "{tmp}/a.sqlite3", "--min-votes", "0"], "--min-votes must be at least 1"),
     ],
 )  # fmt: skip
 def test_arena_commands_refuse_bad_input_in_one_line(

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.extras import require
+from spotfake.leaderboard.arena.ratings import MIN_VOTES
 
 if TYPE_CHECKING:
     from spotfake.leaderboard.arena.store import ArenaStore
@@ -56,7 +57,15 @@ def register_ratings(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", required=True)
     parser.add_argument("--bootstrap", type=int, default=200, help="bootstrap resamples (default 200)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", action="store_true", help="print {task, n_votes, ratings: [...]}")
+    parser.add_argument(
+        "--min-votes",
+        type=int,
+        default=MIN_VOTES,
+        help=f"votes a model needs for its rating to be printed, as on the board (default {MIN_VOTES})",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print {task, n_votes, min_votes, ratings: [...]}"
+    )
     parser.set_defaults(handler=cmd_ratings)
 
 
@@ -133,11 +142,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_ratings(args: argparse.Namespace) -> int:
-    """Print the ratings table or JSON."""
-    from spotfake.leaderboard.arena.ratings import bradley_terry, ratings_json
+    """Print the ratings table or JSON; a model under ``--min-votes`` votes is listed without a rating."""
+    from spotfake.leaderboard.arena.ratings import bradley_terry, rating_rows, ratings_json
 
     if args.bootstrap < 0:
         raise SpotfakeError(f"--bootstrap must be >= 0, got {args.bootstrap}")
+    if args.min_votes < 1:
+        raise SpotfakeError(f"--min-votes must be at least 1, got {args.min_votes}")
     store = _open_store(args, "ratings", create=False)
     try:
         votes = store.votes(args.task)
@@ -145,13 +156,17 @@ def cmd_ratings(args: argparse.Namespace) -> int:
         store.close()
     ratings = bradley_terry(votes, n_bootstrap=args.bootstrap, seed=args.seed)
     if args.json:
-        print(json.dumps(ratings_json(args.task, votes, ratings), indent=2))
+        print(json.dumps(ratings_json(args.task, votes, ratings, args.min_votes), indent=2))
         return 0
     if not votes:
         print(f"no votes for task {args.task}")
         return 0
-    print(f"{args.task}: {len(votes)} votes (Bradley-Terry, mean 1000, 95% bootstrap interval)")
-    for r in ratings:
-        ci = f"[{r.ci[0]:.0f}, {r.ci[1]:.0f}]" if r.ci else "-"
-        print(f"  {r.model:<48} {r.rating:7.1f}  {ci:<14} {r.votes} votes")
+    print(f"{args.task}: {len(votes)} votes (Bradley-Terry, mean 1000, 95% bootstrap interval; "
+          f"a rating is printed once its model has {args.min_votes} votes)")  # fmt: skip
+    for row in rating_rows(ratings, args.min_votes):
+        if row["below_minimum"]:
+            print(f"  {row['model']:<48} {row['votes']} votes, below the minimum of {args.min_votes}")
+            continue
+        ci = f"[{row['ci'][0]:.0f}, {row['ci'][1]:.0f}]" if row["ci"] else "-"
+        print(f"  {row['model']:<48} {row['rating']:7.1f}  {ci:<14} {row['votes']} votes")
     return 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -105,15 +106,31 @@ def rated(ratings: Sequence[Rating], min_votes: int = MIN_VOTES) -> tuple[list[R
     return shown, [r for r in ratings if r not in shown]
 
 
-def ratings_json(task: str, votes: Sequence[Vote], ratings: Sequence[Rating]) -> dict[str, object]:
-    """``{"task", "n_votes", "ratings": [{"model", "rating", "ci": [lo, hi], "votes"}]}``."""
+def rating_rows(ratings: Sequence[Rating], min_votes: int = MIN_VOTES) -> list[dict[str, Any]]:
+    """``[{"model", "rating", "ci": [lo, hi], "votes", "below_minimum"}]``, best first; models under
+    ``min_votes`` votes come last, with no rating and no interval (as on the board)."""
+    rows: list[dict[str, Any]] = []
+    for r in sorted(ratings, key=lambda r: r.votes < min_votes):  # stable: best first, then the others
+        below = r.votes < min_votes
+        rows.append({
+            "model": r.model,
+            "rating": None if below else r.rating,
+            "ci": list(r.ci) if r.ci and not below else None,
+            "votes": r.votes,
+            "below_minimum": below,
+        })  # fmt: skip
+    return rows
+
+
+def ratings_json(
+    task: str, votes: Sequence[Vote], ratings: Sequence[Rating], min_votes: int = MIN_VOTES
+) -> dict[str, object]:
+    """``{"task", "n_votes", "min_votes", "ratings": rating_rows(...)}``."""
     return {
         "task": task,
         "n_votes": len(votes),
-        "ratings": [
-            {"model": r.model, "rating": r.rating, "ci": list(r.ci) if r.ci else None, "votes": r.votes}
-            for r in ratings
-        ],
+        "min_votes": min_votes,
+        "ratings": rating_rows(ratings, min_votes),
     }
 
 
