@@ -117,6 +117,11 @@ class ClassifierAdapter(Model):
     def preprocess(self, image: Any) -> torch.Tensor:
         """One RGB PIL image -> a float tensor (3, H, W), ready for the network."""
 
+    def preprocess_item(self, item: Item) -> torch.Tensor:
+        """The network input of a one-image sample; an adapter whose input depends on the sample id (D3's
+        seeded patch shuffle) overrides this."""
+        return self.preprocess(item.images[0])
+
     @abstractmethod
     def preprocessing_settings(self) -> dict[str, Any]:
         """The preprocessing choices that change predictions (recorded in settings)."""
@@ -152,7 +157,7 @@ class ClassifierAdapter(Model):
                 )
                 continue
             try:
-                tensors[index] = self.preprocess(item.images[0])
+                tensors[index] = self.preprocess_item(item)
             except (ValueError, OSError, RuntimeError) as exc:
                 errors[index] = f"preprocessing failed for sample {item.sample.id}: {exc}"
         results = self._infer(tensors)

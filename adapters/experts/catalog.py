@@ -222,4 +222,13 @@ EXPERTS: list[ExpertRow] = [
         "Apache-2.0",
         "centre crop 336 (no resize), CLIP norm",
     ),
+    ExpertRow(
+        "d3",
+        f"{_E}.d3:D3",
+        "D3: frozen CLIP ViT-L/14 on the image and its patch-shuffled copy, attention head (Yang et al. 2025)",
+        "Yang et al., CVPR",
+        2025,
+        "no licence file (ask the authors)",
+        "square resize 224, CLIP norm; 14x14 tiles shuffled per sample (seed=)",
+    ),
 ]
