@@ -172,6 +172,18 @@ IDENTITY_COLUMNS = (
 )
 
 
+def model_licence(name: str) -> str:
+    """The weights licence a registered model's card gives (an expert's), or "" (the name's ``@args`` part
+    and unknown names are ignored)."""
+    from spotfake.harness.registry import MODELS
+
+    base = name.split("@", 1)[0]
+    try:
+        return str(MODELS.entry(base).meta.get("licence", "")) if base in MODELS else ""
+    except SpotfakeError:
+        return ""
+
+
 def verdict_only_floor(entries: Iterable[RunEntry], metric: str) -> float | None:
     """The highest verdict-only floor of ``metric`` among the rows (what a fixed sentence scores against the
     references: an explanation below it says less than a bare verdict), or None when no row has one."""

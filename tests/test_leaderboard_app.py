@@ -102,6 +102,7 @@ def test_the_overview_has_every_task_and_a_cell_opens_its_task(private_board: Bo
     assert f"{TASK} · Acc" in table.columns and "fakeclue · Acc" in table.columns
     fakevlm = table[(table["Model"] == "FakeVLM") & (table["Source"] == "reported")].iloc[0]
     assert fakevlm["fakeclue · Acc"] == 0.986 and fakevlm["Tasks"] >= 3
+    assert "2503.14905" in fakevlm["Paper"] and "Licence" in table.columns  # model metadata beside the ranks
     reported = table["Source"] == "reported"
     assert not reported[: (~reported).sum()].any()  # spotfake's runs first, then the papers' numbers
     for part in (table[~reported], table[reported]):  # each ranked among its own kind

@@ -56,3 +56,9 @@ def test_fluent_but_wrong_answers_are_a_show_choice() -> None:
     assert [fluent_but_wrong(frame, i, {}) for i in frame.index] == [True, False, False, False]
     assert fluent_but_wrong(frame, "s2", {"s2": 5})  # a high judge grade is fluent too
     assert kept_ids({"run": frame}, list(frame.index), SHOW[3]) == ["s1"]
+
+
+def test_an_experts_licence_comes_from_its_card() -> None:
+    assert lb.model_licence("effort") and "NC" in lb.model_licence("effort").upper().replace("-", "")
+    assert lb.model_licence("effort@path=x") == lb.model_licence("effort")
+    assert lb.model_licence("no-such-model") == ""

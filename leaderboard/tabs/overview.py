@@ -7,8 +7,10 @@ from collections.abc import Mapping, Sequence
 
 import streamlit as st
 
+from spotfake.leaderboard import data as lb
 from spotfake.leaderboard.overview import overview
 from spotfake.leaderboard.tabs.context import BoardContext
+from spotfake.leaderboard.views import model_url
 
 TABLE_KEY = "overview_table"
 FIRST_TAB = "Leaderboard"
@@ -47,6 +49,9 @@ def render(ctx: BoardContext) -> None:
         "both have decides a win or a loss; wins minus losses (fair to rows that cover other tasks). Avg rank: "
         "mean rank over the tasks a row has. Click a task's cell to open that task."
     )
+    frame = view.frame.copy()
+    frame["Paper"] = [model_url(str(m)) or "" for m in frame["Model"]]
+    frame["Licence"] = [lb.model_licence(str(m)) for m in frame["Model"]]
     config = {
         label: st.column_config.NumberColumn(label, format="%.3f", width=118, help=f"{metric} on {task}")
         for label, (task, metric) in view.columns.items()
@@ -59,8 +64,14 @@ def render(ctx: BoardContext) -> None:
         "Updated", width=96, help="date of the row's newest result"
     )
     config["Avg rank"] = st.column_config.NumberColumn("Avg rank", format="%.1f", width=80)
+    config["Paper"] = st.column_config.LinkColumn(
+        "Paper", width=110, help="the model's (or its architecture's) paper"
+    )
+    config["Licence"] = st.column_config.TextColumn(
+        "Licence", width=110, help="licence of the weights (an expert's card)"
+    )
     config["Tasks"] = st.column_config.NumberColumn("Tasks", width=60, help="tasks with a value")
-    styler = view.frame.style.apply(
+    styler = frame.style.apply(
         lambda row: ["color: #777" if row["Source"] == "reported" else "" for _ in row], axis=1
     )
     styler.format({label: "{:.3f}" for label in view.columns}, na_rep="")
@@ -69,7 +80,7 @@ def render(ctx: BoardContext) -> None:
         styler,
         hide_index=True,
         column_config=config,
-        height=38 + 35 * len(view.frame),  # every row on the page: nothing hidden below a scroll
+        height=38 + 35 * len(frame),  # every row on the page: nothing hidden below a scroll
         on_select=lambda: _open_task(view.columns),
         selection_mode="single-cell",
         key=TABLE_KEY,
