@@ -32,12 +32,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import secrets
 from collections.abc import Sequence
 from typing import Any
 
-from spotfake.harness.judge.rubric import TAG_BYTES, Grade, quoted
+from spotfake.harness.judge.rubric import TAG_BYTES, Grade, quoted, whole_in
 
 LOKI_RUBRIC_VERSION = "1"
 LOKI_SOURCE = "github.com/opendatalab/LOKI@251b4f6 lm_evaluate/tasks/loki_utils/gpt_as_judge_utils.py"
@@ -248,7 +247,7 @@ def parse_loki_grade(text: str) -> Grade | None:
         part = data.get(key)
         if not isinstance(part, dict) or not isinstance(part.get("explanation"), str):
             return None
-        score = _points(part.get("score"))
+        score = whole_in(part.get("score"), 0, 5)
         if score is None:
             return None
         scores[name] = score
@@ -256,13 +255,3 @@ def parse_loki_grade(text: str) -> Grade | None:
     return Grade(
         score=sum(scores.values()), rationale=" | ".join(reasons), criteria=scores, low=0, high=TOTAL
     )
-
-
-def _points(value: object) -> int | None:
-    """An integer 0..5 (``4.0`` is 4; ``4.5``, ``"4"`` and booleans are not)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
-        return None
-    points = int(value)
-    return points if 0 <= points <= 5 else None

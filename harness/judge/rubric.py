@@ -147,19 +147,20 @@ def parse_grade(text: str) -> Grade | None:
         return None
     if not isinstance(data, dict):
         return None
-    score = _score(data.get("score"))
+    score = whole_in(data.get("score"), 1, 5)
     rationale = data.get("rationale")
     if score is None or not isinstance(rationale, str):
         return None
-    criteria = {c: s for c in CRITERIA if (s := _score(data.get(c))) is not None}
+    criteria = {c: s for c in CRITERIA if (s := whole_in(data.get(c), 1, 5)) is not None}
     return Grade(score=score, rationale=rationale.strip(), criteria=criteria)
 
 
-def _score(value: object) -> int | None:
-    """An integer 1..5 (``4.0`` is accepted as 4; ``4.5``, ``"4"`` and booleans are not)."""
+def whole_in(value: object, low: int, high: int) -> int | None:
+    """An integer in low..high as a judge sent it (``4.0`` is accepted as 4; ``4.5``, ``"4"`` and
+    booleans are not); None otherwise."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     if isinstance(value, float) and (not math.isfinite(value) or not value.is_integer()):
         return None
-    score = int(value)
-    return score if 1 <= score <= 5 else None
+    number = int(value)
+    return number if low <= number <= high else None
