@@ -9,6 +9,8 @@ malformed file, a record without the fields its format needs, or an image path t
 from __future__ import annotations
 
 import codecs
+import csv
+import io
 import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -157,6 +159,24 @@ def read_json_file(path: Path, *, what: str) -> Any:
     if len(data) > MAX_FILE_BYTES:
         raise SpotfakeError(f"{path} is over the size limit of {MAX_FILE_BYTES:,} bytes for {what}")
     return loads_strict(decode_text(data, path), where=str(path))
+
+
+def read_csv_rows(path: Path, columns: Sequence[str], *, not_found: str) -> list[dict[str, str]]:
+    """The rows of a CSV file (header first) as dicts; the header must name every one of ``columns``.
+
+    A missing file is the one line ``not_found``; a header without a column names the file and the
+    columns it has. Encodings as :func:`decode_text`.
+    """
+    if not path.is_file():
+        raise SpotfakeError(not_found)
+    rows = list(csv.DictReader(io.StringIO(decode_text(path.read_bytes(), path))))
+    header = list(rows[0]) if rows else []
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise SpotfakeError(
+            f"{path}: no column {', '.join(missing)} (columns: {', '.join(header) or 'none'})"
+        )
+    return rows
 
 
 def relative_id(rel: str) -> str:

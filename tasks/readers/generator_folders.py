@@ -14,8 +14,6 @@ against all the reals, which ``bacc_all_reals`` and the one-group-vs-all-reals A
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -26,7 +24,7 @@ from spotfake.tasks.readers.common import (
     arg_path,
     check_args,
     choice_arg,
-    decode_text,
+    read_csv_rows,
     require_data_root,
     safe_join,
 )
@@ -120,18 +118,11 @@ def read_drct2m(spec: TaskSpec, data_root: Path | None, args: dict[str, Any]) ->
     return TaskData(samples, files=[listing("drct2m", root, samples, args.get("cache_dir"))], notes=notes)
 
 
-def _read_csv(path: Path, columns: tuple[str, ...]) -> list[dict[str, str]]:
-    """The rows of a CSV list, which must have ``columns``; one line naming the file otherwise."""
-    if not path.is_file():
-        raise SpotfakeError(f"CSV list not found: {path} (task argument csv)")
-    rows = list(csv.DictReader(io.StringIO(decode_text(path.read_bytes(), path))))
-    header = list(rows[0]) if rows else []
-    missing = [c for c in columns if c not in header]
-    if missing:
-        raise SpotfakeError(
-            f"{path}: no column {', '.join(missing)} (columns: {', '.join(header) or 'none'})"
-        )
-    return rows
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    """GRIP's ``filename,typ`` list named by the ``csv`` argument."""
+    return read_csv_rows(
+        path, ("filename", "typ"), not_found=f"CSV list not found: {path} (task argument csv)"
+    )
 
 
 def _csv_samples(
@@ -167,7 +158,7 @@ def read_synthbuster(spec: TaskSpec, data_root: Path | None, args: dict[str, Any
     root = folder.parent
     if args.get("csv"):
         source = arg_path(given, args["csv"])
-        samples = _csv_samples(spec, labels, _read_csv(source, ("filename", "typ")), root, root, source)
+        samples = _csv_samples(spec, labels, _read_csv(source), root, root, source)
         files = [source, listing("synthbuster", root, samples, args.get("cache_dir"))]
     else:
         found = visible_dirs(require_dir(folder, task=spec.name, what="Synthbuster's generator folders"))
@@ -205,7 +196,7 @@ def read_synthwildx(spec: TaskSpec, data_root: Path | None, args: dict[str, Any]
     labels = label_map(spec, args)
     root = require_data_root(spec, data_root, "the synthwildx folder holding list.csv and <typ>/ folders")
     source = arg_path(root, args.get("csv", "list.csv"))
-    samples = _csv_samples(spec, labels, _read_csv(source, ("filename", "typ")), root, root, source)
+    samples = _csv_samples(spec, labels, _read_csv(source), root, root, source)
     missing = choice_arg(spec, "missing", args.get("missing", "skip"), ("skip", "keep"))
     absent = [s for s in samples if not s.images[0].exists()]
     if missing == "skip":

@@ -12,8 +12,6 @@ in or before it, and fakes without a release date, are left out and counted in t
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +20,7 @@ from typing import Any
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.task import TaskData, TaskSpec
 from spotfake.harness.types import Label, Sample
-from spotfake.tasks.readers.common import arg_path, check_args, decode_text, require_data_root, safe_join
+from spotfake.tasks.readers.common import arg_path, check_args, read_csv_rows, require_data_root, safe_join
 from spotfake.tasks.readers.hf_table import Table, image_file, load_table, unique_ids
 from spotfake.tasks.readers.labelmap import LABEL_ARGS, LabelMap, label_map
 from spotfake.tasks.readers.published import counts_by, require_prompt
@@ -58,18 +56,8 @@ def period_of(month: str) -> str:
 
 def _csv_rows(spec: TaskSpec, root: Path, value: Any) -> tuple[list[dict[str, str]], Path]:
     path = arg_path(root, value)
-    if not path.is_file():
-        raise SpotfakeError(
-            f"task {spec.name}: CSV not found: {path} (expected {', '.join(CSV_COLUMNS)}, ...)"
-        )
-    rows = list(csv.DictReader(io.StringIO(decode_text(path.read_bytes(), path))))
-    header = list(rows[0]) if rows else []
-    missing = [c for c in CSV_COLUMNS if c not in header]
-    if missing:
-        raise SpotfakeError(
-            f"{path}: no column {', '.join(missing)} (columns: {', '.join(header) or 'none'})"
-        )
-    return rows, path
+    not_found = f"task {spec.name}: CSV not found: {path} (expected {', '.join(CSV_COLUMNS)}, ...)"
+    return read_csv_rows(path, CSV_COLUMNS, not_found=not_found), path
 
 
 def _csv_image(root: Path, name: str, source: Path, where: str) -> Path:
