@@ -11,10 +11,18 @@ from pathlib import Path
 import pytest
 import torch
 from PIL import Image
-from test_experts_zoo_drct import openai_clip_state, openai_encode_image
 from torch.nn import functional as F
 from torchvision import transforms
-from zoo_reference import image_folder, randn, run_error, run_scores, run_settings, sha256_of
+from zoo_reference import (
+    image_folder,
+    openai_clip_state,
+    openai_encode_image,
+    randn,
+    run_error,
+    run_scores,
+    run_settings,
+    sha256_of,
+)
 
 from spotfake.adapters.experts import d3
 

@@ -131,3 +131,95 @@ def imagenet_tensor(image: Image.Image) -> torch.Tensor:
     array = np.asarray(image, dtype=np.float32) / 255.0
     array = (array - np.array([0.485, 0.456, 0.406])) / np.array([0.229, 0.224, 0.225])
     return torch.from_numpy(array.astype(np.float32)).permute(2, 0, 1)[None]
+
+
+# -- CLIP ViT-L/14 (OpenAI layout) ---------------------------------------------------------------------
+
+
+def openai_clip_state(
+    gen: torch.Generator | None,
+    width: int = 128,  # two heads of 64 (heads = width // 64, as build_model)
+    layers: int = 2,
+    patch: int = 32,
+    grid: int = 7,
+    embed: int = 32,
+    text_width: int = 32,
+    text_layers: int = 1,
+    vocab: int = 11,
+    context: int = 5,
+) -> dict[str, torch.Tensor]:
+    """``clip.model.CLIP(...).state_dict()`` names and shapes (ViT image tower); random values, or empty
+    tensors on the meta device when ``gen`` is None."""
+
+    def t(*shape: int, scale: float = 0.2) -> torch.Tensor:
+        return torch.empty(shape, device="meta") if gen is None else randn(gen, *shape, scale=scale)
+
+    def block(prefix: str, w: int) -> dict[str, torch.Tensor]:
+        return {
+            f"{prefix}.attn.in_proj_weight": t(3 * w, w),
+            f"{prefix}.attn.in_proj_bias": t(3 * w),
+            f"{prefix}.attn.out_proj.weight": t(w, w),
+            f"{prefix}.attn.out_proj.bias": t(w),
+            f"{prefix}.ln_1.weight": 1 + t(w),
+            f"{prefix}.ln_1.bias": t(w),
+            f"{prefix}.mlp.c_fc.weight": t(4 * w, w),
+            f"{prefix}.mlp.c_fc.bias": t(4 * w),
+            f"{prefix}.mlp.c_proj.weight": t(w, 4 * w),
+            f"{prefix}.mlp.c_proj.bias": t(w),
+            f"{prefix}.ln_2.weight": 1 + t(w),
+            f"{prefix}.ln_2.bias": t(w),
+        }
+
+    state = {
+        "positional_embedding": t(context, text_width),
+        "text_projection": t(text_width, embed),
+        "logit_scale": t(),
+        "visual.class_embedding": t(width),
+        "visual.positional_embedding": t(grid * grid + 1, width),
+        "visual.proj": t(width, embed),
+        "visual.conv1.weight": t(width, 3, patch, patch, scale=0.05),
+        "visual.ln_pre.weight": 1 + t(width),
+        "visual.ln_pre.bias": t(width),
+    }
+    for i in range(layers):
+        state |= block(f"visual.transformer.resblocks.{i}", width)
+    state |= {"visual.ln_post.weight": 1 + t(width), "visual.ln_post.bias": t(width)}
+    for i in range(text_layers):
+        state |= block(f"transformer.resblocks.{i}", text_width)
+    state |= {"token_embedding.weight": t(vocab, text_width), "ln_final.weight": 1 + t(text_width)}
+    state |= {"ln_final.bias": t(text_width)}
+    return state
+
+
+def openai_encode_image(s: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """``clip.model.VisionTransformer.forward`` written out: patches, class token, positions, ln_pre,
+    pre-norm residual blocks (``nn.MultiheadAttention``, QuickGELU MLP), ln_post of the class token, @ proj."""
+    width = s["visual.conv1.weight"].shape[0]
+    x = F.conv2d(x, s["visual.conv1.weight"], stride=s["visual.conv1.weight"].shape[-1])
+    x = x.flatten(2).permute(0, 2, 1)
+    x = torch.cat([s["visual.class_embedding"].expand(x.shape[0], 1, -1), x], dim=1)
+    x = F.layer_norm(
+        x + s["visual.positional_embedding"], (width,), s["visual.ln_pre.weight"], s["visual.ln_pre.bias"]
+    )
+    x = x.permute(1, 0, 2)
+    i = 0
+    while f"visual.transformer.resblocks.{i}.ln_1.weight" in s:
+        p = f"visual.transformer.resblocks.{i}."
+        h = F.layer_norm(x, (width,), s[p + "ln_1.weight"], s[p + "ln_1.bias"])
+        h, _ = F.multi_head_attention_forward(
+            h, h, h, width, width // 64 or 1, s[p + "attn.in_proj_weight"], s[p + "attn.in_proj_bias"],
+            None, None, False, 0.0, s[p + "attn.out_proj.weight"], s[p + "attn.out_proj.bias"],
+            training=False, need_weights=False,
+        )  # fmt: skip
+        x = x + h
+        h = F.linear(
+            F.layer_norm(x, (width,), s[p + "ln_2.weight"], s[p + "ln_2.bias"]),
+            s[p + "mlp.c_fc.weight"],
+            s[p + "mlp.c_fc.bias"],
+        )
+        x = x + F.linear(h * torch.sigmoid(1.702 * h), s[p + "mlp.c_proj.weight"], s[p + "mlp.c_proj.bias"])
+        i += 1
+    cls = F.layer_norm(
+        x.permute(1, 0, 2)[:, 0], (width,), s["visual.ln_post.weight"], s["visual.ln_post.bias"]
+    )
+    return cls @ s["visual.proj"]
