@@ -34,7 +34,14 @@ from spotfake.harness.metrics.coco_bleu import N_STATS as N_COCO_STATS
 from spotfake.harness.metrics.coco_bleu import coco_bleu_mean, coco_bleu_stats
 from spotfake.harness.metrics.columns import BLEU_N, BLEU_STATS
 from spotfake.harness.metrics.inputs import MetricInputs
-from spotfake.harness.metrics.record_fields import FieldContext, FieldValue, RecordField, mean_of_field
+from spotfake.harness.metrics.record_fields import (
+    FieldContext,
+    FieldValue,
+    RecordField,
+    mean_of_field,
+    per_reference,
+    spread,
+)
 from spotfake.harness.metrics.registry import MetricDef
 from spotfake.harness.metrics.text_fields import BLEU_STATS as BLEU_STATS_FIELD
 from spotfake.harness.metrics.types import FloatArray
@@ -69,23 +76,10 @@ MISSING_CLIP = (
 )
 
 
-def _spread(context: FieldContext, values: Sequence[FieldValue]) -> list[FieldValue]:
-    """Values of the records with a reference at their rows; None elsewhere."""
-    out: list[FieldValue] = [None] * len(context.records)
-    for i, value in zip(context.with_references, values, strict=True):
-        out[i] = value
-    return out
-
-
 def _cider(context: FieldContext) -> list[FieldValue]:
     rows = context.with_references
     scores = cider_d([context.texts[i] for i in rows], [context.references[i] for i in rows])
-    return _spread(context, scores)
-
-
-def _coco_bleu(context: FieldContext) -> list[FieldValue]:
-    rows = context.with_references
-    return _spread(context, [coco_bleu_stats(context.texts[i], context.references[i]) for i in rows])
+    return spread(context, scores)
 
 
 def sentence_bleu1(response: str, references: Sequence[str]) -> float:
@@ -101,29 +95,30 @@ def sentence_bleu1(response: str, references: Sequence[str]) -> float:
         return float(sentence_bleu([r.split() for r in references], hyp, weights=(1, 0, 0, 0)))
 
 
-def _bleu1_sentence(context: FieldContext) -> list[FieldValue]:
-    rows = context.with_references
-    return _spread(context, [sentence_bleu1(context.texts[i], context.references[i]) for i in rows])
-
-
 def _css_clip77(context: FieldContext) -> list[FieldValue]:
     rows = context.with_references
     texts = [context.texts[i] for i in rows]
     if not any(t.strip() for t in texts):
-        return _spread(context, [0.0] * len(rows))  # nothing to embed: every sample scores 0
+        return spread(context, [0.0] * len(rows))  # nothing to embed: every sample scores 0
     scorer = context.scorers.get("css_clip77")
     if scorer is None:
         raise SpotfakeError(MISSING_CLIP)
     refs = [context.references[i] for i in rows]
-    return _spread(context, scorer.score(texts, refs, cache_responses=not context.explains))
+    return spread(context, scorer.score(texts, refs, cache_responses=not context.explains))
 
 
 CIDER = RecordField("cider", "number", _cider, "CIDEr-D of the response against its references")
 COCO_BLEU = RecordField(
-    "coco_bleu_stats", "numbers", _coco_bleu, "the ten n-gram counts of pycocoevalcap's corpus BLEU"
+    "coco_bleu_stats",
+    "numbers",
+    per_reference(coco_bleu_stats),
+    "the ten n-gram counts of pycocoevalcap's corpus BLEU",
 )
 BLEU1_SENTENCE = RecordField(
-    "bleu1_sentence", "number", _bleu1_sentence, "sentence BLEU-1 of the response on whitespace tokens"
+    "bleu1_sentence",
+    "number",
+    per_reference(sentence_bleu1),
+    "sentence BLEU-1 of the response on whitespace tokens",
 )
 CSS_CLIP77 = RecordField(
     "css_clip77", "number", _css_clip77, "CLIP text-embedding cosine (77 tokens), max over references"

@@ -137,6 +137,26 @@ def per_record(fn: Callable[[Record, tuple[str, ...]], FieldValue]) -> Compute:
     return compute
 
 
+def spread(context: FieldContext, values: Sequence[FieldValue]) -> list[FieldValue]:
+    """Values of the records with a reference (``context.with_references``) at their rows; None elsewhere."""
+    out: list[FieldValue] = [None] * len(context.records)
+    for i, value in zip(context.with_references, values, strict=True):
+        out[i] = value
+    return out
+
+
+def per_reference(fn: Callable[[str, tuple[str, ...]], FieldValue]) -> Compute:
+    """A field's ``compute`` from ``fn(text, references)``, called for every record with a reference (its
+    scored text and its references); None for the others."""
+
+    def compute(context: FieldContext) -> list[FieldValue]:
+        rows = context.with_references
+        return spread(context, [fn(context.texts[i], context.references[i]) for i in rows])
+
+    compute.__doc__ = fn.__doc__
+    return compute
+
+
 def _checked(spec: RecordField, value: object, sample: str) -> FieldValue:
     """``value`` as its declared type, or a SpotfakeError naming the field and the sample."""
     if value is None:

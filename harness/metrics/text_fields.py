@@ -9,22 +9,20 @@ one gets None. All records of a task are scored in one batch per field.
 from __future__ import annotations
 
 from spotfake.harness.metrics.bleu import bleu_stats
-from spotfake.harness.metrics.record_fields import FieldContext, FieldValue, RecordField
+from spotfake.harness.metrics.record_fields import (
+    FieldContext,
+    FieldValue,
+    RecordField,
+    per_reference,
+    spread,
+)
 from spotfake.harness.metrics.rouge import rouge_l_scores
-
-
-def _spread(context: FieldContext, values: list[FieldValue]) -> list[FieldValue]:
-    """Values of the records with a reference placed at their rows; None elsewhere."""
-    out: list[FieldValue] = [None] * len(context.records)
-    for i, value in zip(context.with_references, values, strict=True):
-        out[i] = value
-    return out
 
 
 def _rouge_l(context: FieldContext) -> list[FieldValue]:
     rows = context.with_references
     texts = [context.texts[i] for i in rows]
-    return _spread(context, list(rouge_l_scores(texts, [context.references[i] for i in rows])))
+    return spread(context, list(rouge_l_scores(texts, [context.references[i] for i in rows])))
 
 
 def _css(context: FieldContext) -> list[FieldValue]:
@@ -34,12 +32,7 @@ def _css(context: FieldContext) -> list[FieldValue]:
     texts = [context.texts[i] for i in rows]
     refs = [context.references[i] for i in rows]
     scores = context.css_scorer().score(texts, refs, cache_responses=not context.explains)
-    return _spread(context, list(scores))
-
-
-def _bleu_stats(context: FieldContext) -> list[FieldValue]:
-    rows = context.with_references
-    return _spread(context, [bleu_stats(context.texts[i], context.references[i]) for i in rows])
+    return spread(context, list(scores))
 
 
 ROUGE_L = RecordField(
@@ -48,4 +41,6 @@ ROUGE_L = RecordField(
 CSS = RecordField(
     "css", "number", _css, "cosine similarity of response and reference embeddings (max over references)"
 )
-BLEU_STATS = RecordField("bleu_stats", "numbers", _bleu_stats, "the ten n-gram counts corpus BLEU-4 sums")
+BLEU_STATS = RecordField(
+    "bleu_stats", "numbers", per_reference(bleu_stats), "the ten n-gram counts corpus BLEU-4 sums"
+)
