@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 from spotfake.harness.errors import SpotfakeError
@@ -83,8 +84,9 @@ class LabelMap:
             )
         return cls(task, tuple(entries.items()), "|".join(f"{k}:{v}" for k, v in entries.items()))
 
-    @property
+    @cached_property
     def mapping(self) -> dict[str, Meaning]:
+        """The entries as a dict, built once (every sample's label is looked up here)."""
         return dict(self.entries)
 
     def values(self, meaning: Meaning) -> list[str]:
@@ -144,8 +146,7 @@ def label_map(spec: TaskSpec, args: Mapping[str, Any]) -> LabelMap:
     extra = args.get("add_labels")
     if not extra:
         return declared
-    added = LabelMap.parse(spec.name, f"{declared.declared}|{extra}", where="add_labels")
-    return added
+    return LabelMap.parse(spec.name, f"{declared.declared}|{extra}", where="add_labels")
 
 
 def agree(
