@@ -32,14 +32,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from spotfake.harness.errors import SpotfakeError
-
 from .arch_config import architecture_config
 from .base import parse_size
 from .checkpoints import load_into
 from .expert import ExpertAdapter
 from .preprocess import Preprocess
-from .resnet_stages import bottleneck_stage
+from .resnet_stages import bottleneck_stage, two_stage_shape
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "arch": "freqnet",
@@ -108,10 +106,7 @@ class FreqNetNet(nn.Module):
 
 def build_network(config: dict[str, Any]) -> FreqNetNet:
     """A :class:`FreqNetNet` for ``config`` (``layers``: two stage depths, ``width``: first block channels)."""
-    layers = list(config["layers"])
-    if len(layers) != 2:
-        raise SpotfakeError(f"freqnet config: layers must list 2 stage depths, got {layers}")
-    return FreqNetNet(layers=layers, width=int(config["width"]))
+    return FreqNetNet(**two_stage_shape(config, "freqnet"))
 
 
 class FreqNet(ExpertAdapter):
@@ -131,8 +126,8 @@ class FreqNet(ExpertAdapter):
         super().__init__(threshold=threshold, device=device, batch_size=batch_size)
         weights = self.checkpoint_path(path)
         config = architecture_config(weights, DEFAULT_CONFIG, self.arch)
-        network = build_network(config)
+        self.options = two_stage_shape(config, self.arch)
+        network = FreqNetNet(**self.options)
         load_into(network, self.read_state(weights), weights, self.arch)
-        self.options = {"layers": list(config["layers"]), "width": int(config["width"])}
         size = parse_size(self.arch, resize, "resize")
         self.use(network, Preprocess(resize=("square", size) if size else None, norm="imagenet"))

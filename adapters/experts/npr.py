@@ -32,6 +32,7 @@ from spotfake.harness.errors import SpotfakeError
 from .base import IMAGENET_MEAN, IMAGENET_STD, ClassifierAdapter
 from .checkpoints import load_into, module_state_dict
 from .preprocess import resize_crop_normalize
+from .resnet_stages import two_stage_shape
 
 ARCH = "npr"
 DEFAULT_CONFIG: dict[str, Any] = {
@@ -95,10 +96,7 @@ class NPRNet(nn.Module):
 
 def build_network(config: dict[str, Any]) -> nn.Module:
     """An :class:`NPRNet` for ``config``."""
-    layers = list(config["layers"])
-    if len(layers) != 2:
-        raise SpotfakeError(f"npr config: layers must list 2 stage depths, got {layers}")
-    return NPRNet(layers=layers, width=int(config["width"]))
+    return NPRNet(**two_stage_shape(config, ARCH))
 
 
 class NPR(ClassifierAdapter):

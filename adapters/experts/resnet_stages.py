@@ -4,7 +4,21 @@ stages of a ResNet-50 (SAFE, FreqNet): their state-dict names (``layer1.0.conv1`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from torch import nn
+
+from spotfake.harness.errors import SpotfakeError
+
+
+def two_stage_shape(config: Mapping[str, Any], arch: str) -> dict[str, Any]:
+    """``{"layers": [two stage depths], "width": first channels}`` of a two-stage detector's config (SAFE,
+    FreqNet, NPR); one line naming ``arch`` when ``layers`` does not list two depths."""
+    layers = list(config["layers"])
+    if len(layers) != 2:
+        raise SpotfakeError(f"{arch} config: layers must list 2 stage depths, got {layers}")
+    return {"layers": layers, "width": int(config["width"])}
 
 
 def bottleneck_stage(inplanes: int, planes: int, blocks: int, stride: int = 1) -> nn.Sequential:

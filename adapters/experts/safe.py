@@ -29,14 +29,12 @@ from torch import nn
 from torch.nn import functional as F
 from torchvision.transforms import functional as TF
 
-from spotfake.harness.errors import SpotfakeError
-
 from .arch_config import architecture_config
 from .base import parse_size
 from .checkpoints import load_into
 from .expert import ExpertAdapter, two_class_logit
 from .preprocess import Preprocess
-from .resnet_stages import bottleneck_stage
+from .resnet_stages import bottleneck_stage, two_stage_shape
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "arch": "safe",
@@ -109,10 +107,7 @@ class SAFENet(nn.Module):
 
 def build_network(config: dict[str, Any]) -> SAFENet:
     """A :class:`SAFENet` for ``config`` (``layers``: two stage depths, ``width``: stem channels)."""
-    layers = list(config["layers"])
-    if len(layers) != 2:
-        raise SpotfakeError(f"safe config: layers must list 2 stage depths, got {layers}")
-    return SAFENet(layers=layers, width=int(config["width"]))
+    return SAFENet(**two_stage_shape(config, "safe"))
 
 
 class SAFE(ExpertAdapter):
@@ -134,9 +129,9 @@ class SAFE(ExpertAdapter):
         config = architecture_config(weights, DEFAULT_CONFIG, self.arch)
         with torch.serialization.safe_globals([argparse.Namespace]):  # their saved training options
             state = self.read_state(weights)
-        network = build_network(config)
+        self.options = two_stage_shape(config, self.arch)
+        network = SAFENet(**self.options)
         load_into(network, state, weights, self.arch)
-        self.options = {"layers": list(config["layers"]), "width": int(config["width"])}
         size = parse_size(self.arch, crop, "crop")
         self.use(network, Preprocess(crop=("center", size) if size else None, norm="none"))
 
