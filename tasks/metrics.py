@@ -25,6 +25,7 @@ from spotfake.harness.metrics.inputs import MISSING_SCORE, MetricInputs
 from spotfake.harness.metrics.registry import MetricDef, register_metric, register_metric_group
 from spotfake.harness.metrics.types import FloatArray
 from spotfake.harness.types import Record
+from spotfake.tasks.metrics_reals import mean_present, reals_metrics, recall
 
 VIDEO_FIELD = "video"
 """The metadata field that names a record's video."""
@@ -191,10 +192,7 @@ def auc_mean_category(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
     for category in categories:
         keep = real | (fake & (cats == category))
         per_category.append(weighted_auc(inputs.scores[keep], fake[keep], w[:, keep]))
-    stacked = np.vstack(per_category)
-    counted = np.isfinite(stacked).sum(axis=0)
-    total = np.nansum(stacked, axis=0)
-    return np.divide(total, counted, out=np.full(total.shape, np.nan), where=counted > 0)
+    return mean_present(np.vstack(per_category))
 
 
 def bacc_mean_category(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
@@ -212,37 +210,21 @@ def bacc_mean_category(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
     w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
     records = inputs.records
     right = np.array([r.verdict == r.label for r in records], dtype=np.float64)
-    real = inputs.real.astype(np.float64)
-    real_n = w @ real
-    real_recall = np.divide(w @ (real * right), real_n, out=np.full(real_n.shape, np.nan), where=real_n > 0)
+    real_recall = recall(w, inputs.real.astype(np.float64), right)
     cats = np.array([r.category or "" for r in records], dtype=object)
     categories = sorted({c for c, f in zip(cats, inputs.fake, strict=True) if f and c})
     per_category = []
     for category in categories:
-        fake = (inputs.fake & (cats == category)).astype(np.float64)
-        fake_n = w @ fake
-        fake_recall = np.divide(
-            w @ (fake * right), fake_n, out=np.full(fake_n.shape, np.nan), where=fake_n > 0
-        )
-        both = np.stack([fake_recall, real_recall])
-        present = np.isfinite(both)
-        per_category.append(
-            np.where(
-                fake_n > 0, np.where(present, both, 0.0).sum(axis=0) / present.sum(axis=0).clip(1), np.nan
-            )
-        )
+        fake_recall = recall(w, (inputs.fake & (cats == category)).astype(np.float64), right)
+        both = mean_present(np.stack([fake_recall, real_recall]))
+        per_category.append(np.where(np.isfinite(fake_recall), both, np.nan))
     if not per_category:
         return np.full(w.shape[0], np.nan)
-    stacked = np.vstack(per_category)
-    counted = np.isfinite(stacked).sum(axis=0)
-    total = np.nansum(stacked, axis=0)
-    return np.divide(total, counted, out=np.full(total.shape, np.nan), where=counted > 0)
+    return mean_present(np.vstack(per_category))
 
 
 def task_metrics() -> list[MetricDef]:
     """The metrics this package adds to the registry."""
-    from spotfake.tasks.metrics_reals import reals_metrics
-
     return [
         *reals_metrics(),
         MetricDef(

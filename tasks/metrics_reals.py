@@ -15,9 +15,17 @@ from spotfake.harness.metrics.registry import MetricDef
 from spotfake.harness.metrics.types import FloatArray
 
 
-def _recall(weights: FloatArray, members: np.ndarray, right: np.ndarray) -> FloatArray:
+def recall(weights: FloatArray, members: np.ndarray, right: np.ndarray) -> FloatArray:
+    """Per weight row: the weighted share of ``right`` among ``members`` (NaN where they weigh nothing)."""
     n = weights @ members
     return np.divide(weights @ (members * right), n, out=np.full(n.shape, np.nan), where=n > 0)
+
+
+def mean_present(rows: FloatArray) -> FloatArray:
+    """The mean over axis 0 of the finite values of ``rows`` (NaN where a column has none)."""
+    counted = np.isfinite(rows).sum(axis=0)
+    total = np.nansum(rows, axis=0)
+    return np.divide(total, counted, out=np.full(total.shape, np.nan), where=counted > 0)
 
 
 def bacc_all_reals(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
@@ -40,13 +48,7 @@ def bacc_all_reals(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
     fake = inputs.fake.astype(np.float64)
     no_reals = ((w @ real) == 0) & ((w @ fake) > 0)
     w_real = np.where(no_reals[:, None], 1.0, w)
-    fake_recall = _recall(w, fake, right)
-    real_recall = _recall(w_real, real, right)
-    both = np.stack([fake_recall, real_recall])
-    present = np.isfinite(both)
-    counted = present.sum(axis=0)
-    total = np.where(present, both, 0.0).sum(axis=0)
-    return np.divide(total, counted, out=np.full(total.shape, np.nan), where=counted > 0)
+    return mean_present(np.stack([recall(w, fake, right), recall(w_real, real, right)]))
 
 
 def reals_metrics() -> list[MetricDef]:
