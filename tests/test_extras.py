@@ -149,6 +149,16 @@ def test_the_hf_dataset_reader_without_datasets(
     assert "pip install 'spotfake[hf]'" in err
 
 
+def test_a_hub_table_reader_without_datasets(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    hide(monkeypatch, "datasets")
+    argv = ["run", "--model", "always-fake", "--task", "commfor", "--data-root", str(tmp_path)]
+    err = cli_error(capsys, [*argv, "--output-dir", str(tmp_path / "runs")])
+    assert "task 'commfor' (a Hugging Face dataset) needs the 'hf' extra" in err
+    assert "pip install 'spotfake[hf]'" in err
+
+
 def test_training_without_its_extra(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.extras import require
 from spotfake.harness.io import atomic_write_bytes
 from spotfake.harness.task import TaskSpec
 from spotfake.tasks.readers.common import cache_root, require_data_root, safe_join
@@ -66,20 +67,10 @@ class Table:
         yield from ds
 
 
-def _datasets() -> Any:
-    try:
-        import datasets
-    except ImportError:
-        raise SpotfakeError(
-            "reading a Hugging Face dataset needs the 'datasets' package: pip install 'spotfake[hf]'"
-        ) from None
-    return datasets
-
-
 def load_table(spec: TaskSpec, data_root: Path | None, args: Mapping[str, Any], *, layout: str) -> Table:
     """The ``split`` argument's rows of the local dataset at ``data_root`` (``data_files`` may name the
     shards, ``{split}`` filled in); one line for a missing folder, split or unreadable dataset."""
-    datasets = _datasets()
+    datasets = require("datasets", "hf", f"task {spec.name!r} (a Hugging Face dataset)")
     root = require_data_root(spec, data_root, layout)
     split = str(args.get("split", "test"))
     data_files = args.get("data_files")
