@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from fixtures.resamples import explicit_resample_draws
 from sklearn.metrics import roc_curve
 
 from spotfake.harness.metrics import metric_def, summarize
-from spotfake.harness.metrics.bootstrap import resample_counts
 from spotfake.harness.metrics.conventions import sklearn_kept_points
 from spotfake.harness.types import Record
 
@@ -90,14 +90,7 @@ def test_point_values_equal_the_tools_formulas(seed: int, decimals: int | None) 
 def test_bootstrap_intervals_equal_the_tools_on_explicit_resamples() -> None:
     records = random_records(70, seed=11, decimals=1)
     s = summarize(records, answer_kind="verdict", metrics=CONVENTIONS, n_bootstrap=50, seed=4)
-    draws: dict[str, list[float]] = {m: [] for m in CONVENTIONS}
-    for counts in resample_counts(len(records), 50, 4):
-        for row in counts:
-            sample = [r for r, c in zip(records, row, strict=True) for _ in range(c)]
-            if len({r.label for r in sample}) < 2:
-                continue
-            for name, value in reference_values(sample).items():
-                draws[name].append(value)
+    draws = explicit_resample_draws(records, CONVENTIONS, 50, 4, reference_values)
     for name in CONVENTIONS:
         assert s.ci[name] == pytest.approx(list(np.percentile(draws[name], [2.5, 97.5])), abs=1e-9), name
 

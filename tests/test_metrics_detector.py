@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from fixtures.resamples import explicit_resample_draws
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score, roc_curve
 
 from spotfake.harness.metrics import metric_def, summarize
-from spotfake.harness.metrics.bootstrap import resample_counts
 from spotfake.harness.types import Record
 
 SCORE_METRICS = ["auc", "ap", "eer", "tpr_at_fpr5", "tpr_at_fpr1", "ece", "brier"]
@@ -99,14 +99,7 @@ def test_point_values_equal_independent_computations(seed: int, ties: bool) -> N
 def test_bootstrap_intervals_equal_explicit_resamples() -> None:
     records = random_records(60, seed=5, ties=True)
     s = summarize(records, answer_kind="verdict", metrics=DETECTOR, n_bootstrap=40, seed=3)
-    draws: dict[str, list[float]] = {m: [] for m in DETECTOR}
-    for counts in resample_counts(len(records), 40, 3):
-        for row in counts:
-            sample = [r for r, c in zip(records, row, strict=True) for _ in range(c)]
-            if len({r.label for r in sample}) < 2:
-                continue
-            for name, value in reference_values(sample).items():
-                draws[name].append(value)
+    draws = explicit_resample_draws(records, DETECTOR, 40, 3, reference_values)
     for name in DETECTOR:
         assert s.ci[name] == pytest.approx(list(np.percentile(draws[name], [2.5, 97.5])), abs=1e-9), name
 
