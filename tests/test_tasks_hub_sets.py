@@ -198,6 +198,18 @@ def test_openfake_csv_split_files_and_their_labels(tmp_path: Path) -> None:
     )
 
 
+def test_openfake_csv_absolute_paths_stay_inside_the_data_root(tmp_path: Path) -> None:
+    root = tmp_path / "splits"
+    (root / "img").mkdir(parents=True)
+    inside, climbing = root / "img" / "a.jpg", f"{root}/img/../../outside.jpg"
+    (root / "ok.csv").write_text(f"file_name,prompt,label,model\n{inside},,real,laion\n")
+    assert [s.images for s in read("openfake", root, csv="ok.csv").samples] == [(inside,)]
+    (root / "up.csv").write_text(f"file_name,prompt,label,model\n{climbing},,real,laion\n")
+    with pytest.raises(SpotfakeError) as info:
+        read("openfake", root, csv="up.csv")
+    assert "up.csv row 2" in one_line(info) and "escapes the data root" in str(info.value)
+
+
 def test_a_folder_of_images_is_not_read_as_a_table(tmp_path: Path) -> None:
     (tmp_path / "imgs" / "0_real").mkdir(parents=True)
     (tmp_path / "imgs" / "0_real" / "a.png").write_bytes(png(1))

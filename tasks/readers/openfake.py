@@ -67,7 +67,7 @@ def _csv_image(root: Path, name: str, source: Path, where: str) -> Path:
     if candidate.is_absolute():
         if not candidate.is_relative_to(root):
             raise SpotfakeError(f"{source} {where}: image {name!r} is outside the data root {root}; refused")
-        return candidate
+        name = candidate.relative_to(root).as_posix()  # a '..' in it is then refused by safe_join
     return safe_join(root, name, source=source, where=where)
 
 
