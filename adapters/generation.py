@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from spotfake.adapters.load_errors import load_errors, load_failure
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.extras import require
+from spotfake.harness.types import Response
 
 if TYPE_CHECKING:
     import torch
@@ -191,6 +192,21 @@ class Generated:
     completion_tokens: list[int]
     seconds: float
     finish_reasons: list[str | None]
+
+    def responses(self) -> list[Response]:
+        """One response per row: its text, token usage and finish reason, the wall time shared evenly."""
+        per_sample = self.seconds / len(self.texts)
+        return [
+            Response(
+                text=text,
+                latency_s=per_sample,
+                usage={"prompt_tokens": prompt, "completion_tokens": completion},
+                finish_reason=reason,
+            )
+            for text, prompt, completion, reason in zip(
+                self.texts, self.prompt_tokens, self.completion_tokens, self.finish_reasons, strict=True
+            )
+        ]
 
 
 class LocalGenerator:

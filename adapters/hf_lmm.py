@@ -194,18 +194,9 @@ class HFImageTextModel(Model):
         if inputs is None:
             return out
         if self.mode != "score":
-            gen = self.engine.generate(inputs, self.greedy)
-            per_sample = gen.seconds / len(kept)
-            for j, row in enumerate(kept):
-                out[row] = Response(
-                    text=gen.texts[j],
-                    latency_s=per_sample,
-                    usage={
-                        "prompt_tokens": gen.prompt_tokens[j],
-                        "completion_tokens": gen.completion_tokens[j],
-                    },
-                    finish_reason=gen.finish_reasons[j],
-                )
+            generated = self.engine.generate(inputs, self.greedy).responses()
+            for row, response in zip(kept, generated, strict=True):
+                out[row] = response
         if self.score_tokens is not None:
             self._add_scores(out, kept, (texts, images, ids), inputs, self.score_tokens)
         return out

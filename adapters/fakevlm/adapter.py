@@ -256,18 +256,9 @@ class FakeVLM(Model):
             for row, error in errors.items():
                 out[row] = Response(error=error)
             if inputs is not None:
-                gen = self.engine.generate(inputs, self.greedy)
-                per_sample = gen.seconds / len(kept)
-                for j, row in enumerate(kept):
-                    out[row] = Response(
-                        text=gen.texts[j],
-                        latency_s=per_sample,
-                        usage={
-                            "prompt_tokens": gen.prompt_tokens[j],
-                            "completion_tokens": gen.completion_tokens[j],
-                        },
-                        finish_reason=gen.finish_reasons[j],
-                    )
+                generated = self.engine.generate(inputs, self.greedy).responses()
+                for row, response in zip(kept, generated, strict=True):
+                    out[row] = response
         if self.mode in ("score", "both"):
             rows = [r for r in range(len(prompts)) if out[r].error is None]
             if rows:
