@@ -14,6 +14,7 @@ from spotfake.harness.task import TaskSpec
 from spotfake.tasks.readers.common import (
     arg_path,
     check_args,
+    read_csv_rows,
     read_json_file,
     relative_id,
     require_data_root,
@@ -181,3 +182,19 @@ def test_image_tokens_are_removed_wherever_they_are() -> None:
     assert strip_image_tokens("<image>Does the image looks real/fake?") == "Does the image looks real/fake?"
     assert strip_image_tokens("<image>\n<image>\nWhich one?") == "Which one?"
     assert strip_image_tokens("Look at <image> here") == "Look at  here"
+
+
+def test_csv_rows_need_their_columns_and_a_well_formed_file(tmp_path: Path) -> None:
+    path = tmp_path / "list.csv"
+    path.write_text("filename,typ\na.png,real\n")
+    assert read_csv_rows(path, ("filename", "typ"), not_found="nope") == [
+        {"filename": "a.png", "typ": "real"}
+    ]
+    with pytest.raises(SpotfakeError, match=r"list.csv: no column label \(columns: filename, typ\)"):
+        read_csv_rows(path, ("filename", "label"), not_found="nope")
+    with pytest.raises(SpotfakeError, match="^CSV list not found: here$"):
+        read_csv_rows(tmp_path / "absent.csv", ("filename",), not_found="CSV list not found: here")
+    path.write_text("filename,typ\n" + "x" * 200_000 + ",real\n")
+    with pytest.raises(SpotfakeError) as info:
+        read_csv_rows(path, ("filename", "typ"), not_found="nope")
+    assert str(info.value).startswith(f"{path} line 2: field larger than field limit")

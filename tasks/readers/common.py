@@ -165,11 +165,15 @@ def read_csv_rows(path: Path, columns: Sequence[str], *, not_found: str) -> list
     """The rows of a CSV file (header first) as dicts; the header must name every one of ``columns``.
 
     A missing file is the one line ``not_found``; a header without a column names the file and the
-    columns it has. Encodings as :func:`decode_text`.
+    columns it has; a malformed CSV names the file and line. Encodings as :func:`decode_text`.
     """
     if not path.is_file():
         raise SpotfakeError(not_found)
-    rows = list(csv.DictReader(io.StringIO(decode_text(path.read_bytes(), path))))
+    reader = csv.DictReader(io.StringIO(decode_text(path.read_bytes(), path)))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:  # e.g. a field over the csv module's limit
+        raise SpotfakeError(f"{path} line {reader.reader.line_num}: {exc}") from None
     header = list(rows[0]) if rows else []
     missing = [c for c in columns if c not in header]
     if missing:
