@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,3 +72,17 @@ def postgres_url() -> Iterator[str]:
         pytest.skip("PostgreSQL binaries are absent (apt-get install -y postgresql)")
     with throwaway_postgres(bindir) as url:
         yield url
+
+
+def fresh_database_url(request: pytest.FixtureRequest, tmp_path: Path, prefix: str) -> str:
+    """A fresh, empty database for a ``["sqlite", "postgresql"]``-parametrised fixture: a SQLite file in
+    ``tmp_path``, or a new database named ``PREFIX_<random>`` on the session's PostgreSQL server."""
+    if request.param == "sqlite":
+        return str(tmp_path / f"{prefix}.sqlite3")
+    import psycopg
+
+    server: str = request.getfixturevalue("postgres_url")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return server.rsplit("/", 1)[0] + f"/{name}"

@@ -7,15 +7,13 @@ import json
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from arena_runs import explaining_results
 from conftest import REPO_ROOT, TESTS_DIR
-from postgres import postgres_url  # noqa: F401  (fixture)
+from postgres import fresh_database_url, postgres_url  # noqa: F401  (fixture)
 
 from spotfake.harness.cli import main
 from spotfake.harness.errors import SpotfakeError
@@ -38,19 +36,9 @@ def catalog(results_root: Path) -> Catalog:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, empty arena database of each kind."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "arena.sqlite3")
-        return
-    import psycopg
-
-    server: str = request.getfixturevalue("postgres_url")
-    name = f"arena_{uuid.uuid4().hex[:12]}"
-    plain = server.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    yield server.rsplit("/", 1)[0] + f"/{name}"
+    return fresh_database_url(request, tmp_path, "arena")
 
 
 def _vote(**changes: object) -> dict[str, object]:

@@ -8,15 +8,13 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
-import uuid
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fixtures.leaderboard.board import BoardPaths, Explainer, build_board, run_models
-from postgres import postgres_url  # noqa: F401  (fixture)
+from postgres import fresh_database_url, postgres_url  # noqa: F401  (fixture)
 from streamlit.testing.v1 import AppTest
 
 from spotfake.harness.cli import main
@@ -45,18 +43,9 @@ def second_run(board: BoardPaths, tmp_path_factory: pytest.TempPathFactory) -> P
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, empty board database of each kind."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "board.sqlite3")
-        return
-    import psycopg
-
-    server: str = request.getfixturevalue("postgres_url")
-    name = f"owners_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    yield server.rsplit("/", 1)[0] + f"/{name}"
+    return fresh_database_url(request, tmp_path, "owners")
 
 
 # -- the owners' table ---------------------------------------------------------------------------------
