@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures.leaderboard.board import BoardPaths, build_board, copy_run
+from fixtures.leaderboard.board import BoardPaths, build_board, copy_run, zip_run
 from streamlit.testing.v1 import AppTest
 
 from spotfake.harness.judge.grades import answer_sha256
@@ -272,20 +270,14 @@ def test_the_comparison_says_it_in_one_sentence_for_every_metric(board: BoardPat
     ]
 
 
-def _zip_run(folder: Path) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name in ("results.json", "samples.jsonl"):
-            archive.write(folder / name, f"{folder.parent.name}/{folder.name}/{name}")
-    return buffer.getvalue()
-
-
 def test_an_honest_upload_is_accepted_and_appears_in_the_table(
     private_board: BoardPaths, tmp_path: Path
 ) -> None:
     run = copy_run(private_board.runs_dir / "scorer" / TASK, tmp_path / "upload" / "scorer" / TASK)
     at = _app(private_board, "Submit")
-    at.file_uploader(key="submission_files").set_value(("scorer.zip", _zip_run(run), "application/zip"))
+    at.file_uploader(key="submission_files").set_value(
+        ("scorer.zip", zip_run(run, f"{run.parent.name}/{run.name}"), "application/zip")
+    )
     tasks_line = next(m.value for m in at.markdown if m.value.startswith("**Tasks this server can check:**"))
     assert TASK.replace("-", "\\-") in tasks_line and "5 MiB" in tasks_line  # what it can check, real limits
     assert at.selectbox(key="task").options == [f"{TASK} (6 results)"]
@@ -317,7 +309,9 @@ def test_an_upload_of_a_task_this_server_cannot_check_is_refused_for_the_uploade
     results["task"]["name"] = "loki"  # the board's data root holds FakeClue-format data, not LOKI
     (run / "results.json").write_text(json.dumps(results))
     at = _app(private_board, "Submit")
-    at.file_uploader(key="submission_files").set_value(("run.zip", _zip_run(run), "application/zip"))
+    at.file_uploader(key="submission_files").set_value(
+        ("run.zip", zip_run(run, f"{run.parent.name}/{run.name}"), "application/zip")
+    )
     at.form_submit_button[0].click().run()
     (error,) = at.error
     text = error.value.replace("\\", "")

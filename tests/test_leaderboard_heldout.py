@@ -6,13 +6,11 @@ model got right or wrong."""
 from __future__ import annotations
 
 import csv
-import io
 import json
-import zipfile
 from pathlib import Path
 
 import pytest
-from fixtures.leaderboard.board import BoardPaths, build_board, copy_run
+from fixtures.leaderboard.board import BoardPaths, build_board, copy_run, zip_run
 from streamlit.testing.v1 import AppTest
 
 from spotfake.harness.cli import main
@@ -196,14 +194,6 @@ def test_no_tab_shows_per_sample_correctness_of_a_held_out_task(
     assert any(HELD_OUT in c.value for c in first.caption)  # the first screen says so
 
 
-def _zip(folder: Path) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name in ("results.json", "samples.jsonl"):
-            archive.write(folder / name, f"scorer/{TASK}/{name}")
-    return buffer.getvalue()
-
-
 def test_an_upload_for_a_held_out_task_is_scored_on_the_host(
     board: BoardPaths, private: dict[str, str], labels_file: Path, tmp_path: Path
 ) -> None:
@@ -216,7 +206,9 @@ def test_an_upload_for_a_held_out_task_is_scored_on_the_host(
     at.session_state["tab"] = "Submit"
     at.run()
     run = board.runs_dir / "scorer" / TASK
-    at.file_uploader(key="submission_files").set_value(("scorer.zip", _zip(run), "application/zip"))
+    at.file_uploader(key="submission_files").set_value(
+        ("scorer.zip", zip_run(run, f"scorer/{TASK}"), "application/zip")
+    )
     at.form_submit_button[0].click().run()
     assert not at.error, [e.value for e in at.error]
     stored = results / "submitted" / "scorer" / TASK

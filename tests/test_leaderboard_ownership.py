@@ -5,15 +5,13 @@ overwrite someone else's entry. Also the submission's metadata and the check's s
 
 from __future__ import annotations
 
-import io
 import json
 import sqlite3
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fixtures.leaderboard.board import BoardPaths, Explainer, build_board, run_models
+from fixtures.leaderboard.board import BoardPaths, Explainer, build_board, run_models, zip_run
 from postgres import fresh_database_url, postgres_url  # noqa: F401  (fixture)
 from streamlit.testing.v1 import AppTest
 
@@ -214,16 +212,10 @@ def _session(board: BoardPaths, results: Path, db: Path) -> AppTest:
     return at.run()
 
 
-def _zip(folder: Path) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name in ("results.json", "samples.jsonl"):
-            archive.write(folder / name, f"newcomer/{TASK}/{name}")
-    return buffer.getvalue()
-
-
 def _upload(at: AppTest, run: Path, *, replace: bool = False, token: str = "", **about: str) -> AppTest:
-    at.file_uploader(key="submission_files").set_value(("run.zip", _zip(run), "application/zip"))
+    at.file_uploader(key="submission_files").set_value(
+        ("run.zip", zip_run(run, f"newcomer/{TASK}"), "application/zip")
+    )
     at.checkbox(key="submission_replace").set_value(replace)
     at.text_input(key="submission_token").set_value(token)
     for field, value in about.items():
