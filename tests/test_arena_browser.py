@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from arena_runs import COMMITTED, explaining_results
-from test_leaderboard_browser import CHROMIUM_FLAGS, board_server, chromium_path
+from test_leaderboard_browser import CHROMIUM_FLAGS, board_server, chromium_path, playwright_api
 
 from spotfake.leaderboard.arena.store import ArenaStore
 from spotfake.leaderboard.arena.voters import voter_key
@@ -57,14 +57,6 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         yield found
 
 
-def _api() -> Any:
-    if os.environ.get("CI"):
-        import playwright.sync_api as api
-
-        return api
-    return pytest.importorskip("playwright.sync_api")
-
-
 def _keep(shot: Path) -> None:
     target = os.environ.get("SPOTFAKE_SCREENSHOT_DIR")
     if target:
@@ -75,7 +67,7 @@ def _keep(shot: Path) -> None:
 def test_voting_in_the_arena_changes_the_ratings(server: tuple[str, Path], tmp_path: Path) -> None:
     url, db = server
     executable = chromium_path()
-    api = _api()
+    api = playwright_api()
     with api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
         try:
@@ -130,7 +122,7 @@ def test_the_arena_never_shows_a_fixed_sentence_pair_or_a_label_bearing_id(tmp_p
     ids = [str(r["id"]) for r in rows]  # camera/real/0003.png: the folder names the label
     leaks = set(ids) | {i.rsplit("/", 1)[-1] for i in ids}
     executable = chromium_path()
-    api = _api()
+    api = playwright_api()
     with _server(tmp_path, 3) as (url, db), api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
         try:

@@ -43,6 +43,15 @@ def chromium_path() -> str:
     return found
 
 
+def playwright_api() -> Any:
+    """``playwright.sync_api``; skip without it (in CI it must be installed, so the import fails loudly)."""
+    if os.environ.get("CI"):
+        import playwright.sync_api as api
+
+        return api
+    return pytest.importorskip("playwright.sync_api")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -124,10 +133,7 @@ def test_the_leaderboard_reads_well_in_chromium_at_1400x900(
     server: str, board: BoardPaths, tmp_path: Path
 ) -> None:
     executable = chromium_path()
-    if os.environ.get("CI"):
-        import playwright.sync_api as api
-    else:
-        api = pytest.importorskip("playwright.sync_api")
+    api = playwright_api()
     sync_playwright, expect = api.sync_playwright, api.expect
     shots: list[Path] = []
     with sync_playwright() as playwright:
@@ -199,10 +205,7 @@ def test_a_subset_chosen_above_is_what_compare_tests(server: str, tmp_path: Path
     """The Category control offers every breakdown (here ``source``), and Compare tests that subset: its
     sentence names it and counts its samples, and the board's 'vs best' never claims a test it did not run."""
     executable = chromium_path()
-    if os.environ.get("CI"):
-        import playwright.sync_api as api
-    else:
-        api = pytest.importorskip("playwright.sync_api")
+    api = playwright_api()
     with api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
         try:
@@ -241,10 +244,7 @@ def test_a_phone_sees_the_model_and_its_headline_metric_with_its_interval(
     server: str, tmp_path: Path
 ) -> None:
     executable = chromium_path()
-    if os.environ.get("CI"):
-        import playwright.sync_api as api
-    else:
-        api = pytest.importorskip("playwright.sync_api")
+    api = playwright_api()
     with api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
         try:

@@ -11,26 +11,24 @@ import os
 import shutil
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 from arena_runs import COMMITTED
 from fixtures.leaderboard.board import run_models
-from test_leaderboard_browser import CHROMIUM_FLAGS, _grid_rows, _headers, board_server, chromium_path
+from test_leaderboard_browser import (
+    CHROMIUM_FLAGS,
+    _grid_rows,
+    _headers,
+    board_server,
+    chromium_path,
+    playwright_api,
+)
 from test_leaderboard_suspicion import Oracle
 
 from spotfake.harness.task import load_task
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("leaderboard_browser")]
 FLAGGED = "submitted ⚑"
-
-
-def _api() -> Any:
-    if os.environ.get("CI"):
-        import playwright.sync_api as api
-
-        return api
-    return pytest.importorskip("playwright.sync_api")
 
 
 def _oracle_upload(tmp_path: Path) -> Path:
@@ -51,7 +49,7 @@ def test_an_oracle_submission_is_accepted_flagged_and_ranked_apart_in_chromium(t
     options = ["--results-dir", str(results), "--runs-dir", str(tmp_path / "runs"),
                "--arena-db", str(tmp_path / "board.sqlite3")]  # fmt: skip
     executable = chromium_path()
-    api = _api()
+    api = playwright_api()
     with board_server(options, tmp_path) as url, api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
         try:

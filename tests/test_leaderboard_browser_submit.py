@@ -18,21 +18,20 @@ from typing import Any
 
 import pytest
 from arena_runs import COMMITTED
-from test_leaderboard_browser import CHROMIUM_FLAGS, _grid_rows, _headers, board_server, chromium_path
+from test_leaderboard_browser import (
+    CHROMIUM_FLAGS,
+    _grid_rows,
+    _headers,
+    board_server,
+    chromium_path,
+    playwright_api,
+)
 
 from spotfake.harness.task import load_task
 from spotfake.leaderboard.tabs.context import HELD_OUT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("leaderboard_browser")]
 REPLACE = "Replace my earlier submission of the same model and task"
-
-
-def _api() -> Any:
-    if os.environ.get("CI"):
-        import playwright.sync_api as api
-
-        return api
-    return pytest.importorskip("playwright.sync_api")
 
 
 def _zip(folder: Path, dest: Path) -> Path:
@@ -84,7 +83,7 @@ def test_submitting_owning_and_held_out_labels_in_chromium(tmp_path: Path) -> No
     options = ["--results-dir", str(results), "--runs-dir", str(tmp_path / "runs"), "--arena-db", str(db),
                "--held-out-labels", f"demo={labels}"]  # fmt: skip
     executable = chromium_path()
-    api = _api()
+    api = playwright_api()
     shots: list[Path] = []
     with board_server(options, tmp_path) as url, api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_FLAGS)
