@@ -41,8 +41,6 @@ DEMO_CONFIG = BaseConfig()
 2-layer 128-wide decoder and a 1,024-token vocabulary (tied embeddings): about 1.0M parameters. A 3-layer
 192-wide decoder trained 3x slower on this CPU and, in the same time, learned the verdict worse."""
 
-SPECIAL_TOKENS: tuple[str, ...] = ("<pad>", "<s>", "</s>", "<image>")
-
 
 def load_base_config(name: str) -> BaseConfig:
     """``demo`` or the path of a JSON object with :class:`BaseConfig` fields."""
@@ -63,14 +61,12 @@ def build_base(
     output_dir: str | Path, config: str | BaseConfig, corpus: Sequence[str], *, seed: int = 0
 ) -> Path:
     """Train the tokenizer on ``corpus``, build the random LLaVA and save model + processor to ``output_dir``."""
-    from transformers import CLIPImageProcessor, LlavaProcessor
-
     from spotfake.adapters.fakevlm.llava_build import (
         TowerShape,
         llava_config,
-        prepend_bos,
+        llava_processor,
+        llava_tokenizer,
         save_new_llava,
-        train_byte_bpe,
     )
 
     shape = load_base_config(config) if isinstance(config, str) else config
@@ -80,30 +76,8 @@ def build_base(
     output.mkdir(parents=True, exist_ok=True)
 
     texts = sorted(set(corpus))  # order-free, so the same data always gives the same tokenizer
-    tokenizer = train_byte_bpe(
-        texts,
-        SPECIAL_TOKENS,
-        vocab_size=shape.vocab_size,
-        pad_token="<pad>",
-        bos_token="<s>",
-        eos_token="</s>",
-        extra_special_tokens={"image_token": "<image>"},
-    )
-    prepend_bos(tokenizer, "<s>")
-    tokenizer.padding_side = "left"
-    image_processor = CLIPImageProcessor(
-        size={"shortest_edge": shape.image_size},
-        crop_size={"height": shape.image_size, "width": shape.image_size},
-        image_mean=[0.5, 0.5, 0.5],
-        image_std=[0.5, 0.5, 0.5],
-    )
-    processor = LlavaProcessor(
-        image_processor=image_processor,
-        tokenizer=tokenizer,
-        patch_size=shape.patch_size,
-        vision_feature_select_strategy="default",
-        num_additional_image_tokens=1,
-    )
+    tokenizer = llava_tokenizer(texts, vocab_size=shape.vocab_size)
+    processor = llava_processor(tokenizer, image_size=shape.image_size, patch_size=shape.patch_size)
     config = llava_config(
         tokenizer,
         image_size=shape.image_size,

@@ -47,6 +47,52 @@ def prepend_bos(tokenizer: Any, bos: str) -> None:
     )
 
 
+LLAVA_SPECIAL_TOKENS: tuple[str, ...] = ("<pad>", "<s>", "</s>", "<image>")
+
+
+def llava_tokenizer(corpus: Sequence[str], *, vocab_size: int = 400) -> Any:
+    """A byte-level BPE trained on ``corpus`` with LLaVA's special tokens (:data:`LLAVA_SPECIAL_TOKENS`):
+    it prepends ``<s>`` as Llama's does and pads on the left."""
+    tokenizer = train_byte_bpe(
+        corpus,
+        LLAVA_SPECIAL_TOKENS,
+        vocab_size=vocab_size,
+        pad_token="<pad>",
+        bos_token="<s>",
+        eos_token="</s>",
+        extra_special_tokens={"image_token": "<image>"},
+    )
+    prepend_bos(tokenizer, "<s>")
+    tokenizer.padding_side = "left"
+    return tokenizer
+
+
+def llava_processor(
+    tokenizer: Any, *, image_size: int, patch_size: int, chat_template: str | None = None
+) -> Any:
+    """A ``LlavaProcessor`` for ``tokenizer``: square ``image_size`` images normalised to [-1, 1], cut in
+    ``patch_size`` patches plus one class token. ``chat_template``, when given, is set on the tokenizer too."""
+    from transformers import CLIPImageProcessor, LlavaProcessor
+
+    image_processor = CLIPImageProcessor(
+        size={"shortest_edge": image_size},
+        crop_size={"height": image_size, "width": image_size},
+        image_mean=[0.5, 0.5, 0.5],
+        image_std=[0.5, 0.5, 0.5],
+    )
+    processor = LlavaProcessor(
+        image_processor=image_processor,
+        tokenizer=tokenizer,
+        patch_size=patch_size,
+        vision_feature_select_strategy="default",
+        num_additional_image_tokens=1,
+        chat_template=chat_template,
+    )
+    if chat_template:
+        tokenizer.chat_template = chat_template
+    return processor
+
+
 @dataclass(frozen=True)
 class TowerShape:
     """Width, MLP width, depth and attention heads of one transformer stack."""
