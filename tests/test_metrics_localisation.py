@@ -16,7 +16,6 @@ from spotfake.harness.metrics import metric_def, metric_group, score_records, su
 from spotfake.harness.metrics.localisation_sida import sida_class
 from spotfake.harness.regions.masks import best_match_iou
 from spotfake.harness.regions.rle import encode
-from spotfake.harness.scoring.reasoning import explanations_as_responses
 from spotfake.harness.types import Record
 
 H, W = 20, 30
@@ -89,8 +88,7 @@ def case(tmp_path: Path) -> tuple[list[Record], list[tuple[np.ndarray, np.ndarra
 
 
 def scored(records: list[Record], metrics: list[str], n_bootstrap: int = 0):  # type: ignore[no-untyped-def]
-    with explanations_as_responses(records):  # as scoring does: fields read the model's own text
-        score_records(records, {}, answer_kind="verdict", metrics=metrics)
+    score_records(records, {}, answer_kind="verdict", metrics=metrics)  # fields read the model's own text
     return summarize(records, answer_kind="verdict", metrics=metrics, n_bootstrap=n_bootstrap)
 
 

@@ -38,9 +38,7 @@ COLUMNS = ("intersection", "union", "predicted", "truth", "box_iou")
 def _compute(context: FieldContext) -> Sequence[FieldValue]:
     """``[intersection, union, predicted, truth, box_iou]`` per record (None without a truth region)."""
     from spotfake.harness.regions.overlap import region_overlap
-    from spotfake.harness.scoring.reasoning import model_text
-
-    return [region_overlap(record, model_text(record)) for record in context.records]
+    return [region_overlap(record, record.response) for record in context.records]
 
 
 REGION_OVERLAP = RecordField(

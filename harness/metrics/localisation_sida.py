@@ -51,14 +51,12 @@ def sida_class(text: str | None, verdict: str | None) -> str | None:
 
 def _compute(context: FieldContext) -> Sequence[FieldValue]:
     """The predicted class per record that has a true class (None for the others)."""
-    from spotfake.harness.scoring.reasoning import model_text
-
     out: list[FieldValue] = []
     for record in context.records:
         if (record.metadata or {}).get(TRUTH_FIELD) not in CLASSES:
             out.append(None)
             continue
-        text = model_text(record) if record.error is None else None
+        text = record.response if record.error is None else None
         out.append(sida_class(text, record.verdict) or "")
     return out
 

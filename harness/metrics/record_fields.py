@@ -51,10 +51,14 @@ def reference_texts(refs: Sequence[str] | str | None) -> tuple[str, ...]:
 
 
 def scored_text(record: Record) -> str:
-    """The text that explanation metrics compare with the reference: "" for a failed or missing answer."""
+    """The text that explanation metrics compare with the reference: the answer's explanation (a
+    reasoning answer without its tags, :func:`harness.verdict.reasoning.explanation_text`; a plain answer
+    as it is), "" for a failed or missing answer."""
+    from spotfake.harness.verdict.reasoning import explanation_text
+
     if record.error is not None or record.response is None:
         return ""
-    return record.response
+    return explanation_text(record.response)
 
 
 @dataclass

@@ -13,9 +13,9 @@ scored, after the verdicts (:mod:`harness.scoring.verdicts`):
   (``finish_reason="length"``) without a verdict. None for a record without an answer text.
 
 The explanation metrics (ROUGE-L, CSS, BLEU, ...) compare a reasoning answer's reasoning and answer without
-their tags (:func:`harness.verdict.reasoning.explanation_text`): :func:`explanations_as_responses` puts
-that text in each record's ``response`` while the per-sample metric fields are computed, and puts the
-model's own text back afterwards (a plain answer is unchanged).
+their tags: :func:`harness.metrics.record_fields.scored_text` reads them through
+:func:`harness.verdict.reasoning.explanation_text` (a plain answer is unchanged); ``response`` always keeps
+the model's own text, so fields that read its markup (boxes in a JSON answer) see it.
 
 ``results.json['scoring']`` gets ``n_truncated`` and ``reasoning_words`` (count, mean, median, max of the
 records that have a reasoning part; null when none has).
@@ -24,11 +24,10 @@ records that have a reasoning part; null when none has).
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable
 
 from spotfake.harness.types import Record
-from spotfake.harness.verdict.reasoning import explanation_text, split_answer
+from spotfake.harness.verdict.reasoning import split_answer
 
 REASONING_UNIT = "words (whitespace-separated) of the reasoning part"
 
@@ -64,31 +63,3 @@ def mark_reasoning(records: Iterable[Record]) -> dict[str, object]:
             "max": max(lengths),
         }
     return {"n_truncated": truncated, "reasoning_words": summary}
-
-
-_MODEL_TEXT: dict[int, str | None] = {}
-"""The model's own text of each record inside :func:`explanations_as_responses`, by ``id(record)``."""
-
-
-def model_text(record: Record) -> str | None:
-    """``record``'s answer as the model wrote it, also inside :func:`explanations_as_responses` (fields
-    that read the answer's markup, e.g. boxes in a JSON answer, use it instead of ``response``)."""
-    return _MODEL_TEXT.get(id(record), record.response)
-
-
-@contextmanager
-def explanations_as_responses(records: Sequence[Record]) -> Iterator[None]:
-    """Within the block every record's ``response`` is its explanation (the text the explanation metrics
-    compare: a reasoning answer without its tags); the model's own text is restored on leaving and is
-    read within the block through :func:`model_text`."""
-    saved = [record.response for record in records]
-    try:
-        for record, text in zip(records, saved, strict=True):
-            _MODEL_TEXT[id(record)] = text
-            if record.response is not None:
-                record.response = explanation_text(record.response)
-        yield
-    finally:
-        for record, text in zip(records, saved, strict=True):
-            record.response = text
-            _MODEL_TEXT.pop(id(record), None)

@@ -6,7 +6,7 @@ from spotfake.harness.metrics.summary import Summary
 from spotfake.harness.model_kind import explains
 from spotfake.harness.run_identity import TaskIdentity
 from spotfake.harness.scoring.options import ScoringOptions
-from spotfake.harness.scoring.reasoning import explanations_as_responses, mark_reasoning
+from spotfake.harness.scoring.reasoning import mark_reasoning
 from spotfake.harness.scoring.thresholds import checked_calibration, with_calibrated
 from spotfake.harness.scoring.verdicts import derive_verdicts
 from spotfake.harness.task import LoadedTask
@@ -19,7 +19,7 @@ def score_and_summarize(
     """Derive every verdict from its response, fill per-sample metric fields and compute the summary;
     returns ``(summary, scoring_info)``. Reasoning lengths and cut answers are derived with the verdicts
     (:mod:`harness.scoring.reasoning`); the per-sample metrics see a reasoning answer's text without its
-    tags (:func:`harness.scoring.reasoning.explanations_as_responses`).
+    tags (:func:`harness.metrics.record_fields.scored_text`).
 
     ``model_kind`` decides whether explanation metrics apply (:func:`harness.model_kind.explains`); for
     models that do not explain their values go to ``verdict_only_floor`` instead.
@@ -40,16 +40,15 @@ def score_and_summarize(
     clip_scorer = None
     if "css_clip77" in uses and references and has_text:
         clip_scorer = clip_text_scorer(options.css_clip_model, options.css_cache_dir)
-    with explanations_as_responses(records):
-        m.score_records(
-            records,
-            references,
-            answer_kind=spec.answer_kind,
-            metrics=spec.metrics,
-            css_scorer=css_scorer,
-            explains=explains(model_kind),
-            scorers={"css_clip77": clip_scorer} if clip_scorer is not None else None,
-        )
+    m.score_records(
+        records,
+        references,
+        answer_kind=spec.answer_kind,
+        metrics=spec.metrics,
+        css_scorer=css_scorer,
+        explains=explains(model_kind),
+        scorers={"css_clip77": clip_scorer} if clip_scorer is not None else None,
+    )
     summary = m.summarize(
         records,
         answer_kind=spec.answer_kind,
