@@ -249,12 +249,12 @@ def generator_chart(
     )
     # a condition, not a scale: the group names say "(held-out)", no legend is needed
     faded = alt.condition(alt.datum.status == "held-out", alt.value(0.45), alt.value(1.0))
-    y = alt.Y(f"{label}:Q", scale=alt.Scale(domain=[0, 1]))
+    y = alt.Y(f"{label}:Q", title=label, scale=alt.Scale(domain=[0, 1]))
     layers = [
         base.mark_bar().encode(y=y, opacity=faded),
         base.mark_tick(thickness=2, size=14).encode(y=y),  # a 0.00 bar is a line at zero, never nothing
     ]
     if data["low"].notna().any():
-        layers.append(base.mark_rule(color="black").encode(y="low:Q", y2="high:Q"))
+        layers.append(base.mark_rule(color="black").encode(y=alt.Y("low:Q", title=label), y2="high:Q"))
     note = "faded: held out in training" + ("; lines: Wilson 95% intervals" if len(layers) > 2 else "")
     return alt.layer(*layers).properties(height=320, title=f"{label} per {field} ({note})")
