@@ -255,6 +255,7 @@ def generator_chart(
         base.mark_tick(thickness=2, size=14).encode(y=y),  # a 0.00 bar is a line at zero, never nothing
     ]
     if data["low"].notna().any():
-        layers.append(base.mark_rule(color="black").encode(y=alt.Y("low:Q", title=label), y2="high:Q"))
+        rule = base.mark_rule().encode(y=alt.Y("low:Q", title=label), y2="high:Q", color=alt.value("black"))
+        layers.append(rule)  # the channel, not the mark property: the base's model colour would win
     note = "faded: held out in training" + ("; lines: Wilson 95% intervals" if len(layers) > 2 else "")
     return alt.layer(*layers).properties(height=320, title=f"{label} per {field} ({note})")
