@@ -14,7 +14,7 @@ batch by batch, alternating which goes first, so that the load of a shared machi
 Both wall time and this process's CPU time are recorded: on a shared machine the CPU-time ratio is the
 steadier measure of the adapter's overhead.
 
-    OMP_NUM_THREADS=2 python benchmarks/bench_experts.py --n 16            # all experts, ~1 h on 2 cores
+    OMP_NUM_THREADS=2 python benchmarks/bench_experts.py --n 16            # all experts (see the timings it writes)
     python benchmarks/bench_experts.py --only rine,dda --n 8 --out /tmp/e.json
 
 Writes ``benchmarks/results/experts.json``. Random weights do not change the cost of a forward.

@@ -1,6 +1,6 @@
 """ResNet-50 stages built from torchvision's bottleneck block, for detectors that keep only the first two
 stages of a ResNet-50 (SAFE, FreqNet): their state-dict names (``layer1.0.conv1``, ``layer1.0.downsample.0``
-...) are torchvision's."""
+...) are torchvision's; and :func:`two_stage_shape`, the two-stage config check SAFE, FreqNet and NPR share."""
 
 from __future__ import annotations
 
