@@ -38,6 +38,7 @@ COLUMNS = ("intersection", "union", "predicted", "truth", "box_iou")
 def _compute(context: FieldContext) -> Sequence[FieldValue]:
     """``[intersection, union, predicted, truth, box_iou]`` per record (None without a truth region)."""
     from spotfake.harness.regions.overlap import region_overlap
+
     return [region_overlap(record, record.response) for record in context.records]
 
 
