@@ -13,18 +13,25 @@ one logit; p(fake) = sigmoid):
   after ``Resize(256)`` (shorter side) + ``CenterCrop(224)``, ImageNet norm; the checkpoint is
   ``{"model": state dict, ...}`` (or bare).
 
-The pre-processors (a StyleGAN discriminator; a 256x256 ADM with 20 DDIM steps each way) are not run
-here: ``maps=DIR`` points at maps computed with the authors' scripts, as their own evaluation does. The
-map of a sample is found from its id (its path under ``--data-root``): ``DIR/<id>``, the same with a
-``.png`` suffix (DIRE keeps file names, LGrad writes PNG), or LGrad's layout ``DIR/<folder>_grad/<stem>.png``.
-A sample without a map gets an error response naming where it was looked for.
+The maps come one of two ways, as in the authors' own pipelines:
+
+- ``maps=DIR`` points at maps computed with the authors' scripts (their own evaluation reads those). The
+  map of a sample is found from its id (its path under ``--data-root``): ``DIR/<id>``, the same with a
+  ``.png`` suffix (DIRE keeps file names, LGrad writes PNG), or LGrad's layout
+  ``DIR/<folder>_grad/<stem>.png``. A sample without a map gets an error response naming where it was
+  looked for.
+- ``preprocessor=FILE`` runs the pre-processor here (a StyleGAN discriminator; a 256x256 ADM with 20 DDIM
+  steps each way) from its weight file: each image becomes the map the authors' script would have saved,
+  and the pre-processor's sha256 joins the run key. The subclass names the module that builds it
+  (:attr:`MapDetector.mapper`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import importlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from torch import nn
 
@@ -53,17 +60,35 @@ def map_candidates(maps: Path, sample_id: str) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
+class Mapper(Protocol):
+    """A loaded pre-processor: image in, the map the authors' script would have saved out."""
+
+    settings: dict[str, Any]
+    """What changes the maps (resolution, steps, ...), recorded in the run's settings."""
+
+    def __call__(self, image: Any) -> Any:
+        """The map of one RGB PIL image, as a PIL image."""
+        ...
+
+
+MapperFactory = Callable[[Path, str], Mapper]
+"""``build(weight_file, device) -> Mapper``, named by :attr:`MapDetector.mapper` as ``module:function``."""
+
+
 class MapDetector(ExpertAdapter):
     """A ResNet-50 on the maps under ``maps=DIR``; subclasses set the arch, the spec and the published place."""
 
     spec_for_maps: ClassVar[Preprocess]
     preprocessor: ClassVar[str]
-    """How the authors compute the maps (named when ``maps=`` is missing)."""
+    """How the authors compute the maps (named when neither ``maps=`` nor ``preprocessor=`` is given)."""
+    mapper: ClassVar[str] = ""
+    """``module:function`` (a :data:`MapperFactory`) that loads the pre-processor for ``preprocessor=FILE``."""
 
     def __init__(
         self,
         path: str | None = None,
         maps: str | None = None,
+        preprocessor: str | None = None,
         bundle: str | None = None,
         name: str | None = None,
         threshold: str = "0.5",
@@ -71,12 +96,20 @@ class MapDetector(ExpertAdapter):
         batch_size: str = "32",
     ) -> None:
         super().__init__(threshold=threshold, device=device, batch_size=batch_size)
-        if not maps or not Path(maps).expanduser().is_dir():
+        self.maps: Path | None = None
+        self.make_map: Mapper | None = None
+        if bool(maps) == bool(preprocessor):
             raise SpotfakeError(
-                f"{self.arch} needs maps=<folder of precomputed maps> (got {maps!r}); the pre-processor is not "
-                f"run here: compute them with {self.preprocessor}"
+                f"{self.arch} needs exactly one of maps=<folder of precomputed maps> (computed with "
+                f"{self.preprocessor}) or preprocessor=<its weight file> (got maps={maps!r}, "
+                f"preprocessor={preprocessor!r})"
             )
-        self.maps = Path(maps).expanduser()
+        if maps:
+            self.maps = Path(maps).expanduser()
+            if not self.maps.is_dir():
+                raise SpotfakeError(
+                    f"{self.arch}: maps={maps} is not a folder; point it at the computed maps"
+                )
         weights = self.checkpoint_path(path, bundle, name)
         config = architecture_config(weights, {**DEFAULT_CONFIG, "arch": self.arch}, self.arch)
         from torchvision.models.resnet import Bottleneck, ResNet
@@ -84,12 +117,36 @@ class MapDetector(ExpertAdapter):
         network: nn.Module = ResNet(Bottleneck, list(config["layers"]), num_classes=1)
         load_into(network, self.read_state(weights), weights, self.arch)
         self.options = {"layers": list(config["layers"]), "input": "precomputed maps (maps=)"}
+        if preprocessor:
+            self.make_map = self._load_mapper(preprocessor)
+            self.options = {
+                "layers": list(config["layers"]),
+                "input": "maps computed here (preprocessor=)",
+                "preprocessor": self.make_map.settings,
+            }
         self.use(network, self.spec_for_maps)
+
+    def _load_mapper(self, preprocessor: str) -> Mapper:
+        """The pre-processor from its weight file; its sha256 joins the run's identity."""
+        file = Path(preprocessor).expanduser()
+        if not file.is_file():
+            raise SpotfakeError(
+                f"{self.arch}: missing pre-processor weights {file}; {self.preprocessor} names where its "
+                "authors publish them"
+            )
+        module, _, function = self.mapper.partition(":")
+        build: MapperFactory = getattr(importlib.import_module(module), function)
+        made = build(file, str(self.device))
+        self.add_file(file)
+        return made
 
     def predict(self, items: Sequence[Item]) -> list[Response]:
         """Each sample's map in place of its image; a sample without a readable map gets an error."""
         from spotfake.harness.images import load_image
 
+        if self.make_map is not None:
+            return self._predict_computed(items)
+        assert self.maps is not None
         errors: dict[int, str] = {}
         mapped: list[tuple[int, Item]] = []
         for index, item in enumerate(items):
@@ -108,6 +165,12 @@ class MapDetector(ExpertAdapter):
         answers = dict(zip((i for i, _ in mapped), super().predict([m for _, m in mapped]), strict=True))
         return [answers[i] if i in answers else Response(error=errors[i]) for i in range(len(items))]
 
+    def _predict_computed(self, items: Sequence[Item]) -> list[Response]:
+        """Each image replaced by the map the pre-processor computes from it, then classified."""
+        assert self.make_map is not None
+        mapped = [Item(item.sample, [self.make_map(item.images[0])]) for item in items]
+        return super().predict(mapped)
+
 
 class LGrad(MapDetector):
     """``--model lgrad --model-args path=LGrad-4class-Trainon-Progan_car_cat_chair_horse.pth,maps=<grad folder>``."""
@@ -115,6 +178,7 @@ class LGrad(MapDetector):
     arch = "lgrad"
     published = "github.com/chuangchuangtan/LGrad (README: Google Drive folder of the classifiers)"
     preprocessor = "the authors' img2gad_pytorch/gen_imggrad.py (StyleGAN bedroom discriminator)"
+    mapper = f"{__package__}.lgrad_gradients:build_mapper"
     spec_for_maps = Preprocess(norm="imagenet")
     bundle_files: ClassVar[dict[str, dict[str, str]]] = {
         SIDBENCH: {
@@ -132,6 +196,7 @@ class DIRE(MapDetector):
     arch = "dire"
     published = "github.com/ZhendongWang6/DIRE (README: BaiduDrive / RecDrive, password dire)"
     preprocessor = "the authors' guided-diffusion/compute_dire.sh (ADM 256x256, DDIM 20 steps)"
+    mapper = f"{__package__}.dire_reconstruction:build_mapper"
     spec_for_maps = Preprocess(resize=("shorter", 256), crop=("center", 224), norm="imagenet")
     bundle_files: ClassVar[dict[str, dict[str, str]]] = {
         SIDBENCH: {
