@@ -172,6 +172,23 @@ VERDICT_ANSWERS = [
     ("This image is 100% real.", "real"),
     ("Prediction: fake (confidence 0.93)", "fake"),
     ("**Real** - the grain and the lens distortion are consistent.", "real"),
+    # SIDA's answer templates (utils/SID_Set*.py, model/SIDA.py, its README): "full synthetic" and
+    # "tampered" are fake; [CLS], [SEG] and [END] are the model's control tokens, not words.
+    ("The image is full synthetic.", "fake"),
+    ("This image is real.", "real"),
+    ("The image is tampered. [SEG]", "fake"),
+    ("[CLS] The image is real", "real"),
+    ("[CLS] The image is full synthetic", "fake"),
+    ("[CLS] The image is tampered [SEG]", "fake"),
+    ("[CLS] The image is real [END]", "real"),
+    ("[CLS] The image is full synthetic The lighting is even. [END]", "fake"),
+    ("[CLS] The image is tampered [SEG] The tampered area is the left hand. [END]", "fake"),
+    (
+        "<s> [CLS] This image is classified as tampered. It has been altered. [SEG] A mask is provided.",
+        "fake",
+    ),
+    ("[CLS] This image is classified as full synthetic. It appears entirely artificially generated.", "fake"),
+    ("[CLS] This image is classified as real. It shows no signs of tampering or synthesis.", "real"),
 ]
 
 

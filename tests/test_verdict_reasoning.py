@@ -332,7 +332,7 @@ def test_spotfake_score_reads_reasoning_predictions(
     assert words["s00000"] == 5 and words["s00012"] == 7 and words["s00015"] == 5 and words["s00019"] is None
     summary = results["scoring"]["reasoning_words"]
     assert summary["n"] == 17 and summary["max"] == 7
-    assert results["scoring"]["verdict_parser"] == "spotfake-verdict-2"
+    assert results["scoring"]["verdict_parser"] == "spotfake-verdict-3"
     assert results["metrics"]["acc"] == pytest.approx(17 / 20)
     scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
     for sid, record in records.items():

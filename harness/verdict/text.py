@@ -17,6 +17,9 @@ _ABBREVIATIONS = (
     ("approx.", "approx"),
     ("cannot", "can not"),
 )
+# A model's control tokens (SIDA's "[CLS] The image is tampered [SEG] ... [END]", LLaMA's "<s>") end a
+# sentence: they are no words, and the text on either side of them is no one sentence.
+_CONTROL_TOKENS = ("[cls]", "[seg]", "[end]", "[sep]", "<s>", "</s>")
 _CHAR_TABLE = str.maketrans(  # one character to one character: str.translate's fast path
     {
         **dict.fromkeys('*_`#>[]{}"\u201c\u201d\t', " "),
@@ -50,11 +53,15 @@ _CONTRACTIONS = (
 
 
 def _normalised(text: str) -> str:
-    """Lower case, markdown dropped, punctuation set apart by spaces, contractions expanded."""
+    """Lower case, control tokens made sentence ends, markdown dropped, punctuation set apart by spaces,
+    contractions expanded."""
     low = text.lower()
     for old, new in _ABBREVIATIONS:
         if old in low:
             low = low.replace(old, new)
+    for token in _CONTROL_TOKENS:
+        if token in low:
+            low = low.replace(token, " . ")
     low = low.translate(_CHAR_TABLE)
     for old, new in _PUNCTUATION:
         if old in low:

@@ -59,7 +59,7 @@ TRANSPARENT = (
     word_set(
         "a an the this that it its to of as i we me my our in about with at all any also both either "
         "do does did can could would should may might must will shall just only still even more most "
-        "very highly quite fairly rather pretty almost nearly entirely completely totally fully wholly "
+        "very highly quite fairly rather pretty almost nearly entirely completely totally full fully wholly "
         "truly really actually indeed likely probably possibly perhaps maybe definitely certainly "
         "clearly obviously surely undoubtedly evidently apparently seemingly digitally artificially "
         "partially partly heavily slightly somewhat strongly fact overall some obvious clear visible "
