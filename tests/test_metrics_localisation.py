@@ -232,3 +232,10 @@ def test_the_class_an_answer_states(text: str | None, verdict: str | None, expec
 def test_the_groups_list_the_metrics() -> None:
     assert metric_group("localisation").metrics == ("giou", "ciou", "pixel_f1", "box_iou")  # type: ignore[union-attr]
     assert metric_group("sida").metrics == ("sida_acc3", "sida_f1", "sida_auc")  # type: ignore[union-attr]
+
+
+def test_the_mask_threshold_is_recorded_only_with_a_localisation_metric() -> None:
+    from spotfake.harness.metrics.localisation import scoring_info
+
+    assert scoring_info(["acc", "rouge_l", "sida_acc3"]) == {}
+    assert scoring_info(["acc", "giou"]) == scoring_info(["sida_f1"]) == {"mask_threshold": 0.5}

@@ -164,6 +164,7 @@ def test_spotfake_score_on_masks_and_boxes_equals_numpy(
     for name, value in expected(masks, boxes).items():
         assert metrics[name] == pytest.approx(value), name
     assert metrics["sida_acc3"] == pytest.approx(6 / 8)  # classes read from the answers; t3 and t6 have none
+    assert results["scoring"]["mask_threshold"] == 0.5  # type: ignore[index]  # the soft t1_pred.png's
     records = [
         json.loads(line) for line in (tmp_path / "out" / "sida-like" / "sid-set" / "samples.jsonl").open()
     ]

@@ -16,20 +16,23 @@ truth and no prediction counts as an empty prediction.
   predicted box, averaged over the image's truth boxes.
 
 SIDA's own "F1" and "AUC" are :mod:`harness.metrics.localisation_sida`. All are functions of record weights
-(points, breakdowns and bootstrap intervals alike); the group ``localisation`` lists the four above.
+(points, breakdowns and bootstrap intervals alike); the group ``localisation`` lists the four above. A run
+scored with any of them records the soft-mask threshold as ``results.json['scoring']['mask_threshold']``
+(:func:`scoring_info`).
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 from spotfake.harness.metrics.inputs import MetricInputs
 from spotfake.harness.metrics.record_fields import FieldContext, FieldValue, RecordField
-from spotfake.harness.metrics.registry import MetricDef, register_metric, register_metric_group
+from spotfake.harness.metrics.registry import MetricDef, metric_def, register_metric, register_metric_group
 from spotfake.harness.metrics.types import FloatArray
+from spotfake.harness.regions.masks import THRESHOLD
 
 FIELD = "region_overlap"
 COLUMNS = ("intersection", "union", "predicted", "truth", "box_iou")
@@ -132,6 +135,15 @@ def localisation_metrics() -> list[MetricDef]:
         _metric("pixel_f1", "Pixel F1", pixel_f1, "mean per-image pixel F1 (Dice) of the predicted region"),
         _metric("box_iou", "Box IoU", box_iou, "mean per-image best-match IoU of predicted vs truth boxes"),
     ]
+
+
+def scoring_info(metrics: Iterable[str]) -> dict[str, object]:
+    """What ``results.json['scoring']`` records when one of ``metrics`` reads ``region_overlap``:
+    ``mask_threshold``, the threshold on soft masks (truth masks and predicted mask images; foreground
+    where the value as a fraction of full scale is above it); empty otherwise."""
+    if any(FIELD in metric_def(name).uses for name in dict.fromkeys(metrics)):
+        return {"mask_threshold": THRESHOLD}
+    return {}
 
 
 def register_localisation_metrics() -> None:

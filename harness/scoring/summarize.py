@@ -26,6 +26,7 @@ def score_and_summarize(
     """
     from spotfake.harness import metrics as m
     from spotfake.harness.metrics.explanation_variants import clip_text_scorer, variant_info
+    from spotfake.harness.metrics.localisation import scoring_info as localisation_info
 
     calibration = checked_calibration(options.calibration, TaskIdentity.of(task))  # never the test data's
     parser_info = derive_verdicts(task, records, options.threshold)
@@ -73,6 +74,7 @@ def score_and_summarize(
         "f1_positive_class": "real",
     }
     scoring.update(variant_info(spec.metrics, clip_scorer))
+    scoring.update(localisation_info(spec.metrics))
     scoring.update(parser_info)
     if task.metrics_requested is not None:  # the --metrics expression that chose the task's metrics
         scoring["metrics_requested"] = task.metrics_requested
