@@ -175,10 +175,41 @@ def test_spotfake_score_on_masks_and_boxes_equals_numpy(
         float(np.logical_or(masks["t1"], TRUTHS["t1"]).sum()),
     ]
 
+    assert t1["metadata"]["mask"] == "test/masks/t1_mask.png"  # relative to the data root, no machine path
+    assert not any(Path(r["metadata"].get("mask", "")).is_absolute() for r in records)
+
     stored = tmp_path / "stored.jsonl"  # the records as predictions (the missing one left out)
     stored.write_text("".join(json.dumps(r) + "\n" for r in records if r["id"] != "tampered/t6.png"))
     again = score(stored, data, tmp_path / "out", "stored")
     assert again["metrics"] == pytest.approx(metrics)  # type: ignore[arg-type]
+
+    older = tmp_path / "older.jsonl"  # records of an older run, which stored absolute mask paths
+    for r in records:
+        if "mask" in r["metadata"]:
+            r["metadata"]["mask"] = str((data / r["metadata"]["mask"]).absolute())
+    older.write_text("".join(json.dumps(r) + "\n" for r in records if r["id"] != "tampered/t6.png"))
+    assert score(older, data, tmp_path / "out", "older")["metrics"] == pytest.approx(metrics)  # type: ignore[arg-type]
+
+
+def test_a_truth_mask_reference_resolves_against_its_roots(tmp_path: Path) -> None:
+    from spotfake.harness.regions.overlap import TruthRoots
+
+    roots = TruthRoots(tmp_path / "data", tmp_path / "cache")
+    inside, cached, elsewhere = (
+        tmp_path / "data/m/a.png",
+        tmp_path / "cache/images/ab/c.png",
+        tmp_path / "x.png",
+    )
+    assert [roots.reference(p) for p in (inside, cached, elsewhere)] == [
+        "m/a.png",
+        "cache:images/ab/c.png",
+        str(elsewhere),
+    ]
+    assert [roots.resolve(roots.reference(p)) for p in (inside, cached, elsewhere)] == [
+        inside,
+        cached,
+        elsewhere,
+    ]
 
 
 def test_a_localisation_run_passes_the_submission_check(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.regions.overlap import TruthRoots
 from spotfake.harness.registry import import_object
 from spotfake.harness.task import TaskData, load_spec_file, load_task
 from spotfake.tasks.registry import DEFINITIONS
@@ -50,7 +51,7 @@ def test_sid_set_reads_sidas_images_with_the_tampered_masks(tmp_path: Path) -> N
         ("full_synthetic/f1.png", "fake", "full_synthetic", "full_synthetic"),
         ("tampered/t1.png", "fake", "tampered", "tampered"),
     ]
-    assert data.samples[2].metadata["mask"] == str(tmp_path / "SID_Set" / "test" / "masks" / "t1_mask.png")
+    assert data.samples[2].metadata["mask"] == "test/masks/t1_mask.png"  # relative to the data root
     assert "mask" not in data.samples[0].metadata
     assert data.notes["tampered_without_mask"] == 1 and data.notes["ignored_other_suffix"] == {"real": 1}
     split_root = read("sid-set", tmp_path / "SID_Set" / "test")  # the split folder itself
@@ -178,7 +179,8 @@ def test_sofake_ood_masks_become_the_tampered_truths(tmp_path: Path) -> None:
     by_id = {s.id: s for s in data.samples}
     assert set(by_id) == {"r.png", "t1.png", "f.png", "t2.png"}
     t1, t2 = by_id["t1.png"].metadata, by_id["t2.png"].metadata
-    mask = np.array(Image.open(t1["mask"]))
+    assert t1["mask"].startswith("cache:images/")  # written to the cache: relative to it, no machine path
+    mask = np.array(Image.open(TruthRoots.of(root, root.parent / "cache").resolve(t1["mask"])))
     assert mask.shape == (16, 16) and (mask == 255).all()
     assert json.loads(t1["image_size"]) == [8, 8] and "image_size" not in t2  # 8x8 image, 16x16 mask
     assert "mask" not in by_id["r.png"].metadata and "mask" not in by_id["f.png"].metadata

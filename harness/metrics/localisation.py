@@ -40,9 +40,10 @@ COLUMNS = ("intersection", "union", "predicted", "truth", "box_iou")
 
 def _compute(context: FieldContext) -> Sequence[FieldValue]:
     """``[intersection, union, predicted, truth, box_iou]`` per record (None without a truth region)."""
-    from spotfake.harness.regions.overlap import region_overlap
+    from spotfake.harness.regions.overlap import TruthRoots, region_overlap
 
-    return [region_overlap(record, record.response) for record in context.records]
+    roots = context.roots or TruthRoots()
+    return [region_overlap(record, record.response, roots) for record in context.records]
 
 
 REGION_OVERLAP = RecordField(

@@ -28,6 +28,7 @@ from spotfake.harness.types import METRIC_COLUMNS, Record
 
 if TYPE_CHECKING:
     from spotfake.harness.metrics.css import CssScorer
+    from spotfake.harness.regions.overlap import TruthRoots
 
 FieldType = Literal["number", "numbers", "boolean", "string"]
 """A field's JSON type: a finite number, an array of finite numbers, true/false or a string (each may be
@@ -69,7 +70,9 @@ class FieldContext:
     ``explains`` is False for models that do not explain (their text is one fixed sentence, so what is
     computed from it may be cached); :meth:`css_scorer` gives the run's CSS embedder, built on first use;
     ``scorers`` holds other embedders that scoring built from its options, by the field that uses them
-    (``css_clip77``: the CLIP text scorer); a field missing its scorer raises.
+    (``css_clip77``: the CLIP text scorer); a field missing its scorer raises. ``roots`` resolve the
+    truth-mask references of the records' metadata (:class:`harness.regions.overlap.TruthRoots`; None:
+    as they are).
     """
 
     records: Sequence[Record]
@@ -78,6 +81,7 @@ class FieldContext:
     explains: bool = True
     make_css_scorer: Callable[[], CssScorer] | None = None
     scorers: Mapping[str, CssScorer] = field(default_factory=dict)
+    roots: TruthRoots | None = None
     _scorer: CssScorer | None = field(default=None, init=False, repr=False)
 
     @cached_property

@@ -4,6 +4,7 @@ requested metrics declare (:mod:`harness.metrics.record_fields`)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from spotfake.harness.metrics.columns import is_correct
 from spotfake.harness.metrics.css import CssScorer
@@ -17,6 +18,9 @@ from spotfake.harness.metrics.record_fields import (
 from spotfake.harness.metrics.registry import check_metric_names, metric_def
 from spotfake.harness.types import METRIC_COLUMNS, Record
 
+if TYPE_CHECKING:
+    from spotfake.harness.regions.overlap import TruthRoots
+
 __all__ = ["reference_texts", "score_records", "scored_text"]
 
 
@@ -29,6 +33,7 @@ def score_records(
     css_scorer: CssScorer | None = None,
     explains: bool = True,
     scorers: Mapping[str, CssScorer] | None = None,
+    roots: TruthRoots | None = None,
 ) -> None:
     """Set ``correct`` and the metrics' record fields on every record (verdicts already parsed).
 
@@ -40,7 +45,8 @@ def score_records(
     failed or missing answer. With ``css`` requested and no ``css_scorer``, the default
     :class:`CssScorer` is built (only if some record has a reference). ``explains=False`` (a model that
     does not explain, its text a fixed sentence) also caches the responses' embeddings. ``scorers``: other
-    embedders by the field that uses them (``css_clip77``: the CLIP text scorer).
+    embedders by the field that uses them (``css_clip77``: the CLIP text scorer); ``roots``: where the
+    records' truth-mask references are resolved (the task's data root and cache).
     """
     check_metric_names(metrics)
     fields = requested_fields([metric_def(name) for name in dict.fromkeys(metrics)])
@@ -56,5 +62,6 @@ def score_records(
         explains=explains,
         make_css_scorer=None if css_scorer is None else (lambda: css_scorer),
         scorers=dict(scorers or {}),
+        roots=roots,
     )
     fill_fields(fields, context)

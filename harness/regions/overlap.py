@@ -2,8 +2,12 @@
 
 **The truth** comes from the task, in the record's metadata (readers in ``tasks/readers`` write it):
 
-- ``mask``: the path of a mask image (SID-Set, So-Fake-OOD), read under the conventions of
-  :mod:`harness.regions.masks`; its truth boxes are the boxes of its 8-connected regions;
+- ``mask``: where a mask image is (SID-Set, So-Fake-OOD), read under the conventions of
+  :mod:`harness.regions.masks`; its truth boxes are the boxes of its 8-connected regions. Stored as
+  :meth:`TruthRoots.reference` writes it, so that no path of the machine lands in ``samples.jsonl``: a
+  path relative to the task's data root, ``cache:<path>`` relative to spotfake's cache for a mask the
+  reader wrote there, an absolute path only where neither holds it (and in the records of older runs);
+  :meth:`TruthRoots.resolve` reads it back at scoring time;
 - ``regions``: JSON ``{"size": [h, w], "refs": [[polygon, ...], ...]}`` (SynthScars): the union of every
   referred region's polygons, drawn on an h x w canvas; one truth box per referred region, around the
   pixels its polygons fill;
@@ -40,6 +44,39 @@ TRUTH_MASK = "mask"
 TRUTH_REGIONS = "regions"
 IMAGE_SIZE = "image_size"
 TRUTH_KEYS = (TRUTH_MASK, TRUTH_REGIONS)
+CACHE_PREFIX = "cache:"
+
+
+@dataclass(frozen=True)
+class TruthRoots:
+    """The folders a stored truth-mask reference is relative to: the task's data root and spotfake's cache
+    (:func:`harness.io.cache_root` of the task's ``cache_dir``)."""
+
+    data_root: Path | None = None
+    cache: Path | None = None
+
+    @classmethod
+    def of(cls, data_root: Path | None, cache_dir: object = None) -> TruthRoots:
+        """The roots of a task read from ``data_root`` with the task argument ``cache_dir``."""
+        from spotfake.harness.io import cache_root
+
+        return cls(data_root, cache_root(cache_dir))
+
+    def reference(self, path: Path) -> str:
+        """``path`` as metadata stores it: relative to the data root (POSIX), else ``cache:`` and relative
+        to the cache, else absolute (no root holds it)."""
+        full = path.absolute()
+        for root, prefix in ((self.data_root, ""), (self.cache, CACHE_PREFIX)):
+            if root is not None and full.is_relative_to(root.absolute()):
+                return prefix + full.relative_to(root.absolute()).as_posix()
+        return str(full)
+
+    def resolve(self, value: str) -> Path:
+        """The file a stored reference names (an absolute one, as older runs stored, as it is)."""
+        if value.startswith(CACHE_PREFIX):
+            return (self.cache or Path()) / value[len(CACHE_PREFIX) :]
+        path = Path(value)
+        return path if path.is_absolute() or self.data_root is None else self.data_root / path
 
 
 @dataclass(frozen=True)
@@ -86,12 +123,13 @@ def _regions(text: str, what: str) -> tuple[np.ndarray, tuple[m.Box, ...]]:
     return mask, boxes
 
 
-def truth_of(record: Record) -> Truth | None:
-    """The truth region of ``record`` from its metadata (None when its task gives it none)."""
+def truth_of(record: Record, roots: TruthRoots = TruthRoots()) -> Truth | None:
+    """The truth region of ``record`` from its metadata (None when its task gives it none); a mask's
+    stored reference is resolved against ``roots``."""
     meta = record.metadata or {}
     what = f"truth region of sample {record.id!r}"
     if TRUTH_MASK in meta:
-        mask = m.read_mask(Path(meta[TRUTH_MASK]), sample_id=record.id, what=what)
+        mask = m.read_mask(roots.resolve(meta[TRUTH_MASK]), sample_id=record.id, what=what)
         boxes = tuple(m.region_boxes(mask))
     elif TRUTH_REGIONS in meta:
         mask, boxes = _regions(meta[TRUTH_REGIONS], what)
@@ -132,10 +170,10 @@ def predicted_region(record: Record, truth: Truth, text: str | None) -> tuple[np
     return m.boxes_mask(boxes, height, width), boxes
 
 
-def region_overlap(record: Record, text: str | None) -> list[float] | None:
+def region_overlap(record: Record, text: str | None, roots: TruthRoots = TruthRoots()) -> list[float] | None:
     """``[intersection, union, predicted, truth, box_iou]`` of ``record`` (None without a truth region);
-    ``text`` is the model's own answer (boxes written in it are read)."""
-    truth = truth_of(record)
+    ``text`` is the model's own answer (boxes written in it are read); ``roots`` resolve its truth mask."""
+    truth = truth_of(record, roots)
     if truth is None:
         return None
     predicted, boxes = predicted_region(record, truth, text)

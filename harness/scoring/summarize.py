@@ -27,6 +27,7 @@ def score_and_summarize(
     from spotfake.harness import metrics as m
     from spotfake.harness.metrics.explanation_variants import clip_text_scorer, variant_info
     from spotfake.harness.metrics.localisation import scoring_info as localisation_info
+    from spotfake.harness.regions.overlap import TruthRoots
 
     calibration = checked_calibration(options.calibration, TaskIdentity.of(task))  # never the test data's
     parser_info = derive_verdicts(task, records, options.threshold)
@@ -49,6 +50,7 @@ def score_and_summarize(
         css_scorer=css_scorer,
         explains=explains(model_kind),
         scorers={"css_clip77": clip_scorer} if clip_scorer is not None else None,
+        roots=TruthRoots.of(task.data_root, task.args.get("cache_dir")),
     )
     summary = m.summarize(
         records,

@@ -1,6 +1,7 @@
 """What the localisation tasks' readers share: the truth region written into a sample's metadata.
 
-The metadata keys are the engine's (:mod:`harness.regions.overlap`): ``mask`` (the path of a mask image),
+The metadata keys are the engine's (:mod:`harness.regions.overlap`): ``mask`` (where a mask image is,
+relative to the data root or spotfake's cache: never a path of the machine),
 ``regions`` (JSON polygons of the referred regions with the canvas size) and ``image_size`` (JSON
 ``[h, w]`` of the image, written only when it differs from the mask's, so pixel boxes can be scaled).
 These readers open image headers (never pixels) where the truth needs a size; a header that cannot be
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from spotfake.harness.errors import SpotfakeError
-from spotfake.harness.regions.overlap import IMAGE_SIZE, TRUTH_MASK, TRUTH_REGIONS
+from spotfake.harness.regions.overlap import IMAGE_SIZE, TRUTH_MASK, TRUTH_REGIONS, TruthRoots
 from spotfake.tasks.readers.hf_table import Table, image_file
 
 
@@ -33,9 +34,10 @@ def header_size(path: Path, *, what: str) -> tuple[int, int]:
     return height, width
 
 
-def mask_metadata(mask: Path, image: Path | None, *, what: str) -> dict[str, str]:
-    """``{"mask": path}``, with ``image_size`` when ``image`` is given and its size differs from the mask's."""
-    out = {TRUTH_MASK: str(mask)}
+def mask_metadata(mask: Path, image: Path | None, *, roots: TruthRoots, what: str) -> dict[str, str]:
+    """``{"mask": reference}`` (the mask's path relative to ``roots``, :meth:`TruthRoots.reference`), with
+    ``image_size`` when ``image`` is given and its size differs from the mask's."""
+    out = {TRUTH_MASK: roots.reference(mask)}
     if image is not None:
         image_size = header_size(image, what=what)
         if image_size != header_size(mask, what=what):
@@ -67,4 +69,5 @@ def mask_of(value: Any, image: Path, *, table: Table, cache_dir: Any, where: str
     path, _name = image_file(
         value, table=table, cache_dir=cache_dir, where=f"{where} mask", name_hint="mask.png"
     )
-    return mask_metadata(path, image, what=f"{table.origin} {where}")
+    roots = TruthRoots.of(table.base, cache_dir)
+    return mask_metadata(path, image, roots=roots, what=f"{table.origin} {where}")

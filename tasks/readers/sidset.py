@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.regions.overlap import TruthRoots
 from spotfake.harness.task import TaskData, TaskSpec
 from spotfake.harness.types import Label, Sample
 from spotfake.tasks.readers.common import check_args, choice_arg, require_data_root
@@ -68,6 +69,7 @@ def read_sidset(spec: TaskSpec, data_root: Path | None, args: dict[str, Any]) ->
     tampered = choice_arg(spec, "tampered", args.get("tampered", "fake"), ("fake", "drop"))
     root = require_data_root(spec, data_root, LAYOUT)
     base = split_folder(spec, root, split)
+    roots = TruthRoots.of(root, args.get("cache_dir"))
     wanted = [c for c in CLASSES if not (c == "tampered" and tampered == "drop")]
     samples: list[Sample] = []
     ignored: dict[str, int] = {}
@@ -86,7 +88,7 @@ def read_sidset(spec: TaskSpec, data_root: Path | None, args: dict[str, Any]) ->
                 if not mask.is_file():
                     without_mask.append(path.name)
                     continue
-                metadata.update(mask_metadata(mask, None, what=f"task {spec.name}"))
+                metadata.update(mask_metadata(mask, None, roots=roots, what=f"task {spec.name}"))
                 listing.append(f"{MASKS}/{mask.name}\tmask\t{file_size(mask)}\n")
             label: Label = "real" if name == "real" else "fake"
             samples.append(Sample(sid, label, prompt, (path,), category=name, metadata=metadata))
