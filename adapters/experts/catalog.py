@@ -231,4 +231,14 @@ EXPERTS: list[ExpertRow] = [
         "no licence file (ask the authors)",
         "square resize 224, CLIP norm; 14x14 tiles shuffled per sample (seed=)",
     ),
+    ExpertRow(
+        "fatformer",
+        f"{_E}.fatformer:FatFormer",
+        "FatFormer: CLIP ViT-L/14 with forgery-aware (image + wavelet) adapters and real/fake prompt alignment "
+        "(Liu et al. 2024)",
+        "Liu et al., CVPR",
+        2024,
+        "Apache-2.0",
+        "square resize 256, centre crop 224, ImageNet norm",
+    ),
 ]
