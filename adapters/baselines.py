@@ -20,6 +20,7 @@ def claim(sample: Sample, verdict: str) -> str:
 
 class _Constant(Model):
     needs_images = False
+    no_parameters = "a fixed rule: no weights"
     answer = ""
 
     def settings(self) -> dict[str, Any]:
@@ -46,6 +47,7 @@ class RandomGuess(Model):
     """A seeded coin flip per sample id: the same id always gets the same answer for a given seed."""
 
     needs_images = False
+    no_parameters = "a fixed rule: no weights"
 
     def __init__(self, seed: str | int = 0) -> None:
         self.seed = int(seed)

@@ -111,6 +111,7 @@ class OpenAIChatModel(Model):
     """
 
     needs_images = True
+    no_parameters = "served over an API: no local weights to count"
 
     def __init__(
         self,

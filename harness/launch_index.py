@@ -13,7 +13,8 @@ Any change to the arguments, to weights on disk, to the adapter's code or its co
 spotfake changes the signature; a miss only means the model is built and its real fingerprint computed, so
 the index can make a run faster but never reuse records of other settings. The index also remembers the
 sha256 of the ``results.json`` it wrote and a hash of the scoring settings: when both still match, a run
-with nothing left to predict keeps that file as it is instead of scoring again.
+with nothing left to predict keeps that file as it is instead of scoring again. The model identity it
+remembers includes the parameter count measured when the model was built, so a cached run records it too.
 """
 
 from __future__ import annotations
@@ -147,10 +148,18 @@ def recall(folder: Path, signature: str | None) -> tuple[ModelInfo, str, dict[st
     if not isinstance(entry, dict) or not isinstance(entry.get("run_key"), str):
         return None
     model = entry.get("model")
-    types = {"name": str, "kind": str, "args": dict, "settings": dict, "fingerprint": str}
+    types: dict[str, type | tuple[type, ...]] = {
+        "name": str,
+        "kind": str,
+        "args": dict,
+        "settings": dict,
+        "fingerprint": str,
+        "parameters": (int, type(None)),
+        "parameters_note": str,
+    }
     if not isinstance(model, dict) or set(model) != set(types):
-        return None
-    if not all(isinstance(model[k], t) for k, t in types.items()):
+        return None  # an entry of an older spotfake (no parameter count): the model is built once more
+    if not all(isinstance(model[k], t) for k, t in types.items()) or isinstance(model["parameters"], bool):
         return None
     return ModelInfo(**model), entry["run_key"], entry
 

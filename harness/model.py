@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ class Model(ABC):
     needs_images: bool = True
     batch_size: int = 8
     """Samples per ``predict`` call unless ``--batch-size`` says otherwise; adapters set their own."""
+    no_parameters: str = "the adapter holds no torch modules"
+    """Why :meth:`parameter_count` is None for this adapter (recorded beside the null count)."""
 
     def settings(self) -> dict[str, Any]:
         """Settings that change predictions (recorded in results and in the run key). Never secrets."""
@@ -48,6 +51,11 @@ class Model(ABC):
     def weights_hash(self) -> str | None:
         """A cheap hash of the weights (e.g. of file sizes and the first/last MiB), or None."""
         return None
+
+    def parameter_count(self) -> int | None:
+        """How many parameters the model has: unique tensors of the torch modules it holds, counted once
+        (tied weights too), or None for a model without local weights (see :func:`count_parameters`)."""
+        return count_parameters(self)
 
     def fingerprint(self) -> str:
         """A short stable hash of the model name, its settings and its weights."""
@@ -61,6 +69,37 @@ class Model(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (HTTP sessions, GPU memory)."""
+
+
+def count_parameters(holder: object) -> int | None:
+    """``sum(p.numel())`` over the unique parameters of every ``torch.nn.Module`` that ``holder`` keeps in
+    an attribute, in a list, tuple or dict attribute, or one attribute further down (e.g. a generator's
+    ``model``); None when it holds none. Never imports torch: a model with modules has imported it."""
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return None
+    module_type = torch.nn.Module
+    found: list[Any] = []
+
+    def collect(value: object, depth: int) -> None:
+        if isinstance(value, module_type):
+            found.append(value)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                collect(item, depth)
+        elif isinstance(value, dict):
+            for item in value.values():
+                collect(item, depth)
+        elif depth > 0 and hasattr(value, "__dict__") and not isinstance(value, type):
+            for item in vars(value).values():
+                collect(item, depth - 1)
+
+    for value in getattr(holder, "__dict__", {}).values():
+        collect(value, 1)
+    if not found:
+        return None
+    unique = {id(p): p for module in found for p in module.parameters()}
+    return int(sum(p.numel() for p in unique.values()))
 
 
 def parse_model_args(

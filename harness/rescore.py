@@ -71,6 +71,7 @@ def score_predictions(
         args={"predictions": Path(source_file).name},
         settings={"source": "predictions file"},
         fingerprint=fingerprint,
+        parameters_note="scored from a predictions file: no model was loaded",
     )
     identity = RunIdentity.of(model_name, {}, task).with_fingerprint(fingerprint)
     key = identity.key

@@ -27,13 +27,16 @@ SAMPLES_FILE = "samples.jsonl"
 
 @dataclass
 class ModelInfo:
-    """Who answered: registry name, kind, the arguments given, the settings used, a fingerprint."""
+    """Who answered: registry name, kind, the arguments given, the settings used, a fingerprint, and its
+    parameter count with a note on where the count comes from (never part of the run key)."""
 
     name: str
     kind: str
     args: dict[str, Any] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
     fingerprint: str = ""
+    parameters: int | None = None
+    parameters_note: str = ""
 
 
 @lru_cache(maxsize=1)

@@ -30,6 +30,8 @@ class ModelEntry(TypedDict):
     args: NotRequired[dict[str, Any]]
     settings: NotRequired[dict[str, Any]]
     fingerprint: NotRequired[str]
+    parameters: NotRequired[int | None]
+    parameters_note: NotRequired[str]
 
 
 class TaskEntry(TypedDict):

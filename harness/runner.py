@@ -104,8 +104,12 @@ class RunOutcome:
     model_built: bool = True
 
 
+MEASURED = "counted at run time: unique parameters of the adapter's torch modules"
+"""The note beside a parameter count the runner measured."""
+
+
 def model_info(model: Model, args: Mapping[str, Any]) -> ModelInfo:
-    """The model's identity for results and run keys."""
+    """The model's identity for results and run keys, and its parameter count (which no key hashes)."""
     if model.kind is None:
         raise SpotfakeError(
             f"model {model.name!r} declares no kind: give its class a kind attribute "
@@ -117,6 +121,8 @@ def model_info(model: Model, args: Mapping[str, Any]) -> ModelInfo:
         args=public_args(args),
         settings=model.settings(),
         fingerprint=model.fingerprint(),
+        parameters=(count := model.parameter_count()),
+        parameters_note=MEASURED if count is not None else model.no_parameters,
     )
 
 

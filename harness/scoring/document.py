@@ -36,6 +36,8 @@ def build_results(
             "args": dict(model.args),
             "settings": dict(model.settings),
             "fingerprint": model.fingerprint,
+            "parameters": model.parameters,
+            **({"parameters_note": model.parameters_note} if model.parameters_note else {}),
         },
         "task": TaskIdentity.of(task).entry(task.spec.answer_kind, len(task.samples)),
         "metrics": summary.metrics,
