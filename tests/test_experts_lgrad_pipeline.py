@@ -236,6 +236,17 @@ def test_a_wrong_discriminator_is_one_line_and_exit_2(tmp_path: Path, capsys, ed
     assert code == 2 and needle in err and len(err.strip().splitlines()) == 1, err
 
 
+def test_a_missing_discriminator_names_the_file_and_where_it_is_published(tmp_path: Path, capsys) -> None:
+    classifier = tmp_path / "LGrad.pth"
+    torch.save(resnet_authors(seed=3).state_dict(), classifier)
+    classifier.with_suffix(".json").write_text(json.dumps({"layers": [1, 1, 1, 1]}))
+    image_folder(tmp_path / "data", [(64, 64), (64, 64)])
+    absent = tmp_path / "karras2019stylegan-bedrooms-256x256_discriminator.pth"
+    code, err = run_error("lgrad", f"path={classifier},preprocessor={absent}", tmp_path / "data", capsys)
+    assert code == 2 and str(absent) in err and "img2gad_pytorch/README.md" in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_genforce_converter_output_loads_too(tmp_path: Path) -> None:
     state = authors_state(seed=6)
     full = {

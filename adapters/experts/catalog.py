@@ -162,11 +162,12 @@ EXPERTS: list[ExpertRow] = [
     ExpertRow(
         "lgrad",
         f"{_E}.map_detectors:LGrad",
-        "LGrad: ResNet-50 on StyleGAN-discriminator gradient maps, precomputed (Tan et al. 2023)",
+        "LGrad: ResNet-50 on StyleGAN-discriminator gradient maps (Tan et al. 2023)",
         "Tan et al., CVPR",
         2023,
         "no licence file (ask the authors)",
-        "precomputed gradient maps (maps=DIR), full map, ImageNet norm",
+        "gradient maps: precomputed (maps=DIR) or computed here from the image resized to 256x256 "
+        "(preprocessor=FILE); full map, ImageNet norm",
     ),
     ExpertRow(
         "dire",

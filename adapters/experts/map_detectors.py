@@ -173,11 +173,15 @@ class MapDetector(ExpertAdapter):
 
 
 class LGrad(MapDetector):
-    """``--model lgrad --model-args path=LGrad-4class-Trainon-Progan_car_cat_chair_horse.pth,maps=<grad folder>``."""
+    """``--model lgrad --model-args path=LGrad-4class-Trainon-Progan_car_cat_chair_horse.pth,maps=<grad folder>``
+    (or ``preprocessor=karras2019stylegan-bedrooms-256x256_discriminator.pth`` in place of ``maps=``)."""
 
     arch = "lgrad"
     published = "github.com/chuangchuangtan/LGrad (README: Google Drive folder of the classifiers)"
-    preprocessor = "the authors' img2gad_pytorch/gen_imggrad.py (StyleGAN bedroom discriminator)"
+    preprocessor = (
+        "the authors' img2gad_pytorch/gen_imggrad.py (StyleGAN bedroom discriminator "
+        "karras2019stylegan-bedrooms-256x256_discriminator.pth, linked from LGrad's img2gad_pytorch/README.md)"
+    )
     mapper = f"{__package__}.lgrad_gradients:build_mapper"
     spec_for_maps = Preprocess(norm="imagenet")
     bundle_files: ClassVar[dict[str, dict[str, str]]] = {
