@@ -18,9 +18,11 @@ from typing import Any
 import pandas as pd
 
 from spotfake.harness.errors import SpotfakeError
+from spotfake.harness.judge.metrics import by_rubric
 from spotfake.harness.metrics.registry import (
     COUNT_LABELS,
     METRICS,
+    base_metric,
     higher_is_better,
     metric_def,
     metric_label,
@@ -79,8 +81,9 @@ def per_sample_metrics() -> dict[str, str]:
 
 def row_metrics(entry: RunEntry) -> tuple[dict[str, object], str]:
     """An entry's metrics as the board ranks them, and a note; a reported F1 sits in the column of its
-    positive class, or in none (:func:`leaderboard.f1_convention.board_f1`)."""
-    metrics: dict[str, object] = dict(entry.results.get("metrics", {}))
+    positive class, or in none (:func:`leaderboard.f1_convention.board_f1`); judge values sit in the column
+    of their rubric (:func:`harness.judge.metrics.by_rubric`)."""
+    metrics: dict[str, object] = by_rubric(entry.results.get("metrics", {}), entry.results)
     if entry.source != "reported":
         return metrics, ""
     return board_f1(metrics, entry.results.get("reported", {}))
@@ -124,6 +127,7 @@ def task_description(task: str) -> str:
 
 def rankable(name: str) -> bool:
     """Whether rows may be ranked by ``name`` (not a diagnostic such as ``acc_oracle``; unknown names are)."""
+    name = base_metric(name)
     return metric_def(name).ranked if name in METRICS else True
 
 
@@ -211,7 +215,7 @@ def results_frame(entries: Sequence[RunEntry]) -> pd.DataFrame:
     for e in entries:
         res = e.results
         values, f1_note = row_metrics(e)
-        ci = res.get("ci", {})
+        ci = by_rubric(res.get("ci", {}), res)
         reported = res.get("reported", {}) if e.source == "reported" else {}
         row: dict[str, object] = {
             "key": e.key,
@@ -269,6 +273,7 @@ def breakdown_frame(entries: Sequence[RunEntry], by: str = "category") -> pd.Dat
         else:
             groups = e.results.get("breakdowns", {}).get(by, {})
         for value, metrics in groups.items():
+            metrics = by_rubric(metrics, e.results)
             n = metrics.get("n")
             for metric, score in metrics.items():
                 if is_count(metric):

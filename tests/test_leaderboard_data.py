@@ -371,3 +371,33 @@ def test_the_heat_map_names_held_out_groups() -> None:
     spec = heatmap(long, "acc", "generator", ["ddpm"]).to_dict()
     rows = next(iter(spec["datasets"].values()))
     assert sorted(r["value"] for r in rows) == ["dcgan", "ddpm (held-out)"]
+
+
+def test_judge_values_of_different_rubrics_never_share_a_column(board: BoardPaths, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    shutil.copytree(board.runs_dir, runs)
+    rubrics = {"explainer": ("spotfake", "ab" * 32, 0.5), "random": ("loki", "cd" * 32, 0.25)}
+    for model, (rubric, digest, value) in rubrics.items():
+        path = runs / model / TASK / "results.json"
+        results = json.loads(path.read_text())
+        results["metrics"]["judge"] = value
+        results["ci"]["judge"] = [value - 0.1, value + 0.1]
+        next(iter(results["per_category"].values()))["judge"] = value
+        results["scoring"]["judge"] = {"rubric": rubric, "rubric_version": "1", "prompt_sha256": digest}
+        path.write_text(json.dumps(results))
+    entries = lb.load_board(board.results_dir, runs).entries
+    keys = [k for k in lb.metric_keys(entries) if k.startswith("judge")]
+    assert sorted(keys) == ["judge@loki-cdcdcdcd", "judge@spotfake-abababab"]  # never one "judge" column
+    assert lb.metric_label("judge@loki-cdcdcdcd") == "Judge (loki-cdcdcdcd)"
+    assert lb.higher_is_better("judge@loki-cdcdcdcd") and lb.rankable("judge@loki-cdcdcdcd")
+    frame = lb.results_frame(entries).set_index("model")
+    assert (
+        frame.loc["random", "judge@loki-cdcdcdcd"] == 0.25
+        and frame.loc["random", "judge@loki-cdcdcdcd_hi"] == 0.35
+    )
+    assert math.isnan(frame.loc["random", "judge@spotfake-abababab"])
+    assert math.isnan(
+        frame.loc["explainer", "judge@loki-cdcdcdcd_lo"]
+    )  # no interval in another rubric's column
+    long = lb.breakdown_frame(entries, "category")
+    assert set(long[long["metric"].str.startswith("judge")]["metric"]) == set(keys)

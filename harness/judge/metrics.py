@@ -227,3 +227,25 @@ def without_judge(results: Any) -> Any:
                 group.pop(key, None)
     (out.get("scoring") or {}).pop("judge", None)
     return out
+
+
+def rubric_tag(results: Mapping[str, Any]) -> str:
+    """The rubric a run's judge values were graded under, as a column qualifier: ``loki-1a2b3c4d`` (the
+    rubric's name and the first 8 hex digits of its prompt sha256, both from ``scoring.judge``). A run
+    judged before rubrics had names was graded under spotfake's; one that records no prompt hash is
+    ``unrecorded``."""
+    judge = (results.get("scoring") or {}).get("judge") or {}
+    digest = str(judge.get("prompt_sha256") or "")
+    if not digest:
+        return "unrecorded"
+    return f"{judge.get('rubric') or 'spotfake'}-{digest[:8]}"
+
+
+def by_rubric(values: Mapping[str, Any], results: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` (metrics, intervals or one group's) with each judge key named after its rubric,
+    ``judge`` -> ``judge@loki-1a2b3c4d`` (:func:`rubric_tag`), so that values graded under different rubrics
+    never share a column; other keys as they are."""
+    if not any(key in values for key in JUDGE_KEYS):
+        return dict(values)
+    tag = rubric_tag(results)
+    return {f"{key}@{tag}" if key in JUDGE_KEYS else key: value for key, value in values.items()}

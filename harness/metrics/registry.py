@@ -168,15 +168,31 @@ def iter_metrics() -> Iterator[MetricDef]:
     return (entry.load() for entry in METRICS)
 
 
+QUALIFIER = "@"
+"""Joins a metric to what tells its values apart in a table column: ``judge@loki-1a2b3c4d`` is ``judge``
+graded under one rubric (:func:`harness.judge.metrics.by_rubric`), never mixed with another's."""
+
+
+def base_metric(name: str) -> str:
+    """The metric a column shows: ``judge@loki-1a2b3c4d`` -> ``judge``; a plain name as it is."""
+    return name.split(QUALIFIER, 1)[0]
+
+
 def metric_label(name: str) -> str:
-    """The label tables show for a metric or a count (``unparsed_rate`` -> ``Unparsed``)."""
+    """The label tables show for a metric or a count (``unparsed_rate`` -> ``Unparsed``); a qualified
+    column adds its qualifier (``judge@loki-1a2b3c4d`` -> ``Judge (loki-1a2b3c4d)``)."""
+    base, _, qualifier = name.partition(QUALIFIER)
+    if qualifier:
+        return f"{metric_label(base)} ({qualifier})"
     if name in COUNT_LABELS:
         return COUNT_LABELS[name]
     return metric_def(name).label if name in METRICS else name.replace("_", " ")
 
 
 def higher_is_better(name: str) -> bool:
-    """The direction of a metric or count (``unparsed_rate`` and error counts: lower is better)."""
+    """The direction of a metric or count (``unparsed_rate`` and error counts: lower is better), of a
+    qualified column its metric's."""
+    name = base_metric(name)
     if name in COUNT_LABELS:
         return False
     return metric_def(name).higher_is_better if name in METRICS else True
