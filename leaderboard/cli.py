@@ -20,7 +20,7 @@ from spotfake.harness.extras import require
 
 APP = Path(__file__).with_name("app.py")
 HOST = "127.0.0.1"
-METADATA_FIELDS = ("description", "paper", "code", "contact", "licence")
+METADATA_FIELDS = ("description", "paper", "code", "contact", "licence", "parameters")
 """``spotfake submit --description ... --licence``: the fields of
 :data:`leaderboard.submission.metadata.FIELDS` (spelt here: the parser is built for every command)."""
 

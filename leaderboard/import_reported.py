@@ -12,7 +12,8 @@ repository) has the columns
 publication does not give. A published F1 is read for its positive class from its own arithmetic
 (:mod:`leaderboard.f1_convention`): it is filed as ``f1`` (real positive), ``f1_fake`` or ``f1_macro``,
 or under no metric when it is a weighted or unknown F1; ``reported`` keeps the figure, the class and
-the check behind it. ``--check`` writes nothing and exits 1 when a file would change.
+the check behind it. A model whose size the publication states gets ``model.parameters`` with the
+statement in ``model.parameters_note`` (:data:`STATED_PARAMETERS`); no other row has a count. ``--check`` writes nothing and exits 1 when a file would change.
 A file whose content is unchanged keeps its ``created`` time, so re-running changes nothing.
 """
 
@@ -70,6 +71,25 @@ MODEL_KINDS = {
 }  # fmt: skip
 """Published model -> kind: LMMs answer in words (FakeVLM, SIDA, AntifakePrompt and DD-VQA's Common-DF
 models are built on multimodal language models); expert classifiers give a real/fake score."""
+
+
+NAMED_SIZE = "nominal: the size in the model's name as the publication prints it ({name})"
+STATED_PARAMETERS: dict[str, tuple[int, str]] = {
+    "FakeVLM": (
+        7_000_000_000,
+        "nominal: FakeVLM is LLaVA-1.5-7B (Vicuna-v1.5-7B language model) fine-tuned, as the publication "
+        "states; the authors' scripts/train.sh trains llava-1.5-7b",
+    ),
+    **{
+        name: (size * 1_000_000_000, NAMED_SIZE.format(name=name))
+        for name, size in (
+            ("InternVL2-8B", 8), ("InternVL2-40B", 40), ("Qwen2-VL-7B", 7), ("Qwen2-VL-72B", 72),
+            ("LLaVA-1.6-7B", 7),
+        )
+    },
+}  # fmt: skip
+"""Published model -> (parameter count, where the count comes from), only where the publication states a
+size; models named without one (GPT-4o, Deepseek-VL2-small, the expert detectors) are left blank."""
 
 
 def slug(text: str) -> str:
@@ -133,7 +153,7 @@ def reported_result(row: Mapping[str, str], where: str) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "spotfake_version": __version__,
         "source": "reported",
-        "model": {"name": model, "kind": MODEL_KINDS[model]},
+        "model": {"name": model, "kind": MODEL_KINDS[model], **_stated(model)},
         "task": {"name": TASK_NAMES[dataset], "version": REPORTED_TASK_VERSION},
         "metrics": metrics,
         "ci": {},
@@ -147,6 +167,14 @@ def reported_result(row: Mapping[str, str], where: str) -> dict[str, Any]:
             **f1,
         },
     }
+
+
+def _stated(model: str) -> dict[str, Any]:
+    """``parameters`` and ``parameters_note`` of a model whose size its publication states, else nothing."""
+    if model not in STATED_PARAMETERS:
+        return {}
+    count, note = STATED_PARAMETERS[model]
+    return {"parameters": count, "parameters_note": note}
 
 
 def convert(rows: Iterable[Mapping[str, str]], csv_name: str) -> dict[Path, dict[str, Any]]:

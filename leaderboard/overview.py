@@ -8,13 +8,16 @@ run); "Avg rank" is their mean over the tasks the row has. Rows are ordered by "
 rows that cover different tasks: for every other row of its kind, the two rows' mean ranks over the tasks
 *both* have are compared, and the score is the number of such pairings won minus those lost (Copeland's
 method on shared tasks), so rank 1 on one task no longer ties rank 1 on five. Runs come first, then
-reported rows. "Updated" is the date of a row's newest result.
+reported rows. "Updated" is the date of a row's newest result; "Params" its parameter count
+(``model.parameters``: counted at run time, a paper's stated count, or a submitter's declared one), blank
+when unknown.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -36,11 +39,35 @@ def column_label(task: str, metric: str) -> str:
     return f"{task} · {metric_label(metric)}"
 
 
+COUNT_UNITS = ((10**3, "K"), (10**6, "M"), (10**9, "B"), (10**12, "T"))
+
+
+def human_count(count: float) -> str:
+    """A parameter count as the board shows it: ``7.1B``, ``24M``, ``1.2K``, ``950`` (one decimal below ten
+    units, none from ten up, a trailing ``.0`` dropped; 999,950 is ``1M``, not ``1000K``)."""
+    number = int(count)
+    if number < 1000:
+        return str(number)
+    for size, suffix in COUNT_UNITS:
+        value = number / size
+        text = f"{value:.1f}" if value < 9.95 else f"{value:.0f}"
+        if float(text) < 1000 or suffix == COUNT_UNITS[-1][1]:
+            break
+    return text.removesuffix(".0") + suffix
+
+
+def parameter_count(results: Mapping[str, Any]) -> int | None:
+    """``model.parameters`` of a results dict when it is a whole number, else None."""
+    value = (results.get("model") or {}).get("parameters")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def overview(entries: Sequence[lb.RunEntry], tasks: Sequence[str]) -> Overview:
     """Models x tasks over ``entries``; tasks in the given order (those without a value are left out)."""
     cells: dict[tuple[str, str], dict[str, float]] = {}
     kinds: dict[tuple[str, str], str] = {}
     updated: dict[tuple[str, str], str] = {}
+    params: dict[tuple[str, str], tuple[str, int]] = {}  # row -> (created, count) of its newest count
     columns: dict[str, tuple[str, str]] = {}
     for task in tasks:
         rows = [e for e in entries if e.task == task]
@@ -55,7 +82,11 @@ def overview(entries: Sequence[lb.RunEntry], tasks: Sequence[str]) -> Overview:
                 continue
             row = (e.name, e.source)
             kinds[row] = e.kind
-            updated[row] = max(updated.get(row, ""), str(e.results.get("created", ""))[:10])
+            created = str(e.results.get("created", ""))
+            updated[row] = max(updated.get(row, ""), created[:10])
+            count = parameter_count(e.results)
+            if count is not None and created >= params.get(row, ("", 0))[0]:
+                params[row] = (created, count)  # the newest result's count
             previous = cells.setdefault(row, {}).get(label)
             cells[row][label] = float(value) if previous is None else better(previous, float(value))
             columns[label] = (task, metric)
@@ -80,6 +111,7 @@ def overview(entries: Sequence[lb.RunEntry], tasks: Sequence[str]) -> Overview:
     out.insert(4, "Avg rank", ranks.mean(axis=1).to_numpy() if cells else [])
     out.insert(5, "Tasks", frame.notna().sum(axis=1).to_numpy() if cells else [])
     out["Updated"] = [updated[r] for r in cells]
+    out["Params"] = pd.array([params[r][1] if r in params else None for r in cells], dtype="Int64")
     out["_reported"] = out["Source"] == "reported"
     out = out.sort_values(
         ["_reported", "Score", "Avg rank", "Tasks", "Model"],

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from fixtures.leaderboard.board import BoardPaths, build_board, copy_run, zip_run
 from streamlit.testing.v1 import AppTest
@@ -92,8 +93,15 @@ def test_ranking_by_a_lower_is_better_metric_puts_the_smallest_first(board: Boar
 
 
 def test_the_overview_has_every_task_and_a_cell_opens_its_task(private_board: BoardPaths) -> None:
+    from test_parameter_count import TIED, TinyTorch
+
+    from spotfake.harness.runner import RunOptions, run
+    from spotfake.harness.task import load_task
+
     published = Path(__file__).resolve().parents[1] / "results" / "reported"
     shutil.copytree(published, private_board.results_dir / "published")
+    measured = RunOptions(output_dir=private_board.results_dir / "reproduced", progress=False, workers=1)
+    run(TinyTorch(), {}, load_task(TASK), measured)  # a model with torch modules: counted at run time
     at = _app(private_board, "Overview")
     assert not at.exception
     (table,) = [d.value for d in at.dataframe if "Avg rank" in d.value.columns]
@@ -101,6 +109,10 @@ def test_the_overview_has_every_task_and_a_cell_opens_its_task(private_board: Bo
     fakevlm = table[(table["Model"] == "FakeVLM") & (table["Source"] == "reported")].iloc[0]
     assert fakevlm["fakeclue · Acc"] == 0.986 and fakevlm["Tasks"] >= 3
     assert "2503.14905" in fakevlm["Paper"] and "Licence" in table.columns  # model metadata beside the ranks
+    params = table.set_index(["Model", "Source"])["Params"]
+    assert params[("tiny-torch", "reproduced")] == TIED + 4  # counted at run time
+    assert params[("FakeVLM", "reported")] == 7_000_000_000  # the size its paper states
+    assert pd.isna(params[("always-fake", "reproduced")]) and pd.isna(params[("GPT-4o", "reported")])
     reported = table["Source"] == "reported"
     assert not reported[: (~reported).sum()].any()  # spotfake's runs first, then the papers' numbers
     for part in (table[~reported], table[reported]):  # each ranked among its own kind

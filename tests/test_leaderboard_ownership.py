@@ -20,7 +20,7 @@ from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.task import load_task
 from spotfake.leaderboard.received import files_from_folder
 from spotfake.leaderboard.submission import submit
-from spotfake.leaderboard.submission.metadata import clean_metadata
+from spotfake.leaderboard.submission.metadata import DECLARED, clean_metadata
 from spotfake.leaderboard.submission.owners import OwnerError, OwnerStore, UnownedLegacyError
 from spotfake.leaderboard.submission.store import AlreadyStored
 
@@ -137,6 +137,14 @@ def test_a_failed_store_gives_the_name_back(second_run: Path, tmp_path: Path) ->
     assert not owners.owned("newcomer")
 
 
+def test_a_declared_parameter_count_is_stored_as_declared(second_run: Path, tmp_path: Path) -> None:
+    folder, _ = submit(
+        files_from_folder(second_run), tmp_path / "results", metadata={"parameters": "7,100,000"}
+    )
+    model = json.loads((folder / "results.json").read_text())["model"]
+    assert model["parameters"] == 7_100_000 and model["parameters_note"] == DECLARED
+
+
 def test_metadata_is_checked_field_by_field() -> None:
     assert clean_metadata({"paper": " https://x.org/p ", "code": "", "contact": None, "licence": "MIT"}) == {
         "paper": "https://x.org/p",
@@ -149,6 +157,7 @@ def test_metadata_is_checked_field_by_field() -> None:
         ({"contact": "a\nb"}, "contact: control characters or line breaks"),
         ({"homepage": "https://x.org"}, "unknown submission field 'homepage'"),
         ({"description": 5}, "description: expected text"),
+        ({"parameters": "7B"}, "parameters: '7B' is not a whole number"),
     ]
     for bad, message in cases:
         with pytest.raises(SpotfakeError, match=message.replace("(", r"\(").replace(")", r"\)")):

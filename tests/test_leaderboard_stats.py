@@ -196,3 +196,13 @@ def test_the_overview_score_compares_rows_only_on_the_tasks_both_have() -> None:
     assert shared_task_scores(ranks, same_group) == [-1, 0, 1]  # avg rank would put z (1.0) and x (2.0) apart
     apart = pd.Series([True, False, False], index=ranks.index)  # x in another group: never compared
     assert shared_task_scores(ranks, apart) == [0, -1, 1]
+
+
+def test_parameter_counts_read_as_the_board_shows_them() -> None:
+    from spotfake.leaderboard.overview import human_count, parameter_count
+
+    shown = [human_count(n) for n in (950, 1_234, 9_960, 24_000_000, 999_950, 7_100_000_000, 7_000_000_000)]
+    assert shown == ["950", "1.2K", "10K", "24M", "1M", "7.1B", "7B"]
+    assert parameter_count({"model": {"parameters": 29_713}}) == 29_713
+    assert parameter_count({"model": {"parameters": None}}) is None
+    assert parameter_count({"model": {"parameters": True}}) is None and parameter_count({}) is None

@@ -24,7 +24,7 @@ rendered as HTML.
 
 Ownership (:mod:`.owners`): the first accepted submission of a model name gets an owner token, shown once;
 every later submission under that name needs it. Metadata (:mod:`.metadata`: description, paper, code,
-contact, licence) is stored in ``provenance.metadata``. A task whose labels are held out on the board's
+contact, licence, parameter count) is stored in ``provenance.metadata``. A task whose labels are held out on the board's
 host (:mod:`.heldout`) is scored against them and stores no per-sample records.
 
 Its provenance also records its verification tier (``recomputed``: self-reported predictions, re-scored)
@@ -45,7 +45,7 @@ from spotfake.harness.results_contract import Results
 from spotfake.harness.types import Record
 from spotfake.leaderboard.received import Limits, SubmissionFiles, too_big
 from spotfake.leaderboard.submission.heldout import HeldOutLabels
-from spotfake.leaderboard.submission.metadata import clean_metadata
+from spotfake.leaderboard.submission.metadata import DECLARED, clean_metadata
 from spotfake.leaderboard.submission.parse import MODEL_KINDS, parse_results, parse_samples
 from spotfake.leaderboard.submission.store import has_stored, store, stored_results, submission_folder
 from spotfake.leaderboard.submission.verify import CSS_TOLERANCE, TOLERANCE, load_task_for, verify
@@ -156,7 +156,8 @@ def submit(
 
     ``owners``: the board's owner table; then a model name owned by someone else needs ``token``
     (:class:`.owners.OwnerError`), checked before the expensive checks and claimed just before storing.
-    ``metadata``: description, paper, code, contact, licence (:func:`.metadata.clean_metadata`).
+    ``metadata``: description, paper, code, contact, licence, parameters (:func:`.metadata.clean_metadata`);
+    a declared count replaces the one the submitted results.json gives, both shown as declared.
     """
     about = clean_metadata(metadata or {})
     name = claimed_results(files, limits)["model"]["name"]
@@ -170,6 +171,9 @@ def submit(
     flag_submission(checked, results_dir)
     if about:
         checked.results["provenance"]["metadata"] = about
+    if "parameters" in about:
+        checked.results["model"]["parameters"] = int(about["parameters"])
+        checked.results["model"]["parameters_note"] = DECLARED
     issued = owners.claim(name) if owners is not None and new_name else None
     progress("Storing the accepted submission")
     try:

@@ -1,6 +1,7 @@
-"""What a submitter says about their model: a description, the paper, the code, a contact and the
-licence. Stored in the submission's ``provenance.metadata``; the board shows the paper (its Paper link),
-the code, the licence and the description. Untrusted text: plain, bounded, links only http(s).
+"""What a submitter says about their model: a description, the paper, the code, a contact, the licence
+and its parameter count. Stored in the submission's ``provenance.metadata``; the board shows the paper
+(its Paper link), the code, the licence and the description; a declared count becomes the stored
+``model.parameters``, shown as declared. Untrusted text: plain, bounded, links only http(s).
 """
 
 from __future__ import annotations
@@ -10,12 +11,29 @@ from urllib.parse import urlsplit
 
 from spotfake.harness.errors import SpotfakeError
 
-FIELDS: dict[str, int] = {"description": 500, "paper": 300, "code": 300, "contact": 200, "licence": 100}
+FIELDS: dict[str, int] = {
+    "description": 500,
+    "paper": 300,
+    "code": 300,
+    "contact": 200,
+    "licence": 100,
+    "parameters": 20,
+}
 """Each field and its longest value, in characters."""
 LINKS = ("paper", "code")
 """Fields that must be http(s) links."""
 SHOWN = ("description", "paper", "code", "licence")
-"""Fields the board shows (the contact is kept for the maintainers)."""
+"""Fields the board shows as text (the contact is kept for the maintainers; the parameter count is shown
+in the Overview's Params column)."""
+DECLARED = "declared by the submitter (not measured by the board)"
+"""The note beside a submission's parameter count."""
+
+
+def _count(value: str) -> str:
+    digits = value.replace(",", "").replace("_", "")
+    if not digits.isdigit():
+        raise SpotfakeError(f"parameters: {value[:30]!r} is not a whole number; give one such as 7100000000")
+    return str(int(digits))
 
 
 def _link(field: str, value: str) -> str:
@@ -45,7 +63,9 @@ def clean_metadata(values: Mapping[str, object]) -> dict[str, str]:
             raise SpotfakeError(f"{field}: {len(value)} characters, at most {FIELDS[field]}")
         if any(ord(c) < 32 and c not in "\n\t" for c in value) or ("\n" in value and field != "description"):
             raise SpotfakeError(f"{field}: control characters or line breaks are not allowed")
-        out[field] = _link(field, value) if field in LINKS else value
+        out[field] = (
+            _link(field, value) if field in LINKS else _count(value) if field == "parameters" else value
+        )
     return out
 
 

@@ -25,6 +25,7 @@ from spotfake.harness.run_identity import RunIdentity
 from spotfake.harness.task import LoadedTask
 from spotfake.harness.types import Record
 from spotfake.leaderboard.received import SubmissionFiles
+from spotfake.leaderboard.submission.metadata import DECLARED
 
 SUBMITTED_DIR = "submitted"
 RECEIVED_PREFIX = "received."
@@ -94,6 +95,8 @@ def stored_results(
         args=dict(model.get("args") or {}),
         settings=dict(model.get("settings") or {}),
         fingerprint=str(model.get("fingerprint") or ""),
+        parameters=model.get("parameters"),
+        parameters_note=DECLARED if model.get("parameters") is not None else "",
     )
     results = build_results(
         model=info,

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import streamlit as st
 
 from spotfake.leaderboard import data as lb
-from spotfake.leaderboard.overview import overview
+from spotfake.leaderboard.overview import human_count, overview
 from spotfake.leaderboard.tabs.context import BoardContext
 from spotfake.leaderboard.views import model_url
 
@@ -49,6 +49,10 @@ def render(ctx: BoardContext) -> None:
         "both have decides a win or a loss; wins minus losses (fair to rows that cover other tasks). Avg rank: "
         "mean rank over the tasks a row has. Click a task's cell to open that task."
     )
+    st.caption(
+        "**Params**: counted at run time from the model's weights (unique parameters of its torch modules); "
+        "reported rows: as the paper states; submitted rows: as declared; blank when unknown."
+    )
     frame = view.frame.copy()
     frame["Paper"] = [model_url(str(m)) or "" for m in frame["Model"]]
     frame["Licence"] = [lb.model_licence(str(m)) for m in frame["Model"]]
@@ -71,11 +75,15 @@ def render(ctx: BoardContext) -> None:
         "Licence", width=110, help="licence of the weights (an expert's card)"
     )
     config["Tasks"] = st.column_config.NumberColumn("Tasks", width=60, help="tasks with a value")
+    config["Params"] = st.column_config.NumberColumn(
+        "Params", width=64, help="parameter count: measured at run time, stated by the paper or declared"
+    )
     styler = frame.style.apply(
         lambda row: ["color: #777" if row["Source"] == "reported" else "" for _ in row], axis=1
     )
     styler.format({label: "{:.3f}" for label in view.columns}, na_rep="")
     styler.format({"Avg rank": "{:.1f}"})
+    styler.format({"Params": human_count}, na_rep="")
     st.dataframe(
         styler,
         hide_index=True,

@@ -31,6 +31,7 @@ METADATA = (
     ("code", "Code", "a link to the code or weights"),
     ("contact", "Contact", "an e-mail or a page, for the board's maintainers (not shown on the board)"),
     ("licence", "Licence", "the licence of the model or its weights, e.g. Apache-2.0"),
+    ("parameters", "Parameters", "how many parameters the model has, e.g. 7100000000 (shown as declared)"),
 )
 
 
