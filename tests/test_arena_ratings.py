@@ -145,7 +145,8 @@ def test_ratings_command_holds_back_models_below_the_boards_minimum(
         (["arena", "export", "--db", "foo://x"], "cannot open the arena database: Can't load plugin"),
         (["arena", "ratings", "--task", "t", "--db", "{tmp}/none.sqlite3"], "no arena database at"),
         (["arena", "import", "{tmp}/missing.jsonl", "--db", "{tmp}/a.sqlite3"], "votes file not found"),
-        (["arena", "ratings", "--task", "t", "--db", "{tmp}/a.sqlite3", "--bootstrap", "-1"], "--bootstrap must be >= 0"),
+        (["arena", "ratings", "--task", "t", "--db", "{tmp}/a.sqlite3", "--bootstrap", "-1"], "--bootstrap must be at least 1"),
+        (["arena", "ratings", "--task", "t", "--db", "{tmp}/a.sqlite3", "--bootstrap", "0"], "--bootstrap must be at least 1"),
         (["arena", "ratings", "--task", "t", "--db", "{tmp}/a.sqlite3", "--min-votes", "0"], "--min-votes must be at least 1"),
     ],
 )  # fmt: skip

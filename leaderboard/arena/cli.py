@@ -55,7 +55,12 @@ def register_ratings(parser: argparse.ArgumentParser) -> None:
     """Bradley-Terry ratings of a task's models from the stored votes, with bootstrap intervals."""
     _common(parser)
     parser.add_argument("--task", required=True)
-    parser.add_argument("--bootstrap", type=int, default=200, help="bootstrap resamples (default 200)")
+    parser.add_argument(
+        "--bootstrap",
+        type=int,
+        default=200,
+        help="bootstrap resamples of the intervals, at least 1 (default 200)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--min-votes",
@@ -145,8 +150,11 @@ def cmd_ratings(args: argparse.Namespace) -> int:
     """Print the ratings table or JSON; a model under ``--min-votes`` votes is listed without a rating."""
     from spotfake.leaderboard.arena.ratings import bradley_terry, rating_rows, ratings_json
 
-    if args.bootstrap < 0:
-        raise SpotfakeError(f"--bootstrap must be >= 0, got {args.bootstrap}")
+    if args.bootstrap < 1:
+        raise SpotfakeError(
+            f"--bootstrap must be at least 1, got {args.bootstrap}: every rating is printed with its bootstrap "
+            "interval (the default, 200 resamples, gives a stable one)"
+        )
     if args.min_votes < 1:
         raise SpotfakeError(f"--min-votes must be at least 1, got {args.min_votes}")
     store = _open_store(args, "ratings", create=False)
@@ -167,6 +175,6 @@ def cmd_ratings(args: argparse.Namespace) -> int:
         if row["below_minimum"]:
             print(f"  {row['model']:<48} {row['votes']} votes, below the minimum of {args.min_votes}")
             continue
-        ci = f"[{row['ci'][0]:.0f}, {row['ci'][1]:.0f}]" if row["ci"] else "-"
+        ci = f"[{row['ci'][0]:.0f}, {row['ci'][1]:.0f}]"
         print(f"  {row['model']:<48} {row['rating']:7.1f}  {ci:<14} {row['votes']} votes")
     return 0
