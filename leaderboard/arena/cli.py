@@ -153,7 +153,7 @@ def cmd_ratings(args: argparse.Namespace) -> int:
     if args.bootstrap < 1:
         raise SpotfakeError(
             f"--bootstrap must be at least 1, got {args.bootstrap}: every rating is printed with its bootstrap "
-            "interval (the default, 200 resamples, gives a stable one)"
+            "interval (default 200 resamples)"
         )
     if args.min_votes < 1:
         raise SpotfakeError(f"--min-votes must be at least 1, got {args.min_votes}")
