@@ -61,8 +61,9 @@ class LabelMap:
     """The declaration as text (``raw:meaning|...``), quoted in every refusal and kept in the notes."""
 
     @classmethod
-    def parse(cls, task: str, text: str, *, where: str = "labels") -> LabelMap:
-        """A map from its ``raw:meaning|raw:meaning`` text; anything malformed is one line."""
+    def parse(cls, task: str, text: str, *, where: str = "labels", fake_only: bool = False) -> LabelMap:
+        """A map from its ``raw:meaning|raw:meaning`` text; anything malformed is one line. A map must name a
+        real and a fake value, or only fake values for a set published without reals (``fake_only``)."""
         entries: dict[str, Meaning] = {}
         for part in str(text).split("|"):
             raw, sep, meaning = part.strip().rpartition(":")
@@ -78,7 +79,11 @@ class LabelMap:
                     f"task {task}: {where} maps {raw.strip()!r} twice ({entries[key]}, {meaning})"
                 )
             entries[key] = meaning
-        if "real" not in entries.values() or "fake" not in entries.values():
+        if fake_only and "real" in entries.values():
+            raise SpotfakeError(
+                f"task {task}: {where} {text!r} declares a real value, but the set has no reals (fakes only)"
+            )
+        if "fake" not in entries.values() or ("real" not in entries.values() and not fake_only):
             raise SpotfakeError(
                 f"task {task}: {where} {text!r} must name at least one real and one fake value"
             )
@@ -135,18 +140,19 @@ class LabelMap:
                 )
 
 
-def label_map(spec: TaskSpec, args: Mapping[str, Any]) -> LabelMap:
-    """The task's declared map: its ``labels`` argument, extended by ``add_labels``."""
+def label_map(spec: TaskSpec, args: Mapping[str, Any], *, fake_only: bool = False) -> LabelMap:
+    """The task's declared map: its ``labels`` argument, extended by ``add_labels`` (``fake_only`` for a set
+    published without reals: every value must mean fake or drop)."""
     text = args.get("labels")
     if not text:
         raise SpotfakeError(
             f"{spec.source or spec.name}: task {spec.name} declares no label map (args: labels)"
         )
-    declared = LabelMap.parse(spec.name, str(text))
+    declared = LabelMap.parse(spec.name, str(text), fake_only=fake_only)
     extra = args.get("add_labels")
     if not extra:
         return declared
-    return LabelMap.parse(spec.name, f"{declared.declared}|{extra}", where="add_labels")
+    return LabelMap.parse(spec.name, f"{declared.declared}|{extra}", where="add_labels", fake_only=fake_only)
 
 
 def agree(
