@@ -326,7 +326,7 @@ def expected_shapes() -> dict[str, tuple[int, ...]]:
     for block_index in (7, 15, 23):
         p = f"visual.transformer.resblocks.{block_index}.forgery_aware_adapter"
         clip |= {k: tuple(v.shape) for k, v in adapter_state(torch.Generator(), p).items()}
-        clip |= {k: tuple(v.shape) for k, v in real_adapter_shapes(p).items()}
+        clip |= {k: tuple(v) for k, v in real_adapter_shapes(p).items()}
     shapes = {f"clip_model.{k}": v for k, v in clip.items()}
     shapes |= {f"image_encoder.{k[7:]}": v for k, v in clip.items() if k.startswith("visual.")}
     shapes |= {f"text_encoder.{k}": v for k, v in clip.items() if k.startswith("transformer.")}

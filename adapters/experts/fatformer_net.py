@@ -169,6 +169,9 @@ class LanguageGuidedAlignment(FFNBlock):
     (``patch_basaed_enhancer``, the authors' spelling), placed between ``token_prefix`` and
     ``token_suffix``."""
 
+    token_prefix: torch.Tensor
+    token_suffix: torch.Tensor
+
     def __init__(self, width: int, heads: int, n_ctx: int, context_length: int) -> None:
         super().__init__(width, heads, "patch_basaed_enhancer")
         n_cls = len(CLASSNAMES)
