@@ -195,13 +195,19 @@ def loads_strict(text: str | bytes, *, where: str) -> object:
     return value
 
 
-def read_json_strict(path: Path, *, what: str, max_bytes: int | None = None) -> object:
-    """Read one JSON document from a regular file of at most ``max_bytes`` (default MAX_FILE_BYTES)."""
+def read_bytes_strict(path: Path, *, what: str, max_bytes: int | None = None) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes`` (default MAX_FILE_BYTES), read once."""
     limit = MAX_FILE_BYTES if max_bytes is None else max_bytes
     with open_regular(path, what=what) as handle:
         data = handle.read(limit + 1)
     if len(data) > limit:
         raise SpotfakeError(f"{what} {path} is over the size limit of {limit:,} bytes")
+    return data
+
+
+def read_json_strict(path: Path, *, what: str, max_bytes: int | None = None) -> object:
+    """Read one JSON document from a regular file of at most ``max_bytes`` (default MAX_FILE_BYTES)."""
+    data = read_bytes_strict(path, what=what, max_bytes=max_bytes)
     if not data.strip():
         raise SpotfakeError(f"{what} {path} is empty; expected a JSON document")
     return loads_strict(data, where=f"{what} {path}")

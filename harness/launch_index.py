@@ -32,7 +32,7 @@ from typing import Any
 
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.io import atomic_write_json
-from spotfake.harness.jsonio import read_json_strict
+from spotfake.harness.jsonio import loads_strict, read_bytes_strict, read_json_strict
 from spotfake.harness.results import RESULTS_FILE, ModelInfo
 
 INDEX_FILE = ".spotfake-launches.json"
@@ -189,14 +189,16 @@ def remember(
     atomic_write_json(folder / INDEX_FILE, dict(list(entries.items())[-MAX_ENTRIES:]))
 
 
-def results_unchanged(folder: Path, entry: Mapping[str, Any], scoring: str) -> bool:
-    """Whether ``results.json`` is the very file this entry's run wrote, under the same scoring settings."""
-    results = folder / RESULTS_FILE
-    return (
-        entry.get("scoring") == scoring
-        and results.is_file()
-        and entry.get("results_sha256") == _sha256(results)
-    )
+def unchanged_results(folder: Path, entry: Mapping[str, Any], scoring: str) -> object | None:
+    """``results.json`` parsed when it is the very file this entry's run wrote, under the same scoring
+    settings; else None. The file is read once: the bytes hashed are the bytes parsed."""
+    path = folder / RESULTS_FILE
+    if entry.get("scoring") != scoring or not entry.get("results_sha256") or not path.is_file():
+        return None
+    data = read_bytes_strict(path, what="results file")
+    if hashlib.sha256(data).hexdigest() != entry["results_sha256"]:
+        return None
+    return loads_strict(data, where=f"results file {path}")
 
 
 def _sha256(path: Path) -> str:

@@ -24,13 +24,12 @@ from spotfake.harness.align import ImageHook, align_transform
 from spotfake.harness.audit.store import audit_entry, cached_audit
 from spotfake.harness.batch import peak_memory_mb, predict_batch
 from spotfake.harness.errors import SpotfakeError
-from spotfake.harness.jsonio import read_json_strict
 from spotfake.harness.launch_index import (
     launch_signature,
     recall,
     remember,
-    results_unchanged,
     scoring_signature,
+    unchanged_results,
 )
 from spotfake.harness.locking import LOCK_FILE, FolderLock
 from spotfake.harness.model import LazyModel, Model
@@ -48,7 +47,7 @@ from spotfake.harness.record_store import (
     record_files,
 )
 from spotfake.harness.redaction import public_args
-from spotfake.harness.results import RESULTS_FILE, SAMPLES_FILE, ModelInfo, write_records, write_results
+from spotfake.harness.results import SAMPLES_FILE, ModelInfo, write_records, write_results
 from spotfake.harness.results_contract import Perturbation as PerturbationEntry
 from spotfake.harness.results_contract import Results
 from spotfake.harness.run_identity import RunIdentity
@@ -317,9 +316,10 @@ def _run_locked(
         )
         # nothing new here nor from another rank (per-rank files exist only until a merge)
         merged = all(p.name in (SAMPLES_FILE, UNSCORED_FILE) for p in record_files(folder))
-        if not todo and merged and entry is not None and results_unchanged(folder, entry, scoring):
+        kept_results = unchanged_results(folder, entry, scoring) if not todo and merged and entry else None
+        if kept_results is not None:
             # nothing new: the file this run wrote (and validated) last time stands, byte for byte
-            results = cast(Results, read_json_strict(folder / RESULTS_FILE, what="results file"))
+            results = cast(Results, kept_results)
         else:
             results = finalize(
                 task,

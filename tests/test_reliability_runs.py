@@ -300,6 +300,33 @@ def test_the_launch_index_never_decides_when_the_model_is_built(
     assert (first.folder / f"samples.previous-{first.results['run_key']}.jsonl").is_file()
 
 
+def test_a_resumed_run_with_nothing_new_reads_its_results_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    task = load_task(str(TOY_TASK), task_args={"n": 6})
+    opts = RunOptions(output_dir=tmp_path, progress=False, scoring=FAST)
+    first = run(LazyModel("random", {"seed": "0"}), {"seed": "0"}, task, opts)
+    opened: list[str] = []
+    real_os_open, real_io_open = os.open, io.open
+
+    def os_open(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        opened.append(os.fspath(path))
+        return real_os_open(path, *args, **kwargs)
+
+    def io_open(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        opened.append(os.fspath(path) if isinstance(path, (str, os.PathLike)) else "")
+        return real_io_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", os_open)
+    monkeypatch.setattr(io, "open", io_open)
+    again = run(LazyModel("random", {"seed": "0"}), {"seed": "0"}, task, opts)
+    monkeypatch.undo()
+    assert not again.model_built and again.n_predicted == 0 and again.results == first.results
+    assert [p for p in opened if Path(p).name == "results.json"] == [str(first.folder / "results.json")]
+
+
 def test_two_real_runs_into_one_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """Issue case 1 end to end: while one `spotfake run` writes a folder, a second (other batch size) is
     refused with the first's pid and writes nothing; killing the first releases the folder."""
