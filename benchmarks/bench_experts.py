@@ -73,6 +73,15 @@ def build_rine(tmp: Path) -> dict[str, str]:
     }
 
 
+def build_d3(tmp: Path) -> dict[str, str]:
+    from spotfake.adapters.experts.d3 import D3Head
+
+    return {
+        "path": str(_save(D3Head(1024).state_dict(), tmp / "ckpt" / "classifier.pth")),
+        "clip_path": str(_clip_folder(tmp)),
+    }
+
+
 def build_effort(tmp: Path) -> dict[str, str]:
     from spotfake.adapters.experts.clip_vision import vision_config
     from spotfake.adapters.experts.effort import EffortNet
@@ -157,6 +166,7 @@ EXPERTS: dict[str, tuple[Callable[[Path], dict[str, str]], int]] = {
     "dda": (build_dda, 384),
     "clipdet": (build_clipdet, 256),
     "corvi2023": (build_corvi, 256),
+    "d3": (build_d3, 256),
 }
 
 
