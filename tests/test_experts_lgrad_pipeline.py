@@ -78,17 +78,33 @@ def save_discriminator(path: Path, state: dict[str, torch.Tensor], config: dict[
 # -- the authors' computation, written here -----------------------------------------------------------------
 
 
-def authors_logit(state: dict[str, torch.Tensor], x: torch.Tensor, resolution: int) -> torch.Tensor:
-    """Their forward at lod 0 for one image. The strided "fused" conv is written as what it equals, a 3x3
-    conv then a 2x2 mean; the minibatch-std channel of a single image is sqrt(1e-8)."""
+def authors_logit(
+    state: dict[str, torch.Tensor], x: torch.Tensor, resolution: int, lod: float = 0.0
+) -> torch.Tensor:
+    """Their forward for one image: the block at ``lod`` reads the image (halved ``lod`` times), faded
+    with the block before it at a fractional lod. The strided "fused" conv is written as what it equals,
+    a 3x3 conv then a 2x2 mean; the minibatch-std channel of a single image is sqrt(1e-8)."""
 
     def conv(h: torch.Tensor, name: str, pad: int) -> torch.Tensor:
         w = state[f"{name}.weight"]
         return F.conv2d(h, w * math.sqrt(2) / math.sqrt(w[0].numel()), state[f"{name}.bias"], padding=pad)
 
-    h = F.leaky_relu(conv(x, "input0", 0), 0.2)
+    def from_rgb(image: torch.Tensor, block: int) -> torch.Tensor:
+        return F.leaky_relu(conv(image, f"input{block}", 0), 0.2)
+
+    h = torch.zeros(())
     blocks = int(math.log2(resolution)) - 1
     for block in range(blocks):
+        if block == math.floor(lod):
+            h = from_rgb(x, block)
+        elif block == math.ceil(lod):
+            fade = lod - math.floor(lod)
+            h = fade * from_rgb(x, block) + (1 - fade) * h
+        if block < math.floor(lod):
+            x = F.avg_pool2d(x, 2)
+            continue
+        if block == math.floor(lod) and lod > block:
+            x = F.avg_pool2d(x, 2)
         a, b = f"layer{2 * block}", f"layer{2 * block + 1}"
         if resolution >> block > 4:
             h = F.leaky_relu(conv(h, a, 1), 0.2)
@@ -180,13 +196,15 @@ def test_the_gradient_matches_finite_differences() -> None:
         assert float(grad.reshape(-1)[flat]) == pytest.approx(float(numeric), rel=1e-5, abs=1e-8)
 
 
-def test_a_batch_of_one_makes_the_map_independent_of_other_images(tmp_path: Path) -> None:
-    file = save_discriminator(tmp_path / "d.pth", authors_state(seed=2))
-    mapper = build_mapper(file, "cpu")
-    image = Image.fromarray(np.random.default_rng(4).integers(0, 256, (140, 130, 3), dtype=np.uint8))
-    first = np.asarray(mapper(image))
-    mapper(Image.new("RGB", (128, 128), (200, 10, 10)))
-    assert np.array_equal(first, np.asarray(mapper(image)))
+@pytest.mark.parametrize("lod", [0.0, 0.5, 1.0, 2.25])
+def test_the_level_of_detail_in_the_file_picks_the_input_block(tmp_path: Path, lod: float) -> None:
+    state = {**authors_state(seed=2), "lod": torch.tensor(lod)}
+    network = load_discriminator(save_discriminator(tmp_path / "d.pth", state))
+    x = torch.rand(1, 3, 128, 128, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    with torch.no_grad():
+        got, expected = network(x), authors_logit(state, x, 128, lod)
+    assert float(got) == pytest.approx(float(expected), rel=1e-4, abs=1e-5)
+    assert (float(got) != pytest.approx(float(authors_logit(state, x, 128, 0.0)), abs=1e-3)) == (lod != 0)
 
 
 def test_spotfake_run_scores_the_maps_the_mapper_makes(tmp_path: Path) -> None:
