@@ -167,6 +167,13 @@ def test_the_leaderboard_reads_well_in_chromium_at_1400x900(
             overview = page.locator('[data-testid="stDataFrame"]').first
             expect(overview).to_contain_text("Avg rank", timeout=60_000)
             assert f"{TASK} · Acc" in _headers(overview)
+            params = headers_index(overview, "Params")
+            # the grid's accessible copy holds the numbers (its canvas draws them short: 7B), so the
+            # column sorts by the number
+            cells = {(row[0], row[1]): row[params] for row in _grid_rows(overview)}
+            assert cells[("FakeVLM", "reported")] == "7000000000"  # the size its paper states
+            assert cells[("always-fake", "reproduced")] == ""  # a fixed rule has no weights: blank
+            expect(page.get_by_text("counted at run time", exact=False)).to_have_count(1)
             shots.append(_shot(page, tmp_path, "overview"))
 
             page.get_by_role("tab", name="Explanations").click()

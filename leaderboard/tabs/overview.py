@@ -76,7 +76,10 @@ def render(ctx: BoardContext) -> None:
     )
     config["Tasks"] = st.column_config.NumberColumn("Tasks", width=60, help="tasks with a value")
     config["Params"] = st.column_config.NumberColumn(
-        "Params", width=64, help="parameter count: measured at run time, stated by the paper or declared"
+        "Params",
+        format="compact",  # 7.1B, 24M, 1.2K (what human_count writes), sorted by the number
+        width=64,
+        help="parameter count: measured at run time, stated by the paper or declared",
     )
     styler = frame.style.apply(
         lambda row: ["color: #777" if row["Source"] == "reported" else "" for _ in row], axis=1
