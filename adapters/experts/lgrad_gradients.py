@@ -6,15 +6,15 @@ From LGrad's ``img2gad_pytorch/gen_imggrad.py`` (github.com/chuangchuangtan/LGra
   ratio is not kept), ``ToTensor()``, ``Normalize(mean=0.5, std=0.5)``, i.e. RGB in [-1, 1] (lines 16-23);
   the discriminator is genforce's StyleGAN discriminator at 256 (lines 51-57; see
   :mod:`.stylegan_discriminator`), in eval mode (line 60);
-- one image at a time: ``transform_img2grad.sh`` passes batch size 1 for every folder, so the
-  minibatch-std channel is a constant and an image's map never depends on another image;
+- one image at a time: ``img2gad_pytorch/transform_img2grad.sh`` passes batch size 1 (lines 22, 39, 57),
+  so the minibatch-std channel is a constant and an image's map never depends on another image;
 - the map is ``torch.autograd.grad(pre.sum(), img)``: the gradient of the (summed) logit with respect to
   the normalised input tensor (lines 74-76), taken as HWC (``permute(1, 2, 0)``, line 79);
 - ``normlize_np`` (lines 32-35): minus its minimum over all pixels and channels together, divided by the
   maximum of that (unless 0), times 255, in float32;
 - ``cv2.imwrite(<stem>.png, img[..., ::-1])`` (line 81): the channel reversal makes the file RGB again,
-  and cv2 turns the float32 array into 8 bits with ``saturate_cast`` (round half to even, clamped to
-  0..255) before writing a PNG. The classifier later reads that PNG as RGB.
+  and cv2 turns the float32 array into 8 bits (``saturate_cast``: round half to even, clamped to 0..255;
+  checked with opencv-python-headless 5.1.0) before writing a PNG. The classifier reads that PNG as RGB.
 
 AIGCDetectBenchmark's ``preprocessing/LGrad/gen_imggrad.py`` is the same script; its on-the-fly
 ``data/process.py:processing_LGrad`` encodes the array without the reversal, so its maps are BGR: the

@@ -15,7 +15,7 @@ architecture, in that file's terms (line numbers of ``stylegan_discriminator.py`
   normalised ``[1, 2, 1]`` outer product (a ``blur.kernel`` buffer of shape ``(C, 1, 3, 3)`` that the
   state dict carries, lines 327-341), then a 3x3 conv to ``nf(res // 2)`` that halves the size: "fused"
   at 128 and above (the kernel padded by one and averaged over 2x2 shifts into a 4x4, stride 2, lines
-  116-120, 455-458), else the conv followed by a 2x2 average pool (lines 411-414, 464);
+  117-121 and 27, 455-458), else the conv followed by a 2x2 average pool (lines 411-414, 464);
 - at 4x4, ``layer{2 block}``: the minibatch standard-deviation layer (group size 4, one new channel,
   epsilon 1e-8, lines 63-64, 232-254) then a 3x3 conv ``nf(4) + 1 -> nf(4)``; ``layer{2 block + 1}``: a
   dense ``nf(4) * 16 -> nf(2)`` over the NCHW-flattened features (lines 147-151, 524-528); then
