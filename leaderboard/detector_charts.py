@@ -174,7 +174,9 @@ def robustness_chart(
         ]
     )
     models = sorted(set(swept["model"]))
-    color = alt.Color("model:N", scale=alt.Scale(domain=models, scheme=SCHEME), legend=WIDE_LEGEND)
+    # the legend is merged from every layer and took the band's opacity (every swatch pale): drawn opaque
+    legend = alt.Legend(labelLimit=0, symbolOpacity=1)
+    color = alt.Color("model:N", scale=alt.Scale(domain=models, scheme=SCHEME), legend=legend)
     x = alt.X("strength:Q", title=axis_title, scale=alt.Scale(zero=False, reverse=reverse))
     band = (
         alt.Chart(swept.dropna(subset=["low", "high"]))

@@ -362,6 +362,23 @@ def test_generator_bars_show_zero_and_carry_wilson_intervals() -> None:
     assert len(f1["layer"]) == 2  # no interval for a metric that is not a share of samples
 
 
+def test_the_robustness_legend_is_opaque_whatever_the_band_opacity() -> None:
+    from spotfake.harness.report.curves import RobustnessPoint
+    from spotfake.leaderboard.detector_charts import robustness_chart
+
+    points = [
+        RobustnessPoint(m, "jpeg", q, v, v - 0.05, v + 0.05)
+        for m, v in (("a", 0.9), ("b", 0.6))
+        for q in (95.0, 75.0)
+    ] + [RobustnessPoint("a", "clean", None, 0.95, None, None)]
+    spec = robustness_chart(points, "Acc", "JPEG quality", reverse=True).to_dict()
+    band, line, clean = spec["layer"]
+    assert band["mark"]["type"] == "area" and band["mark"]["opacity"] < 0.5
+    # Vega-Lite merges the model legend from every layer, the band's opacity with it: the legend says 1
+    legends = [layer["encoding"]["color"]["legend"] for layer in (band, line, clean)]
+    assert all(legend["symbolOpacity"] == 1 for legend in legends)
+
+
 def test_the_heat_map_names_held_out_groups() -> None:
     long = pd.DataFrame(
         {"key": ["a", "a"], "model": ["m", "m"], "label": ["m", "m"], "source": ["reproduced"] * 2,
