@@ -140,3 +140,23 @@ def test_wrong_checkpoint_is_one_line_and_exit_2(tmp_path: Path, capsys, edit, n
         "dire", f"path={weights},maps={tmp_path / 'maps'},device=cpu", tmp_path / "data", capsys
     )
     assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_pre_processor_failing_on_one_image_is_that_samples_error(tmp_path: Path) -> None:
+    """With ``preprocessor=``, a map that cannot be computed for one image errors that sample only."""
+    weights = save(tmp_path / "lsun_adm.pth", resnet_authors(seed=6).state_dict(), wrapped=True)
+    model = build_model("dire", {"path": str(weights), "maps": str(tmp_path), "device": "cpu"})
+
+    def make_map(image: Image.Image) -> Image.Image:
+        if image.size == (7, 7):
+            raise ValueError("image smaller than the pre-processor's window")
+        return image
+
+    model.maps, model.make_map = None, make_map
+    items = [
+        Item(Sample(id=i, label="fake", prompt="?"), [Image.new("RGB", size, (40, 80, 120))])
+        for i, size in (("good.png", (230, 230)), ("tiny.png", (7, 7)))
+    ]
+    good, tiny = model.predict(items)
+    assert good.error is None and good.score is not None
+    assert tiny.error is not None and "tiny.png" in tiny.error and "smaller than" in tiny.error

@@ -141,35 +141,37 @@ class MapDetector(ExpertAdapter):
         return made
 
     def predict(self, items: Sequence[Item]) -> list[Response]:
-        """Each sample's map in place of its image; a sample without a readable map gets an error."""
-        from spotfake.harness.images import load_image
-
-        if self.make_map is not None:
-            return self._predict_computed(items)
-        assert self.maps is not None
+        """Each sample's map in place of its image; a sample whose map cannot be had gets an error."""
         errors: dict[int, str] = {}
         mapped: list[tuple[int, Item]] = []
         for index, item in enumerate(items):
-            candidates = map_candidates(self.maps, item.sample.id)
-            found = next((c for c in candidates if c.is_file()), None)
-            if found is None:
-                tried = ", ".join(str(c.relative_to(self.maps)) for c in candidates) or "no path (unsafe id)"
-                errors[index] = (
-                    f"no {self.arch} map for sample {item.sample.id} in {self.maps} (tried {tried})"
-                )
-                continue
             try:
-                mapped.append((index, Item(item.sample, [load_image(found, sample_id=item.sample.id)])))
+                mapped.append((index, Item(item.sample, [self._map_of(item)])))
             except SampleError as exc:
                 errors[index] = str(exc)
         answers = dict(zip((i for i, _ in mapped), super().predict([m for _, m in mapped]), strict=True))
         return [answers[i] if i in answers else Response(error=errors[i]) for i in range(len(items))]
 
-    def _predict_computed(self, items: Sequence[Item]) -> list[Response]:
-        """Each image replaced by the map the pre-processor computes from it, then classified."""
-        assert self.make_map is not None
-        mapped = [Item(item.sample, [self.make_map(item.images[0])]) for item in items]
-        return super().predict(mapped)
+    def _map_of(self, item: Item) -> Any:
+        """The map of one sample: computed by the pre-processor, or read from ``maps=``."""
+        from spotfake.harness.images import load_image
+
+        if self.make_map is not None:
+            try:
+                return self.make_map(item.images[0])
+            except (ValueError, OSError) as exc:
+                raise SampleError(
+                    f"{self.arch} pre-processor failed on sample {item.sample.id}: {exc}"
+                ) from exc
+        assert self.maps is not None
+        candidates = map_candidates(self.maps, item.sample.id)
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            tried = ", ".join(str(c.relative_to(self.maps)) for c in candidates) or "no path (unsafe id)"
+            raise SampleError(
+                f"no {self.arch} map for sample {item.sample.id} in {self.maps} (tried {tried})"
+            )
+        return load_image(found, sample_id=item.sample.id)
 
 
 class LGrad(MapDetector):
