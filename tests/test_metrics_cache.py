@@ -125,3 +125,23 @@ def test_default_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     assert default_cache_dir() == tmp_path / "xdg" / "spotfake" / "embeddings"
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert default_cache_dir() == Path(os.path.expanduser("~")) / ".cache" / "spotfake" / "embeddings"
+
+
+def test_the_tests_keep_the_shipped_embedders_vectors_across_sessions_apart_from_the_users(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """The tests' isolation (conftest) links the shipped MiniLM's cache folder to the repository's
+    git-ignored ``.cache/``, so a later session reads back what this one embedded; every other embedder's
+    folder, and the cache root itself, stay in the session's tmp folder, never the user's cache."""
+    from conftest import KEPT_EMBEDDINGS
+
+    from spotfake.harness.metrics.css import CssScorer
+
+    session = tmp_path_factory.getbasetemp().resolve()
+    assert default_cache_dir().resolve().is_relative_to(session)
+    minilm = CssScorer().cache.directory
+    assert minilm.is_relative_to(default_cache_dir()) and minilm.is_symlink()
+    assert minilm.resolve() == (KEPT_EMBEDDINGS / minilm.name).resolve()
+    assert not minilm.resolve().is_relative_to(Path.home() / ".cache")
+    other = EmbeddingCache(default_cache_dir(), "tiny-embedder@1").directory
+    assert other.resolve().is_relative_to(session) and not other.is_symlink()
