@@ -197,11 +197,15 @@ class LGrad(MapDetector):
 
 
 class DIRE(MapDetector):
-    """``--model dire --model-args path=lsun_adm.pth,maps=<DIRE map folder>``."""
+    """``--model dire --model-args path=lsun_adm.pth,maps=<DIRE map folder>``
+    (or ``preprocessor=256x256_diffusion_uncond.pt`` in place of ``maps=``)."""
 
     arch = "dire"
     published = "github.com/ZhendongWang6/DIRE (README: BaiduDrive / RecDrive, password dire)"
-    preprocessor = "the authors' guided-diffusion/compute_dire.sh (ADM 256x256, DDIM 20 steps)"
+    preprocessor = (
+        "the authors' guided-diffusion/compute_dire.sh (ADM 256x256, DDIM 20 steps; ADM weights "
+        "256x256_diffusion_uncond.pt, linked from github.com/openai/guided-diffusion's README)"
+    )
     mapper = f"{__package__}.dire_reconstruction:build_mapper"
     spec_for_maps = Preprocess(resize=("shorter", 256), crop=("center", 224), norm="imagenet")
     bundle_files: ClassVar[dict[str, dict[str, str]]] = {
