@@ -68,6 +68,12 @@ def register_leaderboard(parser: argparse.ArgumentParser) -> None:
         help="serve TASK with its labels held out: FILE (CSV id,label, outside --results-dir) stays on this "
         "host, submissions are scored against it, only aggregate metrics are shown (repeatable)",
     )
+    parser.add_argument(
+        "--css-clip-model",
+        metavar="DIR",
+        help="a local copy of openai/clip-vit-large-patch14, to recompute submissions scored with css_clip77 "
+        "(without it they are refused)",
+    )
     parser.set_defaults(handler=cmd_leaderboard)
 
 
@@ -101,6 +107,12 @@ def register_submit(parser: argparse.ArgumentParser) -> None:
         help="the task's private labels (CSV id,label, outside --results-dir): score against them and store "
         "no per-sample records (docs/hosting.md)",
     )
+    parser.add_argument(
+        "--css-clip-model",
+        metavar="DIR",
+        help="a local copy of openai/clip-vit-large-patch14, to recompute submissions scored with css_clip77 "
+        "(without it they are refused)",
+    )
     for field in METADATA_FIELDS:
         parser.add_argument(f"--{field}", help=f"the model's {field}, stored with the submission")
     parser.set_defaults(handler=cmd_submit)
@@ -132,6 +144,8 @@ def streamlit_command(args: argparse.Namespace) -> list[str]:
     ]  # fmt: skip
     if getattr(args, "no_submissions", False):
         command.append("--no-submissions")
+    if getattr(args, "css_clip_model", None):
+        command += ["--css-clip-model", str(Path(args.css_clip_model).resolve())]
     for value in getattr(args, "held_out_labels", []):
         task, _, path = value.partition("=")
         command += ["--held-out-labels", f"{task}={Path(path).resolve()}"]
@@ -273,6 +287,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
                 token=args.token,
                 metadata={field: getattr(args, field) for field in METADATA_FIELDS},
                 held_out=held_out,
+                css_clip_model=Path(args.css_clip_model) if args.css_clip_model else None,
             )
         finally:
             owners.close()
@@ -293,7 +308,10 @@ def _cli_hint(exc: SpotfakeError, results_dir: Path) -> str:
     """What the command line adds to a refusal the app words for an uploader (options and paths)."""
     from spotfake.leaderboard.submission.owners import OwnerError, UnownedLegacyError
     from spotfake.leaderboard.submission.store import SUBMITTED_DIR, AlreadyStored
+    from spotfake.leaderboard.submission.verify import NeedsClip
 
+    if isinstance(exc, NeedsClip):
+        return "; or, on the board's side, set --css-clip-model DIR"
     if isinstance(exc, AlreadyStored):
         return f" ({exc.folder}); add --replace --token TOKEN to replace it"
     if isinstance(exc, OwnerError):

@@ -27,6 +27,9 @@ class AppConfig:
     """Votes a model needs before the arena shows its rating."""
     held_out_labels: Mapping[str, Path] = field(default_factory=dict)
     """Task -> the private labels file it is scored against on this server (docs/hosting.md)."""
+    css_clip_model: Path | None = None
+    """The CLIP folder that recomputes ``css_clip77`` (``--css-clip-model``); without it such uploads are
+    refused."""
 
     def data_root(self, task: str) -> Path | None:
         """The data root for ``task``: its own (``TASK=DIR``), else the default one (``DIR``), else None."""
@@ -76,6 +79,7 @@ def parse_args(argv: Sequence[str]) -> AppConfig:
     parser.add_argument("--arena-min-votes", type=int, default=30)
     parser.add_argument("--held-out-labels", action="append", default=[])
     parser.add_argument("--no-submissions", action="store_true")
+    parser.add_argument("--css-clip-model")
     args = parser.parse_args(list(argv))
     return AppConfig(
         results_dir=Path(args.results_dir),
@@ -85,4 +89,5 @@ def parse_args(argv: Sequence[str]) -> AppConfig:
         arena_min_votes=max(1, args.arena_min_votes),
         held_out_labels=parse_held_out(args.held_out_labels),
         submissions=not args.no_submissions,
+        css_clip_model=Path(args.css_clip_model) if args.css_clip_model else None,
     )

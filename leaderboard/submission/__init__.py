@@ -112,9 +112,11 @@ def check_submission(
     limits: Limits = Limits(),
     held_out: HeldOutLabels | None = None,
     progress: Progress = _silent,
+    css_clip_model: Path | None = None,
 ) -> CheckedSubmission:
     """Run every check; return what to store, or raise SpotfakeError with the first reason to refuse.
-    ``held_out``: the task's private labels on this host (scored against them, claims not compared)."""
+    ``held_out``: the task's private labels on this host (scored against them, claims not compared).
+    ``css_clip_model``: the board's CLIP folder, for tasks scored with ``css_clip77``."""
     progress("Reading both files (sizes, strict JSON, the results schema, every record)")
     claimed = claimed_results(files, limits)
     submitted = parse_samples(files.samples, limits)
@@ -125,7 +127,9 @@ def check_submission(
     if held_out is not None:
         task = held_out.apply(task)
     progress(f"Re-scoring the {len(submitted):,} answers and comparing every claimed number")
-    records, summary, scoring = verify(claimed, submitted, task, held_out=held_out is not None)
+    records, summary, scoring = verify(
+        claimed, submitted, task, held_out=held_out is not None, css_clip_model=css_clip_model
+    )
     tolerance = {"default": TOLERANCE, "css": CSS_TOLERANCE}
     results = stored_results(claimed, task, summary, scoring, files, tolerance, held_out=held_out is not None)
     return CheckedSubmission(results=results, records=records, files=files, held_out=held_out is not None)
@@ -150,6 +154,7 @@ def submit(
     metadata: Mapping[str, object] | None = None,
     held_out: HeldOutLabels | None = None,
     progress: Progress = _silent,
+    css_clip_model: Path | None = None,
 ) -> tuple[Path, CheckedSubmission]:
     """Check a submission and store it; returns the stored folder and what was stored (with the owner
     token when this submission claimed its model name). The CLI and the app both call this.
@@ -158,6 +163,8 @@ def submit(
     (:class:`.owners.OwnerError`), checked before the expensive checks and claimed just before storing.
     ``metadata``: description, paper, code, contact, licence, parameters (:func:`.metadata.clean_metadata`);
     a declared count replaces the one the submitted results.json gives, both shown as declared.
+    ``css_clip_model``: the board's CLIP folder; without it a ``css_clip77`` submission is refused
+    (:class:`.verify.NeedsClip`).
     """
     about = clean_metadata(metadata or {})
     name = claimed_results(files, limits)["model"]["name"]
@@ -166,7 +173,12 @@ def submit(
         progress(f"Checking who owns the model name {name!r}")
         new_name = owners.check(name, token, stored=has_stored(results_dir, name))
     checked = check_submission(
-        files, data_root=data_root, limits=limits, held_out=held_out, progress=progress
+        files,
+        data_root=data_root,
+        limits=limits,
+        held_out=held_out,
+        progress=progress,
+        css_clip_model=css_clip_model,
     )
     flag_submission(checked, results_dir)
     if about:

@@ -24,6 +24,18 @@ PER_SAMPLE_CHECKED = ("verdict", "correct", "rouge_l", "css")
 """Per-sample values a submitted record may claim; each is compared with the recomputed record."""
 
 
+class NeedsClip(SpotfakeError):
+    """The submission asks for ``css_clip77`` and this board was given no CLIP folder to recompute it.
+
+    Worded for an uploader; the command line adds the option that gives the board one."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"{RESULTS_FILE}: not recomputed: metric css_clip77 needs CLIP weights, which this server does not "
+            "have; re-score the run without it (spotfake score ... --metrics -css_clip77) and submit that"
+        )
+
+
 def _examples(ids: Sequence[str]) -> str:
     return ", ".join(repr(i[:80]) for i in sorted(ids)[:3])
 
@@ -98,10 +110,10 @@ def check_ids_and_labels(
             )
 
 
-def scoring_options(claimed: Results) -> ScoringOptions:
+def scoring_options(claimed: Results, css_clip_model: Path | None = None) -> ScoringOptions:
     """The leaderboard's scoring settings; only the p(fake) threshold is the submitter's (a model setting), and
     a threshold calibrated on another split, which scoring refuses when its recorded source is the task's own
-    data (:mod:`harness.scoring.thresholds`)."""
+    data (:mod:`harness.scoring.thresholds`). ``css_clip_model``: the board's CLIP folder for ``css_clip77``."""
     threshold = (claimed.get("scoring") or {}).get("threshold", 0.5)
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0.0 <= threshold <= 1.0:
         raise SpotfakeError(
@@ -109,7 +121,8 @@ def scoring_options(claimed: Results) -> ScoringOptions:
         )
     recorded = (claimed.get("scoring") or {}).get("calibration")  # re-checked: never the test data's
     calibration = None if recorded is None else Calibration.from_entry(recorded, RESULTS_FILE)
-    return ScoringOptions(threshold=float(threshold), calibration=calibration)
+    clip = str(css_clip_model) if css_clip_model else None
+    return ScoringOptions(threshold=float(threshold), calibration=calibration, css_clip_model=clip)
 
 
 def rescore(
@@ -224,25 +237,45 @@ def parser_hint(claimed: Results, scoring: Mapping[str, object]) -> str:
     return ""
 
 
+def check_embedders(claimed: Results, scoring: Mapping[str, object]) -> None:
+    """Refuse CSS (or CSS CLIP-77) computed with another embedder than the leaderboard's."""
+    recorded = claimed.get("scoring") or {}
+    for key, metric, fix in (
+        ("css_embedder", "CSS", "re-score without --css-model"),
+        ("css_clip77_embedder", "css_clip77", "re-score with openai/clip-vit-large-patch14"),
+    ):
+        theirs, ours = recorded.get(key), scoring.get(key)
+        if theirs and ours and theirs != ours:
+            raise SpotfakeError(
+                f"{RESULTS_FILE}: {metric} was computed with embedder {theirs!r}; the leaderboard uses "
+                f"{ours!r} ({fix})"
+            )
+
+
 def verify(
-    claimed: Results, submitted: Sequence[SubmittedRecord], task: LoadedTask, *, held_out: bool = False
+    claimed: Results,
+    submitted: Sequence[SubmittedRecord],
+    task: LoadedTask,
+    *,
+    held_out: bool = False,
+    css_clip_model: Path | None = None,
 ) -> tuple[list[Record], Summary, dict[str, object]]:
     """Re-score the submitted answers and compare every claimed number; SpotfakeError on the first mismatch.
 
     ``held_out``: the task's labels are held out on this host (:mod:`.heldout`), so the submitter could
     not compute its metrics: nothing that depends on a label is compared (a refusal would reveal it), only
-    the per-sample verdicts; the numbers stored are the board's own."""
+    the per-sample verdicts; the numbers stored are the board's own. ``css_clip_model``: the board's CLIP
+    folder; without it a task asking for ``css_clip77`` is refused (:class:`NeedsClip`), as nothing is
+    stored that was not recomputed."""
     from spotfake.harness.judge.metrics import without_judge
 
     claimed = without_judge(claimed)  # judge grades need the judge: not checked by recomputation
     check_ids_and_labels(task, submitted, labels=not held_out)
-    records, summary, scoring = rescore(task, submitted, scoring_options(claimed), claimed["model"]["kind"])
-    claimed_embedder = (claimed.get("scoring") or {}).get("css_embedder")
-    if claimed_embedder and scoring.get("css_embedder") and claimed_embedder != scoring["css_embedder"]:
-        raise SpotfakeError(
-            f"{RESULTS_FILE}: CSS was computed with embedder {claimed_embedder!r}; the leaderboard uses "
-            f"{scoring['css_embedder']!r} (re-score without --css-model)"
-        )
+    if "css_clip77" in task.spec.metrics and not css_clip_model:
+        raise NeedsClip()
+    options = scoring_options(claimed, css_clip_model)
+    records, summary, scoring = rescore(task, submitted, options, claimed["model"]["kind"])
+    check_embedders(claimed, scoring)
     if held_out:
         reason = compare_records(submitted, records, ("verdict",))
         if reason:

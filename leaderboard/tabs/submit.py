@@ -210,6 +210,7 @@ def render(ctx: BoardContext) -> None:
                 metadata=metadata,
                 held_out=_held_out(ctx, task),
                 progress=status.write,
+                css_clip_model=config.css_clip_model,
             )
         except SpotfakeError as exc:
             failure = refusal(exc)
