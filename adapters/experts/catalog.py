@@ -172,11 +172,12 @@ EXPERTS: list[ExpertRow] = [
     ExpertRow(
         "dire",
         f"{_E}.map_detectors:DIRE",
-        "DIRE: ResNet-50 on diffusion reconstruction error maps, precomputed (Wang et al. 2023)",
+        "DIRE: ResNet-50 on diffusion reconstruction error maps (Wang et al. 2023)",
         "Wang et al., ICCV",
         2023,
         "no licence file (ask the authors)",
-        "precomputed DIRE maps (maps=DIR), shorter side 256 + centre crop 224, ImageNet norm",
+        "DIRE maps: precomputed (maps=DIR) or computed here by the ADM 256x256 with DDIM 20 steps "
+        "(preprocessor=FILE); shorter side 256 + centre crop 224, ImageNet norm",
     ),
     ExpertRow(
         "c2p-clip",
