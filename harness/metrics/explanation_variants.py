@@ -20,7 +20,6 @@ They are registered with the built-ins in the opt-in group ``explanation_variant
 from __future__ import annotations
 
 import warnings
-import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -136,20 +135,9 @@ def _corpus(fn: Callable[[FloatArray], FloatArray]) -> Callable[[MetricInputs, F
     return evaluate
 
 
-_COCO_MATRICES: weakref.WeakKeyDictionary[MetricInputs, tuple[FloatArray, FloatArray]] = (
-    weakref.WeakKeyDictionary()
-)
-"""Per task's inputs: which records have ``coco_bleu_stats`` and their (n, 10) matrix, built once."""
-
-
 def _coco_corpus(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
     """``bleu_mean14`` from the weighted sums of the records' ``coco_bleu_stats``; None without references."""
-    if inputs not in _COCO_MATRICES:
-        stats = [r.metric_field("coco_bleu_stats") for r in inputs.records]
-        has = np.array([s is not None for s in stats], dtype=np.float64)
-        rows = [s if s is not None else [0.0] * N_COCO_STATS for s in stats]
-        _COCO_MATRICES[inputs] = (has, np.array(rows, dtype=np.float64).reshape(-1, N_COCO_STATS))
-    present, matrix = _COCO_MATRICES[inputs]
+    present, matrix = inputs.numbers_field(COCO_BLEU.name, N_COCO_STATS)
     w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
     return np.where(w @ present > 0, coco_bleu_mean(w @ matrix), np.nan)
 

@@ -38,6 +38,7 @@ class MetricInputs:
         self._last: dict[str, tuple[object, Any]] = {}
         """name -> (the weights object, what was computed from it): one entry per derived quantity."""
         self._fields: dict[str, FloatArray] = {}
+        self._vectors: dict[str, tuple[FloatArray, FloatArray]] = {}
 
     def __len__(self) -> int:
         return len(self.records)
@@ -71,6 +72,17 @@ class MetricInputs:
                 [np.nan if v is None else float(v) for v in values], dtype=np.float64
             )
         return self._fields[name]
+
+    def numbers_field(self, name: str, width: int) -> tuple[FloatArray, FloatArray]:
+        """A per-record list-of-numbers field (``kind="numbers"``, e.g. n-gram counts) of every record: a
+        0/1 vector of the records that have it and the (n, ``width``) matrix of the values, zeros where a
+        record has none; built once per name."""
+        if name not in self._vectors:
+            values = [r.metric_field(name) for r in self.records]
+            present = np.array([v is not None for v in values], dtype=np.float64)
+            rows = [v if v is not None else [0.0] * width for v in values]
+            self._vectors[name] = (present, np.array(rows, dtype=np.float64).reshape(-1, width))
+        return self._vectors[name]
 
     @cached_property
     def has_scores(self) -> bool:
