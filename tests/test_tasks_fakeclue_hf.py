@@ -177,8 +177,14 @@ def test_bad_datasets_are_refused(tmp_path: Path, cache: Path) -> None:
         read(tmp_path / "lab", cache, id_column="nope")
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "notes.txt").write_text("hello", encoding="utf-8")
-    with pytest.raises(SpotfakeError, match="cannot load a Hugging Face dataset from .*junk"):
+    with pytest.raises(
+        SpotfakeError, match=r"no parquet, arrow, JSON or CSV files below .*junk \(expected a Hugging"
+    ):
         read(tmp_path / "junk", cache)
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "test.parquet").write_bytes(b"not parquet")
+    with pytest.raises(SpotfakeError, match="cannot read split 'test' of a Hugging Face dataset at .*broken"):
+        read(tmp_path / "broken", cache)
 
 
 def test_an_absolute_image_path_outside_the_root_is_refused(tmp_path: Path, cache: Path) -> None:

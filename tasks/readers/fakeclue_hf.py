@@ -1,7 +1,8 @@
 """FakeClue through the Hugging Face ``datasets`` library: a local dataset folder or a Hub id.
 
 ``--data-root`` may be a folder written by ``save_to_disk`` (a ``Dataset`` or a ``DatasetDict``), or any
-folder ``datasets.load_dataset`` reads (parquet/JSON files, an ``imagefolder`` with ``metadata.jsonl``).
+folder ``datasets.load_dataset`` reads (parquet/JSON files, an ``imagefolder`` with ``metadata.jsonl``),
+read as every local Hugging Face table is (:func:`.hf_table.load_table`).
 Without ``--data-root`` the ``hub_id`` task argument (``lingcco/FakeClue``) is loaded from the Hub, which
 needs a connection or a filled Hugging Face cache.
 
@@ -13,30 +14,25 @@ to a content-addressed cache (``<cache>/images/``) so that the runner can load t
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 from pathlib import Path
 from typing import Any
 
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.extras import require
-from spotfake.harness.io import atomic_write_bytes
 from spotfake.harness.task import TaskData, TaskSpec
 from spotfake.harness.types import Label, Sample
 from spotfake.tasks.readers.common import (
     arg_path,
-    cache_root,
     check_args,
     relative_id,
-    require_data_root,
     safe_join,
     strip_image_tokens,
 )
 from spotfake.tasks.readers.fakeclue import conversation_turns, parse_label, source_of
+from spotfake.tasks.readers.hf_table import Table, image_file, load_table
 
 ARGS = ("split", "hub_id", "revision", "data_files", "image_dir", "image_column", "id_column", "cache_dir")
-DATA_SUFFIXES = (".arrow", ".parquet", ".json", ".jsonl", ".csv")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 LAYOUT = "a Hugging Face datasets folder (save_to_disk, parquet/JSON files or an imagefolder)"
 
 
@@ -47,37 +43,35 @@ def read_fakeclue_hf(spec: TaskSpec, data_root: Path | None, args: dict[str, Any
     import datasets
 
     split = str(args.get("split", "test"))
-    bars_were_on = not datasets.are_progress_bars_disabled()
-    datasets.disable_progress_bars()
-    try:
-        ds, files, origin, base = _load(spec, data_root, args, split)
-    finally:
-        if bars_were_on:
-            datasets.enable_progress_bars()
+    table = (
+        _hub_table(spec, args, split)
+        if data_root is None
+        else load_table(spec, data_root, args, layout=LAYOUT)
+    )
+    origin, base = table.origin, table.base
     image_col = str(args.get("image_column", "image"))
-    if image_col not in ds.column_names:
+    if image_col not in table.columns:
         raise SpotfakeError(
-            f"{origin}: no column {image_col!r} (columns: {', '.join(ds.column_names)}); set image_column"
+            f"{origin}: no column {image_col!r} (columns: {', '.join(table.columns)}); set image_column"
         )
     id_column = args.get("id_column")
-    if id_column and str(id_column) not in ds.column_names:
+    if id_column and str(id_column) not in table.columns:
         raise SpotfakeError(
-            f"{origin}: no column {id_column!r} for id_column (columns: {', '.join(ds.column_names)})"
+            f"{origin}: no column {id_column!r} for id_column (columns: {', '.join(table.columns)})"
         )
     image_dir = (
         arg_path(base, args["image_dir"], split) if args.get("image_dir") else _default_image_dir(base, split)
     )
-    embedded = isinstance(ds.features[image_col], datasets.Image)
-    if embedded:
-        ds = ds.cast_column(image_col, datasets.Image(decode=False))
-    label_feature = ds.features.get("label")
-    images_cache = cache_root(args.get("cache_dir")) / "images"
+    embedded = isinstance(table.feature(image_col), datasets.Image)
+    label_feature = table.feature("label")
     rows: list[dict[str, Any]] = []
-    for index, row in enumerate(ds):
+    for index, row in enumerate(table.rows(image_col)):
         where = f"row {index}"
         value = row[image_col]
-        if embedded:
-            path, name = _embedded_image(value, image_dir, base, images_cache, origin, where)
+        if embedded and isinstance(value, dict) and value.get("bytes"):
+            path, name = image_file(value, table=table, cache_dir=args.get("cache_dir"), where=where)
+        elif embedded:
+            path, name = _image_path(value, image_dir, base, origin, where)
         else:
             path = safe_join(image_dir, value, source=origin, where=where)
             name = relative_id(value)
@@ -112,67 +106,41 @@ def read_fakeclue_hf(spec: TaskSpec, data_root: Path | None, args: dict[str, Any
         for sid, r in zip(ids, rows, strict=True)
     ]
     return TaskData(
-        samples, files=files, notes={"split": split, "loaded_from": "hub" if data_root is None else "local"}
+        samples,
+        files=table.files,
+        notes={"split": split, "loaded_from": "hub" if data_root is None else "local"},
     )
 
 
-def _load(
-    spec: TaskSpec, data_root: Path | None, args: dict[str, Any], split: str
-) -> tuple[Any, list[Path], str, Path]:
-    """``(dataset, files to fingerprint, origin for messages, base folder for relative image paths)``."""
+def _hub_table(spec: TaskSpec, args: dict[str, Any], split: str) -> Table:
+    """The ``split`` of the ``hub_id`` task argument, from the Hub or the Hugging Face cache (relative image
+    paths are then resolved from the working folder). A local folder is read by :func:`.hf_table.load_table`."""
     import datasets
 
+    hub_id = args.get("hub_id")
+    if not hub_id:
+        raise SpotfakeError(f"task {spec.name} needs --data-root ({LAYOUT}) or a hub_id task argument")
     data_files = args.get("data_files")
-    if data_files:
-        data_files = {split: str(data_files).replace("{split}", split)}
-    cache_dir = str(args["cache_dir"]) if args.get("cache_dir") else None
-    if data_root is None:
-        hub_id = args.get("hub_id")
-        if not hub_id:
-            raise SpotfakeError(f"task {spec.name} needs --data-root ({LAYOUT}) or a hub_id task argument")
-        files_arg = data_files or {split: f"data_json/{split}.json"}
-        try:
-            ds = datasets.load_dataset(
-                str(hub_id),
-                split=split,
-                data_files=files_arg,
-                revision=args.get("revision"),
-                cache_dir=cache_dir,
-            )
-        except Exception as exc:  # network, auth or format problems all end the same way for the user
-            raise SpotfakeError(
-                f"cannot load {hub_id!r} split {split!r} from the Hugging Face Hub ({_first_line(exc)}); "
-                "download it and pass --data-root"
-            ) from None
-        return ds, [Path(f["filename"]) for f in ds.cache_files], str(hub_id), Path.cwd()
-    root = require_data_root(spec, data_root, LAYOUT)
+    files_arg = {split: str(data_files or f"data_json/{split}.json").replace("{split}", split)}
+    bars_were_on = not datasets.are_progress_bars_disabled()
+    datasets.disable_progress_bars()
     try:
-        if (root / "dataset_dict.json").is_file():
-            loaded = datasets.load_from_disk(str(root))
-            if split not in loaded:
-                raise SpotfakeError(
-                    f"{root}: no split {split!r} (splits: {', '.join(loaded)}); set the split task argument"
-                )
-            ds = loaded[split]
-        elif (root / "state.json").is_file() and (root / "dataset_info.json").is_file():
-            ds = datasets.load_from_disk(str(root))
-        else:
-            ds = datasets.load_dataset(str(root), split=split, data_files=data_files, cache_dir=cache_dir)
-            return ds, _data_files(root), str(root), root
-    except SpotfakeError:
-        raise
-    except Exception as exc:
-        raise SpotfakeError(f"cannot load a Hugging Face dataset from {root}: {_first_line(exc)}") from None
-    return ds, sorted(Path(f["filename"]) for f in ds.cache_files), str(root), root
-
-
-def _data_files(root: Path) -> list[Path]:
-    """The data (not image) files of a local dataset folder, which define its samples."""
-    return sorted(
-        p
-        for p in root.rglob("*")
-        if p.is_file() and p.suffix.lower() in DATA_SUFFIXES and ".cache" not in p.parts
-    )
+        ds = datasets.load_dataset(
+            str(hub_id),
+            split=split,
+            data_files=files_arg,
+            revision=args.get("revision"),
+            cache_dir=str(args["cache_dir"]) if args.get("cache_dir") else None,
+        )
+    except Exception as exc:  # network, auth or format problems all end the same way for the user
+        raise SpotfakeError(
+            f"cannot load {hub_id!r} split {split!r} from the Hugging Face Hub ({_first_line(exc)}); "
+            "download it and pass --data-root"
+        ) from None
+    finally:
+        if bars_were_on:
+            datasets.enable_progress_bars()
+    return Table(ds, str(hub_id), Path.cwd(), [Path(f["filename"]) for f in ds.cache_files])
 
 
 def _default_image_dir(base: Path, split: str) -> Path:
@@ -181,20 +149,12 @@ def _default_image_dir(base: Path, split: str) -> Path:
     return candidate if candidate.is_dir() else base
 
 
-def _embedded_image(
-    value: Any, image_dir: Path, root: Path, cache: Path, origin: str, where: str
-) -> tuple[Path, str | None]:
-    """Where an ``Image`` feature's picture is: bytes go to the cache, a bare path must stay in the root."""
+def _image_path(value: Any, image_dir: Path, root: Path, origin: str, where: str) -> tuple[Path, str | None]:
+    """Where an ``Image`` feature without bytes points: a relative path under ``image_dir``, an absolute one
+    inside the data root (embedded bytes are cached by :func:`.hf_table.image_file`)."""
     if not isinstance(value, dict):
         raise SpotfakeError(f"{origin} {where}: empty image")
-    data, name = value.get("bytes"), value.get("path")
-    if data:
-        digest = hashlib.sha256(data).hexdigest()
-        suffix = posixpath.splitext(name or "")[1].lower()
-        path = cache / digest[:2] / (digest + (suffix if suffix in IMAGE_SUFFIXES else ".img"))
-        if not path.is_file():
-            atomic_write_bytes(path, data)
-        return path, name
+    name = value.get("path")
     if not name:
         raise SpotfakeError(f"{origin} {where}: image has neither bytes nor a path")
     if Path(name).is_absolute():
