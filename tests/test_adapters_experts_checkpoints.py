@@ -12,13 +12,19 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from torchvision import transforms
+from zoo_reference import sha256_of
 
 from spotfake.adapters.experts import cnnspot, npr, univfd
-from spotfake.adapters.experts.base import IMAGENET_MEAN, IMAGENET_STD, ClassifierAdapter
 from spotfake.adapters.experts.checkpoints import read_config, save_weights
-from spotfake.adapters.experts.preprocess import resize_crop_normalize
+from spotfake.adapters.experts.expert import ExpertAdapter
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.model import Model, build_model
+
+IMAGENET = transforms.Compose(
+    [transforms.ToTensor(), transforms.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])]
+)
+"""The authors' evaluation transform at the images' own size (CNNSpot's demo, NPR with resize=none)."""
 
 
 def _image(height: int = 40, width: int = 36, seed: int = 0) -> Image.Image:
@@ -26,8 +32,8 @@ def _image(height: int = 40, width: int = 36, seed: int = 0) -> Image.Image:
     return Image.fromarray(rng.integers(0, 256, (height, width, 3), dtype=np.uint8))
 
 
-def _classifier(model: Model) -> ClassifierAdapter:
-    assert isinstance(model, ClassifierAdapter)
+def _classifier(model: Model) -> ExpertAdapter:
+    assert isinstance(model, ExpertAdapter)
     return model
 
 
@@ -57,9 +63,35 @@ def test_cnnspot_loads_the_authors_wrapped_state_dict(tmp_path: Path, prefix: st
 
     model = _classifier(build_model("cnnspot", {"path": str(path), "device": "cpu"}))
     image = _image()
-    expected = _direct_prob(network, resize_crop_normalize(model.config, IMAGENET_MEAN, IMAGENET_STD)(image))
+    expected = _direct_prob(network, IMAGENET(image))
     assert model.kind == "expert"
     assert model.scores([image])[0] == pytest.approx(expected, abs=1e-5)
+    assert model.settings() == {
+        "threshold": 0.5,
+        "arch": "cnnspot",
+        "preprocess": {"resize": None, "crop": None, "norm": "imagenet", "interpolation": "bilinear"},
+        "layers": [1, 1, 1, 1],
+        "sha256": {"blur_jpg_prob0.5.pth": sha256_of(path)},
+    }
+
+
+def test_cnnspot_crop224_is_the_torchvision_centre_crop(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    network = cnnspot.build_network({**cnnspot.DEFAULT_CONFIG, "layers": [1, 1, 1, 1]})
+    path = tmp_path / "blur_jpg_prob0.1.pth"
+    torch.save({"model": network.state_dict()}, path)
+    _write_config(path, {"layers": [1, 1, 1, 1]})
+    model = cnnspot.CNNSpot(path=str(path), device="cpu", crop="24")
+    assert model.settings()["preprocess"] == {
+        "resize": None,
+        "crop": ["center", 24],
+        "pad": "zero",
+        "norm": "imagenet",
+        "interpolation": "bilinear",
+    }
+    image = _image(40, 31)
+    reference = transforms.Compose([transforms.CenterCrop(24), IMAGENET])
+    assert model.scores([image])[0] == pytest.approx(_direct_prob(network, reference(image)), abs=1e-5)
 
 
 def test_cnnspot_default_architecture_is_resnet50_with_one_logit() -> None:
@@ -79,8 +111,35 @@ def test_npr_loads_the_authors_bare_state_dict(tmp_path: Path) -> None:
 
     model = _classifier(build_model("npr", {"path": str(path), "device": "cpu"}))
     image = _image(33, 41)  # odd sides: the last row and column are dropped
-    expected = _direct_prob(network, resize_crop_normalize(model.config, IMAGENET_MEAN, IMAGENET_STD)(image))
+    expected = _direct_prob(network, IMAGENET(image))
     assert model.scores([image])[0] == pytest.approx(expected, abs=1e-5)
+    assert model.settings() == {
+        "threshold": 0.5,
+        "arch": "npr",
+        "preprocess": {"resize": None, "crop": None, "norm": "imagenet", "interpolation": "bilinear"},
+        "layers": [1, 1],
+        "width": 8,
+        "sha256": {"NPR.pth": sha256_of(path)},
+    }
+
+
+def test_npr_resizes_to_256_square_bilinear_by_default(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    network = npr.NPRNet(layers=[1, 1], width=8)
+    path = tmp_path / "NPR.pth"
+    torch.save(network.state_dict(), path)
+    _write_config(path, {"layers": [1, 1], "width": 8})
+    model = npr.NPR(path=str(path), device="cpu")
+    assert model.spec.to_dict() == {
+        "resize": ["square", 256],
+        "crop": None,
+        "norm": "imagenet",
+        "interpolation": "bilinear",
+        "backend": "pil",
+    }
+    image = _image(300, 200)
+    reference = transforms.Compose([transforms.Resize((256, 256)), IMAGENET])  # their test transform
+    assert model.scores([image])[0] == pytest.approx(_direct_prob(network, reference(image)), abs=1e-5)
 
 
 def test_npr_default_architecture_matches_the_published_layout() -> None:
@@ -122,11 +181,21 @@ def tiny_clip(tmp_path: Path) -> Path:
     return folder
 
 
+CLIP_CROP_32 = transforms.Compose(
+    [
+        transforms.CenterCrop(32),
+        transforms.ToTensor(),
+        transforms.Normalize([0.48145466, 0.4578275, 0.40821073], [0.26862954, 0.26130258, 0.27577711]),
+    ]
+)
+"""UnivFD's evaluation transform (no resize, ``CenterCrop``, CLIP mean/std) for a 32px tower."""
+
+
 def _clip_direct(clip: Path, fc: torch.nn.Linear, image: Image.Image) -> float:
     from transformers import CLIPVisionModelWithProjection
 
     backbone = CLIPVisionModelWithProjection.from_pretrained(clip).eval()
-    tensor = univfd.eval_transform(dict(univfd.DEFAULT_CONFIG), 32)(image)[None]
+    tensor = CLIP_CROP_32(image)[None]
     with torch.no_grad():
         return float(torch.sigmoid(fc(backbone(pixel_values=tensor).image_embeds))[0, 0])
 
@@ -142,7 +211,24 @@ def test_univfd_loads_the_authors_fc_weights(tmp_path: Path, tiny_clip: Path) ->
     )
     image = _image(48, 40)
     assert model.scores([image])[0] == pytest.approx(_clip_direct(tiny_clip, fc, image), abs=1e-5)
-    assert model.settings()["crop"] == 32
+    assert model.settings() == {
+        "threshold": 0.5,
+        "arch": "univfd",
+        "preprocess": {
+            "resize": None,
+            "crop": ["center", 32],
+            "pad": "zero",
+            "norm": "clip",
+            "interpolation": "bicubic",
+        },
+        "backbone": "openai/clip-vit-large-patch14",
+        "clip": "clip",
+        "dtype": "float32",
+        "sha256": {
+            "fc_weights.pth": sha256_of(path),
+            "model.safetensors": sha256_of(tiny_clip / "model.safetensors"),
+        },
+    }
 
 
 def test_univfd_reads_only_the_head_of_a_full_training_checkpoint(tmp_path: Path, tiny_clip: Path) -> None:
@@ -201,10 +287,13 @@ def test_a_file_that_is_not_a_checkpoint_is_a_clear_error(tmp_path: Path) -> Non
 
 
 def test_missing_checkpoint_and_missing_path_are_clear_errors(tmp_path: Path) -> None:
-    with pytest.raises(SpotfakeError, match="checkpoint not found"):
+    where = "its authors publish it at github.com/PeterWang512/CNNDetection"
+    with pytest.raises(SpotfakeError, match=f"checkpoint not found: .*nope.pth; {where}"):
         cnnspot.CNNSpot(path=str(tmp_path / "nope.pth"), device="cpu")
-    with pytest.raises(SpotfakeError, match="cnnspot needs path="):
+    with pytest.raises(SpotfakeError, match=f"no cnnspot checkpoint given: pass path=<file>; {where}"):
         cnnspot.CNNSpot(device="cpu")
+    with pytest.raises(SpotfakeError, match="no univfd checkpoint given: .*UniversalFakeDetect"):
+        univfd.UnivFD(device="cpu")
 
 
 def test_weights_of_another_architecture_are_refused_by_key(tmp_path: Path) -> None:

@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors import safe_open
+from zoo_reference import sha256_of
 
 from spotfake.adapters.demo_models import LINEAR_PROBE_WEIGHTS, NPR_DEMO_WEIGHTS
 from spotfake.adapters.experts.base import ClassifierAdapter
 from spotfake.adapters.experts.checkpoints import read_config
+from spotfake.adapters.experts.probe import backbone_file, lite0_transform
 from spotfake.harness.model import Item, build_model
 from spotfake.harness.task import load_task
 
@@ -55,7 +57,14 @@ def test_npr_demo_loads_its_committed_weights_by_default() -> None:
     assert set(loaded) == set(committed)
     # the file's tensors, bit for bit
     assert all(torch.equal(loaded[key], committed[key]) for key in committed)
-    assert model.settings()["resize"] is None
+    assert model.settings() == {
+        "threshold": 0.5,
+        "arch": "npr-demo",
+        "preprocess": {"resize": None, "crop": None, "norm": "imagenet", "interpolation": "bilinear"},
+        "layers": [1, 1],
+        "width": 16,
+        "sha256": {"npr_demo.safetensors": sha256_of(NPR_DEMO_WEIGHTS)},
+    }
     assert model.weights_hash()
     # and they answer as in the committed demo run (the same 64x64 test images, the same p(fake))
     expected = _committed_scores("npr-demo", 12)
@@ -92,3 +101,27 @@ def test_linear_probe_loads_its_committed_head_by_default() -> None:
     expected = _committed_scores("linear-probe", 4)
     responses = model.predict(_demo_items(list(expected)))
     assert [r.score for r in responses] == pytest.approx(list(expected.values()), abs=1e-5)
+    settings = model.settings()
+    assert settings["preprocess"] == {
+        "resize": ["shorter", 256],
+        "crop": ["center", 224],
+        "pad": "zero",
+        "norm": {"mean": [127.0] * 3, "std": [128.0] * 3},
+        "interpolation": "bilinear",
+        "backend": "pil",
+        "pixels": "byte",
+    }
+    assert settings["backbone"] == "efficientnet-lite0"
+    assert set(settings["sha256"]) == {LINEAR_PROBE_WEIGHTS.name, backbone_file().name}
+    assert settings["sha256"][LINEAR_PROBE_WEIGHTS.name] == sha256_of(LINEAR_PROBE_WEIGHTS)
+
+
+def test_the_linear_probe_spec_is_the_packages_byte_scale_transform() -> None:
+    from PIL import Image
+    from torchvision import transforms
+
+    image = Image.fromarray(torch.randint(0, 256, (300, 257, 3), dtype=torch.uint8).numpy())
+    reference = transforms.Compose(
+        [transforms.Resize(256), transforms.CenterCrop(224), transforms.PILToTensor()]
+    )
+    assert torch.equal(lite0_transform(image), (reference(image).float() - 127.0) / 128.0)

@@ -56,6 +56,19 @@ def _image(h: int, w: int, seed: int = 0) -> Image.Image:
             Preprocess(norm="half"),
             transforms.Compose([transforms.ToTensor(), transforms.Normalize([0.5] * 3, [0.5] * 3)]),
         ),
+        (
+            Preprocess(
+                resize=("shorter", 40), crop=("center", 32), norm=((127.0,) * 3, (128.0,) * 3), pixels="byte"
+            ),
+            transforms.Compose(
+                [
+                    transforms.Resize(40),
+                    transforms.CenterCrop(32),
+                    transforms.PILToTensor(),
+                    transforms.Lambda(lambda x: (x.float() - 127.0) / 128.0),
+                ]
+            ),
+        ),
     ],
 )
 def test_the_spec_builds_what_the_torchvision_pipeline_it_names_builds(
@@ -64,6 +77,26 @@ def test_the_spec_builds_what_the_torchvision_pipeline_it_names_builds(
     for size in ((48, 56), (30, 70), (64, 64)):
         image = _image(*size)
         assert torch.allclose(spec.build()(image), reference(image), atol=1e-6)
+
+
+def albumentations_pad_center_crop(image: Image.Image, size: int) -> torch.Tensor:
+    """``PadIfNeeded(size, size, BORDER_CONSTANT, 0)`` (the smaller half before) then ``CenterCrop(size,
+    size)`` from ``(n - size) // 2``, written with torchvision's pad and crop, then ImageNet mean/std."""
+    pad_h, pad_w = max(size - image.height, 0), max(size - image.width, 0)
+    padded = transforms.Pad([pad_w // 2, pad_h // 2, pad_w - pad_w // 2, pad_h - pad_h // 2])(image)
+    top, left = (padded.height - size) // 2, (padded.width - size) // 2
+    cropped = transforms.functional.crop(padded, top, left, size, size)
+    return transforms.Normalize(*NORMS["imagenet"])(transforms.ToTensor()(cropped))  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("size", [(48, 56), (35, 70), (20, 45), (32, 33), (27, 19)])
+def test_the_floor_offset_is_pad_if_needed_then_centre_crop_as_albumentations(size: tuple[int, int]) -> None:
+    image = _image(*size)
+    floor = Preprocess(crop=("center", 32), crop_offset="floor", norm="imagenet").build()(image)
+    assert torch.allclose(floor, albumentations_pad_center_crop(image, 32), atol=1e-6)
+    torchvision = Preprocess(crop=("center", 32), norm="imagenet").build()(image)
+    odd = any(n > 32 and round((n - 32) / 2) != (n - 32) // 2 for n in size)
+    assert torch.equal(floor, torchvision) != odd  # they differ exactly where round and floor do
 
 
 def test_a_centre_crop_pads_small_images_with_the_declared_mode() -> None:
@@ -100,11 +133,16 @@ def test_the_spec_records_itself_as_json_and_refuses_unknown_values() -> None:
     assert Preprocess(crop=("five", 504)).build()(_image(20, 30)).shape == (3, 20, 30)  # the model crops
     custom = Preprocess(norm=((0.1, 0.2, 0.3), (1.0, 1.0, 1.0)))
     assert custom.to_dict()["norm"] == {"mean": [0.1, 0.2, 0.3], "std": [1.0, 1.0, 1.0]}
+    floor = Preprocess(crop=("center", 224), crop_offset="floor", pixels="byte").to_dict()
+    assert floor["crop_offset"] == "floor" and floor["pad"] == "zero" and floor["pixels"] == "byte"
+    assert "crop_offset" not in spec.to_dict() and "pixels" not in spec.to_dict()  # defaults not recorded
     for bad in (
         {"resize": ("long", 3)},
         {"crop": ("center", 0)},
         {"norm": "laion"},
         {"interpolation": "area"},
+        {"crop_offset": "ceil"},
+        {"pixels": "float"},
     ):
         with pytest.raises(ValueError):
             Preprocess(**bad)  # type: ignore[arg-type]

@@ -25,6 +25,7 @@ from zoo_reference import (
 )
 
 from spotfake.adapters.experts import drct, openai_clip_keys
+from spotfake.adapters.experts.preprocess import Preprocess
 
 # (231 - 224) = 7: albumentations crops from 3, transforms.CenterCrop from round(3.5) = 4
 SIZES = [(230, 231), (200, 250), (224, 224), (300, 227)]
@@ -46,8 +47,13 @@ def albumentations_pad_crop(image: Image.Image, size: int = 224) -> torch.Tensor
 
 
 def test_drct_crop_is_albumentations_not_torchvision() -> None:
+    assert Preprocess(crop=("center", 224), pad="zero", crop_offset="floor", norm="imagenet") == drct.SPEC
+    rng = np.random.default_rng(1)
+    for size in ((200, 251), (150, 100), (225, 231)):  # padded on one or both sides first, then cropped
+        small = Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8))
+        assert torch.allclose(drct.SPEC.build()(small), albumentations_pad_crop(small)[0], atol=1e-6)
     image = Image.fromarray(np.random.default_rng(0).integers(0, 256, (300, 231, 3), dtype=np.uint8))
-    ours = drct.drct_transform(image)
+    ours = drct.SPEC.build()(image)
     assert torch.allclose(ours, albumentations_pad_crop(image)[0], atol=1e-6)
     torchvision_crop = torch.from_numpy(np.asarray(image)[38:262, 4:228].astype(np.float32))
     assert not torch.allclose(ours[0] * 0.229 + 0.485, torchvision_crop[..., 0] / 255, atol=1e-3)
@@ -98,10 +104,10 @@ def test_drct_convnext_scores_as_the_authors_model_through_spotfake_run(tmp_path
             "resize": None,
             "crop": ["center", 224],
             "pad": "zero",
+            "crop_offset": "floor",
             "norm": "imagenet",
             "interpolation": "bilinear",
         },
-        "crop_offset": "floor, pad-if-needed first (albumentations)",
         "backbone": "convnext_base",
         "timm_kwargs": TINY_CONVNEXT["timm_kwargs"],
         "sha256": {"14_acc0.9996.pth": sha256_of(weights)},
@@ -176,7 +182,7 @@ def test_drct_clip_scores_as_the_openai_layout_forward_through_spotfake_run(tmp_
         "patch_size": 32,
         "image_size": 224,
     }
-    assert settings["preprocess"]["crop"] == ["center", 224] and settings["preprocess"]["norm"] == "imagenet"
+    assert settings["preprocess"] == drct.SPEC.to_dict() and settings["preprocess"]["crop_offset"] == "floor"
     assert settings["sha256"] == {"13_acc0.9664.pth": sha256_of(weights)}
 
 

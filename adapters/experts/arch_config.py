@@ -1,6 +1,7 @@
 """Architecture configs of the expert zoo: the published architecture, unless a JSON file beside the
-checkpoint (``<weights stem>.json``) overrides some of its keys, as a retrained or scaled-down variant
-needs. The authors' files need none; an unknown key or another architecture's config is refused."""
+checkpoint (``<weights stem>.json``, or the config a training output stores with its weights) overrides
+some of its keys, as a retrained or scaled-down variant needs. The authors' files need none; an unknown
+key or another architecture's config is refused."""
 
 from __future__ import annotations
 
@@ -11,7 +12,27 @@ from typing import Any
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.jsonio import loads_strict
 
-from .base import merge_config
+
+def merge_config(
+    defaults: Mapping[str, Any], stored: Mapping[str, Any] | None, arch: str, where: str
+) -> dict:
+    """The architecture config: published defaults overridden by the config stored with the weights.
+
+    A stored config for another architecture, or with keys the architecture does not know, is refused.
+    """
+    config = dict(defaults)
+    if not stored:
+        return config
+    stored_arch = stored.get("arch")
+    if stored_arch is not None and stored_arch != defaults.get("arch"):
+        raise SpotfakeError(
+            f"{where}: these weights are for arch {stored_arch!r}, not {arch!r}; use --model {stored_arch}"
+        )
+    unknown = sorted(set(stored) - set(defaults))
+    if unknown:
+        raise SpotfakeError(f"{where}: unknown config keys {unknown} for {arch} (known: {sorted(defaults)})")
+    config.update(stored)
+    return config
 
 
 def architecture_config(weights: Path, defaults: Mapping[str, Any], arch: str) -> dict[str, Any]:

@@ -3,12 +3,10 @@ preprocessing and inference, and the verdict from p(fake) at a threshold."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from abc import abstractmethod
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -18,8 +16,6 @@ from spotfake.adapters.model_args import float_arg, int_arg
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.model import Item, Model
 from spotfake.harness.types import Response
-
-from .checkpoints import load_checkpoint, read_config, resolve_weights
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -43,44 +39,18 @@ def verdict_text(p_fake: float, threshold: float) -> str:
     return FAKE_TEXT if p_fake >= threshold else REAL_TEXT
 
 
-def merge_config(
-    defaults: Mapping[str, Any], stored: Mapping[str, Any] | None, arch: str, where: str
-) -> dict:
-    """The architecture config: published defaults overridden by the config stored with the weights.
-
-    A stored config for another architecture, or with keys the architecture does not know, is refused.
-    """
-    config = dict(defaults)
-    if not stored:
-        return config
-    stored_arch = stored.get("arch")
-    if stored_arch is not None and stored_arch != defaults.get("arch"):
-        raise SpotfakeError(
-            f"{where}: these weights are for arch {stored_arch!r}, not {arch!r}; use --model {stored_arch}"
-        )
-    unknown = sorted(set(stored) - set(defaults))
-    if unknown:
-        raise SpotfakeError(f"{where}: unknown config keys {unknown} for {arch} (known: {sorted(defaults)})")
-    config.update(stored)
-    return config
-
-
 class ClassifierAdapter(Model):
     """A binary classifier giving one logit per image; p(fake) = sigmoid(logit).
 
-    Subclasses set ``self.network`` (an ``nn.Module`` in eval mode on ``self.device``) and
-    ``self.weight_files``, and implement :meth:`preprocess`. Images of different sizes are batched
-    by shape, so "no resize" preprocessing (as in the original evaluations) still runs batched.
+    Subclasses set ``self.network`` (an ``nn.Module`` in eval mode on ``self.device``) and implement
+    :meth:`preprocess`; :class:`~spotfake.adapters.experts.expert.ExpertAdapter` adds the checkpoint, the
+    preprocessing spec and the sha256 identity. Images of different sizes are batched by shape, so "no
+    resize" preprocessing (as in the original evaluations) still runs batched.
     """
 
     needs_images = True
 
     network: torch.nn.Module
-    config: dict[str, Any]
-    """The architecture config: published defaults, then the config stored with the weights, then sizes
-    given in ``--model-args``."""
-    weight_files: list[str | Path]
-    """Weight files, folders or hub ids whose cheap hash is :meth:`weights_hash`."""
 
     def __init__(
         self, threshold: str | float = 0.5, device: str = "auto", batch_size: str | int = 32
@@ -91,27 +61,6 @@ class ClassifierAdapter(Model):
             raise SpotfakeError(f"{owner}: --model-args threshold={threshold!r}: must be at most 1")
         self.device = choose_device(device)
         self.batch_size = int_arg(owner, "batch_size", batch_size, minimum=1)
-        self.weight_files = []
-        self._weights_hash: str | None = None
-
-    def read_weights(
-        self,
-        path: str | Path,
-        defaults: Mapping[str, Any],
-        arch: str,
-        sizes: Mapping[str, str | None] | None = None,
-    ) -> tuple[Path, Any]:
-        """Read the checkpoint at ``path`` safely, set :attr:`config` and :attr:`weight_files`, and return
-        (the weights file, the checkpoint object). ``sizes`` are ``--model-args`` sizes (``resize=``,
-        ``crop=``) that override the stored config when given."""
-        weights = resolve_weights(path)
-        obj, metadata = load_checkpoint(weights)
-        self.config = merge_config(defaults, read_config(weights, metadata), arch, str(weights))
-        for key, value in (sizes or {}).items():
-            if value is not None:
-                self.config[key] = parse_size(arch, value, key)
-        self.weight_files = [weights]
-        return weights, obj
 
     @abstractmethod
     def preprocess(self, image: Any) -> torch.Tensor:
@@ -132,14 +81,6 @@ class ClassifierAdapter(Model):
 
     def settings(self) -> dict[str, Any]:
         return {"threshold": self.threshold, **self.preprocessing_settings()}
-
-    def weights_hash(self) -> str | None:
-        if self._weights_hash is None and self.weight_files:
-            from spotfake.adapters.weights_hash import weights_hash_for
-
-            parts = [f"{Path(p).name}:{weights_hash_for(str(p))}" for p in self.weight_files]
-            self._weights_hash = hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
-        return self._weights_hash
 
     def scores(self, images: Sequence[Any]) -> list[float]:
         """p(fake) for each image (no per-image error handling: for scripts and training checks)."""

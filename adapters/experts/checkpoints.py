@@ -43,16 +43,6 @@ WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 
 
-def resolve_weights(path: str | Path) -> Path:
-    """A weights file from ``path``: the file itself, or ``model.safetensors`` inside a folder."""
-    p = Path(path).expanduser()
-    if p.is_dir():
-        p = p / WEIGHTS_FILE
-    if not p.is_file():
-        raise SpotfakeError(f"checkpoint not found: {p}; pass path=<weights file or training output folder>")
-    return p
-
-
 def load_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
     """Read a checkpoint file into (object, safetensors metadata) without unpickling arbitrary objects.
 

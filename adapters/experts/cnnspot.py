@@ -8,23 +8,22 @@ torchvision's ``resnet50`` layout with a 1-logit ``fc`` (``fc.weight`` (1, 2048)
 unchanged. A ``"module."`` prefix (DataParallel) is stripped; a bare state dict is accepted too.
 
 Preprocessing of the original demo: the whole image, no resize, no crop, ImageNet mean/std
-(``crop=224`` gives the centre-crop variant of its ``demo_dirs_crop224.sh``).
+(``crop=224`` gives the centre-crop variant of its ``demo_dirs_crop224.sh``; ``resize=N`` a square resize
+first). A training output of ``spotfake train classifier --arch cnnspot`` loads too, with its stored config.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import torch
 from torch import nn
 
-from spotfake.harness.errors import SpotfakeError
-
-from .base import IMAGENET_MEAN, IMAGENET_STD, ClassifierAdapter
 from .checkpoints import load_into, module_state_dict
-from .preprocess import resize_crop_normalize
+from .expert import ExpertAdapter
+from .preprocess import square_crop_spec
 
 ARCH = "cnnspot"
+PUBLISHED = "github.com/PeterWang512/CNNDetection (weights/download_weights.sh: blur_jpg_prob0.5.pth)"
 DEFAULT_CONFIG: dict[str, Any] = {
     "arch": ARCH,
     "layers": [3, 4, 6, 3],  # ResNet-50
@@ -40,8 +39,11 @@ def build_network(config: dict[str, Any]) -> nn.Module:
     return ResNet(Bottleneck, list(config["layers"]), num_classes=1)
 
 
-class CNNSpot(ClassifierAdapter):
+class CNNSpot(ExpertAdapter):
     """``--model cnnspot --model-args path=blur_jpg_prob0.5.pth[,crop=224,threshold=0.5,device=cuda]``."""
+
+    arch = ARCH
+    published = PUBLISHED
 
     def __init__(
         self,
@@ -53,23 +55,8 @@ class CNNSpot(ClassifierAdapter):
         resize: str | None = None,
     ) -> None:
         super().__init__(threshold=threshold, device=device, batch_size=batch_size)
-        if not path:
-            raise SpotfakeError(
-                "cnnspot needs path=<checkpoint> (e.g. blur_jpg_prob0.5.pth or a training output folder)"
-            )
-        weights, obj = self.read_weights(path, DEFAULT_CONFIG, ARCH, {"resize": resize, "crop": crop})
+        weights, obj = self.read_configured(path, DEFAULT_CONFIG, {"resize": resize, "crop": crop})
         network = build_network(self.config)
         load_into(network, module_state_dict(obj, weights), weights, ARCH)
-        self.network = network.eval().to(self.device)
-        self._transform = resize_crop_normalize(self.config, IMAGENET_MEAN, IMAGENET_STD)
-
-    def preprocess(self, image: Any) -> torch.Tensor:
-        return self._transform(image)
-
-    def preprocessing_settings(self) -> dict[str, Any]:
-        return {
-            "arch": ARCH,
-            "layers": self.config["layers"],
-            "resize": self.config["resize"],
-            "crop": self.config["crop"],
-        }
+        self.options["layers"] = list(self.config["layers"])
+        self.use(network, square_crop_spec(self.config["resize"], self.config["crop"], "imagenet"))

@@ -33,7 +33,6 @@ from typing import Any
 
 import torch
 from torch import nn
-from torchvision.transforms import functional as TF
 
 from spotfake.harness.errors import SpotfakeError
 
@@ -41,7 +40,7 @@ from .arch_config import architecture_config
 from .checkpoints import load_into
 from .expert import ExpertAdapter, two_class_logit
 from .openai_clip_keys import check_text_tower, vision_config, visual_to_transformers
-from .preprocess import NORMS, Preprocess
+from .preprocess import Preprocess
 
 PUBLISHED = "modelscope.cn/datasets/BokingChen/DRCT-2M (pretrained.zip; README 'Testing')"
 CROP = 224
@@ -54,22 +53,9 @@ CONVNEXT_CONFIG: dict[str, Any] = {
 CLIP_PREFIX = "model.model."
 
 
-def pad_and_center_crop(tensor: torch.Tensor, size: int = CROP) -> torch.Tensor:
-    """albumentations' ``PadIfNeeded(size, size, BORDER_CONSTANT, 0)`` then ``CenterCrop(size, size)`` on a
-    (3, H, W) tensor: pad ``(size - n) // 2`` before, the rest after; crop from ``(n - size) // 2``."""
-    height, width = tensor.shape[-2:]
-    pad_h, pad_w = max(size - height, 0), max(size - width, 0)
-    if pad_h or pad_w:
-        tensor = TF.pad(tensor, [pad_w // 2, pad_h // 2, pad_w - pad_w // 2, pad_h - pad_h // 2])
-    top, left = (tensor.shape[-2] - size) // 2, (tensor.shape[-1] - size) // 2
-    return tensor[..., top : top + size, left : left + size]
-
-
-def drct_transform(image: Any) -> torch.Tensor:
-    """DRCT's validation transform: pad-if-needed, floor-offset centre crop 224, ImageNet mean/std."""
-    mean, std = NORMS["imagenet"]  # type: ignore[misc]
-    tensor = pad_and_center_crop(TF.pil_to_tensor(image)).float() / 255.0
-    return TF.normalize(tensor, list(mean), list(std))
+SPEC = Preprocess(crop=("center", CROP), pad="zero", crop_offset="floor", norm="imagenet")
+"""Their validation transform: ``PadIfNeeded(224, 224)`` with zeros, then ``CenterCrop(224)`` from
+``(n - 224) // 2``, ImageNet mean/std."""
 
 
 class DRCTConvNeXtNet(nn.Module):
@@ -135,9 +121,7 @@ class DRCT(ExpertAdapter):
         super().__init__(threshold=threshold, device=device, batch_size=batch_size)
         weights = self.checkpoint_path(path)
         network = self.build(weights, self.read_state(weights))
-        self.use(network, Preprocess(crop=("center", CROP), norm="imagenet"))
-        self._transform = drct_transform
-        self.options["crop_offset"] = "floor, pad-if-needed first (albumentations)"
+        self.use(network, SPEC)
 
     @abstractmethod
     def build(self, weights: Any, state: dict[str, torch.Tensor]) -> nn.Module:

@@ -6,7 +6,8 @@ An :class:`ExpertAdapter` subclass declares, once:
 - ``published``: where the authors publish the checkpoint (named in the one-line error for a missing file);
 - ``bundle_files``: ``{layout: {name: relative path}}`` for ``--model-args bundle=DIR,name=NAME``
   (:mod:`spotfake.adapters.experts.bundles`);
-- in ``__init__``: the files it reads (:meth:`checkpoint_path`, :meth:`read_state`, :meth:`add_file`),
+- in ``__init__``: the files it reads (:meth:`checkpoint_path`, :meth:`read_state`, :meth:`add_file`, or
+  :meth:`read_configured` for a checkpoint that may carry its own architecture config),
   its network (strictly loaded: :func:`~spotfake.adapters.experts.checkpoints.load_into`) and its
   :class:`~spotfake.adapters.experts.preprocess.Preprocess`, through :meth:`use`.
 
@@ -17,7 +18,7 @@ so a checkpoint with other bytes never reuses another's records.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -27,9 +28,18 @@ from spotfake.adapters.weights_hash import weight_files
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.io import cache_root
 
-from .base import ClassifierAdapter
+from .arch_config import merge_config
+from .base import ClassifierAdapter, parse_size
 from .bundles import bundle_file
-from .checkpoints import CONTAINERS, load_checkpoint, require_file, state_dict_from, unpack_legacy_zip
+from .checkpoints import (
+    CONTAINERS,
+    WEIGHTS_FILE,
+    load_checkpoint,
+    read_config,
+    require_file,
+    state_dict_from,
+    unpack_legacy_zip,
+)
 from .file_identity import combined_hash, files_sha256
 from .preprocess import Preprocess
 
@@ -49,11 +59,15 @@ class ExpertAdapter(ClassifierAdapter):
     bundle_files: ClassVar[dict[str, dict[str, str]]] = {}
 
     spec: Preprocess
+    config: dict[str, Any]
+    """The architecture config, for adapters that read it with :meth:`read_configured`."""
 
     def __init__(
         self, threshold: str | float = 0.5, device: str = "auto", batch_size: str | int = 16
     ) -> None:
         super().__init__(threshold=threshold, device=device, batch_size=batch_size)
+        self.weight_files: list[Path] = []
+        """Every weight file read, in order; their sha256 is the checkpoint identity."""
         self.options: dict[str, Any] = {}
         """Other choices that change predictions (variant, dtype, ...): recorded in settings."""
         self._sha256: dict[str, str] | None = None
@@ -90,6 +104,30 @@ class ExpertAdapter(ClassifierAdapter):
         obj, _ = load_checkpoint(unpack_legacy_zip(file, cache_root()))
         self.add_file(file)
         return state_dict_from(obj, file, containers=containers, strip=strip, renames=renames)
+
+    def read_configured(
+        self,
+        path: str | Path | None,
+        defaults: Mapping[str, Any],
+        sizes: Mapping[str, str | None] | None = None,
+    ) -> tuple[Path, Any]:
+        """A checkpoint that may carry its architecture config: the authors' file, or what ``spotfake train
+        classifier`` writes (a folder holding ``model.safetensors``; the config in its metadata or in a
+        JSON file beside it). Sets :attr:`config` (``defaults``, then the stored config, then the
+        ``--model-args`` ``sizes`` given, e.g. ``resize=``), counts the file in the identity and returns
+        (the file, the checkpoint object, safely loaded)."""
+        given = Path(path).expanduser() if path else None
+        if given is not None and given.is_dir():
+            given = given / WEIGHTS_FILE
+        weights = require_file(given, f"{self.arch} checkpoint", self.published)
+        obj, metadata = load_checkpoint(weights)
+        arch = str(defaults["arch"])
+        self.config = merge_config(defaults, read_config(weights, metadata), arch, str(weights))
+        for key, value in (sizes or {}).items():
+            if value is not None:
+                self.config[key] = parse_size(arch, value, key)
+        self.add_file(weights)
+        return weights, obj
 
     def add_file(self, path: str | Path) -> None:
         """Count a weight file (or every weight file in a folder) in the checkpoint identity."""

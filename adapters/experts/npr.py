@@ -16,7 +16,8 @@ trainer's other format) is unwrapped.
 
 Preprocessing of the authors' test script: resize to 256 x 256 (bilinear), no crop, ImageNet mean/std
 (``resize=none`` gives their setting for same-size GAN sets). Odd image sides lose their last row or
-column so that the 2x2 blocks tile the image.
+column (in the network, before the residual) so that the 2x2 blocks tile the image. A training output of
+``spotfake train classifier --arch npr`` loads too, with its stored config.
 """
 
 from __future__ import annotations
@@ -27,14 +28,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from spotfake.harness.errors import SpotfakeError
-
-from .base import IMAGENET_MEAN, IMAGENET_STD, ClassifierAdapter
 from .checkpoints import load_into, module_state_dict
-from .preprocess import resize_crop_normalize
+from .expert import ExpertAdapter
+from .preprocess import square_crop_spec
 from .resnet_stages import two_stage_shape
 
 ARCH = "npr"
+PUBLISHED = "github.com/chuangchuangtan/NPR-DeepfakeDetection (README: NPR.pth)"
 DEFAULT_CONFIG: dict[str, Any] = {
     "arch": ARCH,
     "layers": [3, 4],  # bottleneck blocks in the two ResNet-50 stages kept
@@ -99,10 +99,11 @@ def build_network(config: dict[str, Any]) -> nn.Module:
     return NPRNet(**two_stage_shape(config, ARCH))
 
 
-class NPR(ClassifierAdapter):
+class NPR(ExpertAdapter):
     """``--model npr --model-args path=NPR.pth[,resize=256|none,crop=N,threshold=0.5,device=cuda]``."""
 
     arch = ARCH
+    published = PUBLISHED
     default_config = DEFAULT_CONFIG
     default_path: str | None = None
 
@@ -116,26 +117,9 @@ class NPR(ClassifierAdapter):
         crop: str | None = None,
     ) -> None:
         super().__init__(threshold=threshold, device=device, batch_size=batch_size)
-        path = path or self.default_path
-        if not path:
-            raise SpotfakeError(
-                f"{self.arch} needs path=<checkpoint> (e.g. NPR.pth or a training output folder)"
-            )
         sizes = {"resize": resize, "crop": crop}
-        weights, obj = self.read_weights(path, self.default_config, ARCH, sizes)
+        weights, obj = self.read_configured(path or self.default_path, self.default_config, sizes)
         network = build_network(self.config)
         load_into(network, module_state_dict(obj, weights), weights, ARCH)
-        self.network = network.eval().to(self.device)
-        self._transform = resize_crop_normalize(self.config, IMAGENET_MEAN, IMAGENET_STD)
-
-    def preprocess(self, image: Any) -> torch.Tensor:
-        return self._transform(image)
-
-    def preprocessing_settings(self) -> dict[str, Any]:
-        return {
-            "arch": self.arch,
-            "layers": list(self.config["layers"]),
-            "width": self.config["width"],
-            "resize": self.config["resize"],
-            "crop": self.config["crop"],
-        }
+        self.options |= {"layers": list(self.config["layers"]), "width": self.config["width"]}
+        self.use(network, square_crop_spec(self.config["resize"], self.config["crop"], "imagenet"))

@@ -42,23 +42,6 @@ def to_normalized_tensor(image: Any, mean: Sequence[float], std: Sequence[float]
     return TF.normalize(TF.to_tensor(image), list(mean), list(std))
 
 
-def resize_crop_normalize(
-    config: dict[str, Any], mean: Sequence[float], std: Sequence[float]
-) -> Callable[[Any], torch.Tensor]:
-    """Evaluation preprocessing: optional square resize (``config["resize"]``), optional centre crop
-    (``config["crop"]``), then normalisation with ``mean``/``std``."""
-    resize, crop = config.get("resize"), config.get("crop")
-
-    def transform(image: Any) -> torch.Tensor:
-        if resize:
-            image = resize_square(image, resize)
-        if crop:
-            image = center_crop(image, crop)
-        return to_normalized_tensor(image, mean, std)
-
-    return transform
-
-
 NORMS: dict[str, tuple[tuple[float, float, float], tuple[float, float, float]] | None] = {
     "imagenet": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
     "clip": ((0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)),
@@ -72,6 +55,13 @@ CROP_KINDS = ("center", "five")
 PAD_MODES = {"zero": "constant", "reflect": "reflect", "symmetric": "symmetric", "edge": "edge"}
 """How a centre crop larger than the image pads it: zeros (``transforms.CenterCrop``), reflection
 without the edge pixel (``reflect``, cv2's BORDER_REFLECT_101) or with it (``symmetric``)."""
+OFFSETS = ("round", "floor")
+"""Where a centre crop starts on a side longer than the crop: ``round((n - size) / 2)`` as
+``transforms.CenterCrop`` (``round``), or ``(n - size) // 2`` as albumentations' ``PadIfNeeded`` then
+``CenterCrop`` (``floor``); the two differ by one pixel when ``n - size`` is odd."""
+PIXELS = ("unit", "byte")
+"""The scale the normalisation sees: ``unit`` (pixels / 255 in [0, 1], as ``ToTensor``) or ``byte`` (0..255,
+mean/std in pixel units: EfficientNet-Lite's ``(x - 127) / 128``)."""
 BACKENDS = ("pil", "tensor")
 """Resize with PIL (``transforms.Resize`` on a PIL image: antialiased) or on the 0..255 tensor without
 antialiasing, rounded back to 0..255 (``cv2.resize``'s INTER_LINEAR/INTER_CUBIC up to that rounding)."""
@@ -85,11 +75,13 @@ class Preprocess:
     - ``resize``: None (keep the size), ``("square", N)`` (N x N, aspect not kept: ``Resize((N, N))``) or
       ``("shorter", N)`` (shorter side N: ``Resize(N)``);
     - ``crop``: None (the whole image), ``("center", N)`` (``CenterCrop(N)``; a smaller image is padded by
-      ``pad``) or ``("five", N)`` (the model itself takes five N x N crops, as B-Free does in embedding
+      ``pad``, then cropped from ``crop_offset``) or ``("five", N)`` (the model itself takes five N x N crops, as B-Free does in embedding
       space: the transform leaves the image whole);
     - ``norm``: a name in :data:`NORMS` or ``(mean, std)``;
     - ``interpolation``: bilinear, bicubic, nearest or lanczos; ``backend``: see :data:`BACKENDS`.
-    - ``even``: drop a last odd row/column (models whose 2x2 blocks must tile the image).
+    - ``even``: drop a last odd row/column (models whose 2x2 blocks must tile the image);
+    - ``crop_offset``: see :data:`OFFSETS` (``floor`` with ``pad="zero"`` is albumentations' pad-then-crop);
+    - ``pixels``: see :data:`PIXELS`.
     """
 
     resize: tuple[str, int] | None = None
@@ -99,6 +91,8 @@ class Preprocess:
     pad: str = "zero"
     backend: str = "pil"
     even: bool = False
+    crop_offset: str = "round"
+    pixels: str = "unit"
 
     def __post_init__(self) -> None:
         for value, kinds, what in ((self.resize, RESIZE_KINDS, "resize"), (self.crop, CROP_KINDS, "crop")):
@@ -112,6 +106,10 @@ class Preprocess:
             )
         if self.pad not in PAD_MODES or self.backend not in BACKENDS:
             raise ValueError(f"Preprocess pad={self.pad!r}/backend={self.backend!r}: see PAD_MODES, BACKENDS")
+        if self.crop_offset not in OFFSETS or self.pixels not in PIXELS:
+            raise ValueError(
+                f"Preprocess crop_offset={self.crop_offset!r}/pixels={self.pixels!r}: see OFFSETS, PIXELS"
+            )
 
     @property
     def mean_std(self) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
@@ -142,10 +140,14 @@ class Preprocess:
         }
         if self.crop is not None and self.crop[0] == "center":
             out["pad"] = self.pad
+            if self.crop_offset != "round":  # recorded only when set: the default keeps earlier records
+                out["crop_offset"] = self.crop_offset
         if self.resize is not None:
             out["backend"] = self.backend
         if self.even:
             out["even"] = True
+        if self.pixels != "unit":
+            out["pixels"] = self.pixels
         return out
 
     def describe(self) -> str:
@@ -155,6 +157,8 @@ class Preprocess:
             parts.append(f"resize {self.resize[0]} {self.resize[1]} {self.interpolation}")
         if self.crop:
             parts.append(f"{'centre' if self.crop[0] == 'center' else 'five'} crop {self.crop[1]}")
+            if self.crop[0] == "center" and self.crop_offset != "round":
+                parts[-1] += f" ({self.pad} pad, {self.crop_offset} offset)"
         if not parts:
             parts.append("full image")
         norm = self.norm if isinstance(self.norm, str) else "custom mean/std"
@@ -163,6 +167,16 @@ class Preprocess:
     def build(self) -> Callable[[Any], torch.Tensor]:
         """The transform: PIL RGB image -> (3, H, W) float tensor."""
         return partial(apply_preprocess, self)
+
+
+def square_crop_spec(resize: int | None, crop: int | None, norm: str) -> Preprocess:
+    """An optional square resize (bilinear) then an optional centre crop (the ``resize=``/``crop=`` model
+    args of CNNSpot and NPR; None or 0 skips the step), normalised with ``norm``."""
+    return Preprocess(
+        resize=("square", int(resize)) if resize else None,
+        crop=("center", int(crop)) if crop else None,
+        norm=norm,
+    )
 
 
 def apply_preprocess(spec: Preprocess, image: Any) -> torch.Tensor:
@@ -175,10 +189,10 @@ def apply_preprocess(spec: Preprocess, image: Any) -> torch.Tensor:
     if spec.resize is not None and spec.backend == "tensor":
         tensor = _resize_tensor(tensor, spec.resize, spec.interpolation)
     if spec.crop is not None and spec.crop[0] == "center":
-        tensor = _center_crop(tensor, int(spec.crop[1]), spec.pad)
+        tensor = _center_crop(tensor, int(spec.crop[1]), spec.pad, spec.crop_offset)
     if spec.even:
         tensor = tensor[..., : tensor.shape[-2] // 2 * 2, : tensor.shape[-1] // 2 * 2]
-    x = tensor.float() / 255.0 if tensor.dtype == torch.uint8 else tensor.float()
+    x = tensor.float() / 255.0 if tensor.dtype == torch.uint8 and spec.pixels == "unit" else tensor.float()
     stats = spec.mean_std
     return TF.normalize(x, list(stats[0]), list(stats[1])) if stats is not None else x
 
@@ -199,11 +213,15 @@ def _resize_tensor(tensor: torch.Tensor, resize: tuple[str, int], interpolation:
     return resized[0].round().clamp(0, 255).to(torch.uint8)
 
 
-def _center_crop(tensor: torch.Tensor, size: int, pad: str) -> torch.Tensor:
-    """``CenterCrop(size)`` on a (3, H, W) tensor; a smaller side is padded first with ``pad``."""
+def _center_crop(tensor: torch.Tensor, size: int, pad: str, offset: str = "round") -> torch.Tensor:
+    """``CenterCrop(size)`` on a (3, H, W) tensor; a smaller side is padded first with ``pad`` (the
+    smaller half before), then the crop starts at ``offset`` (see :data:`OFFSETS`)."""
     height, width = tensor.shape[-2:]
     if height < size or width < size:
         pad_h, pad_w = max(size - height, 0), max(size - width, 0)
         padding = [pad_w // 2, pad_h // 2, pad_w - pad_w // 2, pad_h - pad_h // 2]
         tensor = TF.pad(tensor, padding, padding_mode=PAD_MODES[pad])
+    if offset == "floor":
+        top, left = (tensor.shape[-2] - size) // 2, (tensor.shape[-1] - size) // 2
+        return tensor[..., top : top + size, left : left + size]
     return TF.center_crop(tensor, [size, size])

@@ -21,14 +21,17 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from torchvision.transforms import functional as TF
 
-from .preprocess import center_crop, resize_shorter
+from .preprocess import Preprocess
 
 BACKBONE = "efficientnet-lite0"
 FEATURE_DIM = 1280
 RESIZE = 256
 CROP = 224
+SPEC = Preprocess(
+    resize=("shorter", RESIZE), crop=("center", CROP), norm=((127.0,) * 3, (128.0,) * 3), pixels="byte"
+)
+"""The package's preprocessing, for training and inference alike."""
 
 
 def backbone_file() -> Path:
@@ -92,10 +95,8 @@ class LinearProbeNet(nn.Module):
         return self.head(self.features(x))
 
 
-def lite0_transform(image: Any) -> torch.Tensor:
-    """PIL RGB -> (3, 224, 224): shorter side 256, centre crop 224, ``(x - 127) / 128``."""
-    image = center_crop(resize_shorter(image, RESIZE), CROP)
-    return (TF.pil_to_tensor(image).float() - 127.0) / 128.0
+lite0_transform = SPEC.build()
+"""PIL RGB -> (3, 224, 224): shorter side 256, centre crop 224, ``(x - 127) / 128`` on 0..255 values."""
 
 
 def image_key(path: Path) -> str:

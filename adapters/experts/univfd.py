@@ -14,12 +14,12 @@ accepted too: only the ``fc.*`` keys are read, the backbone always comes from ``
 
 Preprocessing of the original evaluation: centre crop 224 with no resize (smaller images are zero-padded,
 as ``transforms.CenterCrop`` does), CLIP mean/std. ``resize=224`` first resizes the shorter side (bicubic),
-as CLIP's own image processor does.
+as CLIP's own image processor does. The checkpoint identity is the sha256 of the head file and of the
+backbone's weight files (its safetensors when the folder has them, as transformers then reads only those).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +27,15 @@ import torch
 from torch import nn
 
 from spotfake.adapters.load_errors import load_errors, load_failure
+from spotfake.adapters.weights_hash import local_snapshot, weight_files
 from spotfake.harness.errors import SpotfakeError
 
-from .base import CLIP_MEAN, CLIP_STD, ClassifierAdapter
 from .checkpoints import load_into, module_state_dict
-from .preprocess import center_crop, resize_shorter, to_normalized_tensor
+from .expert import ExpertAdapter
+from .preprocess import Preprocess
 
 ARCH = "univfd"
+PUBLISHED = "github.com/WisconsinAIVision/UniversalFakeDetect (pretrained_weights/fc_weights.pth)"
 DEFAULT_BACKBONE = "openai/clip-vit-large-patch14"
 DEFAULT_CONFIG: dict[str, Any] = {
     "arch": ARCH,
@@ -95,20 +97,34 @@ def map_state_dict(obj: Any, path: Path) -> dict[str, torch.Tensor]:
     return head
 
 
-def eval_transform(config: dict[str, Any], image_size: int) -> Callable[[Any], torch.Tensor]:
+def eval_spec(config: dict[str, Any], image_size: int) -> Preprocess:
     """Optional shorter-side resize (bicubic), centre crop to the backbone's size, CLIP normalisation."""
     resize = config.get("resize")
+    return Preprocess(
+        resize=("shorter", int(resize)) if resize else None,
+        crop=("center", image_size),
+        norm="clip",
+        interpolation="bicubic",
+    )
 
-    def transform(image: Any) -> torch.Tensor:
-        if resize:
-            image = resize_shorter(image, resize, "bicubic")
-        return to_normalized_tensor(center_crop(image, image_size), CLIP_MEAN, CLIP_STD)
 
-    return transform
+def backbone_files(clip_path: str) -> list[Path]:
+    """The weight files of the CLIP backbone's local folder (or cached hub snapshot) that transformers
+    reads: its safetensors when it has them, else every weight file."""
+    folder = local_snapshot(clip_path)
+    files = weight_files(folder) if folder is not None else []
+    if not files:
+        raise SpotfakeError(
+            f"clip_path={clip_path!r}: no local weight files to identify the CLIP backbone by"
+        )
+    return [f for f in files if f.suffix == ".safetensors"] or files
 
 
-class UnivFD(ClassifierAdapter):
+class UnivFD(ExpertAdapter):
     """``--model univfd --model-args path=fc_weights.pth,clip_path=<CLIP ViT-L/14 folder>[,resize=224,dtype=..]``."""
+
+    arch = ARCH
+    published = PUBLISHED
 
     def __init__(
         self,
@@ -121,33 +137,19 @@ class UnivFD(ClassifierAdapter):
         dtype: str = "float32",
     ) -> None:
         super().__init__(threshold=threshold, device=device, batch_size=batch_size)
-        if not path:
-            raise SpotfakeError(
-                "univfd needs path=<head weights> (the authors' fc_weights.pth or a training output)"
-            )
         if dtype not in DTYPES:
             raise SpotfakeError(f"--model-args dtype={dtype!r}: expected one of {sorted(DTYPES)}")
-        weights, obj = self.read_weights(path, DEFAULT_CONFIG, ARCH, {"resize": resize})
+        weights, obj = self.read_configured(path, DEFAULT_CONFIG, {"resize": resize})
         self.clip_path = clip_path or self.config["backbone"]
-        self.dtype = dtype
         backbone = load_backbone(self.clip_path, DTYPES[dtype])
-        feature_dim = int(backbone.config.projection_dim)
-        network = UnivFDNet(backbone, feature_dim)
+        network = UnivFDNet(backbone, int(backbone.config.projection_dim))
         load_into(network.fc, {k[3:]: v for k, v in map_state_dict(obj, weights).items()}, weights, ARCH)
-        self.network = network.eval().to(self.device)
+        for file in backbone_files(self.clip_path):
+            self.add_file(file)
         self.image_size = network.image_size
-        self.weight_files = [weights, self.clip_path]
-        self._transform = eval_transform(self.config, self.image_size)
-
-    def preprocess(self, image: Any) -> torch.Tensor:
-        return self._transform(image)
-
-    def preprocessing_settings(self) -> dict[str, Any]:
-        return {
-            "arch": ARCH,
+        self.options |= {
             "backbone": self.config["backbone"],
             "clip": Path(self.clip_path).name,
-            "resize": self.config["resize"],
-            "crop": self.image_size,
-            "dtype": self.dtype,
+            "dtype": dtype,
         }
+        self.use(network, eval_spec(self.config, self.image_size))
