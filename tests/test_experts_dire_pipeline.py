@@ -144,6 +144,29 @@ def distinct_images(root: Path) -> dict[str, Image.Image]:
     return images
 
 
+def test_the_float16_torso_holds_only_the_torso_convolutions_in_half() -> None:
+    """``use_fp16`` on CUDA: the torsos' convolutions in float16 (``convert_to_fp16``), the timestep MLP, the
+    residual blocks' embedding projections, the norms and ``out`` in float32; the output stays close."""
+    torch.manual_seed(2)
+    net = ADMUNet({**ADM_DEFAULTS, **TINY_ADM}).eval()
+    with torch.no_grad():
+        for parameter in net.parameters():
+            parameter.normal_(0, 0.05)
+        x, t = torch.randn(2, 3, 32, 32), torch.tensor([0, 950])
+        full = net(x, t)
+        net.half_torso()
+        half = net(x, t)
+    dtypes = {name: p.dtype for name, p in net.named_parameters()}
+    assert dtypes["input_blocks.1.0.in_layers.2.weight"] == torch.float16
+    assert dtypes["middle_block.1.qkv.weight"] == torch.float16
+    assert dtypes["input_blocks.1.0.emb_layers.1.weight"] == torch.float32
+    assert dtypes["middle_block.1.norm.weight"] == torch.float32 and dtypes["out.2.weight"] == torch.float32
+    assert dtypes["time_embed.0.weight"] == torch.float32
+    assert (
+        half.dtype == torch.float32 and torch.allclose(half, full, atol=2e-3) and not torch.equal(half, full)
+    )
+
+
 def test_spotfake_run_scores_the_maps_the_pre_processor_makes(tmp_path: Path) -> None:
     net = resnet_authors(seed=11)
     with torch.no_grad():  # these maps are alike in statistics: a larger head keeps their scores apart

@@ -30,7 +30,7 @@ from torch import nn
 
 from spotfake.harness.errors import SpotfakeError
 
-CHANNEL_MULT_BY_SIZE = {
+CHANNEL_MULT_BY_SIZE: dict[int, list[float]] = {
     512: [0.5, 1, 1, 2, 2, 4, 4],
     256: [1, 1, 2, 2, 4, 4],
     128: [1, 1, 2, 3, 4],
@@ -168,7 +168,7 @@ class ADMUNet(nn.Module):
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__()
         size, width = int(config["image_size"]), int(config["num_channels"])
-        mult = config["channel_mult"] or CHANNEL_MULT_BY_SIZE.get(size)
+        mult: list[float] = list(config["channel_mult"] or CHANNEL_MULT_BY_SIZE.get(size, []))
         if not mult:
             raise SpotfakeError(f"ADM config: no default channel_mult for image_size {size}; give one")
         attention = {size // int(res) for res in config["attention_resolutions"]}

@@ -139,7 +139,7 @@ def build_unet(weight_file: Path) -> tuple[ADMUNet, dict[str, Any]]:
     unet = ADMUNet(config)
     obj, _ = load_checkpoint(weight_file)
     state = state_dict_from(obj, weight_file, containers=(), strip=())
-    load_into(unet, state, weight_file, f"ADM ({PUBLISHED.split()[0].rsplit('/', 1)[-1]})")
+    load_into(unet, state, weight_file, "guided-diffusion ADM")
     return unet.eval(), config
 
 
