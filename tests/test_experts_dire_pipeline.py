@@ -204,6 +204,25 @@ def test_a_wrong_adm_file_is_one_line_and_exit_2(tmp_path: Path, capsys, edit, n
     assert code == 2 and needle in err and "adm.pt" in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("override", "needle"),
+    [
+        ({"num_channels": 20}, "32 norm groups"),
+        ({"noise_schedule": "cosine"}, "noise_schedule"),
+        ({"timestep_respacing": "ddim999"}, "ddim999"),
+        ({"image_size": "big"}, "adm.json"),
+        ({"num_blocks": 1}, "unknown config keys"),
+    ],
+)
+def test_a_bad_adm_config_is_one_line_and_exit_2(tmp_path: Path, capsys, override: dict, needle: str) -> None:
+    classifier = save_classifier(tmp_path / "lsun_adm.pth", resnet_authors(seed=5).state_dict(), wrapped=True)
+    adm = tiny_adm(tmp_path / "adm")
+    adm.with_suffix(".json").write_text(json.dumps({**TINY_ADM, **override}))
+    image_folder(tmp_path / "data", [(40, 40), (40, 40)])
+    code, err = run_error("dire", f"path={classifier},preprocessor={adm}", tmp_path / "data", capsys)
+    assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
+
+
 def test_a_pickled_adm_file_is_refused(tmp_path: Path, capsys) -> None:
     classifier = save_classifier(tmp_path / "lsun_adm.pth", resnet_authors(seed=5).state_dict(), wrapped=True)
     torch.save({"weights": Path("not a tensor")}, tmp_path / "adm.pt")

@@ -133,19 +133,24 @@ class DireMapper:
         return Image.fromarray(dire_map(x, recon))
 
 
-def build_unet(weight_file: Path) -> tuple[ADMUNet, dict[str, Any]]:
-    """The ADM of ``weight_file`` (config from :data:`ADM_DEFAULTS` and a JSON beside it), loaded strictly."""
-    config = architecture_config(weight_file, ADM_DEFAULTS, ARCH)
-    unet = ADMUNet(config)
+def build_unet(weight_file: Path, config: dict[str, Any]) -> ADMUNet:
+    """The ADM of ``config`` with the weights of ``weight_file``, loaded strictly."""
+    try:
+        unet = ADMUNet(config)
+    except (TypeError, ValueError) as exc:
+        raise SpotfakeError(
+            f"{weight_file}: ADM config cannot be built ({exc}); check {weight_file.with_suffix('.json')}"
+        ) from None
     obj, _ = load_checkpoint(weight_file)
     state = state_dict_from(obj, weight_file, containers=(), strip=())
     load_into(unet, state, weight_file, "guided-diffusion ADM")
-    return unet.eval(), config
+    return unet.eval()
 
 
 def build_mapper(weight_file: Path, device: str) -> DireMapper:
-    """The DIRE pre-processor from the ADM weights (a :data:`~.map_detectors.MapperFactory`)."""
-    unet, config = build_unet(weight_file)
+    """The DIRE pre-processor from the ADM weights (a :data:`~.map_detectors.MapperFactory`); the config is
+    :data:`ADM_DEFAULTS` updated from ``<weights stem>.json`` when that file exists."""
+    config = architecture_config(weight_file, ADM_DEFAULTS, ARCH)
     try:
         where = torch.device(device)
     except RuntimeError:
@@ -153,4 +158,4 @@ def build_mapper(weight_file: Path, device: str) -> DireMapper:
     schedule = ddim_schedule(
         int(config["diffusion_steps"]), str(config["noise_schedule"]), str(config["timestep_respacing"])
     )
-    return DireMapper(unet.to(where), schedule, config, where)
+    return DireMapper(build_unet(weight_file, config).to(where), schedule, config, where)
