@@ -11,6 +11,7 @@ parameter count, measured once from their code for the tiny config below and for
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 from pathlib import Path
@@ -116,6 +117,20 @@ def test_the_map_is_the_ddim_reconstruction_error_of_the_authors_crop(tmp_path: 
     assert (got == expected.numpy()).mean() > 0.98 and got.std() > 5  # an informative map, not saturated
     assert mapper.settings["steps"] == 20 and mapper.settings["precision"] == "float32"
     assert mapper.settings["model"]["timestep_respacing"] == "ddim20"
+
+
+def test_a_jpeg_sources_map_is_saved_as_the_authors_cv2_imwrite_saves_a_jpg(tmp_path: Path) -> None:
+    """compute_dire.py writes each map under its source's name: a .jpg source's map goes through JPEG q95."""
+    mapper = build_mapper(tiny_adm(tmp_path), "cpu")
+    image = Image.fromarray(np.random.default_rng(4).integers(0, 256, (40, 40, 3), dtype=np.uint8))
+    lossless = mapper(image, source_name="a.png")
+    assert np.array_equal(np.asarray(lossless), np.asarray(mapper(image)))
+    buffer = io.BytesIO()
+    lossless.save(buffer, format="JPEG", quality=95)
+    expected = np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
+    for name in ("b.jpg", "C.JPEG"):
+        got = np.asarray(mapper(image, source_name=name))
+        assert np.array_equal(got, expected) and not np.array_equal(got, np.asarray(lossless))
 
 
 def test_the_tiny_and_the_real_adm_have_guided_diffusions_keys_and_shapes() -> None:

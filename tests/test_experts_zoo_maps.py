@@ -147,7 +147,7 @@ def test_a_pre_processor_failing_on_one_image_is_that_samples_error(tmp_path: Pa
     weights = save(tmp_path / "lsun_adm.pth", resnet_authors(seed=6).state_dict(), wrapped=True)
     model = build_model("dire", {"path": str(weights), "maps": str(tmp_path), "device": "cpu"})
 
-    def make_map(image: Image.Image) -> Image.Image:
+    def make_map(image: Image.Image, source_name: str = "") -> Image.Image:
         if image.size == (7, 7):
             raise ValueError("image smaller than the pre-processor's window")
         return image

@@ -25,9 +25,9 @@ What the authors' script does (github.com/ZhendongWang6/DIRE at 1f89fff, under `
 - the map: ``abs(x - recon) * 255 / 2``, clamped to 0..255, cast to uint8 (truncation), HWC RGB
   (``compute_dire.py:106,115-117``), written with ``cv2.imwrite`` under the source's file name
   (``compute_dire.py:137-142``): PNG (lossless) for a PNG source, JPEG at OpenCV's default quality 95 for a
-  JPEG source. The map returned here is the lossless one; a JPEG source's map is not re-encoded (the mapper
-  sees the decoded image, not its file), so maps of JPEG sources differ from the authors' files by that
-  JPEG round trip.
+  JPEG source. The map returned here goes through the same round trip: lossless for any source but a
+  ``.jpg``/``.jpeg`` file, whose map is encoded at JPEG quality 95 with 4:2:0 chroma (OpenCV's defaults,
+  through Pillow's libjpeg) and decoded again, so the classifier sees what it would read from their folder.
 
 Precision: float32 on CPU; on CUDA the torso convolutions run in float16 when the config says ``use_fp16``,
 as the authors run it. Which one ran is in :attr:`DireMapper.settings`, and so in the run key.
@@ -38,6 +38,7 @@ scaled-down ADM for tests, another ADM checkpoint).
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -119,18 +120,30 @@ class DireMapper:
             "clip_denoised": True,
             "precision": "float16 torso convolutions (use_fp16)" if half else "float32",
             "input": f"BOX halving, BICUBIC shorter side {self.size}, centre crop {self.size}, x / 127.5 - 1",
-            "map": "abs(x - recon) * 255 / 2, clamped, uint8, lossless",
+            "map": "abs(x - recon) * 255 / 2, clamped, uint8; JPEG q95 4:2:0 round trip for .jpg/.jpeg sources",
         }
 
-    def __call__(self, image: Any) -> Any:
-        """The DIRE map of one RGB PIL image."""
+    def __call__(self, image: Any, source_name: str = "") -> Any:
+        """The DIRE map of one RGB PIL image, as the authors' script saves it under ``source_name``."""
         from PIL import Image
 
         arr = center_crop_arr(image.convert("RGB"), self.size).astype(np.float32) / 127.5 - 1
         x = torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))[None].to(self.device)
         with torch.inference_mode():
             recon = self.schedule.reconstruct(self.unet, self.schedule.invert(self.unet, x))
-        return Image.fromarray(dire_map(x, recon))
+        made = Image.fromarray(dire_map(x, recon))
+        return jpeg_round_trip(made) if Path(source_name).suffix.lower() in (".jpg", ".jpeg") else made
+
+
+def jpeg_round_trip(image: Any) -> Any:
+    """``image`` encoded as ``cv2.imwrite`` writes a ``.jpg`` by default (quality 95, 4:2:0) and decoded."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=95, subsampling="4:2:0")
+    buffer.seek(0)
+    with Image.open(buffer) as decoded:
+        return decoded.convert("RGB")
 
 
 def build_unet(weight_file: Path, config: dict[str, Any]) -> ADMUNet:

@@ -77,7 +77,9 @@ class LGradMapper:
             "map": "d(logit)/d(input), min-max over all values to 0..255, rounded, RGB PNG",
         }
 
-    def __call__(self, image: Any) -> Image.Image:
+    def __call__(self, image: Any, source_name: str = "") -> Image.Image:
+        """The map of one RGB PIL image; always PNG-exact, as the authors' script writes ``.png`` whatever
+        the source (``source_name`` is not needed)."""
         x = input_tensor(image, self.resolution).unsqueeze(0).to(self.device)
         return gradient_image(input_gradient(self.network, x)[0])
 

@@ -66,8 +66,9 @@ class Mapper(Protocol):
     settings: dict[str, Any]
     """What changes the maps (resolution, steps, ...), recorded in the run's settings."""
 
-    def __call__(self, image: Any) -> Any:
-        """The map of one RGB PIL image, as a PIL image."""
+    def __call__(self, image: Any, source_name: str = "") -> Any:
+        """The map of one RGB PIL image, as a PIL image; ``source_name`` (the sample's file name) tells a
+        pre-processor whose authors save the map in the source's format which format that is."""
         ...
 
 
@@ -158,7 +159,7 @@ class MapDetector(ExpertAdapter):
 
         if self.make_map is not None:
             try:
-                return self.make_map(item.images[0])
+                return self.make_map(item.images[0], source_name=Path(item.sample.id).name)
             except (ValueError, OSError) as exc:
                 raise SampleError(
                     f"{self.arch} pre-processor failed on sample {item.sample.id}: {exc}"
