@@ -161,8 +161,9 @@ def read_cached(path: Path | str, info: os.stat_result | None = None) -> Results
     return value
 
 
-def _results_files(root: str) -> Iterator[str]:
-    """Every ``results.json`` below ``root`` (a folder of that name too), hidden folders skipped."""
+def results_files(root: str | os.PathLike[str]) -> Iterator[str]:
+    """Every ``results.json`` below ``root`` (a folder of that name too), in path order; hidden folders (a
+    submission's ``.incoming-*`` staging) are skipped, and a folder that vanishes while walked is passed over."""
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         if RESULTS_FILE in files or RESULTS_FILE in dirs:
@@ -178,7 +179,7 @@ def scan(root: Path, origin: str, seen: set[tuple[int, int]] | None = None) -> B
     seen = set() if seen is None else seen
     if not root.is_dir():
         return board
-    for name in _results_files(os.fspath(root)):
+    for name in results_files(root):
         try:
             info = os.stat(name)
         except OSError as exc:

@@ -126,6 +126,18 @@ def test_two_concurrent_submits_store_once_and_refuse_the_other(honest: Path, tm
     assert sorted(p.name for p in folder.parent.iterdir()) == [TASK]
 
 
+def test_reproduced_runs_skip_a_submissions_staging_folder(tmp_path: Path) -> None:
+    """The suspicion check reads the reproduced runs while another submission may be staging (and then
+    removing) a hidden ``.incoming-*`` folder: that folder is never read (a race once failed the submit)."""
+    from spotfake.leaderboard.submission import reproduced_runs
+
+    committed = Path(__file__).resolve().parents[1] / "results" / "reproduced" / "npr-demo" / "demo"
+    for folder in ("npr-demo/demo", "other/.incoming-x1"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "results.json").write_bytes((committed / "results.json").read_bytes())
+    assert len(reproduced_runs(tmp_path, "demo")) == 1
+
+
 # ---------------------------------------------------------------------------------------------- fuzzing
 
 JSON = st.recursive(

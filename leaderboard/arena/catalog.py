@@ -71,12 +71,13 @@ def load_catalog(roots: Sequence[Path | None]) -> Catalog:
     first folder: ``results/`` before ``runs/``, then path order.
     """
     from spotfake.harness.io import read_json
+    from spotfake.leaderboard.scan import results_files
 
     catalog = Catalog()
     for root in roots:
         if root is None or not root.is_dir():
             continue
-        for results_path in sorted(root.rglob("results.json")):
+        for results_path in map(Path, sorted(results_files(root))):
             samples_path = results_path.parent / "samples.jsonl"
             if not samples_path.is_file():
                 continue

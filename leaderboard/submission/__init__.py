@@ -199,10 +199,10 @@ def submit(
 
 def reproduced_runs(results_dir: Path, task: str) -> list[Results]:
     """The reproduced runs of ``task`` under ``results_dir`` (unreadable files are skipped, as on the board)."""
-    from spotfake.leaderboard.scan import read_cached
+    from spotfake.leaderboard.scan import read_cached, results_files
 
     found = []
-    for path in sorted(results_dir.rglob(RESULTS_FILE)):
+    for path in sorted(results_files(results_dir)):
         results = read_cached(path)
         if (
             not isinstance(results, str)
