@@ -32,11 +32,6 @@ def resize_shorter(image: Any, size: int, interpolation: str = "bilinear") -> An
     return TF.resize(image, size, interpolation=INTERPOLATIONS[interpolation], antialias=True)
 
 
-def center_crop(image: Any, size: int) -> Any:
-    """Centre crop ``size`` x ``size``; a smaller image is zero-padded, as ``transforms.CenterCrop``."""
-    return TF.center_crop(image, [size, size])
-
-
 def to_normalized_tensor(image: Any, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
     """PIL RGB -> (3, H, W) float tensor in [0, 1], then ``(x - mean) / std`` per channel."""
     return TF.normalize(TF.to_tensor(image), list(mean), list(std))
