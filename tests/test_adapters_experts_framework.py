@@ -13,6 +13,7 @@ import torch
 import yaml
 from PIL import Image
 from torchvision import transforms
+from zoo_reference import albumentations_pad_crop
 
 from spotfake.adapters.experts import file_identity
 from spotfake.adapters.experts.bundles import bundle_file, read_grip_folder
@@ -79,21 +80,11 @@ def test_the_spec_builds_what_the_torchvision_pipeline_it_names_builds(
         assert torch.allclose(spec.build()(image), reference(image), atol=1e-6)
 
 
-def albumentations_pad_center_crop(image: Image.Image, size: int) -> torch.Tensor:
-    """``PadIfNeeded(size, size, BORDER_CONSTANT, 0)`` (the smaller half before) then ``CenterCrop(size,
-    size)`` from ``(n - size) // 2``, written with torchvision's pad and crop, then ImageNet mean/std."""
-    pad_h, pad_w = max(size - image.height, 0), max(size - image.width, 0)
-    padded = transforms.Pad([pad_w // 2, pad_h // 2, pad_w - pad_w // 2, pad_h - pad_h // 2])(image)
-    top, left = (padded.height - size) // 2, (padded.width - size) // 2
-    cropped = transforms.functional.crop(padded, top, left, size, size)
-    return transforms.Normalize(*NORMS["imagenet"])(transforms.ToTensor()(cropped))  # type: ignore[misc]
-
-
 @pytest.mark.parametrize("size", [(48, 56), (35, 70), (20, 45), (32, 33), (27, 19)])
 def test_the_floor_offset_is_pad_if_needed_then_centre_crop_as_albumentations(size: tuple[int, int]) -> None:
     image = _image(*size)
     floor = Preprocess(crop=("center", 32), crop_offset="floor", norm="imagenet").build()(image)
-    assert torch.allclose(floor, albumentations_pad_center_crop(image, 32), atol=1e-6)
+    assert torch.allclose(floor, albumentations_pad_crop(image, 32)[0], atol=1e-6)
     torchvision = Preprocess(crop=("center", 32), norm="imagenet").build()(image)
     odd = any(n > 32 and round((n - 32) / 2) != (n - 32) // 2 for n in size)
     assert torch.equal(floor, torchvision) != odd  # they differ exactly where round and floor do

@@ -126,6 +126,20 @@ def bottleneck_stage_forward(
     return x
 
 
+def albumentations_pad_crop(image: Image.Image, size: int = 224) -> torch.Tensor:
+    """``PadIfNeeded(size, size, border_mode=BORDER_CONSTANT, value=0)`` + ``CenterCrop(size, size)`` +
+    ``Normalize()`` (ImageNet) as albumentations 1.3 computes them, on an (H, W, 3) uint8 array."""
+    array = np.asarray(image)
+    rows, cols = array.shape[:2]
+    top = int((size - rows) / 2.0) if rows < size else 0
+    left = int((size - cols) / 2.0) if cols < size else 0
+    array = np.pad(array, ((top, max(size - rows - top, 0)), (left, max(size - cols - left, 0)), (0, 0)))
+    y1, x1 = (array.shape[0] - size) // 2, (array.shape[1] - size) // 2
+    array = array[y1 : y1 + size, x1 : x1 + size].astype(np.float32)
+    array = (array - np.array([0.485, 0.456, 0.406]) * 255) / (np.array([0.229, 0.224, 0.225]) * 255)
+    return torch.from_numpy(array.astype(np.float32)).permute(2, 0, 1)[None]
+
+
 def imagenet_tensor(image: Image.Image) -> torch.Tensor:
     """(1, 3, H, W): pixels / 255, ImageNet mean/std, computed with numpy."""
     array = np.asarray(image, dtype=np.float32) / 255.0
