@@ -68,13 +68,18 @@ def register_leaderboard(parser: argparse.ArgumentParser) -> None:
         help="serve TASK with its labels held out: FILE (CSV id,label, outside --results-dir) stays on this "
         "host, submissions are scored against it, only aggregate metrics are shown (repeatable)",
     )
+    _css_clip_option(parser)
+    parser.set_defaults(handler=cmd_leaderboard)
+
+
+def _css_clip_option(parser: argparse.ArgumentParser) -> None:
+    """``--css-clip-model DIR``, which the board and ``spotfake submit`` both take."""
     parser.add_argument(
         "--css-clip-model",
         metavar="DIR",
         help="a local copy of openai/clip-vit-large-patch14, to recompute submissions scored with css_clip77 "
         "(without it they are refused)",
     )
-    parser.set_defaults(handler=cmd_leaderboard)
 
 
 def register_submit(parser: argparse.ArgumentParser) -> None:
@@ -107,12 +112,7 @@ def register_submit(parser: argparse.ArgumentParser) -> None:
         help="the task's private labels (CSV id,label, outside --results-dir): score against them and store "
         "no per-sample records (docs/hosting.md)",
     )
-    parser.add_argument(
-        "--css-clip-model",
-        metavar="DIR",
-        help="a local copy of openai/clip-vit-large-patch14, to recompute submissions scored with css_clip77 "
-        "(without it they are refused)",
-    )
+    _css_clip_option(parser)
     for field in METADATA_FIELDS:
         parser.add_argument(f"--{field}", help=f"the model's {field}, stored with the submission")
     parser.set_defaults(handler=cmd_submit)
