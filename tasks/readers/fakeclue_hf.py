@@ -30,7 +30,7 @@ from spotfake.tasks.readers.common import (
     strip_image_tokens,
 )
 from spotfake.tasks.readers.fakeclue import conversation_turns, parse_label, source_of
-from spotfake.tasks.readers.hf_table import Table, image_file, load_table
+from spotfake.tasks.readers.hf_table import Table, image_file, load_table, unique_ids
 
 ARGS = ("split", "hub_id", "revision", "data_files", "image_dir", "image_column", "id_column", "cache_dir")
 LAYOUT = "a Hugging Face datasets folder (save_to_disk, parquet/JSON files or an imagefolder)"
@@ -184,10 +184,7 @@ def _ids(rows: list[dict[str, Any]], split: str, id_column: Any, origin: str) ->
         if len(set(ids)) != len(ids):
             raise SpotfakeError(f"{origin}: the id column has duplicates; choose another with id_column")
         return ids
-    names = [r["name"] for r in rows]
-    if all(names) and len(set(names)) == len(names):
-        return [str(n) for n in names]
-    return [f"{split}/{index}" for index in range(len(rows))]
+    return unique_ids([r["name"] for r in rows], split)
 
 
 def _first_line(exc: BaseException) -> str:
