@@ -140,15 +140,16 @@ def read_bfree_viral(spec: TaskSpec, data_root: Path | None, args: dict[str, Any
         samples.append(image_sample(root, path, label, prompt, category=None, metadata=metadata))
     listed = _totals(samples)
     missing = choice_arg(spec, "missing", args.get("missing", "skip"), ("skip", "keep"))
-    absent = [s for s in samples if not s.images[0].exists()]
+    downloaded = [s for s in samples if s.images[0].exists()]
+    absent = len(samples) - len(downloaded)
     if missing == "skip":
-        samples = [s for s in samples if s.images[0].exists()]
+        samples = downloaded
     if not samples:
-        raise SpotfakeError(f"task {spec.name}: none of the {len(absent)} images of {source} is below {root}")
+        raise SpotfakeError(f"task {spec.name}: none of the {absent} images of {source} is below {root}")
     notes = {
         "label_map": labels.declared,
         "counts": _totals(samples),
-        "images_not_downloaded": len(absent),
+        "images_not_downloaded": absent,
         "count_differences": count_differences(listed, BFREE_PUBLISHED),
     }
     return TaskData(
