@@ -135,7 +135,7 @@ def build_network(config: dict[str, Any]) -> FatFormerNet:
         raise SpotfakeError(f"fatformer: the architecture config does not build ({exc})") from None
 
 
-def merge_aliases(state: dict[str, torch.Tensor], path: Any) -> None:
+def check_aliases(state: dict[str, torch.Tensor], path: Any) -> None:
     """Check that every alias entry holds the same values as the ``clip_model`` entry it names (one
     parameter stored twice), so the strict load cannot end on one of two different values."""
     for alias, name in ALIASES:
@@ -166,7 +166,7 @@ class FatFormer(ExpertAdapter):
         with torch.serialization.safe_globals([argparse.Namespace]):  # training options, if saved
             state = self.read_state(weights, containers=("model",))
         network = build_network(config)
-        merge_aliases(state, weights)
+        check_aliases(state, weights)
         load_into(network, state, weights, self.arch)
         self.options = {"config": {k: v for k, v in config.items() if k != "arch"}}
         self.use(network, SPEC)
