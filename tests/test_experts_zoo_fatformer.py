@@ -28,6 +28,7 @@ from zoo_reference import (
 )
 
 from spotfake.adapters.experts import fatformer, fatformer_net
+from spotfake.harness.errors import SpotfakeError
 
 SIZES = [(230, 231), (300, 200), (256, 256), (97, 300)]
 WIDTH, LAYERS, PATCH, GRID, TEXT, TEXT_LAYERS, VOCAB, CONTEXT = 64, 4, 28, 8, 64, 2, 50, 77
@@ -386,3 +387,18 @@ def test_the_published_architecture_has_their_keys_and_shapes() -> None:
     with torch.no_grad():
         out = network(torch.randn(1, 3, 224, 224))
     assert out.shape == (1, 2) and torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        ({"num_vit_adapter": 3}, "num_vit_adapter=3 must divide the 4 image blocks"),
+        ({"patch_size": 32}, "must be an even whole number"),
+        ({"embed_dim": 32}, "embed_dim must equal text_width"),
+        ({"vision_heads": 3}, "the architecture config does not build"),
+    ],
+    ids=["adapters-uneven", "odd-grid", "embed-width", "heads"],
+)
+def test_a_config_that_cannot_build_is_one_clear_error(change, needle) -> None:
+    with pytest.raises(SpotfakeError, match=needle):
+        fatformer.build_network({**fatformer.DEFAULT_CONFIG, **TINY, **change})
