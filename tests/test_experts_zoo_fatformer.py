@@ -232,7 +232,8 @@ def reference(state: dict, image: Image.Image) -> float:
 
 
 def write(tmp_path: Path, state: dict, config: dict | None = None) -> Path:
-    """Saved as their (DETR-derived) training code saves: ``{"model", "epoch", "args"}``."""
+    """``{"model", "epoch", "args"}``, as a DETR-derived training script saves (their public code only
+    loads ``["model"]``; what else the released file holds is not shown there)."""
     weights = tmp_path / "fatformer_4class.pth"
     args = argparse.Namespace(backbone="CLIP:ViT-L/14", num_vit_adapter=len(ADAPTER_BLOCKS))
     torch.save({"model": state, "epoch": 9, "args": args}, weights)
