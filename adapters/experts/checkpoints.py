@@ -156,9 +156,18 @@ def save_weights(path: Path, state: Mapping[str, torch.Tensor], config: Mapping[
     save_file(tensors, str(path), metadata=metadata)
 
 
-def load_into(module: torch.nn.Module, state: Mapping[str, torch.Tensor], path: Path, arch: str) -> None:
+def load_into(
+    module: torch.nn.Module,
+    state: Mapping[str, torch.Tensor],
+    path: Path,
+    arch: str,
+    *,
+    assign: bool = False,
+) -> None:
     """``module.load_state_dict(state, strict=True)`` with key and shape errors turned into one clear line
-    that lists a few missing and unexpected keys (never ``strict=False``)."""
+    that lists a few missing and unexpected keys (never ``strict=False``). ``assign``: the module's
+    tensors become those of ``state`` (a module built on the meta device, so that a large network is
+    never allocated twice)."""
     expected = module.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
@@ -173,7 +182,7 @@ def load_into(module: torch.nn.Module, state: Mapping[str, torch.Tensor], path: 
                 f"{path}: {key} has shape {tuple(value.shape)}, the {arch} architecture expects "
                 f"{tuple(expected[key].shape)}; does the config match the checkpoint?"
             )
-    module.load_state_dict(dict(state), strict=True)
+    module.load_state_dict(dict(state), strict=True, assign=assign)
 
 
 def _few(keys: list[str], what: str, shown: int = 4) -> str:

@@ -147,16 +147,20 @@ def jpeg_round_trip(image: Any) -> Any:
 
 
 def build_unet(weight_file: Path, config: dict[str, Any]) -> ADMUNet:
-    """The ADM of ``config`` with the weights of ``weight_file``, loaded strictly."""
+    """The ADM of ``config`` with the weights of ``weight_file``, loaded strictly. The network is built on
+    the meta device and takes the file's tensors (as float32, what loading into a float32 network gives),
+    so the 2.2 GB of the released ADM are held once, not also as random initial weights."""
     try:
-        unet = ADMUNet(config)
+        with torch.device("meta"):
+            unet = ADMUNet(config)
     except (TypeError, ValueError) as exc:
         raise SpotfakeError(
             f"{weight_file}: ADM config cannot be built ({exc}); check {weight_file.with_suffix('.json')}"
         ) from None
     obj, _ = load_checkpoint(weight_file)
     state = state_dict_from(obj, weight_file, containers=(), strip=())
-    load_into(unet, state, weight_file, "guided-diffusion ADM")
+    state = {key: value.to(torch.float32) for key, value in state.items()}
+    load_into(unet, state, weight_file, "guided-diffusion ADM", assign=True)
     return unet.eval()
 
 
