@@ -168,10 +168,7 @@ def build_mapper(weight_file: Path, device: str) -> DireMapper:
     """The DIRE pre-processor from the ADM weights (a :data:`~.map_detectors.MapperFactory`); the config is
     :data:`ADM_DEFAULTS` updated from ``<weights stem>.json`` when that file exists."""
     config = architecture_config(weight_file, ADM_DEFAULTS, ARCH)
-    try:
-        where = torch.device(device)
-    except RuntimeError:
-        raise SpotfakeError(f"DIRE pre-processor: unknown device {device!r}") from None
+    where = torch.device(device)
     schedule = ddim_schedule(
         int(config["diffusion_steps"]), str(config["noise_schedule"]), str(config["timestep_respacing"])
     )

@@ -41,7 +41,7 @@ from spotfake.harness.types import Response
 
 from .arch_config import architecture_config
 from .bundles import SIDBENCH
-from .checkpoints import load_into
+from .checkpoints import load_into, require_file
 from .expert import ExpertAdapter
 from .preprocess import Preprocess
 
@@ -129,12 +129,9 @@ class MapDetector(ExpertAdapter):
 
     def _load_mapper(self, preprocessor: str) -> Mapper:
         """The pre-processor from its weight file; its sha256 joins the run's identity."""
-        file = Path(preprocessor).expanduser()
-        if not file.is_file():
-            raise SpotfakeError(
-                f"{self.arch}: missing pre-processor weights {file}; {self.preprocessor} names where its "
-                "authors publish them"
-            )
+        file = require_file(
+            preprocessor, f"{self.arch} pre-processor weights", self.preprocessor, "preprocessor"
+        )
         module, _, function = self.mapper.partition(":")
         build: MapperFactory = getattr(importlib.import_module(module), function)
         made = build(file, str(self.device))
