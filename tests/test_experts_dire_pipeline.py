@@ -143,6 +143,32 @@ def test_the_tiny_and_the_real_adm_have_guided_diffusions_keys_and_shapes() -> N
     assert "input_blocks.0.0.weight" in real and "out.2.weight" in real and "time_embed.2.bias" in real
 
 
+GUIDED_DIFFUSION_OUTPUT = {
+    (0, 5, 7): [-0.04833, -0.092359, 0.045747, 0.065072, 0.000136, 0.068463],
+    (1, 20, 3): [-0.003723, -0.063665, -0.007465, 0.075438, -0.037654, 0.088333],
+}
+"""guided-diffusion's own ``UNetModel`` (22e0df8, ``create_model`` with the tiny flags above, learn_sigma,
+scale-shift norm, resblock_updown, legacy attention) on the weights and input of the test below: the six
+output channels at two pixels, and the mean absolute output 0.045758; measured once from their code."""
+
+
+def test_the_tiny_adm_computes_what_guided_diffusions_unet_computes() -> None:
+    """Not only the keys: the forward (timestep embedding, scale-shift, resampling blocks, legacy
+    attention) gives guided-diffusion's output for the same weights (drawn per key in sorted order)."""
+    net = ADMUNet({**ADM_DEFAULTS, **TINY_ADM}).eval()
+    gen = torch.Generator().manual_seed(0)
+    net.load_state_dict(
+        {k: torch.randn(v.shape, generator=gen) * 0.05 for k, v in sorted(net.state_dict().items())}
+    )
+    x = torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        out = net(x, torch.tensor([0, 950]))
+    assert out.shape == (2, 6, 32, 32)
+    for (n, row, col), expected in GUIDED_DIFFUSION_OUTPUT.items():
+        assert out[n, :, row, col].tolist() == pytest.approx(expected, abs=2e-6)
+    assert float(out.abs().mean()) == pytest.approx(0.045758, abs=2e-6)
+
+
 def distinct_images(root: Path) -> dict[str, Image.Image]:
     """Three images whose maps differ clearly: noise (70 x 90), a flat grey (40 x 50), a smooth ramp (32 x 32)."""
     ramp = np.linspace(0, 255, 32, dtype=np.float32)
