@@ -120,11 +120,9 @@ class MapDetector(ExpertAdapter):
         self.options = {"layers": list(config["layers"]), "input": "precomputed maps (maps=)"}
         if preprocessor:
             self.make_map = self._load_mapper(preprocessor)
-            self.options = {
-                "layers": list(config["layers"]),
-                "input": "maps computed here (preprocessor=)",
-                "preprocessor": self.make_map.settings,
-            }
+            self.options.update(
+                input="maps computed here (preprocessor=)", preprocessor=self.make_map.settings
+            )
         self.use(network, self.spec_for_maps)
 
     def _load_mapper(self, preprocessor: str) -> Mapper:
