@@ -144,6 +144,9 @@ def test_bfree_viral_refuses_a_label_its_folder_contradicts_or_an_absent_list(tm
     with pytest.raises(SpotfakeError) as info:
         read("bfree-viral", root, csv="missing.csv")
     assert "CSV list not found" in one_line(info) and "missing.csv" in str(info.value)
+    with pytest.raises(SpotfakeError) as info:
+        read("bfree-viral", bfree(tmp_path / "other"), labels="REAL:drop|FAKE:drop|X:fake|Y:real")
+    assert "lists no image its label map keeps" in one_line(info) and "none of the 0" not in one_line(info)
 
 
 def test_both_tasks_are_listed(capsys: pytest.CaptureFixture[str]) -> None:

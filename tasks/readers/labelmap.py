@@ -84,9 +84,8 @@ class LabelMap:
                 f"task {task}: {where} {text!r} declares a real value, but the set has no reals (fakes only)"
             )
         if "fake" not in entries.values() or ("real" not in entries.values() and not fake_only):
-            raise SpotfakeError(
-                f"task {task}: {where} {text!r} must name at least one real and one fake value"
-            )
+            needed = "one fake value (the set has no reals)" if fake_only else "one real and one fake value"
+            raise SpotfakeError(f"task {task}: {where} {text!r} must name at least {needed}")
         return cls(task, tuple(entries.items()), "|".join(f"{k}:{v}" for k, v in entries.items()))
 
     @cached_property

@@ -144,6 +144,10 @@ def read_bfree_viral(spec: TaskSpec, data_root: Path | None, args: dict[str, Any
     absent = len(samples) - len(downloaded)
     if missing == "skip":
         samples = downloaded
+    if not samples and not absent:
+        raise SpotfakeError(
+            f"task {spec.name}: {source} lists no image its label map keeps ({labels.declared})"
+        )
     if not samples:
         raise SpotfakeError(f"task {spec.name}: none of the {absent} images of {source} is below {root}")
     notes = {
