@@ -17,11 +17,6 @@ from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.model import Item, Model
 from spotfake.harness.types import Response
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
-CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
-
 FAKE_TEXT = "This is a fake image."
 REAL_TEXT = "This is a real image."
 

@@ -19,7 +19,7 @@ from torch import nn
 from spotfake.adapters.devices import choose_device
 from spotfake.harness.errors import SpotfakeError
 
-from .base import CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_STD
+from .preprocess import NORMS
 from .train_images import TrainImages, check_sizes, load_rgb
 from .train_options import TrainOptions
 
@@ -38,6 +38,14 @@ def with_overrides(defaults: dict[str, Any], opts: TrainOptions) -> dict[str, An
     return {**defaults, **opts.config}
 
 
+def norm_stats(name: str) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """(mean, std) of the named normalisation in :data:`~spotfake.adapters.experts.preprocess.NORMS`."""
+    stats = NORMS[name]
+    if stats is None:
+        raise ValueError(f"normalisation {name!r} has no mean/std")
+    return stats
+
+
 def build_for_training(
     opts: TrainOptions,
 ) -> tuple[nn.Module, dict[str, Any], tuple[float, ...], tuple[float, ...], int | None]:
@@ -46,7 +54,7 @@ def build_for_training(
         from . import cnnspot
 
         config = with_overrides(cnnspot.DEFAULT_CONFIG, opts)
-        return cnnspot.build_network(config), config, IMAGENET_MEAN, IMAGENET_STD, None
+        return cnnspot.build_network(config), config, *norm_stats("imagenet"), None
     if opts.arch in {"npr", "npr-demo"}:
         from . import npr
 
@@ -58,7 +66,7 @@ def build_for_training(
             config = with_overrides(NPR_DEMO_CONFIG, opts)
         # Evaluate the way it was trained: the same square resize (the authors' test uses loadSize).
         config["resize"] = opts.load_size or None
-        return npr.build_network(config), config, IMAGENET_MEAN, IMAGENET_STD, None
+        return npr.build_network(config), config, *norm_stats("imagenet"), None
     from . import univfd
 
     clip_path = opts.clip_path or univfd.DEFAULT_BACKBONE
@@ -71,7 +79,7 @@ def build_for_training(
         "feature_dim": feature_dim,
     }
     network = univfd.UnivFDNet(backbone, feature_dim)
-    return network, config, CLIP_MEAN, CLIP_STD, int(backbone.config.image_size)
+    return network, config, *norm_stats("clip"), int(backbone.config.image_size)
 
 
 def fit_network(paths: list[Path], targets: list[int], opts: TrainOptions, log: Log) -> Fitted:
