@@ -1,7 +1,9 @@
-"""Architecture configs of the expert zoo: the published architecture, unless a JSON file beside the
-checkpoint (``<weights stem>.json``, or the config a training output stores with its weights) overrides
-some of its keys, as a retrained or scaled-down variant needs. The authors' files need none; an unknown
-key or another architecture's config is refused."""
+"""Architecture configs of the expert zoo: the published architecture, unless a stored config overrides
+some of its keys, as a retrained or scaled-down variant needs. :func:`architecture_config` reads
+``<weights stem>.json`` beside the checkpoint; the config a training output stores with its weights is
+read by :func:`~spotfake.adapters.experts.checkpoints.read_config` and merged here by
+:func:`merge_config`. The authors' files need none; an unknown key or another architecture's config is
+refused."""
 
 from __future__ import annotations
 
