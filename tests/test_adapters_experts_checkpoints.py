@@ -3,6 +3,7 @@ clear one-line errors for wrong files."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import pathlib
 from pathlib import Path
@@ -16,7 +17,7 @@ from torchvision import transforms
 from zoo_reference import sha256_of
 
 from spotfake.adapters.experts import cnnspot, npr, univfd
-from spotfake.adapters.experts.checkpoints import read_config, save_weights
+from spotfake.adapters.experts.checkpoints import load_checkpoint, read_config, save_weights
 from spotfake.adapters.experts.expert import ExpertAdapter
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.model import Model, build_model
@@ -266,6 +267,21 @@ def test_a_pickled_object_in_a_checkpoint_is_refused_and_never_run(tmp_path: Pat
     torch.save({"model": _Payload(marker), "total_steps": 1}, path)
     with pytest.raises(SpotfakeError, match="refusing to load .*evil.pth.*weights_only"):
         build_model(model_name, {"path": str(path), "device": "cpu"})
+    assert not marker.exists()
+
+
+def test_allow_namespace_lets_only_the_saved_training_options_through(tmp_path: Path) -> None:
+    saved = tmp_path / "checkpoint-best.pth"
+    torch.save({"model": {"w": torch.ones(2)}, "args": argparse.Namespace(lr=0.1)}, saved)
+    with pytest.raises(SpotfakeError, match="refusing to load"):
+        load_checkpoint(saved)
+    obj, _ = load_checkpoint(saved, allow_namespace=True)
+    assert obj["args"] == argparse.Namespace(lr=0.1) and torch.equal(obj["model"]["w"], torch.ones(2))
+    marker = tmp_path / "payload-ran"
+    evil = tmp_path / "evil.pth"
+    torch.save({"model": _Payload(marker), "args": argparse.Namespace(lr=0.1)}, evil)
+    with pytest.raises(SpotfakeError, match="refusing to load .*evil.pth"):
+        load_checkpoint(evil, allow_namespace=True)
     assert not marker.exists()
 
 

@@ -27,7 +27,6 @@ ConvNeXt-XXL's included, load unchanged. The ``args`` Namespace is let through t
 
 from __future__ import annotations
 
-import argparse
 import math
 from functools import partial
 from typing import Any
@@ -201,8 +200,7 @@ class AIDE(ExpertAdapter):
             raise SpotfakeError(
                 f"aide config: resnet_layers must list 4 stage depths, got {config['resnet_layers']}"
             )
-        with torch.serialization.safe_globals([argparse.Namespace]):  # their saved training options
-            state = self.read_state(weights)
+        state = self.read_state(weights, allow_namespace=True)  # their saved training options
         network = AIDENet(config)
         load_into(network, state, weights, self.arch)
         network.features_only()

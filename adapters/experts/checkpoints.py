@@ -2,11 +2,14 @@
 
 Checkpoints are untrusted input: ``.safetensors`` files are read with safetensors, anything else with
 ``torch.load(weights_only=True)``, which refuses pickled objects other than tensors and plain containers.
-Nothing is ever unpickled with arbitrary classes.
+Nothing is ever unpickled with arbitrary classes; the one class a caller may let through is
+``argparse.Namespace`` (``allow_namespace=True``: the training options some authors save beside the weights).
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import json
 import pickle
 from collections.abc import Iterable, Mapping, Sequence
@@ -43,11 +46,13 @@ WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 
 
-def load_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
+def load_checkpoint(path: Path, *, allow_namespace: bool = False) -> tuple[dict[str, Any], dict[str, str]]:
     """Read a checkpoint file into (object, safetensors metadata) without unpickling arbitrary objects.
 
     The object is a flat ``{name: tensor}`` dict for safetensors, or whatever plain container the
-    ``.pth`` file holds (a state dict, or a dict wrapping one under ``"model"``).
+    ``.pth`` file holds (a state dict, or a dict wrapping one under ``"model"``). ``allow_namespace``
+    also lets ``argparse.Namespace`` through (the saved training options of a ``utils.save_model`` dict);
+    any other pickled class is still refused.
     """
     if path.suffix == ".safetensors":
         from safetensors import SafetensorError, safe_open
@@ -61,8 +66,10 @@ def load_checkpoint(path: Path) -> tuple[dict[str, Any], dict[str, str]]:
         except (SafetensorError, OSError, RuntimeError, MemoryError) as exc:
             raise SpotfakeError(f"cannot read safetensors checkpoint {path}: {load_failure(exc)}") from None
         return tensors, metadata
+    allowed = [argparse.Namespace] if allow_namespace else []
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        with torch.serialization.safe_globals(allowed) if allowed else contextlib.nullcontext():
+            obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         raise SpotfakeError(
             f"refusing to load {path}: not a plain tensor checkpoint ({unpickler_reason(exc)}); "

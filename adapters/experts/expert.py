@@ -97,11 +97,13 @@ class ExpertAdapter(ClassifierAdapter):
         containers: Sequence[str] = CONTAINERS,
         strip: Sequence[str] = ("module.",),
         renames: Sequence[tuple[str, str]] = (),
+        allow_namespace: bool = False,
     ) -> dict[str, torch.Tensor]:
         """Read ``file`` safely (no arbitrary unpickling; a one-file zip as ``torch.hub`` publishes is
         unpacked first) as a flat state dict (see
-        :func:`~spotfake.adapters.experts.checkpoints.state_dict_from`) and count it in the identity."""
-        obj, _ = load_checkpoint(unpack_legacy_zip(file, cache_root()))
+        :func:`~spotfake.adapters.experts.checkpoints.state_dict_from`) and count it in the identity.
+        ``allow_namespace`` lets the ``argparse.Namespace`` of saved training options through."""
+        obj, _ = load_checkpoint(unpack_legacy_zip(file, cache_root()), allow_namespace=allow_namespace)
         self.add_file(file)
         return state_dict_from(obj, file, containers=containers, strip=strip, renames=renames)
 

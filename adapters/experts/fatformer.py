@@ -31,7 +31,6 @@ Preprocessing (``utils/dataset.py``, "test"; ``--img_resolution 256 --crop_resol
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
 import torch
@@ -163,8 +162,8 @@ class FatFormer(ExpertAdapter):
         super().__init__(threshold=threshold, device=device, batch_size=batch_size)
         weights = self.checkpoint_path(path)
         config = architecture_config(weights, DEFAULT_CONFIG, self.arch)
-        with torch.serialization.safe_globals([argparse.Namespace]):  # training options, if saved
-            state = self.read_state(weights, containers=("model",))
+        # allow_namespace: the training options, if saved beside the weights.
+        state = self.read_state(weights, containers=("model",), allow_namespace=True)
         network = build_network(config)
         check_aliases(state, weights)
         load_into(network, state, weights, self.arch)

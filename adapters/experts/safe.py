@@ -21,7 +21,6 @@ Preprocessing of their ``scripts/eval.sh`` (``--transform_mode crop --input_size
 
 from __future__ import annotations
 
-import argparse
 from typing import Any
 
 import torch
@@ -127,8 +126,7 @@ class SAFE(ExpertAdapter):
         super().__init__(threshold=threshold, device=device, batch_size=batch_size)
         weights = self.checkpoint_path(path)
         config = architecture_config(weights, DEFAULT_CONFIG, self.arch)
-        with torch.serialization.safe_globals([argparse.Namespace]):  # their saved training options
-            state = self.read_state(weights)
+        state = self.read_state(weights, allow_namespace=True)  # their saved training options
         self.options = two_stage_shape(config, self.arch)
         network = SAFENet(**self.options)
         load_into(network, state, weights, self.arch)
