@@ -11,8 +11,8 @@ from safetensors import safe_open
 from zoo_reference import sha256_of
 
 from spotfake.adapters.demo_models import LINEAR_PROBE_WEIGHTS, NPR_DEMO_WEIGHTS
-from spotfake.adapters.experts.base import ClassifierAdapter
 from spotfake.adapters.experts.checkpoints import read_config
+from spotfake.adapters.experts.expert import ExpertAdapter
 from spotfake.adapters.experts.probe import backbone_file, lite0_transform
 from spotfake.harness.model import Item, build_model
 from spotfake.harness.task import load_task
@@ -38,9 +38,9 @@ def _committed_scores(model: str, n: int) -> dict[str, float]:
     return {r["id"]: r["score"] for r in records}
 
 
-def _expert(name: str, **args: str) -> ClassifierAdapter:
+def _expert(name: str, **args: str) -> ExpertAdapter:
     model = build_model(name, {"device": "cpu", **args})
-    assert isinstance(model, ClassifierAdapter)
+    assert isinstance(model, ExpertAdapter)
     return model
 
 

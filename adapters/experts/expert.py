@@ -18,18 +18,24 @@ so a checkpoint with other bytes never reuses another's records.
 
 from __future__ import annotations
 
+import time
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
 
+from spotfake.adapters.devices import choose_device  # one device rule for every adapter
+from spotfake.adapters.model_args import float_arg, int_arg
 from spotfake.adapters.weights_hash import weight_files
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.io import cache_root
+from spotfake.harness.model import Item, Model
+from spotfake.harness.types import Response
 
 from .arch_config import merge_config
-from .base import ClassifierAdapter, parse_size
+from .base import parse_size, verdict_text
 from .bundles import bundle_file
 from .checkpoints import (
     CONTAINERS,
@@ -49,9 +55,18 @@ def two_class_logit(out: torch.Tensor) -> torch.Tensor:
     return out[:, 1] - out[:, 0]
 
 
-class ExpertAdapter(ClassifierAdapter):
+class ExpertAdapter(Model):
     """An expert detector on its authors' checkpoint: declared files, strict loading, one preprocessing
-    spec, sha256 identity. Subclasses call :meth:`use` at the end of ``__init__``."""
+    spec, sha256 identity. Subclasses call :meth:`use` at the end of ``__init__``.
+
+    The network gives one logit per image; p(fake) = sigmoid(logit), and the verdict is p(fake) at the
+    threshold. Images of different sizes are batched by shape, so "no resize" preprocessing (as in the
+    original evaluations) still runs batched.
+    """
+
+    needs_images = True
+
+    network: torch.nn.Module
 
     arch: ClassVar[str] = ""
     published: ClassVar[str] = ""
@@ -65,7 +80,12 @@ class ExpertAdapter(ClassifierAdapter):
     def __init__(
         self, threshold: str | float = 0.5, device: str = "auto", batch_size: str | int = 16
     ) -> None:
-        super().__init__(threshold=threshold, device=device, batch_size=batch_size)
+        owner = self.name or type(self).__name__.lower()
+        self.threshold = float_arg(owner, "threshold", threshold, minimum=0.0)
+        if self.threshold > 1.0:
+            raise SpotfakeError(f"{owner}: --model-args threshold={threshold!r}: must be at most 1")
+        self.device = choose_device(device)
+        self.batch_size = int_arg(owner, "batch_size", batch_size, minimum=1)
         self.weight_files: list[Path] = []
         """Every weight file read, in order; their sha256 is the checkpoint identity."""
         self.options: dict[str, Any] = {}
@@ -147,7 +167,17 @@ class ExpertAdapter(ClassifierAdapter):
         self._transform = spec.build()
 
     def preprocess(self, image: Any) -> torch.Tensor:
+        """One RGB PIL image -> a float tensor (3, H, W), ready for the network."""
         return self._transform(image)
+
+    def preprocess_item(self, item: Item) -> torch.Tensor:
+        """The network input of a one-image sample; an adapter whose input depends on the sample id (D3's
+        seeded patch shuffle) overrides this."""
+        return self.preprocess(item.images[0])
+
+    def logits(self, batch: torch.Tensor) -> torch.Tensor:
+        """One logit per image of ``batch`` (N, 3, H, W)."""
+        return self.network(batch).reshape(-1)
 
     def checkpoint_sha256(self) -> dict[str, str]:
         """``{file name: sha256}`` of every weight file read (streamed once, then cached)."""
@@ -156,6 +186,7 @@ class ExpertAdapter(ClassifierAdapter):
         return self._sha256
 
     def preprocessing_settings(self) -> dict[str, Any]:
+        """The preprocessing choices that change predictions (recorded in settings)."""
         return {
             "arch": self.arch,
             "preprocess": self.spec.to_dict(),
@@ -165,3 +196,59 @@ class ExpertAdapter(ClassifierAdapter):
 
     def weights_hash(self) -> str | None:
         return combined_hash(self.checkpoint_sha256()) if self.weight_files else None
+
+    def settings(self) -> dict[str, Any]:
+        return {"threshold": self.threshold, **self.preprocessing_settings()}
+
+    def scores(self, images: Sequence[Any]) -> list[float]:
+        """p(fake) for each image (no per-image error handling: for scripts and training checks)."""
+        results = self._infer({i: self.preprocess(img) for i, img in enumerate(images)})
+        return [results[i][0] for i in range(len(images))]
+
+    def predict(self, items: Sequence[Item]) -> list[Response]:
+        errors: dict[int, str] = {}
+        tensors: dict[int, torch.Tensor] = {}
+        for index, item in enumerate(items):
+            if len(item.images) != 1:
+                errors[index] = (
+                    f"{self.name or 'classifier'} takes exactly one image per sample, "
+                    f"sample {item.sample.id} has {len(item.images)}"
+                )
+                continue
+            try:
+                tensors[index] = self.preprocess_item(item)
+            except (ValueError, OSError, RuntimeError) as exc:
+                errors[index] = f"preprocessing failed for sample {item.sample.id}: {exc}"
+        results = self._infer(tensors)
+        responses = []
+        for index in range(len(items)):
+            if index in errors:
+                responses.append(Response(error=errors[index]))
+                continue
+            p_fake, seconds = results[index]
+            responses.append(
+                Response(text=verdict_text(p_fake, self.threshold), score=p_fake, latency_s=seconds)
+            )
+        return responses
+
+    def _infer(self, tensors: Mapping[int, torch.Tensor]) -> dict[int, tuple[float, float]]:
+        """(p(fake), seconds per image) for each tensor, run in batches of equal shape."""
+        groups: dict[tuple[int, ...], list[int]] = defaultdict(list)
+        for key, tensor in tensors.items():
+            groups[tuple(tensor.shape)].append(key)
+        out: dict[int, tuple[float, float]] = {}
+        for keys in groups.values():
+            for start in range(0, len(keys), self.batch_size):
+                chunk = keys[start : start + self.batch_size]
+                began = time.perf_counter()
+                with torch.inference_mode():
+                    logits = self.logits(torch.stack([tensors[k] for k in chunk]).to(self.device))
+                probs = torch.sigmoid(logits.float()).cpu().tolist()
+                share = (time.perf_counter() - began) / len(chunk)
+                out.update({k: (float(p), share) for k, p in zip(chunk, probs, strict=True)})
+        return out
+
+    def close(self) -> None:
+        self.network = torch.nn.Identity()
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
