@@ -125,6 +125,8 @@ def test_rine_trainable_parts_from_a_sidbench_bundle_on_a_frozen_clip(tmp_path: 
     torch.manual_seed(3)
     backbone = CLIPVisionModelWithProjection(CLIPVisionConfig(**TINY)).eval()
     backbone.save_pretrained(tmp_path / "clip")
+    # A hub snapshot also holds pytorch_model.bin; transformers reads the safetensors, so only they count.
+    torch.save(backbone.state_dict(), tmp_path / "clip" / "pytorch_model.bin")
     state = _rine_state(nproj=2, proj_dim=8)
     (tmp_path / "weights" / "rine").mkdir(parents=True)  # hf download dkarageo/sidbench --local-dir weights
     torch.save(state, tmp_path / "weights" / "rine" / "model_4class_trainable.pth")

@@ -43,7 +43,6 @@ from torch import nn
 from torch.nn import functional as F
 
 from spotfake.adapters.model_args import int_arg
-from spotfake.adapters.weights_hash import local_snapshot
 from spotfake.harness.errors import SpotfakeError
 from spotfake.harness.model import Item
 
@@ -152,10 +151,11 @@ class D3(ExpertAdapter):
         if backbone.is_file():
             vision = openai_clip_tower(self, backbone)
         else:
-            from .univfd import load_backbone
+            from .univfd import backbone_files, load_backbone
 
             vision = load_backbone(clip_path).vision_model
-            self.add_file(local_snapshot(clip_path) or clip_path)
+            for weight_file in backbone_files(clip_path):
+                self.add_file(weight_file)
         if vision.config.image_size != SIZE:
             raise SpotfakeError(
                 f"{clip_path}: a CLIP tower for {vision.config.image_size}px; D3 runs at {SIZE}"

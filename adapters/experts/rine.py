@@ -28,7 +28,6 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from spotfake.adapters.weights_hash import local_snapshot
 from spotfake.harness.errors import SpotfakeError
 
 from .bundles import SIDBENCH
@@ -136,10 +135,11 @@ class Rine(ExpertAdapter):
             raise SpotfakeError(
                 "rine needs clip_path=<local openai/clip-vit-large-patch14 folder> (the frozen backbone)"
             )
-        from .univfd import load_backbone
+        from .univfd import backbone_files, load_backbone
 
         backbone = load_backbone(clip_path, DTYPES[dtype]).vision_model
-        self.add_file(local_snapshot(clip_path) or clip_path)
+        for weight_file in backbone_files(clip_path):
+            self.add_file(weight_file)
         blocks, nproj, proj_dim = head_sizes(state, str(file))
         if blocks != len(backbone.encoder.layers):
             raise SpotfakeError(

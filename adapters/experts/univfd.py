@@ -110,7 +110,8 @@ def eval_spec(config: dict[str, Any], image_size: int) -> Preprocess:
 
 def backbone_files(clip_path: str) -> list[Path]:
     """The weight files of the CLIP backbone's local folder (or cached hub snapshot) that transformers
-    reads: its safetensors when it has them, else every weight file."""
+    reads: its safetensors when it has them, else every weight file. The one rule by which UnivFD, D3 and
+    RINE count a transformers CLIP folder in their checkpoint identity."""
     folder = local_snapshot(clip_path)
     files = weight_files(folder) if folder is not None else []
     if not files:
