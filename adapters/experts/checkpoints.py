@@ -66,9 +66,9 @@ def load_checkpoint(path: Path, *, allow_namespace: bool = False) -> tuple[dict[
         except (SafetensorError, OSError, RuntimeError, MemoryError) as exc:
             raise SpotfakeError(f"cannot read safetensors checkpoint {path}: {load_failure(exc)}") from None
         return tensors, metadata
-    allowed = [argparse.Namespace] if allow_namespace else []
+    allowed = torch.serialization.safe_globals([argparse.Namespace]) if allow_namespace else None
     try:
-        with torch.serialization.safe_globals(allowed) if allowed else contextlib.nullcontext():
+        with allowed or contextlib.nullcontext():
             obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         raise SpotfakeError(
