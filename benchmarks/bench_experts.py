@@ -82,6 +82,14 @@ def build_d3(tmp: Path) -> dict[str, str]:
     }
 
 
+def build_fatformer(tmp: Path) -> dict[str, str]:
+    from spotfake.adapters.experts.fatformer import DEFAULT_CONFIG, build_network
+
+    # the whole CLIPModel.state_dict() under "model", aliases included, as their main.py loads it
+    state = build_network(dict(DEFAULT_CONFIG)).state_dict()
+    return {"path": str(_save({"model": state}, tmp / "fatformer_4class.pth"))}
+
+
 def build_effort(tmp: Path) -> dict[str, str]:
     from spotfake.adapters.experts.clip_vision import vision_config
     from spotfake.adapters.experts.effort import EffortNet
@@ -167,6 +175,7 @@ EXPERTS: dict[str, tuple[Callable[[Path], dict[str, str]], int]] = {
     "clipdet": (build_clipdet, 256),
     "corvi2023": (build_corvi, 256),
     "d3": (build_d3, 256),
+    "fatformer": (build_fatformer, 256),
 }
 
 

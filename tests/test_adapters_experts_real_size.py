@@ -38,7 +38,9 @@ def _bench() -> ModuleType:
     return module
 
 
-@pytest.mark.parametrize("name", ["c2p-clip", "rine", "effort", "dda", "clipdet", "corvi2023", "d3"])
+@pytest.mark.parametrize(
+    "name", ["c2p-clip", "rine", "effort", "dda", "clipdet", "corvi2023", "d3", "fatformer"]
+)
 def test_a_real_size_checkpoint_in_the_authors_layout_loads_strictly_and_answers(
     name: str, tmp_path: Path
 ) -> None:
@@ -47,5 +49,5 @@ def test_a_real_size_checkpoint_in_the_authors_layout_loads_strictly_and_answers
     model = build_model(name, {**args, "device": "cpu"})
     image = Image.fromarray(np.random.default_rng(0).integers(0, 256, (side, side, 3), dtype=np.uint8))
     (response,) = model.predict([Item(Sample(id="x", label="fake", prompt="real or fake?"), [image])])
-    assert response.error is None and 0.0 <= response.score <= 1.0
+    assert response.error is None and response.score is not None and 0.0 <= response.score <= 1.0
     assert all(len(digest) == 64 for digest in model.settings()["sha256"].values())
