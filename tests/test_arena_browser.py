@@ -157,10 +157,17 @@ def test_the_arena_never_shows_a_fixed_sentence_pair_or_a_label_bearing_id(tmp_p
             page.get_by_text("5 votes;").wait_for(timeout=60_000)
             table = page.locator('[data-testid="stDataFrame"]').first
             api.expect(table).to_contain_text("fakevlm-demo", timeout=60_000)
-            headers = table.evaluate(
-                "g => Array.from(g.querySelectorAll('[role=columnheader]')).map(h => h.textContent)"
-            )
-            assert {"Rating", "CI low", "CI high", "Votes"} <= {h.strip() for h in headers}, headers
+            # the grid's accessible header cells are filled in after its rows, and a rerun redraws the grid:
+            # read them until they are there (at most a minute), then check them
+            wanted = {"Rating", "CI low", "CI high", "Votes"}
+            for _ in range(120):
+                headers = table.evaluate(
+                    "g => Array.from(g.querySelectorAll('[role=columnheader]')).map(h => h.textContent)"
+                )
+                if wanted <= {h.strip() for h in headers}:
+                    break
+                page.wait_for_timeout(500)
+            assert wanted <= {h.strip() for h in headers}, headers
             assert not page.locator('[data-testid="stException"]').count()
             page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=60_000)
             page.wait_for_timeout(800)  # the page settles (a rerun redraws the heading)
