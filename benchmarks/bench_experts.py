@@ -166,6 +166,40 @@ def build_clipdet(tmp: Path) -> dict[str, str]:
     return {"path": str(folder), "clip_path": str(tmp / "commonpool")}
 
 
+def build_cnnspot(tmp: Path) -> dict[str, str]:
+    from spotfake.adapters.experts.cnnspot import DEFAULT_CONFIG, build_network
+
+    # CNNDetection's trainer saves {"model": state, "optimizer": ..., "total_steps": ...}
+    state = build_network(dict(DEFAULT_CONFIG)).state_dict()
+    return {"path": str(_save({"model": state, "total_steps": 0}, tmp / "blur_jpg_prob0.5.pth"))}
+
+
+def build_npr(tmp: Path) -> dict[str, str]:
+    from spotfake.adapters.experts.npr import DEFAULT_CONFIG, build_network
+
+    return {"path": str(_save(build_network(dict(DEFAULT_CONFIG)).state_dict(), tmp / "NPR.pth"))}
+
+
+def build_aligned(tmp: Path) -> dict[str, str]:
+    from spotfake.adapters.experts.grip import res50nodown
+
+    # a bare weights file: run as GRIP's res50nodown configs run it (whole image, imagenet norm)
+    return {"path": str(_save({"model": res50nodown().state_dict()}, tmp / "aligned_forensics.pth"))}
+
+
+def build_freqnet(tmp: Path) -> dict[str, str]:
+    from spotfake.adapters.experts.freqnet import DEFAULT_CONFIG, build_network
+
+    return {"path": str(_save(build_network(dict(DEFAULT_CONFIG)).state_dict(), tmp / "freqnet.pth"))}
+
+
+def build_safe(tmp: Path) -> dict[str, str]:
+    from spotfake.adapters.experts.safe import DEFAULT_CONFIG, build_network
+
+    state = build_network(dict(DEFAULT_CONFIG)).state_dict()  # as their utils.save_model: under "model"
+    return {"path": str(_save({"model": state, "epoch": "best"}, tmp / "checkpoint-best.pth"))}
+
+
 EXPERTS: dict[str, tuple[Callable[[Path], dict[str, str]], int]] = {
     # name: (checkpoint builder, side of the square test images: larger than the crop, as real data is)
     "c2p-clip": (build_c2p, 256),
@@ -176,6 +210,11 @@ EXPERTS: dict[str, tuple[Callable[[Path], dict[str, str]], int]] = {
     "corvi2023": (build_corvi, 256),
     "d3": (build_d3, 256),
     "fatformer": (build_fatformer, 256),
+    "cnnspot": (build_cnnspot, 256),
+    "npr": (build_npr, 256),
+    "aligned-forensics": (build_aligned, 256),
+    "freqnet": (build_freqnet, 256),
+    "safe": (build_safe, 256),
 }
 
 

@@ -38,9 +38,7 @@ def _bench() -> ModuleType:
     return module
 
 
-@pytest.mark.parametrize(
-    "name", ["c2p-clip", "rine", "effort", "dda", "clipdet", "corvi2023", "d3", "fatformer"]
-)
+@pytest.mark.parametrize("name", list(_bench().EXPERTS))
 def test_a_real_size_checkpoint_in_the_authors_layout_loads_strictly_and_answers(
     name: str, tmp_path: Path
 ) -> None:
