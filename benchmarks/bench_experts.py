@@ -200,6 +200,60 @@ def build_safe(tmp: Path) -> dict[str, str]:
     return {"path": str(_save({"model": state, "epoch": "best"}, tmp / "checkpoint-best.pth"))}
 
 
+def build_drct_convnext(tmp: Path) -> dict[str, str]:
+    from spotfake.adapters.experts.drct import CONVNEXT_CONFIG, DRCTConvNeXtNet
+
+    network = DRCTConvNeXtNet(CONVNEXT_CONFIG["backbone"], CONVNEXT_CONFIG["embedding_size"], {})
+    # bare, as their train.py saves it
+    return {"path": str(_save(network.state_dict(), tmp / "14_acc0.9996.pth"))}
+
+
+def build_commfor(tmp: Path) -> dict[str, str]:
+    from safetensors.torch import save_file
+
+    from spotfake.adapters.experts.commfor import DEFAULT_CONFIG, CommForNet
+
+    # what PyTorchModelHubMixin.save_pretrained writes for commfor-model-384
+    folder = tmp / "commfor-model-384"
+    folder.mkdir()
+    state = CommForNet(dict(DEFAULT_CONFIG)).state_dict()
+    save_file({k: v.contiguous() for k, v in state.items()}, str(folder / "model.safetensors"))
+    hub = {"model_size": "small", "input_size": 384, "patch_size": 16, "freeze_backbone": False}
+    (folder / "config.json").write_text(json.dumps(hub | {"device": "cuda"}))
+    return {"path": str(folder)}
+
+
+def build_univfd(tmp: Path) -> dict[str, str]:
+    import torch
+
+    fc = torch.nn.Linear(768, 1)  # their fc_weights.pth: the bare head {weight, bias}
+    return {
+        "path": str(_save(fc.state_dict(), tmp / "fc_weights.pth")),
+        "clip_path": str(_clip_folder(tmp)),
+    }
+
+
+def build_drct_clip(tmp: Path) -> dict[str, str]:
+    import open_clip
+    import torch
+    from open_clip.model import CLIP
+
+    # ContrastiveModels('clip-ViT-L-14'): OpenAI's CLIP (open_clip keeps its key layout) as model.model,
+    # its fc (768 -> 1024) as model.fc, then fc (1024 -> 2)
+    config = dict(open_clip.get_model_config("ViT-L-14"))
+    clip = CLIP(
+        embed_dim=config["embed_dim"],
+        vision_cfg=config["vision_cfg"],
+        text_cfg=config["text_cfg"],
+        quick_gelu=True,
+    )
+    state = {f"model.model.{k}": v for k, v in clip.state_dict().items()}
+    embed, head = torch.nn.Linear(768, 1024), torch.nn.Linear(1024, 2)
+    state |= {f"model.fc.{k}": v for k, v in embed.state_dict().items()}
+    state |= {f"fc.{k}": v for k, v in head.state_dict().items()}
+    return {"path": str(_save(state, tmp / "13_acc0.9664.pth"))}
+
+
 EXPERTS: dict[str, tuple[Callable[[Path], dict[str, str]], int]] = {
     # name: (checkpoint builder, side of the square test images: larger than the crop, as real data is)
     "c2p-clip": (build_c2p, 256),
@@ -215,6 +269,10 @@ EXPERTS: dict[str, tuple[Callable[[Path], dict[str, str]], int]] = {
     "aligned-forensics": (build_aligned, 256),
     "freqnet": (build_freqnet, 256),
     "safe": (build_safe, 256),
+    "drct-convnext": (build_drct_convnext, 256),
+    "commfor": (build_commfor, 512),
+    "univfd": (build_univfd, 256),
+    "drct-clip": (build_drct_clip, 256),
 }
 
 
