@@ -254,6 +254,67 @@ def build_drct_clip(tmp: Path) -> dict[str, str]:
     return {"path": str(_save(state, tmp / "13_acc0.9664.pth"))}
 
 
+MAPS = 64
+"""Map experts read a map per sample id (``b0.png`` ...) under ``maps=``: at most this many images."""
+
+
+def _maps(tmp: Path, side: int) -> Path:
+    """Random ``side`` x ``side`` map PNGs ``b0.png`` ... named as the benchmark's sample ids."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    (tmp / "maps").mkdir()
+    for index in range(MAPS):
+        pixels = rng.integers(0, 256, (side, side, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(tmp / "maps" / f"b{index}.png")
+    return tmp / "maps"
+
+
+def _cnndetection_resnet50() -> dict[str, Any]:
+    from torchvision.models.resnet import Bottleneck, ResNet
+
+    return ResNet(Bottleneck, [3, 4, 6, 3], num_classes=1).state_dict()
+
+
+def build_lgrad(tmp: Path) -> dict[str, str]:
+    # a bare state dict; gen_imggrad.py writes 256 x 256 gradient maps
+    weights = _save(_cnndetection_resnet50(), tmp / "LGrad-4class-Trainon-Progan_car_cat_chair_horse.pth")
+    return {"path": str(weights), "maps": str(_maps(tmp, 256))}
+
+
+def build_dire(tmp: Path) -> dict[str, str]:
+    # CNNDetection's trainer layout, under "model"; compute_dire.sh writes maps at the ADM's 256 x 256
+    weights = _save({"model": _cnndetection_resnet50(), "total_steps": 0}, tmp / "lsun_adm.pth")
+    return {"path": str(weights), "maps": str(_maps(tmp, 256))}
+
+
+def build_bfree(tmp: Path) -> dict[str, str]:
+    import timm
+    import yaml
+
+    arch = "timm_c5i504_vit_base_patch14_reg4_dinov2"
+    vit = timm.create_model(arch.split("_", 2)[2], pretrained=False, num_classes=1, img_size=504)
+    folder = tmp / "BFREE_dino2reg4"
+    _save({"model": vit.state_dict()}, folder / "model_epoch_best.pth")  # their load_weights reads "model"
+    config = {
+        "model_name": "BFREE_dino2reg4",
+        "arch": arch,
+        "norm_type": "resnet",
+        "weights_file": "model_epoch_best.pth",
+    }
+    (folder / "config.yaml").write_text(yaml.safe_dump(config))
+    return {"path": str(folder)}
+
+
+def build_aide(tmp: Path) -> dict[str, str]:
+    from spotfake.adapters.experts.aide import DEFAULT_CONFIG, AIDENet
+
+    # as their utils.save_model: the state dict under "model" beside the training state
+    state = AIDENet(dict(DEFAULT_CONFIG)).state_dict()
+    return {"path": str(_save({"model": state, "epoch": "best", "scaler": {}}, tmp / "checkpoint-best.pth"))}
+
+
 EXPERTS: dict[str, tuple[Callable[[Path], dict[str, str]], int]] = {
     # name: (checkpoint builder, side of the square test images: larger than the crop, as real data is)
     "c2p-clip": (build_c2p, 256),
@@ -273,6 +334,10 @@ EXPERTS: dict[str, tuple[Callable[[Path], dict[str, str]], int]] = {
     "commfor": (build_commfor, 512),
     "univfd": (build_univfd, 256),
     "drct-clip": (build_drct_clip, 256),
+    "lgrad": (build_lgrad, 256),
+    "dire": (build_dire, 256),
+    "bfree": (build_bfree, 512),
+    "aide": (build_aide, 256),
 }
 
 
@@ -291,12 +356,14 @@ def run_one(name: str, n: int, batch_size: int) -> dict[str, Any]:
     items = [
         Item(Sample(id=f"b{i}", label="fake", prompt="real or fake?"), [img]) for i, img in enumerate(images)
     ]
-    with tempfile.TemporaryDirectory() as tmp:
-        torch.manual_seed(0)
-        args = builder(Path(tmp))
-        began = time.perf_counter()
-        model: Any = build_model(name, {**args, "device": "cpu", "batch_size": str(batch_size)})
-        load_s = time.perf_counter() - began
+    workdir = tempfile.TemporaryDirectory()  # kept while timing: map experts read their maps from it
+    torch.manual_seed(0)
+    args = builder(Path(workdir.name))
+    if "maps" in args and n > MAPS:
+        raise SystemExit(f"{name} reads precomputed maps: --n is at most {MAPS}")
+    began = time.perf_counter()
+    model: Any = build_model(name, {**args, "device": "cpu", "batch_size": str(batch_size)})
+    load_s = time.perf_counter() - began
     model.predict(items[:batch_size])  # warm-up, at the batch shape timed below
     tensors = [model.preprocess(img) for img in images]
     wall = {"adapter": 0.0, "bare": 0.0}
@@ -322,6 +389,7 @@ def run_one(name: str, n: int, batch_size: int) -> dict[str, Any]:
             run(start)
             wall[path] += time.perf_counter() - wall_began
             cpu[path] += time.process_time() - cpu_began
+    workdir.cleanup()
     return {
         "input": model.spec.describe(),
         "image_side": side,

@@ -46,6 +46,6 @@ def test_a_real_size_checkpoint_in_the_authors_layout_loads_strictly_and_answers
     args = builder(tmp_path)
     model = build_model(name, {**args, "device": "cpu"})
     image = Image.fromarray(np.random.default_rng(0).integers(0, 256, (side, side, 3), dtype=np.uint8))
-    (response,) = model.predict([Item(Sample(id="x", label="fake", prompt="real or fake?"), [image])])
+    (response,) = model.predict([Item(Sample(id="b0", label="fake", prompt="real or fake?"), [image])])
     assert response.error is None and response.score is not None and 0.0 <= response.score <= 1.0
     assert all(len(digest) == 64 for digest in model.settings()["sha256"].values())
