@@ -17,7 +17,8 @@ steadier measure of the adapter's overhead.
     OMP_NUM_THREADS=2 python benchmarks/bench_experts.py --n 16            # all experts (see the timings it writes)
     python benchmarks/bench_experts.py --only rine,dda --n 8 --out /tmp/e.json
 
-Writes ``benchmarks/results/experts.json``. Random weights do not change the cost of a forward.
+Writes ``benchmarks/results/experts.json``. Random weights do not change the cost of a forward. The map
+experts (lgrad, dire) read random precomputed maps (``maps=``): their figures leave out the pre-processors.
 """
 
 from __future__ import annotations
