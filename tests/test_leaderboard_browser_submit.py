@@ -105,7 +105,6 @@ def test_submitting_owning_and_held_out_labels_in_chromium(tmp_path: Path) -> No
             assert "random · submitted" in names and "random" in names  # told apart from the reproduced run
             _shot(owner, tmp_path, "submit-accepted-token", shots)
             api.expect(grid).to_contain_text("https://arxiv.org/abs/2503.14905", timeout=60_000)  # its paper
-            owner.get_by_text("Columns and ranking", exact=False).click()  # the folded table controls
             owner.get_by_text("More", exact=True).click()
             owner.wait_for_timeout(1500)
             grid = owner.locator('[data-testid="stDataFrame"]').first

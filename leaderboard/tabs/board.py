@@ -187,14 +187,9 @@ def render(ctx: BoardContext) -> None:
     if not metrics:
         st.info("These results have no metric values.")
         return
-    rankable = [m for m in metrics if lb.rankable(m)] or metrics
-    headline = lb.headline_metric(task, rankable) or rankable[0]
-    chosen_rank = st.session_state.get(f"rank_by:{task}", headline)
-    # folded into one line, so that a phone's first screen reaches the table itself
-    controls = st.expander(
-        f"Columns and ranking · ranked by {lb.metric_label(chosen_rank if chosen_rank in rankable else headline)}"
-    )
-    left, right, more = controls.columns([6, 2, 1], vertical_alignment="bottom")
+    reported_banner(frame)
+    flagged_banner(frame)
+    left, right, more = st.columns([6, 2, 1], vertical_alignment="bottom")
     shown = left.multiselect(
         "Metrics",
         metrics,
@@ -202,6 +197,8 @@ def render(ctx: BoardContext) -> None:
         format_func=lb.metric_label,
         key=f"table_metrics:{task}",
     )
+    rankable = [m for m in metrics if lb.rankable(m)] or metrics
+    headline = lb.headline_metric(task, rankable) or rankable[0]
     rank_by = right.selectbox(
         "Rank by",
         rankable,
@@ -241,9 +238,6 @@ def render(ctx: BoardContext) -> None:
         "**submitted**: accepted after the leaderboard re-scored its answers. ± is half the 95% bootstrap "
         "interval. Click a header to sort by value."
     )
-    # after the table, so that a phone's first screen reaches the rows themselves (Source marks each row)
-    reported_banner(frame)
-    flagged_banner(frame)
     chart_metrics = [m for m in metrics if m != "unparsed_rate"]
     if chart_metrics:
         metric = st.selectbox(
