@@ -118,6 +118,10 @@ def register_submit(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(handler=cmd_submit)
 
 
+HEADING_SIZES = '["2rem"]'
+"""The page title's size (h1 only): one line on a 390 px phone, so its first screen reaches the table."""
+
+
 def streamlit_command(args: argparse.Namespace) -> list[str]:
     """The ``streamlit run`` command line: headless, loopback only, no telemetry, no file watching."""
     from spotfake.leaderboard.received import Limits
@@ -130,6 +134,7 @@ def streamlit_command(args: argparse.Namespace) -> list[str]:
         "--server.port", str(args.port),
         "--server.fileWatcherType", "none",
         "--client.toolbarMode", "viewer",
+        "--theme.headingFontSizes", HEADING_SIZES,
         "--runner.magicEnabled", "false",
         "--server.runOnSave", "false",
         "--server.maxUploadSize", str(upload_mb),

@@ -3,7 +3,7 @@
 Rows are ranked by one metric (the task's headline metric unless another is chosen), each value shows its
 95% interval, "vs best" marks rows statistically tied with the best run (paired test on per-sample
 records), Gap says how far behind the best a row is. Reported rows carry their paper link, and the
-caveat that they are not spotfake's samples is a banner above the table.
+caveat that they are not spotfake's samples is a banner below the table.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def flagged_banner(frame: pd.DataFrame) -> None:
 
 
 def reported_banner(frame: pd.DataFrame) -> None:
-    """The caveat of reported rows, with their citations linked, above the table."""
+    """The caveat of reported rows, with their citations linked, below the table."""
     reported = frame[frame["source"] == "reported"]
     if reported.empty:
         return
@@ -187,10 +187,9 @@ def render(ctx: BoardContext) -> None:
     if not metrics:
         st.info("These results have no metric values.")
         return
-    reported_banner(frame)
-    flagged_banner(frame)
-    left, right, more = st.columns([6, 2, 1], vertical_alignment="bottom")
-    shown = left.multiselect(
+    # one row that wraps: on a phone, Rank by and More share the second line
+    controls = st.container(horizontal=True, vertical_alignment="bottom")
+    shown = controls.multiselect(
         "Metrics",
         metrics,
         default=[m for m in metrics if m in lb.DEFAULT_SHOWN] or metrics[:5],
@@ -199,16 +198,17 @@ def render(ctx: BoardContext) -> None:
     )
     rankable = [m for m in metrics if lb.rankable(m)] or metrics
     headline = lb.headline_metric(task, rankable) or rankable[0]
-    rank_by = right.selectbox(
+    rank_by = controls.selectbox(
         "Rank by",
         rankable,
         index=rankable.index(headline),
         format_func=lb.metric_label,
         key=f"rank_by:{task}",
         help="rows are sorted best first in this metric's direction",
+        width=190,
     )
     rank_by = rank_by or headline
-    extra = more.toggle(
+    extra = controls.toggle(
         "More",
         key="board_more_columns",
         help="also show each row's model kind and where its files are, and a submission's code, licence and "
@@ -238,6 +238,9 @@ def render(ctx: BoardContext) -> None:
         "**submitted**: accepted after the leaderboard re-scored its answers. ± is half the 95% bootstrap "
         "interval. Click a header to sort by value."
     )
+    # after the table, so that a phone's first screen reaches the rows themselves (Source marks each row)
+    reported_banner(frame)
+    flagged_banner(frame)
     chart_metrics = [m for m in metrics if m != "unparsed_rate"]
     if chart_metrics:
         metric = st.selectbox(
