@@ -264,7 +264,9 @@ def test_a_phone_sees_the_model_and_its_headline_metric_with_its_interval(
             assert _headers(grid)[:3] == ["Model", "Rank", "Acc"]  # what fits a phone's first screen
             box = grid.bounding_box()
             assert box is not None and 0 <= box["x"] < 40
-            assert box["y"] + 38 + 3 * 35 < 844  # the header and the three best rows on the first screen, unscrolled
+            assert (
+                box["y"] + 38 + 3 * 35 < 844
+            )  # the header and the three best rows on the first screen, unscrolled
             shot = _shot(page, tmp_path, "phone-first-screen")
             target = os.environ.get("SPOTFAKE_SCREENSHOT_DIR")
             if target:
