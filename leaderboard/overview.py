@@ -108,7 +108,7 @@ def overview(entries: Sequence[lb.RunEntry], tasks: Sequence[str]) -> Overview:
     out = frame.reset_index() if cells else pd.DataFrame(columns=["Model", "Source", *columns])
     out.insert(2, "Kind", [lb.KIND_LABELS.get(kinds[r], kinds[r]) for r in cells])
     counts = pd.array([params[r][1] if r in params else None for r in cells], dtype="Int64")
-    out.insert(3, "Params", counts)  # beside the model, on the first screen however many tasks follow
+    out.insert(3, "Params", counts)  # the tab shows model, score and tasks first (its column_order)
     out.insert(4, "Score", shared_task_scores(ranks, reported) if cells else [])
     out.insert(5, "Avg rank", ranks.mean(axis=1).to_numpy() if cells else [])
     out.insert(6, "Tasks", frame.notna().sum(axis=1).to_numpy() if cells else [])

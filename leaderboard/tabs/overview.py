@@ -24,6 +24,16 @@ def task_of_cells(cells: Sequence[tuple[int, str]], columns: Mapping[str, tuple[
     return None
 
 
+LEADING = ("Model", "Score")
+"""Columns before the tasks': on a 390 px phone the model, its score and the first task's value show."""
+
+
+def column_order(columns: Sequence[str], task_columns: Sequence[str]) -> list[str]:
+    """The model and its score, then one column per task, then everything else in its own order."""
+    first = [c for c in LEADING if c in columns] + [c for c in task_columns if c in columns]
+    return first + [c for c in columns if c not in first]
+
+
 def _open_task(columns: Mapping[str, tuple[str, str]]) -> None:
     task = task_of_cells(st.session_state[TABLE_KEY]["selection"]["cells"], columns)
     if task is not None:
@@ -42,17 +52,6 @@ def render(ctx: BoardContext) -> None:
     if view.frame.empty:
         st.info("No result matches the filters: widen Model kind, Source or Where in the sidebar.")
         return
-    st.caption(
-        "One headline metric per task (the first metric its definition lists); a model's best run on the "
-        "task (perturbed robustness runs are on the Detector curves tab). **reported** rows are the papers' own numbers on their own data, kept apart from spotfake's "
-        "runs and ranked among themselves. **Score**: against every other row, the mean rank over the tasks "
-        "both have decides a win or a loss; wins minus losses (fair to rows that cover other tasks). Avg rank: "
-        "mean rank over the tasks a row has. Click a task's cell to open that task."
-    )
-    st.caption(
-        "**Params**: counted at run time from the model's weights (unique parameters of its torch modules); "
-        "reported rows: as the paper states; submitted rows: as declared; blank when unknown."
-    )
     frame = view.frame.copy()
     frame["Paper"] = [model_url(str(m)) or "" for m in frame["Model"]]
     frame["Licence"] = [lb.model_licence(str(m)) for m in frame["Model"]]
@@ -60,7 +59,7 @@ def render(ctx: BoardContext) -> None:
         label: st.column_config.NumberColumn(label, format="%.3f", width=118, help=f"{metric} on {task}")
         for label, (task, metric) in view.columns.items()
     }
-    config["Model"] = st.column_config.TextColumn("Model", width=170, pinned=True)
+    config["Model"] = st.column_config.TextColumn("Model", width=150, pinned=True)
     config["Score"] = st.column_config.NumberColumn(
         "Score", width=60, help="wins minus losses against every other row, by mean rank on shared tasks"
     )
@@ -96,4 +95,16 @@ def render(ctx: BoardContext) -> None:
         selection_mode="single-cell",
         key=TABLE_KEY,
         placeholder="–",
+        column_order=column_order(list(frame.columns), list(view.columns)),
+    )
+    st.caption(
+        "One headline metric per task (the first metric its definition lists); a model's best run on the "
+        "task (perturbed robustness runs are on the Detector curves tab). **reported** rows are the papers' own numbers on their own data, kept apart from spotfake's "
+        "runs and ranked among themselves. **Score**: against every other row, the mean rank over the tasks "
+        "both have decides a win or a loss; wins minus losses (fair to rows that cover other tasks). Avg rank: "
+        "mean rank over the tasks a row has. Click a task's cell to open that task."
+    )
+    st.caption(
+        "**Params**: counted at run time from the model's weights (unique parameters of its torch modules); "
+        "reported rows: as the paper states; submitted rows: as declared; blank when unknown."
     )
