@@ -18,7 +18,18 @@ steadier measure of the adapter's overhead.
     python benchmarks/bench_experts.py --only rine,dda --n 8 --out /tmp/e.json
 
 Writes ``benchmarks/results/experts.json``. Random weights do not change the cost of a forward. The map
-experts (lgrad, dire) read random precomputed maps (``maps=``): their figures leave out the pre-processors.
+experts lgrad and dire read random precomputed maps (``maps=``): their figures leave out the
+pre-processors. lgrad-full and dire-full compute the maps themselves (``preprocessor=``: a random StyleGAN
+discriminator at 256, a random ADM 256x256 with 20 DDIM steps each way); their bare path runs the same
+pre-processor work on the already prepared input tensors, one image at a time as the authors do (the
+discriminator's input gradient; DDIM inversion, reconstruction and ``|x - recon|``), then the classifier
+on the already prepared map tensors. dire-full takes minutes per image on a CPU (the real ADM has
+552,814,086 parameters, a 2.2 GB file), so "all experts" leaves it out; run it alone:
+
+    OMP_NUM_THREADS=2 python benchmarks/bench_experts.py --only dire-full --n 4 --batch-size 4
+
+(``BENCH_ADM_CONFIG='{"image_size": 32, ...}'`` overrides keys of the ADM config, written beside its
+weights as ``<stem>.json``: a scaled-down ADM to check the code path quickly, not a measurement.)
 """
 
 from __future__ import annotations
@@ -34,7 +45,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "benchmarks" / "results" / "experts.json"
@@ -290,6 +301,31 @@ def build_dire(tmp: Path) -> dict[str, str]:
     return {"path": str(weights), "maps": str(_maps(tmp, 256))}
 
 
+def build_lgrad_full(tmp: Path) -> dict[str, str]:
+    from spotfake.adapters.experts.stylegan_discriminator import StyleGANDiscriminator
+
+    # gen_imggrad.py loads a bare state dict of genforce's discriminator at 256
+    discriminator = _save(
+        StyleGANDiscriminator(resolution=256).state_dict(),
+        tmp / "karras2019stylegan-bedrooms-256x256_discriminator.pth",
+    )
+    weights = _save(_cnndetection_resnet50(), tmp / "LGrad-4class-Trainon-Progan_car_cat_chair_horse.pth")
+    return {"path": str(weights), "preprocessor": str(discriminator)}
+
+
+def build_dire_full(tmp: Path) -> dict[str, str]:
+    from spotfake.adapters.experts.adm_unet import ADMUNet
+    from spotfake.adapters.experts.dire_reconstruction import ADM_DEFAULTS
+
+    # guided-diffusion's release is a bare state dict; BENCH_ADM_CONFIG (JSON) scales it down for a check
+    override = json.loads(os.environ.get("BENCH_ADM_CONFIG", "{}"))
+    adm = _save(ADMUNet({**ADM_DEFAULTS, **override}).state_dict(), tmp / "256x256_diffusion_uncond.pt")
+    if override:
+        adm.with_suffix(".json").write_text(json.dumps(override))
+    weights = _save({"model": _cnndetection_resnet50(), "total_steps": 0}, tmp / "lsun_adm.pth")
+    return {"path": str(weights), "preprocessor": str(adm)}
+
+
 def build_bfree(tmp: Path) -> dict[str, str]:
     import timm
     import yaml
@@ -316,6 +352,87 @@ def build_aide(tmp: Path) -> dict[str, str]:
     return {"path": str(_save({"model": state, "epoch": "best", "scaler": {}}, tmp / "checkpoint-best.pth"))}
 
 
+BareForward = Callable[[int, int], None]
+"""Runs the bare path on images ``start:stop``."""
+
+
+def bare_network(model: Any, images: list[Any]) -> BareForward:
+    """``model.network`` on the images' tensors, preprocessed here, before any timing."""
+    import torch
+
+    tensors = [model.preprocess(img) for img in images]
+
+    def run(start: int, stop: int) -> None:
+        with torch.inference_mode():
+            model.network(torch.stack(tensors[start:stop]))
+
+    return run
+
+
+def bare_with_preprocessor(
+    prepare: Callable[[Any, Any], Any], work: Callable[[Any, Any], object]
+) -> Callable[[Any, list[Any]], BareForward]:
+    """A bare path for an expert built with ``preprocessor=``: ``work(mapper, x)`` on each image's input
+    tensor ``x = prepare(mapper, image)``, one image at a time, then the classifier on the map tensors;
+    the input tensors, the maps and the map tensors are all made before any timing."""
+
+    def bare(model: Any, images: list[Any]) -> BareForward:
+        mapper = model.make_map
+        inputs = [prepare(mapper, img) for img in images]
+        classify = bare_network(model, [mapper(img) for img in images])
+
+        def run(start: int, stop: int) -> None:
+            for x in inputs[start:stop]:
+                work(mapper, x)
+            classify(start, stop)
+
+        return run
+
+    return bare
+
+
+def _lgrad_input(mapper: Any, image: Any) -> Any:
+    from spotfake.adapters.experts.lgrad_gradients import input_tensor
+
+    return input_tensor(image, mapper.resolution).unsqueeze(0).to(mapper.device)
+
+
+def _lgrad_work(mapper: Any, x: Any) -> Any:
+    from spotfake.adapters.experts.lgrad_gradients import input_gradient
+
+    return input_gradient(mapper.network, x)
+
+
+def _dire_input(mapper: Any, image: Any) -> Any:
+    import numpy as np
+    import torch
+
+    from spotfake.adapters.experts.dire_reconstruction import center_crop_arr
+
+    arr = center_crop_arr(image.convert("RGB"), mapper.size).astype(np.float32) / 127.5 - 1
+    return torch.from_numpy(np.ascontiguousarray(arr.transpose(2, 0, 1)))[None].to(mapper.device)
+
+
+def _dire_work(mapper: Any, x: Any) -> Any:
+    import torch
+
+    with torch.inference_mode():
+        recon = mapper.schedule.reconstruct(mapper.unet, mapper.schedule.invert(mapper.unet, x))
+        return torch.abs(x - recon)
+
+
+class Pipeline(NamedTuple):
+    """A benchmarked model: what to build and how to time its bare path."""
+
+    model: str
+    """The registered model name."""
+    builder: Callable[[Path], dict[str, str]]
+    """Writes the random checkpoint(s) and returns the model arguments."""
+    side: int
+    """Side of the square test images: larger than the crop, as real data is."""
+    bare: Callable[[Any, list[Any]], BareForward] = bare_network
+
+
 EXPERTS: dict[str, tuple[Callable[[Path], dict[str, str]], int]] = {
     # name: (checkpoint builder, side of the square test images: larger than the crop, as real data is)
     "c2p-clip": (build_c2p, 256),
@@ -340,6 +457,18 @@ EXPERTS: dict[str, tuple[Callable[[Path], dict[str, str]], int]] = {
     "bfree": (build_bfree, 512),
     "aide": (build_aide, 256),
 }
+FULL_PIPELINES: dict[str, Pipeline] = {
+    # the map experts computing their maps (preprocessor=) rather than reading them (maps=)
+    "lgrad-full": Pipeline("lgrad", build_lgrad_full, 256, bare_with_preprocessor(_lgrad_input, _lgrad_work)),
+    "dire-full": Pipeline("dire", build_dire_full, 256, bare_with_preprocessor(_dire_input, _dire_work)),
+}
+ON_REQUEST = {"dire-full"}
+"""Left out of the default run (minutes per image on a CPU): named with ``--only``."""
+
+
+def pipeline(name: str) -> Pipeline:
+    """The benchmark entry ``name``: a full pipeline, or an expert with the plain bare forward."""
+    return FULL_PIPELINES[name] if name in FULL_PIPELINES else Pipeline(name, *EXPERTS[name])
 
 
 def run_one(name: str, n: int, batch_size: int) -> dict[str, Any]:
@@ -351,7 +480,8 @@ def run_one(name: str, n: int, batch_size: int) -> dict[str, Any]:
     from spotfake.harness.model import Item, build_model
     from spotfake.harness.types import Sample
 
-    builder, side = EXPERTS[name]
+    expert = pipeline(name)
+    side = expert.side
     rng = np.random.default_rng(0)
     images = [Image.fromarray(rng.integers(0, 256, (side, side, 3), dtype=np.uint8)) for _ in range(n)]
     items = [
@@ -359,14 +489,14 @@ def run_one(name: str, n: int, batch_size: int) -> dict[str, Any]:
     ]
     workdir = tempfile.TemporaryDirectory()  # kept while timing: map experts read their maps from it
     torch.manual_seed(0)
-    args = builder(Path(workdir.name))
+    args = expert.builder(Path(workdir.name))
     if "maps" in args and n > MAPS:
         raise SystemExit(f"{name} reads precomputed maps: --n is at most {MAPS}")
     began = time.perf_counter()
-    model: Any = build_model(name, {**args, "device": "cpu", "batch_size": str(batch_size)})
+    model: Any = build_model(expert.model, {**args, "device": "cpu", "batch_size": str(batch_size)})
     load_s = time.perf_counter() - began
     model.predict(items[:batch_size])  # warm-up, at the batch shape timed below
-    tensors = [model.preprocess(img) for img in images]
+    bare_run = expert.bare(model, images)
     wall = {"adapter": 0.0, "bare": 0.0}
     cpu = {"adapter": 0.0, "bare": 0.0}
 
@@ -375,8 +505,7 @@ def run_one(name: str, n: int, batch_size: int) -> dict[str, Any]:
         assert all(r.error is None for r in responses)
 
     def bare(start: int) -> None:
-        with torch.inference_mode():
-            model.network(torch.stack(tensors[start : start + batch_size]))
+        bare_run(start, start + batch_size)
 
     for index, start in enumerate(range(0, n, batch_size)):
         # batch by batch, alternating which path goes first, so a change in machine load hits both alike
@@ -409,14 +538,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=16, help="images per expert")
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--only", default="", help="comma-separated experts (default: all)")
+    parser.add_argument(
+        "--only",
+        default="",
+        help=f"comma-separated experts (default: all but {', '.join(sorted(ON_REQUEST))})",
+    )
     parser.add_argument("--one", default="", help=argparse.SUPPRESS)  # the child process
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(run_one(args.one, args.n, args.batch_size)))
         return
-    names = [n for n in args.only.split(",") if n] or list(EXPERTS)
+    known = [*EXPERTS, *FULL_PIPELINES]
+    names = [n for n in args.only.split(",") if n] or [n for n in known if n not in ON_REQUEST]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise SystemExit(f"unknown expert(s) {', '.join(unknown)}; known: {', '.join(known)}")
     results = {}
     for name in names:
         command = [
