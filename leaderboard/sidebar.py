@@ -10,6 +10,7 @@ from spotfake.leaderboard.tabs.context import ALL, Filters
 from spotfake.leaderboard.views import md_escape
 
 TASK_KEY = "task"
+MERGE_TIERS = "Rank submissions with reproduced runs"
 
 
 def sidebar(board: lb.Board, config: AppConfig) -> Filters | None:
@@ -45,12 +46,20 @@ def sidebar(board: lb.Board, config: AppConfig) -> Filters | None:
         "Model kind", lb.KINDS, default=lb.KINDS, format_func=lambda k: lb.KIND_LABELS.get(k, k), key="kinds"
     )
     sources = st.sidebar.multiselect("Source", lb.SOURCES, default=lb.SOURCES, key="sources")
+    merge_tiers = st.sidebar.toggle(
+        MERGE_TIERS,
+        key="merge_tiers",
+        help="off: reproduced runs are ranked first and submissions (self-reported predictions) apart, each "
+        "from 1 with its own best; on: one ranking",
+    )
     origins = (lb.COMMITTED, lb.LOCAL)
     chosen_origins = st.sidebar.multiselect(
         "Where", origins, default=origins, format_func=lambda o: lb.ORIGIN_LABELS[o], key="origins"
     )
     show_ci = st.sidebar.checkbox("Show 95% confidence intervals", value=True, key="show_ci")
-    return Filters(task, category, tuple(kinds), tuple(sources), tuple(chosen_origins), show_ci, group_by)
+    return Filters(
+        task, category, tuple(kinds), tuple(sources), tuple(chosen_origins), show_ci, group_by, merge_tiers
+    )
 
 
 def subsets(entries: list[lb.RunEntry]) -> dict[str, tuple[str, str]]:

@@ -88,6 +88,18 @@ def model_url(name: str) -> str | None:
     return None
 
 
+RANKED_TIERS = ("reproduced", "submitted")
+"""The sources ranked on the board, most trusted first; each is ranked on its own unless merged."""
+
+
+def ranking_tiers(frame: pd.DataFrame, merge: bool = False) -> pd.Series:
+    """Each row's ranking tier: 0 for reproduced runs (and any source not in :data:`RANKED_TIERS`), 1 for
+    submissions; all 0 when ``merge``."""
+    if merge:
+        return pd.Series(0, index=frame.index)
+    return frame["source"].map(lambda s: RANKED_TIERS.index(s) if s in RANKED_TIERS else 0).astype(int)
+
+
 def rank_order(frame: pd.DataFrame, metric: str) -> pd.Series:
     """Competition ranks (1, 2, 2, 4) by ``metric`` in its direction; rows without a value get <NA>."""
     ranks = frame[metric].rank(method="min", ascending=not higher_is_better(metric), na_option="keep")
@@ -101,11 +113,14 @@ def board_table(
     *,
     show_ci: bool = True,
     tied: Mapping[str, float | None] | None = None,
+    merge_tiers: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The first screen: one row per result, best first by ``rank_by``.
 
-    Reported rows (a paper's numbers on its own data) are listed after the ranked rows without a rank or
-    a gap, unless they are the only rows with a value.
+    Reproduced runs and submissions (self-reported predictions) are ranked apart: the reproduced rows
+    first, each tier ranked from 1 with its own best, gap and tie marks; ``merge_tiers`` ranks them
+    together. Reported rows (a paper's numbers on its own data) and flagged submissions are listed after
+    the ranked rows without a rank or a gap, unless reported rows are the only rows with a value.
 
     Returns ``(numbers, text)`` of one shape: ``numbers`` holds sortable values (metric columns are floats),
     ``text`` what each cell shows (``0.971 ±0.015``). Columns: Rank, Model, each metric's label (``rank_by``
@@ -119,12 +134,19 @@ def board_table(
     ranked = (frame["source"] != "reported") & (frame.get("flags", "") == "")  # flagged submissions apart
     if not frame.loc[ranked, rank_by].notna().any():
         ranked = frame["source"] == frame["source"]  # only reported rows have values: rank those
-    ranks = rank_order(frame[ranked], rank_by).reindex(frame.index)
-    order = frame.assign(_rank=ranks, _unranked=~ranked).sort_values(
-        ["_unranked", "_rank", "name"], na_position="last", kind="stable"
+    tier = ranking_tiers(frame, merge_tiers)
+    ranks = pd.concat(
+        [rank_order(frame[ranked & (tier == t)], rank_by) for t in sorted(set(tier[ranked]))] or [pd.Series()]
+    ).reindex(frame.index)
+    order = frame.assign(_rank=ranks, _unranked=~ranked, _tier=tier).sort_values(
+        ["_unranked", "_tier", "_rank", "name"], na_position="last", kind="stable"
     )
-    best = order.loc[~order["_unranked"], rank_by].dropna()
-    best_value = best.iloc[0] if len(best) else math.nan
+    best_of_tier = {
+        t: values.iloc[0]
+        for t, group in order[~order["_unranked"]].groupby("_tier")
+        if len(values := group[rank_by].dropna())
+    }
+    best_value = order["_tier"].map(best_of_tier).astype(float)
     numbers = pd.DataFrame(index=pd.Index(order["key"], name="key"))
     numbers["Rank"] = order["_rank"].to_numpy()
     numbers["Model"] = _distinct_names(order).to_numpy()
@@ -139,10 +161,12 @@ def board_table(
         text[label] = [format_value(v, lo, hi) for v, lo, hi in zip(order[m], lows, highs, strict=True)]
     numbers["Source"] = [f"{s} ⚑" if f else s for s, f in zip(order["source"], flagged, strict=True)]
     marks = []
-    for key, value, unranked in zip(order["key"], order[rank_by], order["_unranked"], strict=True):
+    for key, value, unranked, best in zip(
+        order["key"], order[rank_by], order["_unranked"], best_value, strict=True
+    ):
         if unranked:
             marks.append("")
-        elif not _missing(value) and value == best_value:
+        elif not _missing(value) and value == best:
             marks.append(BEST)
         elif _missing(value):
             marks.append("")

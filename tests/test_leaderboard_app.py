@@ -71,14 +71,23 @@ def test_the_table_ranks_every_model_best_first(board: BoardPaths) -> None:
     assert explainer["Acc"] == results["metrics"]["acc"]
     assert explainer["Where"] == "local run (runs/)"
     assert table[table["Model"] == "FakeVLM"].iloc[0]["Source"] == "reported"
-    runs = table[table["Source"] != "reported"]
+    # reproduced runs first, then the submission ranked apart (from 1), then the paper's row
+    assert table["Source"].tolist()[-2:] == ["submitted", "reported"]
+    runs = table[table["Source"] == "reproduced"]
     assert runs["Acc"].tolist() == sorted(runs["Acc"].tolist(), reverse=True)
-    assert table["Source"].iloc[-1] == "reported"  # listed after the ranked runs
+    assert table["Rank"].iloc[-2] == 1 and table["vs best"].iloc[-2] == "best"
+    assert any("ranked apart from reproduced runs" in c.value for c in at.caption)
     assert table["Rank"].iloc[0] == 1 and table["vs best"].iloc[0] == "best"
     assert any("reported row" in i.value and "not on spotfake's samples" in i.value for i in at.info)
     (grid,) = [d for d in at.dataframe if "Rank" in d.value.columns]
     assert "rgba(255, 193, 7" not in grid.proto.arrow_data.styler.styles  # nothing new to highlight
     assert len(at.get("vega_lite_chart")) == 1  # the bar chart; other tabs are not computed
+    at.toggle(key="merge_tiers").set_value(True).run()  # one ranking of every run
+    merged = _table(at)
+    runs = merged[merged["Source"] != "reported"]
+    assert runs["Acc"].tolist() == sorted(runs["Acc"].tolist(), reverse=True)
+    assert runs["Rank"].tolist() == sorted(runs["Rank"].tolist()) and runs["Rank"].iloc[-1] > 1
+    assert not any("ranked apart" in c.value for c in at.caption)
     at.session_state["tab"] = "Per category"
     at.run()
     assert len(at.get("vega_lite_chart")) == 1 and not at.dataframe  # the heat map alone

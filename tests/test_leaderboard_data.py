@@ -124,7 +124,9 @@ def test_samples_and_paired_values(board: BoardPaths) -> None:
 def test_board_table_ranks_best_first_with_value_and_interval_in_one_cell(board: BoardPaths) -> None:
     loaded = lb.load_board(board.results_dir, board.runs_dir)
     frame = lb.results_frame(loaded.entries)
-    numbers, text = board_table(frame, ["acc", "rouge_l"], "acc")
+    numbers, text = board_table(
+        frame, ["acc", "rouge_l"], "acc", merge_tiers=True
+    )  # tiers: test_leaderboard_tiers
     ranked = numbers[numbers["Source"] != "reported"]
     assert ranked["Acc"].tolist() == sorted(ranked["Acc"].tolist(), reverse=True)
     assert ranked["Rank"].tolist() == list(range(1, len(ranked) + 1))

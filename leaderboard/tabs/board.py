@@ -16,11 +16,12 @@ import streamlit as st
 from spotfake.harness.metrics.registry import METRICS, higher_is_better, metric_def
 from spotfake.leaderboard import data as lb
 from spotfake.leaderboard.loading import mtime_ns
+from spotfake.leaderboard.sidebar import MERGE_TIERS
 from spotfake.leaderboard.styling import styled_board
 from spotfake.leaderboard.tabs.context import ALL, HELD_OUT, NOTICE, BoardContext
 from spotfake.leaderboard.tabs.submit import show_owner_token
 from spotfake.leaderboard.ties import PairP, has_paired_test, tie_p_value, tie_p_values
-from spotfake.leaderboard.views import bar_chart, board_table, citation_url, md_escape
+from spotfake.leaderboard.views import bar_chart, board_table, citation_url, md_escape, ranking_tiers
 
 MORE_COLUMNS = ("Kind", "Where", "Code", "Licence", "About")
 """Columns shown on request, so that the default table fits 1400 px without scrolling."""
@@ -217,10 +218,14 @@ def render(ctx: BoardContext) -> None:
     tied: dict[str, float | None] = {}
     if f.category == ALL and has_paired_test(rank_by):
         try:
-            tied = tie_p_values(frame, entries, rank_by, cached_pair_p(ctx))
+            tiers = ranking_tiers(frame, f.merge_tiers)
+            for tier in sorted(set(tiers)):  # each tier is tested against its own best
+                tied |= tie_p_values(frame[tiers == tier], entries, rank_by, cached_pair_p(ctx))
         except Exception as exc:  # a bad records file loses the marks, never the table
             st.caption("Tie marks unavailable: " + md_escape(str(exc).splitlines()[0] if str(exc) else exc))
-    numbers, text = board_table(frame, shown, rank_by, show_ci=f.show_ci, tied=tied)
+    numbers, text = board_table(
+        frame, shown, rank_by, show_ci=f.show_ci, tied=tied, merge_tiers=f.merge_tiers
+    )
     best_marked = [lb.metric_label(m) for m in shown if lb.rankable(m)]  # a diagnostic has no "best"
     styler = styled_board(numbers, text, best_marked, ctx.highlight)
     st.dataframe(
@@ -233,10 +238,16 @@ def render(ctx: BoardContext) -> None:
         width="stretch",
         placeholder="–",
     )
+    apart = (
+        " Submissions are ranked apart from reproduced runs (each from 1); the sidebar's "
+        f"“{MERGE_TIERS}” ranks them together."
+        if not f.merge_tiers and {"reproduced", "submitted"} <= set(frame["source"])
+        else ""
+    )
     st.caption(
         "**reproduced**: computed by spotfake on this task · **reported**: copied from a publication · "
-        "**submitted**: accepted after the leaderboard re-scored its answers. ± is half the 95% bootstrap "
-        "interval. Click a header to sort by value."
+        "**submitted**: self-reported predictions, accepted after the leaderboard re-scored them. ± is half "
+        f"the 95% bootstrap interval. Click a header to sort by value.{apart}"
     )
     # after the table, so that a phone's first screen reaches the rows themselves (Source marks each row)
     reported_banner(frame)

@@ -57,6 +57,8 @@ class Filters:
     show_ci: bool = True
     group_by: str = "category"
     """``category`` or a breakdown field the results carry (``generator``, ``source``, ...)."""
+    merge_tiers: bool = False
+    """Rank submissions together with reproduced runs (apart by default)."""
 
     @property
     def group(self) -> tuple[str, str] | None:
