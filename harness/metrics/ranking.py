@@ -52,8 +52,9 @@ def average_precision(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
     Definition: average precision of p(fake), fake positive, as scikit-learn's
         ``average_precision_score``: ``sum_k (R_k - R_(k-1)) P_k`` over the distinct scores from the
         highest down, with P_k and R_k the precision and recall of calling "fake" every sample scored at
-        least the k-th score (no interpolation). None without fakes or without scores. Range [0, 1],
-        higher is better; a random ranking scores about the share of fakes.
+        least the k-th score (no interpolation). None without fakes, without reals (scikit-learn gives
+        a constant 1.0 on fakes alone, which ranks nothing) or without scores. Range [0, 1], higher is
+        better; a random ranking scores about the share of fakes.
     Citation: scikit-learn ``sklearn.metrics.average_precision_score``; used by CNNSpot (Wang et al., CVPR
         2020) and UnivFD (Ojha et al., CVPR 2023) for cross-generator tables.
     """
@@ -62,7 +63,8 @@ def average_precision(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
     precision = np.zeros_like(tp)
     np.divide(tp, tp + fp, out=precision, where=(tp + fp) > 0)
     total = tp[:, -1] if tp.shape[1] else np.zeros(tp.shape[0])
-    return ratio((fakes * precision).sum(axis=1), total)
+    reals = fp[:, -1] if fp.shape[1] else np.zeros(fp.shape[0])
+    return ratio((fakes * precision).sum(axis=1), np.where(reals > 0, total, 0.0))
 
 
 def equal_error_rate(inputs: MetricInputs, weights: FloatArray) -> FloatArray:
