@@ -47,6 +47,9 @@ __all__ = [
 ]
 
 SOURCES = ("reproduced", "reported", "submitted")
+RANKED_TIERS = ("reproduced", "submitted")
+"""The sources ranked against each other's kind, most trusted first; each tier is ranked on its own unless the
+user merges them (a paper's reported rows are never ranked against runs)."""
 KINDS = MODEL_KINDS
 DEFAULT_SHOWN = ("acc", "f1", "auc", "rouge_l", "css")
 """Metrics the first screen shows when a task has them (the others are one click away)."""

@@ -3,12 +3,12 @@
 A row is one model name and source (reported rows are never merged with spotfake's own runs of a model
 of the same name); a cell is the model's best value on the task's headline metric
 (:func:`leaderboard.data.headline_metric`). Ranks are competition ranks per task in the metric's
-direction, among spotfake's runs or among the reported rows (a paper's number is never ranked against a
-run); "Avg rank" is their mean over the tasks the row has. Rows are ordered by "Score", which is fair to
+direction, within a row's tier: reproduced runs, submissions (ranked apart unless the user merges them
+with reproduced runs), reported rows (a paper's number is never ranked against a run); "Avg rank" is their mean over the tasks the row has. Rows are ordered by "Score", which is fair to
 rows that cover different tasks: for every other row of its kind, the two rows' mean ranks over the tasks
 *both* have are compared, and the score is the number of such pairings won minus those lost (Copeland's
-method on shared tasks), so rank 1 on one task no longer ties rank 1 on five. Runs come first, then
-reported rows. "Updated" is the date of a row's newest result; "Params" its parameter count
+method on shared tasks), so rank 1 on one task no longer ties rank 1 on five. Reproduced runs come
+first, then submissions, then reported rows. "Updated" is the date of a row's newest result; "Params" its parameter count
 (``model.parameters``: counted at run time, a paper's stated count, or a submitter's declared one), blank
 when unknown.
 """
@@ -62,8 +62,9 @@ def parameter_count(results: Mapping[str, Any]) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def overview(entries: Sequence[lb.RunEntry], tasks: Sequence[str]) -> Overview:
-    """Models x tasks over ``entries``; tasks in the given order (those without a value are left out)."""
+def overview(entries: Sequence[lb.RunEntry], tasks: Sequence[str], *, merge_tiers: bool = False) -> Overview:
+    """Models x tasks over ``entries``; tasks in the given order (those without a value are left out).
+    Reproduced runs and submissions are ranked and scored apart (reproduced first) unless ``merge_tiers``."""
     cells: dict[tuple[str, str], dict[str, float]] = {}
     kinds: dict[tuple[str, str], str] = {}
     updated: dict[tuple[str, str], str] = {}
@@ -92,14 +93,15 @@ def overview(entries: Sequence[lb.RunEntry], tasks: Sequence[str]) -> Overview:
             columns[label] = (task, metric)
     frame = pd.DataFrame.from_dict(cells, orient="index", columns=list(columns))
     frame.index = pd.MultiIndex.from_tuples(list(cells), names=["Model", "Source"]) if cells else frame.index
-    reported = pd.Series([source == "reported" for _, source in cells], index=frame.index, dtype=bool)
+    tier = pd.Series([_tier(source, merge_tiers) for _, source in cells], index=frame.index, dtype=int)
     ranks = pd.DataFrame(
         {
             label: pd.concat(
                 [
-                    frame.loc[group, label].rank(method="min", ascending=not higher_is_better(metric))
-                    for group in (reported, ~reported)
+                    frame.loc[tier == t, label].rank(method="min", ascending=not higher_is_better(metric))
+                    for t in sorted(set(tier))
                 ]
+                or [pd.Series(dtype=float)]
             )
             for label, (_, metric) in columns.items()
         },
@@ -109,17 +111,24 @@ def overview(entries: Sequence[lb.RunEntry], tasks: Sequence[str]) -> Overview:
     out.insert(2, "Kind", [lb.KIND_LABELS.get(kinds[r], kinds[r]) for r in cells])
     counts = pd.array([params[r][1] if r in params else None for r in cells], dtype="Int64")
     out.insert(3, "Params", counts)  # the tab shows model, score and tasks first (its column_order)
-    out.insert(4, "Score", shared_task_scores(ranks, reported) if cells else [])
+    out.insert(4, "Score", shared_task_scores(ranks, tier) if cells else [])
     out.insert(5, "Avg rank", ranks.mean(axis=1).to_numpy() if cells else [])
     out.insert(6, "Tasks", frame.notna().sum(axis=1).to_numpy() if cells else [])
     out["Updated"] = [updated[r] for r in cells]
-    out["_reported"] = out["Source"] == "reported"
+    out["_tier"] = tier.to_numpy() if cells else []
     out = out.sort_values(
-        ["_reported", "Score", "Avg rank", "Tasks", "Model"],
+        ["_tier", "Score", "Avg rank", "Tasks", "Model"],
         ascending=[True, False, True, False, True],
         kind="stable",
-    ).drop(columns="_reported")
+    ).drop(columns="_tier")
     return Overview(out.reset_index(drop=True), columns)
+
+
+def _tier(source: str, merge: bool) -> int:
+    """The group a row is ranked in: reproduced runs, submissions (with them when ``merge``), reported rows."""
+    if source not in lb.RANKED_TIERS:
+        return len(lb.RANKED_TIERS)
+    return 0 if merge else lb.RANKED_TIERS.index(source)
 
 
 def shared_task_scores(ranks: pd.DataFrame, group: pd.Series) -> list[int]:

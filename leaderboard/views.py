@@ -18,7 +18,7 @@ import altair as alt
 import pandas as pd
 
 from spotfake.harness.metrics.registry import higher_is_better, metric_label
-from spotfake.leaderboard.data import KIND_LABELS, SOURCES
+from spotfake.leaderboard.data import KIND_LABELS, RANKED_TIERS, SOURCES
 
 SOURCE_COLOURS = {"reproduced": "#1f77b4", "reported": "#9a9a9a", "submitted": "#2ca02c"}
 CHANCE = {"acc": 0.5, "balanced_acc": 0.5, "auc": 0.5}
@@ -86,10 +86,6 @@ def model_url(name: str) -> str | None:
         if lowered == key or lowered.startswith((key + "-", key + "@")):
             return url
     return None
-
-
-RANKED_TIERS = ("reproduced", "submitted")
-"""The sources ranked on the board, most trusted first; each is ranked on its own unless merged."""
 
 
 def ranking_tiers(frame: pd.DataFrame, merge: bool = False) -> pd.Series:

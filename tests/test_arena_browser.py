@@ -131,7 +131,8 @@ def test_the_arena_never_shows_a_fixed_sentence_pair_or_a_label_bearing_id(tmp_p
             page.get_by_role("tab", name="Arena").click(timeout=120_000)
             for k in range(5):
                 page.get_by_role("button", name="A is better").wait_for(timeout=60_000)
-                page.locator('[data-testid="stImage"] img').first.wait_for(timeout=60_000)
+                # an <img> is visible once its file has loaded (a non-empty box): slow on a loaded machine
+                page.locator('[data-testid="stImage"] img').first.wait_for(timeout=150_000)
                 label, text_a, text_b = _matchup(page)
                 assert label.startswith("Sample #") and len(label) == len("Sample #") + 10, label
                 assert " ".join(text_a.split()).casefold() != " ".join(text_b.split()).casefold()

@@ -124,7 +124,11 @@ def test_the_overview_has_every_task_and_a_cell_opens_its_task(private_board: Bo
     assert pd.isna(params[("always-fake", "reproduced")]) and pd.isna(params[("GPT-4o", "reported")])
     reported = table["Source"] == "reported"
     assert not reported[: (~reported).sum()].any()  # spotfake's runs first, then the papers' numbers
-    for part in (table[~reported], table[reported]):  # each ranked among its own kind
+    # reproduced runs, then submissions, then papers, each ranked among its own tier
+    assert table["Source"].tolist() == sorted(
+        table["Source"], key=["reproduced", "submitted", "reported"].index
+    )
+    for part in (table[table["Source"] == source] for source in ("reproduced", "submitted", "reported")):
         assert part["Score"].tolist() == sorted(part["Score"].tolist(), reverse=True)
         assert part["Avg rank"].min() == 1.0 and part["Updated"].str.match(r"^\d{4}-\d{2}-\d{2}$").all()
     from spotfake.leaderboard.tabs.overview import FIRST_TAB, task_of_cells

@@ -159,6 +159,10 @@ def test_the_leaderboard_reads_well_in_chromium_at_1400x900(
             rows = _grid_rows(grid)
             assert [r[1] for r in rows[:2]] == ["1", "2"]  # ranked (column 0 is the pinned model)
             assert len({(r[1], r[2]) for r in rows}) == len(rows) == 6
+            source = headers_index(grid, "Source")
+            # reproduced runs first, the submission ranked apart (from 1), the paper's row last, unranked
+            assert [r[source] for r in rows] == ["reproduced"] * 4 + ["submitted", "reported"]
+            assert [r[1] for r in rows[4:]] == ["1", ""]
             expect(page.get_by_text("not on spotfake's samples", exact=False)).to_have_count(1)
             assert not page.locator('[data-testid="stException"]').count()
             shots.append(_shot(page, tmp_path, "leaderboard"))

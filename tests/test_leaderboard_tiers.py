@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from pathlib import Path
 
+import pandas as pd
+from fixtures.leaderboard.board import build_board
+
+from spotfake.leaderboard.data import load_board
+from spotfake.leaderboard.overview import overview
 from spotfake.leaderboard.views import BEST, board_table, ranking_tiers
 
 NAN = float("nan")
@@ -39,3 +44,15 @@ def test_merged_tiers_make_one_ranking() -> None:
     assert numbers["Rank"].tolist()[:4] == [1, 2, 3, 4]
     assert numbers["vs best"].iloc[0] == BEST and numbers["vs best"].iloc[2] == "not tested"
     assert abs(numbers["Gap"].iloc[1] - 0.05) < 1e-9
+
+
+def test_the_overview_ranks_tiers_apart_too(tmp_path: Path) -> None:
+    board = build_board(tmp_path, "lbtoy-tiers")
+    entries = load_board(board.results_dir, board.runs_dir).entries
+    apart = overview(entries, [board.task]).frame
+    assert apart["Source"].tolist() == ["reproduced"] * 4 + ["submitted", "reported"]
+    assert apart["Avg rank"].iloc[4] == 1.0  # the one submission, ranked among submissions
+    merged = overview(entries, [board.task], merge_tiers=True).frame
+    row = merged[merged["Source"] == "submitted"].iloc[0]
+    assert row["Avg rank"] == 2.0  # behind scorer once ranked with the reproduced runs
+    assert merged["Source"].iloc[-1] == "reported"

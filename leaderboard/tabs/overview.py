@@ -48,7 +48,8 @@ def render(ctx: BoardContext) -> None:
             "No results yet. Run `make demo` (or `spotfake run --model NAME --task TASK`) to create some."
         )
         return
-    view = overview([e for e in ctx.all_entries if not e.perturbation], ctx.board.tasks())
+    entries = [e for e in ctx.all_entries if not e.perturbation]
+    view = overview(entries, ctx.board.tasks(), merge_tiers=ctx.filters.merge_tiers)
     if view.frame.empty:
         st.info("No result matches the filters: widen Model kind, Source or Where in the sidebar.")
         return
