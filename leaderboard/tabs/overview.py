@@ -100,10 +100,17 @@ def render(ctx: BoardContext) -> None:
     )
     st.caption(
         "One headline metric per task (the first metric its definition lists); a model's best run on the "
-        "task (perturbed robustness runs are on the Detector curves tab). **reported** rows are the papers' own numbers on their own data, kept apart from spotfake's "
-        "runs and ranked among themselves. **Score**: against every other row, the mean rank over the tasks "
-        "both have decides a win or a loss; wins minus losses (fair to rows that cover other tasks). Avg rank: "
-        "mean rank over the tasks a row has. Click a task's cell to open that task."
+        "task (perturbed robustness runs are on the Detector curves tab). **reported** rows are the papers' "
+        "own numbers on their own data, kept apart from spotfake's runs and ranked among themselves; "
+        + (
+            "submissions are ranked with the reproduced runs (the sidebar's toggle). "
+            if ctx.filters.merge_tiers
+            else "**submitted** rows (self-reported predictions) are ranked apart from reproduced runs unless the "
+            "sidebar's toggle merges them. "
+        )
+        + "**Score**: against every other row of its tier, the mean rank over the tasks both have decides a win "
+        "or a loss; wins minus losses (fair to rows that cover other tasks). Avg rank: mean rank over the tasks "
+        "a row has. Click a task's cell to open that task."
     )
     st.caption(
         "**Params**: counted at run time from the model's weights (unique parameters of its torch modules); "
