@@ -12,9 +12,7 @@ recompute), a registered model name, the re-run (``--model-args`` give this host
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +29,7 @@ from spotfake.leaderboard.submission.agreement import (
     compare_answers,
     settings_differences,
 )
-from spotfake.leaderboard.submission.store import sha256
+from spotfake.leaderboard.submission.store import publish_folder, sha256
 
 REPRODUCED_DIR = "reproduced"
 
@@ -164,23 +162,13 @@ def store_reproduced(results: Results, samples: Path, results_dir: Path, *, repl
     if not replace:
         _refuse_if_stored(results, results_dir)
     final = RunIdentity.from_results(results).folder(results_dir / REPRODUCED_DIR)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=final.parent))
-    try:
-        staging.chmod(0o755)
+
+    def fill(staging: Path) -> None:
         text = json.dumps(results, indent=2, allow_nan=False) + "\n"
         (staging / RESULTS_FILE).write_text(text, encoding="utf-8")
         shutil.copyfile(samples, staging / SAMPLES_FILE)
         for path in staging.iterdir():
             path.chmod(0o644)
-        if final.exists():
-            old = final.parent / f".replaced-{os.getpid()}"
-            os.replace(final, old)
-            os.replace(staging, final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+
+    publish_folder(final, fill)
     return final

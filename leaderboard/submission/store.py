@@ -11,7 +11,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import cast
 
@@ -228,23 +228,29 @@ def store(
     with submission_lock(results_dir, model, task, lock_wait_s, identity):
         if final.exists() and not replace:
             raise AlreadyStored(model, task, final)
-        created_parent = not final.parent.exists()
-        final.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=final.parent))
-        try:
-            staging.chmod(0o755)
-            _staged(staging, results, records, files)
-            if final.exists():
-                old = final.parent / f".replaced-{uuid.uuid4().hex}"
-                os.replace(final, old)
-                os.replace(staging, final)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(staging, final)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            if created_parent:
-                with contextlib.suppress(OSError):
-                    final.parent.rmdir()  # only when empty
-            raise
+        publish_folder(final, lambda staging: _staged(staging, results, records, files))
     return final
+
+
+def publish_folder(final: Path, fill: Callable[[Path], None]) -> None:
+    """Make ``final`` appear complete at once: ``fill`` writes a staging folder beside it, which then
+    replaces ``final`` (if any) by renames; on any failure no staging folder and no empty parent is left."""
+    created_parent = not final.parent.exists()
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=final.parent))
+    try:
+        staging.chmod(0o755)
+        fill(staging)
+        if final.exists():
+            old = final.parent / f".replaced-{uuid.uuid4().hex}"
+            os.replace(final, old)
+            os.replace(staging, final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if created_parent:
+            with contextlib.suppress(OSError):
+                final.parent.rmdir()  # only when empty
+        raise
