@@ -471,12 +471,16 @@ def pipeline(name: str) -> Pipeline:
     return FULL_PIPELINES[name] if name in FULL_PIPELINES else Pipeline(name, *EXPERTS[name])
 
 
-def run_one(name: str, n: int, batch_size: int) -> dict[str, Any]:
+def run_one(name: str, n: int, batch_size: int, malloc: str) -> dict[str, Any]:
     """Build ``name`` from a random authors'-layout checkpoint and time both paths (in this process)."""
     import numpy as np
     import torch
     from PIL import Image
 
+    from spotfake.harness.allocator import allocator_settings, tune_cpu_allocator
+
+    if malloc == "tuned":
+        tune_cpu_allocator()  # as `spotfake run` does
     from spotfake.harness.model import Item, build_model
     from spotfake.harness.types import Sample
 
@@ -523,6 +527,9 @@ def run_one(name: str, n: int, batch_size: int) -> dict[str, Any]:
     return {
         "input": model.spec.describe(),
         "image_side": side,
+        "images": n,
+        "batch_size": batch_size,
+        "malloc": allocator_settings(),
         "load_s": round(load_s, 1),
         "adapter_images_per_s": round(n / wall["adapter"], 3),
         "bare_images_per_s": round(n / wall["bare"], 3),
@@ -543,11 +550,17 @@ def main() -> None:
         default="",
         help=f"comma-separated experts (default: all but {', '.join(sorted(ON_REQUEST))})",
     )
+    parser.add_argument(
+        "--malloc",
+        choices=("tuned", "default"),
+        default="tuned",
+        help="glibc malloc thresholds fixed as `spotfake run` fixes them (default), or glibc's own",
+    )
     parser.add_argument("--one", default="", help=argparse.SUPPRESS)  # the child process
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.one, args.n, args.batch_size)))
+        print(json.dumps(run_one(args.one, args.n, args.batch_size, args.malloc)))
         return
     known = [*EXPERTS, *FULL_PIPELINES]
     names = [n for n in args.only.split(",") if n] or [n for n in known if n not in ON_REQUEST]
@@ -565,6 +578,8 @@ def main() -> None:
             str(args.n),
             "--batch-size",
             str(args.batch_size),
+            "--malloc",
+            args.malloc,
         ]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:

@@ -203,6 +203,7 @@ def _embedded_models() -> list[str]:
 def cmd_run(args: argparse.Namespace) -> int:
     """Evaluate each model on each task; print a leaderboard table at the end."""
     from spotfake.harness import distributed
+    from spotfake.harness.allocator import tune_cpu_allocator
     from spotfake.harness.model import LazyModel, parse_model_args
     from spotfake.harness.perturb import parse_perturbation
     from spotfake.harness.runner import RunOptions, run
@@ -219,6 +220,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.max_megapixels is not None and not args.max_megapixels > 0:
         raise SpotfakeError(f"--max-megapixels must be > 0, got {args.max_megapixels}")
     _quiet_third_party()
+    tune_cpu_allocator()
     model_args = parse_model_args(args.model_args)
     task_args = parse_task_args(args.task_args)
     check_expression(args.metrics)

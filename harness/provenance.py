@@ -10,6 +10,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from spotfake.harness.allocator import allocator_settings
+
 TRACKED_PACKAGES = (
     "spotfake",
     "numpy",
@@ -85,6 +87,7 @@ def environment() -> dict[str, Any]:
         "platform": platform.platform(),
         "machine": platform.machine(),
         "accelerator": accelerator(),
+        "malloc": allocator_settings(),
         "packages": package_versions(),
         "git": git_revision(),
     }

@@ -47,6 +47,7 @@ def register_verify_run(parser: argparse.ArgumentParser) -> None:
 
 def cmd_verify_run(args: argparse.Namespace) -> int:
     """Reproduce ``SUBMISSION``; a refusal is one line naming the reason."""
+    from spotfake.harness.allocator import tune_cpu_allocator
     from spotfake.harness.model import parse_model_args
     from spotfake.leaderboard.received import files_from_folder
     from spotfake.leaderboard.submission.reproduce import reproduce
@@ -54,6 +55,7 @@ def cmd_verify_run(args: argparse.Namespace) -> int:
     if args.batch_size is not None and args.batch_size < 1:
         raise SpotfakeError(f"--batch-size must be >= 1, got {args.batch_size}")
     model_args = parse_model_args(args.model_args)
+    tune_cpu_allocator()
     try:
         files = files_from_folder(Path(args.submission))
         with tempfile.TemporaryDirectory(prefix="spotfake-verify-") as scratch:
