@@ -14,8 +14,12 @@ batch by batch, alternating which goes first, so that the load of a shared machi
 Both wall time and this process's CPU time are recorded: on a shared machine the CPU-time ratio is the
 steadier measure of the adapter's overhead.
 
-    OMP_NUM_THREADS=2 python benchmarks/bench_experts.py --n 16            # all experts (see the timings it writes)
+    OMP_NUM_THREADS=2 python benchmarks/bench_experts.py --n 64            # all experts (74 min on 2 CPUs)
     python benchmarks/bench_experts.py --only rine,dda --n 8 --out /tmp/e.json
+    python benchmarks/bench_experts.py --only npr --n 64 --malloc default --out /tmp/e.json  # glibc's own
+
+Both paths run with glibc's malloc thresholds fixed as ``spotfake run`` fixes them
+(``spotfake.harness.allocator``); ``--malloc default`` leaves glibc's, to see what that is worth.
 
 Writes ``benchmarks/results/experts.json``. Random weights do not change the cost of a forward. The map
 experts lgrad and dire read random precomputed maps (``maps=``): their figures leave out the
@@ -541,6 +545,17 @@ def run_one(name: str, n: int, batch_size: int, malloc: str) -> dict[str, Any]:
     }
 
 
+def cpu_model() -> str:
+    """The processor's model name as the kernel reports it (``platform.processor()`` is empty on Linux)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=16, help="images per expert")
@@ -588,7 +603,8 @@ def main() -> None:
         print(name, results[name], flush=True)
     previous = json.loads(args.out.read_text()) if args.out.is_file() else {}
     report = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared), {platform.python_version()}",
+        "machine": f"{cpu_model()}, {platform.machine()}, {os.cpu_count()} CPUs (shared), "
+        f"Python {platform.python_version()}",
         "threads": int(os.environ.get("OMP_NUM_THREADS", "0")) or None,
         "images_per_expert": args.n,
         "batch_size": args.batch_size,

@@ -1,13 +1,13 @@
 """Keep glibc's ``malloc`` from handing a CPU forward's large buffers back to the kernel between batches.
 
 By default glibc serves a block above a moving threshold (128 KiB, rising to at most 32 MiB) with its own
-``mmap`` and trims the top of its heap once 128 KiB (twice that threshold) lie free there. A network
+``mmap`` and trims the top of its heap once more than 128 KiB (later twice that threshold) lie free there. A network
 forward on the CPU allocates and frees tensors of megabytes to hundreds of megabytes for every batch, and
 preprocessing between two batches frees smaller buffers that move those thresholds: so each batch maps
-fresh pages again and the kernel zero-fills them (hundreds of thousands of page faults per run, ~10% of a
-ViT-S/16 at 384 on two cores in ``benchmarks/bench_experts.py``). Fixing both thresholds keeps freed
-blocks in the heap for the next batch: the process's peak memory stays the same (nothing is held that was
-not in use at the peak), the predictions are unchanged.
+fresh pages again and the kernel zero-fills them. Fixing both thresholds keeps freed blocks in the heap
+for the next batch; predictions are unchanged. In ``benchmarks/bench_experts.py`` (docs/experts.md) NPR
+ran 59% faster and Community Forensics' ViT-S/16 at 384 21% faster, with 2-5% more memory at the peak;
+a ViT-L/14 at 224 ran as before.
 
 ``spotfake run`` and ``spotfake verify-run`` call :func:`tune_cpu_allocator` once; results.json records
 what was set (``environment.malloc``). It does nothing on a C library other than glibc, when the user set
