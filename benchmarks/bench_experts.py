@@ -535,6 +535,8 @@ def run_one(name: str, n: int, batch_size: int, malloc: str) -> dict[str, Any]:
         "batch_size": batch_size,
         "malloc": allocator_settings(),
         "load_s": round(load_s, 1),
+        "adapter_s_per_image": round(wall["adapter"] / n, 3),
+        "bare_s_per_image": round(wall["bare"] / n, 3),
         "adapter_images_per_s": round(n / wall["adapter"], 3),
         "bare_images_per_s": round(n / wall["bare"], 3),
         "adapter_over_bare_wall": round(wall["bare"] / wall["adapter"], 3),
