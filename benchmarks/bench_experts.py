@@ -14,7 +14,7 @@ batch by batch, alternating which goes first, so that the load of a shared machi
 Both wall time and this process's CPU time are recorded: on a shared machine the CPU-time ratio is the
 steadier measure of the adapter's overhead.
 
-    OMP_NUM_THREADS=2 python benchmarks/bench_experts.py --n 64            # all experts (74 min on 2 CPUs)
+    OMP_NUM_THREADS=2 python benchmarks/bench_experts.py                   # all experts, 64 images each (74 min on 2 CPUs)
     python benchmarks/bench_experts.py --only rine,dda --n 8 --out /tmp/e.json
     python benchmarks/bench_experts.py --only npr --n 64 --malloc default --out /tmp/e.json  # glibc's own
 
@@ -482,11 +482,11 @@ def run_one(name: str, n: int, batch_size: int, malloc: str) -> dict[str, Any]:
     from PIL import Image
 
     from spotfake.harness.allocator import allocator_settings, tune_cpu_allocator
+    from spotfake.harness.model import Item, build_model
+    from spotfake.harness.types import Sample
 
     if malloc == "tuned":
         tune_cpu_allocator()  # as `spotfake run` does
-    from spotfake.harness.model import Item, build_model
-    from spotfake.harness.types import Sample
 
     expert = pipeline(name)
     side = expert.side
@@ -560,7 +560,7 @@ def cpu_model() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=16, help="images per expert")
+    parser.add_argument("--n", type=int, default=64, help="images per expert")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument(
         "--only",
@@ -608,8 +608,6 @@ def main() -> None:
         "machine": f"{cpu_model()}, {platform.machine()}, {os.cpu_count()} CPUs (shared), "
         f"Python {platform.python_version()}",
         "threads": int(os.environ.get("OMP_NUM_THREADS", "0")) or None,
-        "images_per_expert": args.n,
-        "batch_size": args.batch_size,
         "weights": "random, real architecture size, saved in each authors' checkpoint layout",
         "experts": {**previous.get("experts", {}), **results},
     }

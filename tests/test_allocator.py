@@ -34,6 +34,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 def _minor_faults(mode: str) -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
     env.pop("GLIBC_TUNABLES", None)
+    env.pop(allocator.OPT_OUT, None)
     done = subprocess.run(
         [sys.executable, "-c", FAULTS, mode], capture_output=True, text=True, check=True, env=env
     )
