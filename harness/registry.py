@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import importlib
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -76,6 +77,10 @@ class Registry(Generic[T]):
         may refuse the entry (SpotfakeError) or complete its metadata."""
         self._entries: dict[str, Entry[T]] = {}
         self._plugins_loaded = False
+        """Set only once every plugin hook has run (or one failed): until then other threads wait."""
+        self._plugins_loading = False
+        self._plugin_error: SpotfakeError | None = None
+        self._lock = threading.RLock()
 
     def register(
         self,
@@ -111,19 +116,37 @@ class Registry(Generic[T]):
         return decorator
 
     def _load_plugins(self) -> None:
-        if self._plugins_loaded:
-            return
-        self._plugins_loaded = True
+        """Run every entry-point hook once per process, thread-safely: a thread that asks while another
+        is loading waits for the whole registry (a web server's first two requests must not see it half
+        filled); a hook that asks the registry itself sees what is registered so far. A plugin that failed
+        to load fails every later lookup with the same error, never a silently partial registry."""
+        if not self._plugins_loaded:
+            with self._lock:
+                if not (self._plugins_loaded or self._plugins_loading):
+                    self._plugins_loading = True
+                    try:
+                        self._run_plugin_hooks()
+                    except SpotfakeError as exc:
+                        self._plugin_error = exc
+                    finally:
+                        self._plugins_loading = False
+                        self._plugins_loaded = True
+        if self._plugin_error is not None:
+            raise self._plugin_error
+
+    def _run_plugin_hooks(self) -> None:
         for ep in sorted(
             entry_points(group=self.entry_point_group), key=lambda e: (e.name != "builtin", e.name)
         ):
             try:
                 hook = ep.load()
-            except Exception as exc:  # a broken plugin must not take the whole tool down
+                hook()
+            except SpotfakeError as exc:
+                raise SpotfakeError(f"{self.kind} plugin {ep.name!r} ({ep.value}): {exc}") from exc
+            except Exception as exc:  # a broken plugin gets one clear line, not a traceback
                 raise SpotfakeError(
-                    f"cannot load {self.kind} plugin {ep.name!r} ({ep.value}): {exc}"
+                    f"cannot load {self.kind} plugin {ep.name!r} ({ep.value}): {type(exc).__name__}: {exc}"
                 ) from exc
-            hook()
 
     def names(self, pattern: str = "*") -> list[str]:
         """Registered names matching a shell-style pattern, sorted."""
