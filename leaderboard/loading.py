@@ -34,22 +34,24 @@ def samples_of(entry: lb.RunEntry) -> pd.DataFrame:
 
 
 @st.cache_resource(max_entries=16, show_spinner="Loading the task's samples ...")
-def _task(name: str, data_root: str | None) -> tuple[Mapping[str, Sample] | None, str]:
+def _task(name: str, data_root: str | None) -> Mapping[str, Sample]:
+    """The task's samples by id; raises when they cannot be read (an exception is never cached, so data
+    that turns up after the server started is found on the next page view)."""
     from spotfake.harness.registry import TASKS
     from spotfake.harness.task import load_task
 
     if name not in TASKS:  # only registered tasks: a name from a result file is never a path to a task file
-        return None, f"task {name!r} is not registered in this installation"
-    try:
-        task = load_task(name, data_root)
-    except Exception as exc:  # a missing data root or a broken reader must not take the page down
-        return None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return {s.id: s for s in task.samples}, ""
+        raise LookupError(f"task {name!r} is not registered in this installation")
+    task = load_task(name, data_root)
+    return {s.id: s for s in task.samples}
 
 
 def task_samples(name: str, data_root: Path | None) -> tuple[Mapping[str, Sample] | None, str]:
     """The task's samples by id (images, prompt, references), or None and the reason they are not at hand."""
-    return _task(name, None if data_root is None else str(data_root))
+    try:
+        return _task(name, None if data_root is None else str(data_root)), ""
+    except Exception as exc:  # a missing data root or a broken reader must not take the page down
+        return None, str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 JUDGE_FILE = "judge.jsonl"
