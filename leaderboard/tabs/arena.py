@@ -32,7 +32,6 @@ from spotfake.leaderboard.arena.store import ArenaStore
 from spotfake.leaderboard.arena.voters import session_key, voter_of
 from spotfake.leaderboard.arena.votes import Catalog, Vote
 from spotfake.leaderboard.tabs.context import BoardContext
-from spotfake.leaderboard.tabs.pixels import show_pixels
 from spotfake.leaderboard.views import md_escape
 
 BUTTONS = (("A is better", "a"), ("B is better", "b"), ("Tie", "tie"), ("Both bad", "both_bad"))
@@ -119,7 +118,7 @@ def _show_matchup(ctx: BoardContext, task: str, matchup: Matchup) -> None:
         st.text(f"Sample {opaque_id(task, matchup.sample_id, _salt())}")
         image = _pixels(sample)
         if image is not None:
-            show_pixels(image, width=min(IMAGE_PX, image.width))
+            st.image(image, width=min(IMAGE_PX, image.width), output_format="PNG")
         else:
             st.caption("Image not at hand on this server; judge the explanations by their text.")
     with right:

@@ -20,7 +20,6 @@ from spotfake.harness.types import Sample
 from spotfake.leaderboard import data as lb
 from spotfake.leaderboard.loading import judge_scores
 from spotfake.leaderboard.tabs.context import HELD_OUT, BoardContext
-from spotfake.leaderboard.tabs.pixels import show_pixels
 from spotfake.leaderboard.views import md_escape
 
 SHOW = (
@@ -143,7 +142,7 @@ def show_images(paths: Sequence[Path], sample_id: str, zoom_key: str) -> bool:
     for image in images:
         width, height = image.size
         big = image.resize((width * zoom, height * zoom), Image.Resampling.NEAREST) if zoom > 1 else image
-        show_pixels(big, width=big.width, caption=f"{width}x{height} px, shown at {zoom}x")
+        st.image(big, output_format="PNG", width=big.width, caption=f"{width}x{height} px, shown at {zoom}x")
     return True
 
 
